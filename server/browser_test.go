@@ -1,0 +1,198 @@
+package main
+
+import (
+	"context"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"wsplay/site"
+)
+
+// The browser tests load the real page, with the real WebAssembly client
+// built from this checkout, in headless Chromium. They cover what only a
+// browser shows; the client's logic is tested natively in wasmclient/app.
+
+var (
+	builtSiteOnce sync.Once
+	builtSite     fs.FS
+	builtSiteErr  error
+)
+
+// buildSite returns the site with a freshly built client, built once per
+// test run. It does not depend on scripts/run having filled site/dist.
+func buildSite(t *testing.T) fs.FS {
+	t.Helper()
+	builtSiteOnce.Do(func() {
+		builtSite, builtSiteErr = buildSiteFS()
+	})
+	require.NoError(t, builtSiteErr)
+	return builtSite
+}
+
+func buildSiteFS() (fs.FS, error) {
+	dir, err := os.MkdirTemp("", "wsplay-site-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	wasm := filepath.Join(dir, "main.wasm")
+	build := exec.Command("go", "build", "-o", wasm, "../wasmclient")
+	build.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
+	if out, err := build.CombinedOutput(); err != nil {
+		return nil, &buildError{err, out}
+	}
+	goroot, err := exec.Command("go", "env", "GOROOT").Output()
+	if err != nil {
+		return nil, err
+	}
+	fsys := fstest.MapFS{}
+	for name, path := range map[string]string{
+		"dist/main.wasm":    wasm,
+		"dist/wasm_exec.js": filepath.Join(strings.TrimSpace(string(goroot)), "lib", "wasm", "wasm_exec.js"),
+	} {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		fsys[name] = &fstest.MapFile{Data: b}
+	}
+	for _, name := range []string{"index.html", "style.css", "main.js"} {
+		b, err := fs.ReadFile(site.Files(), name)
+		if err != nil {
+			return nil, err
+		}
+		fsys[name] = &fstest.MapFile{Data: b}
+	}
+	return fsys, nil
+}
+
+type buildError struct {
+	err    error
+	output []byte
+}
+
+func (e *buildError) Error() string {
+	return "build the client: " + e.err.Error() + "\n" + string(e.output)
+}
+
+// newBrowser starts a headless Chromium with a fresh profile for the test.
+// Without Chromium the test fails, saying how to install it, unless
+// WSPLAY_SKIP_BROWSER=1 asks to skip the browser tests.
+func newBrowser(t *testing.T) context.Context {
+	t.Helper()
+	if os.Getenv("WSPLAY_SKIP_BROWSER") == "1" {
+		t.Skip("WSPLAY_SKIP_BROWSER=1: browser test skipped")
+	}
+	path, err := exec.Command("../scripts/find-chromium").Output()
+	if err != nil {
+		t.Fatal("Chromium not found. Install it (Debian/Ubuntu: apt-get install chromium; scripts/test does this when run as root), " +
+			"set WSPLAY_CHROMIUM to its path, or set WSPLAY_SKIP_BROWSER=1 to skip the browser tests")
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(strings.TrimSpace(string(path))),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1200, 900),
+	}
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelBrowser := chromedp.NewContext(allocCtx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
+	t.Cleanup(func() {
+		cancelTimeout()
+		cancelBrowser()
+		cancelAlloc()
+	})
+	return ctx
+}
+
+// screenshot saves the page as a PNG when WSPLAY_SCREENSHOT_DIR is set; the
+// README's screenshot is made this way.
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	dir := os.Getenv("WSPLAY_SCREENSHOT_DIR")
+	if dir == "" {
+		return
+	}
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, name), png, 0o644))
+}
+
+// text returns the text of the first element that matches a CSS selector.
+func text(t *testing.T, ctx context.Context, css string) string {
+	t.Helper()
+	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(css)))
+	require.NoError(t, err, "text of %s", css)
+	return s
+}
+
+// waitFor waits until an element matching a CSS selector is visible.
+func waitFor(css string) chromedp.Action[chromedp.Void] {
+	return chromedp.WaitVisible(chromedp.CSS(css))
+}
+
+func TestBrowserEcho(t *testing.T) {
+	ts := startServerWithSite(t, testConfig(t), buildSite(t))
+	ctx := newBrowser(t)
+
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Navigate(ts.URL),
+		// The client connects by itself as soon as it runs.
+		waitFor(`#echo-state[data-state="connected"]`),
+	))
+	assert.Contains(t, text(t, ctx, "#runtime"), "Go client running")
+	connectedMs, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.dataset.echoConnectedMs`))
+	require.NoError(t, err)
+	ms, err := strconv.ParseFloat(connectedMs, 64)
+	require.NoError(t, err, "data-echo-connected-ms = %q", connectedMs)
+	t.Logf("page load to echo connected: %.0f ms", ms)
+
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.CSS("#echo-input"), "hello from Chromium"),
+		chromedp.Click(chromedp.CSS("#echo-send")),
+		waitFor(`#echo-log tr[data-dir="received"]`),
+	))
+	assert.Equal(t, "hello from Chromium", text(t, ctx, `#echo-log tr[data-dir="received"] td.data`))
+	input, err := chromedp.Run(ctx, chromedp.Value(chromedp.CSS("#echo-input")))
+	require.NoError(t, err)
+	assert.Empty(t, input, "the input is cleared once sent")
+
+	// A binary frame typed as hex comes back as binary, shown as hex.
+	const binRow = `#echo-log tr[data-dir="received"][data-kind="binary"]`
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Evaluate[chromedp.Void](`document.getElementById("echo-mode").value = "hex"`),
+		chromedp.SendKeys(chromedp.CSS("#echo-input"), "de ad be ef"),
+		chromedp.Click(chromedp.CSS("#echo-send")),
+		waitFor(binRow),
+	))
+	assert.Equal(t, "de ad be ef", text(t, ctx, binRow+" td.data"))
+	assert.Equal(t, "4 B", text(t, ctx, binRow+" td.size"))
+	assert.NotEmpty(t, text(t, ctx, binRow+" td.rtt"), "round trip shown")
+	screenshot(t, ctx, "echo.png")
+
+	// Disconnecting shows the close code and what it means.
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS("#echo-connect")),
+		waitFor(`#echo-state[data-state="disconnected"]`),
+		waitFor(`#echo-log tr[data-kind="close"]`),
+	))
+	assert.Contains(t, text(t, ctx, `#echo-log tr[data-kind="close"] td.data`), "1000 normal closure")
+}

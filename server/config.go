@@ -1,0 +1,169 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Config is everything the server can be told at start. Every field is a
+// flag; an environment variable named WSPLAY_ plus the flag name in upper
+// case (dashes become underscores) supplies the default, and a flag given on
+// the command line wins over it.
+type Config struct {
+	// Addr is the TCP address to listen on. Default 127.0.0.1:8080.
+	Addr string
+	// LogLevel is the lowest level logged. Default info.
+	LogLevel slog.Level
+	// LogFormat is "text" (default) or "json".
+	LogFormat string
+	// AllowedOrigins are the origins (scheme://host[:port]) besides the
+	// server's own whose pages may open WebSockets. Default none:
+	// same-origin only.
+	AllowedOrigins []string
+	// SiteDir, when set, serves the page from this directory instead of
+	// the copy built into the binary.
+	SiteDir string
+
+	// ReadLimit is the largest message a client may send, in bytes;
+	// larger ones close the connection with 1009. Default 64 KiB.
+	ReadLimit int64
+	// PingInterval is how often the server pings each client. It must be
+	// less than PongWait, so that a pong can arrive in time. Default 54 s.
+	PingInterval time.Duration
+	// PongWait is how long a client may stay silent (no message, no pong)
+	// before the server drops it. Default 60 s.
+	PongWait time.Duration
+	// WriteWait bounds every write to a client; a client that does not take
+	// a frame within it is dropped. Default 10 s.
+	WriteWait time.Duration
+	// CloseGrace is how long the server waits for the client's answer to
+	// its close frame before it hangs up. Default 1 s.
+	CloseGrace time.Duration
+	// SendQueue is how many outgoing messages may wait for one client;
+	// when its queue is full the client is too slow and is closed with
+	// 1008. Default 256.
+	SendQueue int
+	// ShutdownTimeout bounds a graceful shutdown. Default 5 s.
+	ShutdownTimeout time.Duration
+}
+
+// envPrefix starts the name of every environment variable the server reads.
+const envPrefix = "WSPLAY_"
+
+// envName is the environment variable that supplies the flag's default.
+func envName(flagName string) string {
+	return envPrefix + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// parseConfig reads the flags in args, falling back to getenv for those not
+// given, and validates the result. Usage and errors go to output.
+func parseConfig(args []string, getenv func(string) string, output io.Writer) (Config, error) {
+	var (
+		c       Config
+		origins string
+	)
+	fs := flag.NewFlagSet("wsplay", flag.ContinueOnError)
+	fs.SetOutput(output)
+	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "`address` to listen on")
+	fs.TextVar(&c.LogLevel, "log-level", slog.LevelInfo, "lowest `level` to log: debug, info, warn or error")
+	fs.StringVar(&c.LogFormat, "log-format", "text", "log `format`: text or json")
+	fs.StringVar(&origins, "allowed-origins", "", "comma-separated `origins` (scheme://host[:port]) besides the server's own whose pages may connect")
+	fs.StringVar(&c.SiteDir, "site-dir", "", "serve the page from this `directory` instead of the copy built into the binary")
+	fs.Int64Var(&c.ReadLimit, "read-limit", 64<<10, "largest message a client may send, in `bytes` (larger: close 1009)")
+	fs.DurationVar(&c.PingInterval, "ping-interval", 54*time.Second, "how often to ping each client; less than -pong-wait")
+	fs.DurationVar(&c.PongWait, "pong-wait", 60*time.Second, "how long a client may stay silent before it is dropped")
+	fs.DurationVar(&c.WriteWait, "write-wait", 10*time.Second, "time limit for each write to a client")
+	fs.DurationVar(&c.CloseGrace, "close-grace", time.Second, "how long to wait for a client's answer to a close frame")
+	fs.IntVar(&c.SendQueue, "send-queue", 256, "outgoing messages that may wait for one client before it counts as too slow")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 5*time.Second, "time limit for a graceful shutdown")
+	fs.VisitAll(func(f *flag.Flag) {
+		f.Usage += " (env " + envName(f.Name) + ")"
+	})
+
+	if err := fs.Parse(args); err != nil {
+		return Config{}, err
+	}
+	if fs.NArg() > 0 {
+		return Config{}, fmt.Errorf("unexpected argument %q (all settings are flags; see -h)", fs.Arg(0))
+	}
+	if err := applyEnv(fs, getenv); err != nil {
+		return Config{}, err
+	}
+	for o := range strings.SplitSeq(origins, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			c.AllowedOrigins = append(c.AllowedOrigins, o)
+		}
+	}
+	if err := c.validate(); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+// applyEnv sets each flag that was not on the command line from its
+// environment variable, if that is set. A malformed value is an error, not
+// a silent default.
+func applyEnv(fs *flag.FlagSet, getenv func(string) string) error {
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		if given[f.Name] {
+			return
+		}
+		name := envName(f.Name)
+		if v := getenv(name); v != "" {
+			if err := fs.Set(f.Name, v); err != nil {
+				errs = append(errs, fmt.Errorf("environment %s=%q: %w", name, v, err))
+			}
+		}
+	})
+	return errors.Join(errs...)
+}
+
+func (c *Config) validate() error {
+	var errs []error
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("-log-format %q: want text or json", c.LogFormat))
+	}
+	for _, o := range c.AllowedOrigins {
+		if _, err := normalizeOrigin(o); err != nil {
+			errs = append(errs, fmt.Errorf("-allowed-origins: %w", err))
+		}
+	}
+	if c.ReadLimit < 1 {
+		errs = append(errs, fmt.Errorf("-read-limit %d: must be at least 1", c.ReadLimit))
+	}
+	if c.PongWait <= 0 || c.PingInterval <= 0 || c.PingInterval >= c.PongWait {
+		errs = append(errs, fmt.Errorf("-ping-interval %v must be positive and less than -pong-wait %v", c.PingInterval, c.PongWait))
+	}
+	for name, d := range map[string]time.Duration{"-write-wait": c.WriteWait, "-close-grace": c.CloseGrace, "-shutdown-timeout": c.ShutdownTimeout} {
+		if d <= 0 {
+			errs = append(errs, fmt.Errorf("%s %v: must be positive", name, d))
+		}
+	}
+	if c.SendQueue < 1 {
+		errs = append(errs, fmt.Errorf("-send-queue %d: must be at least 1", c.SendQueue))
+	}
+	return errors.Join(errs...)
+}
+
+// normalizeOrigin returns origin as "scheme://host[:port]" in lower case,
+// or an error if it is not of that form.
+func normalizeOrigin(origin string) (string, error) {
+	u, err := url.Parse(origin)
+	if err != nil {
+		return "", fmt.Errorf("origin %q: %w", origin, err)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		return "", fmt.Errorf("origin %q: want scheme://host[:port] with scheme http or https", origin)
+	}
+	return strings.ToLower(u.Scheme + "://" + u.Host), nil
+}

@@ -1,0 +1,24 @@
+package main
+
+import (
+	"net/http"
+
+	"github.com/gorilla/websocket"
+)
+
+// serveEcho handles GET /ws/echo: every message comes back unchanged, text
+// as text and binary as binary, in the order it arrived.
+func (s *server) serveEcho(w http.ResponseWriter, r *http.Request) {
+	c := s.accept(w, r, "echo")
+	if c == nil {
+		return
+	}
+	s.serve(c, func(typ int, data []byte) error {
+		m, err := websocket.NewPreparedMessage(typ, data)
+		if err != nil {
+			return err // only for an invalid type, which ReadMessage never returns
+		}
+		c.enqueue(m)
+		return nil
+	})
+}

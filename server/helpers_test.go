@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// testConfig returns the default configuration, with the timeouts that
+// matter to tests shortened.
+func testConfig(t *testing.T) Config {
+	t.Helper()
+	cfg, err := parseConfig(nil, func(string) string { return "" }, io.Discard)
+	require.NoError(t, err)
+	cfg.CloseGrace = 500 * time.Millisecond
+	return cfg
+}
+
+// testSite stands in for the built site in tests that do not need the
+// WebAssembly client.
+var testSite = fstest.MapFS{
+	"index.html": {Data: []byte("<!doctype html><title>wsplay</title>")},
+}
+
+// testServer is the real handler behind a loopback httptest server.
+type testServer struct {
+	*server
+	URL string // http://127.0.0.1:port
+}
+
+// startServer serves cfg's server until the test ends, then shuts it down
+// as run does, so that every connection's goroutines are gone before
+// goleak looks.
+func startServer(t *testing.T, cfg Config) *testServer {
+	t.Helper()
+	return startServerWithSite(t, cfg, testSite)
+}
+
+// startServerWithSite is startServer serving the given site.
+func startServerWithSite(t *testing.T, cfg Config, site fs.FS) *testServer {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	s, err := newServer(cfg, log, site)
+	require.NoError(t, err)
+	hs := httptest.NewServer(s.handler())
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		require.NoError(t, s.sessions.shutdown(ctx))
+		hs.Close()
+	})
+	return &testServer{server: s, URL: hs.URL}
+}
+
+// wsURL turns the test server's http URL into a ws URL for path.
+func (ts *testServer) wsURL(path string) string {
+	return "ws" + strings.TrimPrefix(ts.URL, "http") + path
+}
+
+// dial connects a coder/websocket client, as the playground's own client
+// does, and closes it when the test ends.
+func (ts *testServer) dial(t *testing.T, path string, opts *websocket.DialOptions) *websocket.Conn {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, ts.wsURL(path), opts)
+	require.NoError(t, err)
+	c.SetReadLimit(1 << 20)
+	t.Cleanup(func() { c.CloseNow() })
+	return c
+}
+
+// readClose reads until the connection ends and returns its close status
+// and reason, or -1 when it ended without a close frame.
+func readClose(t *testing.T, c *websocket.Conn) (websocket.StatusCode, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for {
+		_, _, err := c.Read(ctx)
+		if err == nil {
+			continue
+		}
+		var ce websocket.CloseError
+		if errors.As(err, &ce) {
+			return ce.Code, ce.Reason
+		}
+		require.NoError(t, ctx.Err(), "waiting for a close frame")
+		return -1, err.Error()
+	}
+}
+
+// eventually polls cond every 10 ms until it holds or 5 s pass.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -1,0 +1,103 @@
+// Command wsplay serves the WebSocket playground: the page, its WebAssembly
+// client, and the WebSocket endpoints.
+//
+// Run it with scripts/run, which builds the client first. Every setting is a
+// flag with an environment fallback; see wsplay -h.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"wsplay/site"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return
+		}
+		fmt.Fprintln(os.Stderr, "wsplay:", err)
+		os.Exit(1)
+	}
+}
+
+// run starts the server and serves until ctx is cancelled, then shuts down
+// gracefully. Logs and usage go to stderr.
+func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+	cfg, err := parseConfig(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr)
+
+	var siteFS fs.FS = site.Files()
+	if cfg.SiteDir != "" {
+		siteFS = os.DirFS(cfg.SiteDir)
+	}
+	s, err := newServer(cfg, log, siteFS)
+	if err != nil {
+		return err
+	}
+	if _, ok := s.site.files["dist/main.wasm"]; !ok {
+		log.Warn("the WebAssembly client is not built: the page will say so; start the server with scripts/run to build it")
+	}
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	httpServer := &http.Server{
+		Handler:           s.handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	log.Info("listening", "addr", ln.Addr().String(), "url", "http://"+ln.Addr().String()+"/")
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- httpServer.Serve(ln) }()
+	select {
+	case err := <-serveErr:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+
+	log.Info("shutting down", "connections", s.sessions.len())
+	start := time.Now()
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	var wg sync.WaitGroup
+	var sessionsErr, httpErr error
+	wg.Go(func() { sessionsErr = s.sessions.shutdown(shutdownCtx) })
+	wg.Go(func() { httpErr = httpServer.Shutdown(shutdownCtx) })
+	wg.Wait()
+	<-serveErr // http.ErrServerClosed
+	if err := errors.Join(sessionsErr, httpErr); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	log.Info("stopped", "took", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+func newLogger(cfg Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

@@ -1,0 +1,48 @@
+package main
+
+import (
+	"encoding/json"
+	"net/http"
+)
+
+// handler returns every route of the server, in one place.
+func (s *server) handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", s.serveHealth)
+	// WebSocket routes take every method so that accept can answer a
+	// wrong one with 405 and a reason instead of the mux's bare 405.
+	mux.HandleFunc("/ws/echo", s.serveEcho)
+	mux.Handle("/", pageHeaders(s.site))
+	return mux
+}
+
+// serveHealth reports whether the server takes new connections: 200 while
+// it runs, 503 once shutdown has begun.
+func (s *server) serveHealth(w http.ResponseWriter, r *http.Request) {
+	status, state := http.StatusOK, "ok"
+	if s.sessions.isClosing() {
+		status, state = http.StatusServiceUnavailable, "shutting down"
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]any{"status": state, "connections": s.sessions.len()})
+}
+
+// contentSecurityPolicy allows the page only its own scripts, styles and
+// sockets. 'wasm-unsafe-eval' lets it compile WebAssembly (the Go runtime)
+// without allowing JavaScript eval.
+const contentSecurityPolicy = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; " +
+	"connect-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; " +
+	"base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+
+// pageHeaders adds the headers every page response carries.
+func pageHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", contentSecurityPolicy)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		next.ServeHTTP(w, r)
+	})
+}

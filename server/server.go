@@ -1,0 +1,216 @@
+package main
+
+import (
+	"context"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/gorilla/websocket"
+)
+
+// server holds what every endpoint shares: the configuration, the logger,
+// the upgrader with its origin policy, and the set of live connections.
+type server struct {
+	cfg      Config
+	log      *slog.Logger
+	site     *siteHandler
+	origins  map[string]bool // normalized allowed origins besides the server's own
+	upgrader websocket.Upgrader
+	sessions sessionSet
+	nextID   atomic.Uint64
+}
+
+func newServer(cfg Config, log *slog.Logger, siteFS fs.FS) (*server, error) {
+	site, err := newSiteHandler(siteFS)
+	if err != nil {
+		return nil, err
+	}
+	s := &server{cfg: cfg, log: log, site: site, origins: map[string]bool{}}
+	for _, o := range cfg.AllowedOrigins {
+		n, _ := normalizeOrigin(o) // validated by parseConfig
+		s.origins[n] = true
+	}
+	s.upgrader = websocket.Upgrader{
+		ReadBufferSize:  4 << 10,
+		WriteBufferSize: 4 << 10,
+		// Idle connections then hold no write buffer.
+		WriteBufferPool: &sync.Pool{},
+		// Compression stays off: permessage-deflate has no bound on the
+		// decompressed size in gorilla, so a small frame could inflate
+		// past the read limit's intent.
+		EnableCompression: false,
+		// accept checks the origin first, with a log line and a precise
+		// answer; the upgrader checks again so that no path skips it.
+		CheckOrigin: func(r *http.Request) bool {
+			_, ok := s.checkOrigin(r)
+			return ok
+		},
+		Error: func(w http.ResponseWriter, r *http.Request, status int, reason error) {
+			s.reject(w, r, status, "bad handshake", reason.Error())
+		},
+	}
+	return s, nil
+}
+
+// checkOrigin applies the origin policy: a request without an Origin header
+// (not from a browser) and a page of the server's own origin may connect,
+// and so may the allowed origins; everything else is refused. It returns a
+// short reason for a refusal.
+func (s *server) checkOrigin(r *http.Request) (reason string, ok bool) {
+	origin := r.Header.Get("Origin")
+	switch {
+	case origin == "":
+		return "", true
+	case origin == "null":
+		return "null origin", false
+	}
+	n, err := normalizeOrigin(origin)
+	if err != nil {
+		return "malformed origin", false
+	}
+	host := n[strings.Index(n, "://")+3:]
+	if strings.EqualFold(host, r.Host) || s.origins[n] {
+		return "", true
+	}
+	return "origin not allowed", false
+}
+
+// accept checks a WebSocket handshake and upgrades it. On any refusal it
+// has written the HTTP answer and logged why, and returns nil. The caller
+// must call s.serve with the client it returns.
+func (s *server) accept(w http.ResponseWriter, r *http.Request, endpoint string) *client {
+	if !websocket.IsWebSocketUpgrade(r) {
+		if r.Method != http.MethodGet {
+			w.Header().Set("Allow", http.MethodGet)
+			s.reject(w, r, http.StatusMethodNotAllowed, "not a websocket handshake", "this is a WebSocket endpoint: use GET with an Upgrade: websocket header")
+			return nil
+		}
+		s.reject(w, r, http.StatusBadRequest, "not a websocket handshake", "this is a WebSocket endpoint: connect with a WebSocket client, not a plain HTTP request")
+		return nil
+	}
+	if v := r.Header.Get("Sec-WebSocket-Version"); v != "13" {
+		// RFC 6455, section 4.4: name the version this server speaks.
+		w.Header().Set("Sec-WebSocket-Version", "13")
+		s.reject(w, r, http.StatusUpgradeRequired, "unsupported websocket version", "unsupported WebSocket version: this server speaks version 13")
+		return nil
+	}
+	if s.sessions.isClosing() {
+		s.reject(w, r, http.StatusServiceUnavailable, "shutting down", "the server is shutting down")
+		return nil
+	}
+	if reason, ok := s.checkOrigin(r); !ok {
+		s.reject(w, r, http.StatusForbidden, reason, "origin not allowed: open the page from this server, or add its origin to -allowed-origins")
+		return nil
+	}
+	ws, err := s.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return nil // the upgrader's Error has answered and logged
+	}
+	id := s.nextID.Add(1)
+	c := newClient(id, ws, &s.cfg, s.log.With("conn", id, "endpoint", endpoint, "remote", r.RemoteAddr))
+	if !s.sessions.add(c) {
+		// Shutdown began during the handshake.
+		c.close(websocket.CloseGoingAway, reasonShutdown)
+		c.run(func(int, []byte) error { return errClosedByServer })
+		return nil
+	}
+	c.log.Debug("connected")
+	return c
+}
+
+// serve runs c until it ends and forgets it.
+func (s *server) serve(c *client, handle func(typ int, data []byte) error) {
+	defer s.sessions.remove(c)
+	c.run(handle)
+}
+
+// reject answers a request that will not become a WebSocket, and logs it
+// at Info: it is the client's doing, not a server fault.
+func (s *server) reject(w http.ResponseWriter, r *http.Request, status int, reason, body string) {
+	s.log.Info("handshake rejected", "status", status, "reason", reason,
+		"path", r.URL.Path, "origin", r.Header.Get("Origin"), "remote", r.RemoteAddr)
+	http.Error(w, body, status)
+}
+
+// sessionSet tracks every live WebSocket so that shutdown can close them:
+// http.Server.Shutdown does not track hijacked connections.
+type sessionSet struct {
+	mu      sync.Mutex // guards clients and closing
+	clients map[*client]struct{}
+	closing bool
+	wg      sync.WaitGroup // one count per client in the set
+}
+
+// add registers c; it reports false once shutdown has begun.
+func (ss *sessionSet) add(c *client) bool {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if ss.closing {
+		return false
+	}
+	if ss.clients == nil {
+		ss.clients = map[*client]struct{}{}
+	}
+	ss.clients[c] = struct{}{}
+	ss.wg.Add(1)
+	return true
+}
+
+func (ss *sessionSet) remove(c *client) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if _, ok := ss.clients[c]; ok {
+		delete(ss.clients, c)
+		ss.wg.Done()
+	}
+}
+
+func (ss *sessionSet) isClosing() bool {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	return ss.closing
+}
+
+// len returns the number of live connections.
+func (ss *sessionSet) len() int {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	return len(ss.clients)
+}
+
+// shutdown refuses new connections, asks every live one to close with 1001
+// (each client's writePump sends it, so all go out at once), and waits for
+// them to end. When ctx ends first it hangs up on the rest and returns
+// ctx's error.
+func (ss *sessionSet) shutdown(ctx context.Context) error {
+	ss.mu.Lock()
+	ss.closing = true
+	clients := make([]*client, 0, len(ss.clients))
+	for c := range ss.clients {
+		clients = append(clients, c)
+	}
+	ss.mu.Unlock()
+
+	for _, c := range clients {
+		c.close(websocket.CloseGoingAway, reasonShutdown)
+	}
+	done := make(chan struct{})
+	go func() {
+		ss.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		for _, c := range clients {
+			c.ws.Close()
+		}
+		<-done
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,61 @@
+package shared
+
+import "fmt"
+
+// CloseCode is a WebSocket close status code (RFC 6455, section 7.4).
+type CloseCode int
+
+// The close codes wsplay servers send or clients observe. The package doc
+// lists what a client does on each; [DescribeClose] returns the same advice.
+const (
+	CloseNormal          CloseCode = 1000
+	CloseGoingAway       CloseCode = 1001
+	CloseProtocolError   CloseCode = 1002
+	CloseUnsupportedData CloseCode = 1003
+	CloseAbnormal        CloseCode = 1006 // never sent; reported when no close frame arrived
+	CloseInvalidPayload  CloseCode = 1007
+	ClosePolicyViolation CloseCode = 1008
+	CloseTooBig          CloseCode = 1009
+	CloseInternalError   CloseCode = 1011
+	CloseServiceRestart  CloseCode = 1012
+	CloseTryAgainLater   CloseCode = 1013
+)
+
+// CloseAdvice says what a close code means and what a client should do.
+type CloseAdvice struct {
+	Meaning string
+	// Reconnect is true when a new connection may succeed, after a
+	// jittered, exponential backoff. False means the cause is on the
+	// client's side, or it asked to close, and retrying would repeat it.
+	Reconnect bool
+}
+
+// DescribeClose returns the advice for code. Unknown codes in the private
+// range 4000-4999 and elsewhere get a generic answer that does not reconnect.
+func DescribeClose(code CloseCode) CloseAdvice {
+	switch code {
+	case CloseNormal:
+		return CloseAdvice{"normal closure: the other side was done", false}
+	case CloseGoingAway:
+		return CloseAdvice{"going away: the server is shutting down or restarting", true}
+	case CloseProtocolError:
+		return CloseAdvice{"protocol error: a malformed frame was sent", false}
+	case CloseUnsupportedData:
+		return CloseAdvice{"unsupported data: this endpoint does not accept that frame type", false}
+	case CloseAbnormal:
+		return CloseAdvice{"abnormal closure: the connection dropped without a close frame", true}
+	case CloseInvalidPayload:
+		return CloseAdvice{"invalid payload: a text frame was not valid UTF-8", false}
+	case ClosePolicyViolation:
+		return CloseAdvice{"policy violation: too slow a reader, or repeated bad input", true}
+	case CloseTooBig:
+		return CloseAdvice{"message too big: over the endpoint's read limit", false}
+	case CloseInternalError:
+		return CloseAdvice{"internal error: the server failed", true}
+	case CloseServiceRestart:
+		return CloseAdvice{"service restart: the server is restarting", true}
+	case CloseTryAgainLater:
+		return CloseAdvice{"try again later: the server is over capacity", true}
+	}
+	return CloseAdvice{fmt.Sprintf("close code %d: not one wsplay uses", int(code)), false}
+}

@@ -1,0 +1,56 @@
+// Package shared is the wsplay wire protocol, defined once and compiled into
+// both the server (linux, darwin, windows …) and the browser client
+// (GOOS=js GOARCH=wasm). It uses the standard library only, so it never pulls
+// a WebSocket implementation into either side.
+//
+// # Endpoints and frames
+//
+// Every endpoint speaks JSON text frames, except echo:
+//
+//   - /ws/echo returns each frame unchanged, text as text and binary as
+//     binary. It is the one endpoint that does not use this package's types.
+//   - /ws/chat carries [Message] values in both directions.
+//   - /ws/notifications pushes [Notification] values to the client.
+//   - /ws/dashboard pushes [DashboardData] snapshots to the client.
+//
+// A [Message] is a flat envelope: its [Type] says which of the other fields
+// matter. The field names type, username, content, timestamp and users are
+// those of the well-known gorilla chat tutorial, so a plain JavaScript client
+// written against that tutorial keeps working:
+//
+//	{"type":"text","username":"ada","content":"hello","timestamp":"2026-11-28T10:00:00Z"}
+//
+// # Errors
+//
+// When a client sends something the server cannot use, and the connection can
+// go on, the server answers with a message of type [TypeError] whose Code is
+// one of the stable [ErrorCode] values and whose Content explains it for a
+// person:
+//
+//	{"type":"error","code":"unknown_type","content":"unknown message type \"shout\"", ...}
+//
+// Clients branch on Code, never on Content. [Decode] returns an [*Error]
+// carrying the code to send back, so the server and the tests agree on it.
+//
+// # Close codes
+//
+// When the connection cannot go on, the server closes it with one of the
+// codes below. [DescribeClose] tells a client what each means and whether to
+// reconnect:
+//
+//	1000 normal closure        the side that closed was done; do not reconnect
+//	1001 going away            server shutting down or restarting; reconnect with backoff
+//	1002 protocol error        a malformed frame; a client bug, do not reconnect
+//	1003 unsupported data      e.g. a binary frame on a text endpoint; do not reconnect
+//	1006 abnormal closure      no close frame (network loss, crash); reconnect with backoff
+//	1007 invalid payload       text that is not UTF-8; do not reconnect
+//	1008 policy violation      too slow a reader, or repeated bad input; reconnect with backoff
+//	1009 message too big       over the endpoint's read limit; do not reconnect
+//	1011 internal error        a server fault; reconnect with backoff
+//	1012 service restart       reconnect with backoff
+//	1013 try again later       server over capacity; reconnect with a longer backoff
+//
+// "Reconnect with backoff" means jittered exponential backoff: wait a random
+// time up to a ceiling that doubles after each failed attempt, so that many
+// clients cut off at once do not all return in the same instant.
+package shared

@@ -1,0 +1,48 @@
+package shared
+
+import "fmt"
+
+// ErrorCode is the stable, machine-readable reason in a [TypeError] message.
+type ErrorCode string
+
+// The error codes. A client may rely on them; their wording in Content may
+// change.
+const (
+	// CodeBadJSON: the frame is not a JSON object, or a field has the wrong
+	// JSON type.
+	CodeBadJSON ErrorCode = "bad_json"
+	// CodeUnknownType: the message has no type, or one this endpoint does
+	// not accept.
+	CodeUnknownType ErrorCode = "unknown_type"
+	// CodeBadRequest: well-formed but unusable, such as empty content or a
+	// malformed room name.
+	CodeBadRequest ErrorCode = "bad_request"
+	// CodeTooLarge: a field is longer than the server allows.
+	CodeTooLarge ErrorCode = "too_large"
+	// CodeRateLimited: the client sends faster than allowed; Content says
+	// when to try again.
+	CodeRateLimited ErrorCode = "rate_limited"
+	// CodeForbidden: the resource belongs to someone else.
+	CodeForbidden ErrorCode = "forbidden"
+	// CodeInternal: the server failed; the request may be retried.
+	CodeInternal ErrorCode = "internal"
+)
+
+// Error is a protocol error: something a client sent that the server
+// answers with a [TypeError] message instead of closing the connection.
+type Error struct {
+	Code   ErrorCode
+	Detail string // for people; never parsed
+}
+
+// Errorf returns an [*Error] with the given code and a formatted detail.
+func Errorf(code ErrorCode, format string, args ...any) *Error {
+	return &Error{Code: code, Detail: fmt.Sprintf(format, args...)}
+}
+
+func (e *Error) Error() string { return string(e.Code) + ": " + e.Detail }
+
+// Message returns the [TypeError] message that reports e to a client.
+func (e *Error) Message() Message {
+	return Message{Type: TypeError, Code: e.Code, Content: e.Detail}
+}

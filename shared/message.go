@@ -1,0 +1,89 @@
+package shared
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Type names the kind of a [Message].
+type Type string
+
+// The message types. Each comment says who sends it and which fields it uses.
+const (
+	// TypeText is a chat line. Client → server: Content, and optionally ID,
+	// an id the client chose so that it can recognise its own message when
+	// the server broadcasts it back. Server → clients: every field stamped.
+	TypeText Type = "text"
+	// TypeJoin is broadcast when a user's first connection to a room arrives.
+	TypeJoin Type = "join"
+	// TypeLeave is broadcast when a user's last connection to a room is gone.
+	TypeLeave Type = "leave"
+	// TypeTyping says a user is typing. Never stored; clients expire it.
+	TypeTyping Type = "typing"
+	// TypeUserList carries the room's users in Users, each listed once.
+	TypeUserList Type = "user_list"
+	// TypeHistory carries stored messages in Messages, oldest first.
+	TypeHistory Type = "history"
+	// TypeError is the server's answer to input it could not use; see
+	// [ErrorCode].
+	TypeError Type = "error"
+)
+
+// Known reports whether t is one of the types this package defines.
+func (t Type) Known() bool {
+	switch t {
+	case TypeText, TypeJoin, TypeLeave, TypeTyping, TypeUserList, TypeHistory, TypeError:
+		return true
+	}
+	return false
+}
+
+// Message is the chat envelope. Type says which fields matter; the zero
+// value of an unused field is left out of the JSON, except for the four
+// fields the tutorial clients always read.
+type Message struct {
+	Type      Type      `json:"type"`
+	Username  string    `json:"username"`
+	Content   string    `json:"content"`
+	Timestamp time.Time `json:"timestamp"`
+	Users     []string  `json:"users,omitempty"`
+
+	// Room is the chat room the message belongs to.
+	Room string `json:"room,omitempty"`
+	// ID identifies a stored message. A client may set it on a text message
+	// it sends; the server keeps it, so a resend is recognised.
+	ID string `json:"id,omitempty"`
+	// Seq is the message's position in its room, increasing by one per
+	// stored message.
+	Seq uint64 `json:"seq,omitempty"`
+	// Code is set on TypeError messages.
+	Code ErrorCode `json:"code,omitempty"`
+	// Messages is set on TypeHistory messages.
+	Messages []Message `json:"messages,omitempty"`
+}
+
+// Notification is one notification for one user, as stored and as pushed on
+// /ws/notifications.
+type Notification struct {
+	ID     string `json:"id"`
+	UserID string `json:"user_id"`
+	// Type is the sender's category, such as "info" or "order"; the
+	// protocol does not interpret it.
+	Type      string          `json:"type"`
+	Title     string          `json:"title"`
+	Message   string          `json:"message"`
+	Data      json.RawMessage `json:"data,omitempty"`
+	Timestamp time.Time       `json:"timestamp"`
+	Read      bool            `json:"read"`
+	// Seq is the notification's position among the user's notifications,
+	// increasing by one, so that a client can resume after it.
+	Seq uint64 `json:"seq,omitempty"`
+}
+
+// DashboardData is one snapshot of the server's own metrics, pushed on
+// /ws/dashboard. Each key of Metrics is documented where the server
+// defines it.
+type DashboardData struct {
+	Timestamp time.Time          `json:"timestamp"`
+	Metrics   map[string]float64 `json:"metrics"`
+}

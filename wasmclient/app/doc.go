@@ -1,0 +1,18 @@
+// Package app is the playground's client logic: connection state, message
+// handling, the frame log and round-trip timing. It has no syscall/js, so
+// it builds and is tested natively against a real server, and the same
+// code runs in the browser as WebAssembly.
+//
+// # One goroutine owns the state
+//
+// Every type here is driven from one [Loop]. Browser events and incoming
+// messages never touch state directly: they [Loop.Post] a function, and the
+// loop runs those one at a time, in order. So no state needs a mutex, and a
+// JavaScript callback never blocks (it only posts), which matters because a
+// blocked callback stalls the browser's event loop and with it every
+// WebSocket.
+//
+// What the user sees goes through small view interfaces, such as
+// [EchoView], that package main implements with the DOM and tests implement
+// with a recorder.
+package app
