@@ -12,6 +12,8 @@ func (s *server) handler() http.Handler {
 	// WebSocket routes take every method so that accept can answer a
 	// wrong one with 405 and a reason instead of the mux's bare 405.
 	mux.HandleFunc("/ws/echo", s.serveEcho)
+	mux.HandleFunc("/ws/chat", s.serveChat)
+	mux.HandleFunc("GET /api/rooms", s.serveRooms)
 	mux.Handle("/", pageHeaders(s.site))
 	return mux
 }
