@@ -443,20 +443,13 @@ func TestChatChurnLeavesACorrectUserList(t *testing.T) {
 		return len(rooms.Rooms) == 1 && rooms.Rooms[0] == roomInfo{"general", 1, 1}
 	}, func() string { return fmt.Sprintf("rooms %+v, %d sessions", rooms.Rooms, ts.sessions.len()) })
 	// Every user's joins and leaves alternate, each a session, and the last
-	// user list the observer saw is just itself.
+	// user list the observer saw is just itself. A marker from the
+	// observer comes after every broadcast the churn caused.
+	observer.say("marker")
 	state := map[string]bool{}
 	var last []string
 	for {
-		var m shared.Message
-		select {
-		case m = <-observer.msgs:
-		default:
-			assert.Equal(t, []string{"observer"}, last)
-			for user, in := range state {
-				assert.False(t, in, "%s never left", user)
-			}
-			return
-		}
+		m := observer.next()
 		switch m.Type {
 		case shared.TypeJoin:
 			require.False(t, state[m.Username], "%s joined twice without leaving", m.Username)
@@ -466,6 +459,13 @@ func TestChatChurnLeavesACorrectUserList(t *testing.T) {
 			state[m.Username] = false
 		case shared.TypeUserList:
 			last = m.Users
+		case shared.TypeText:
+			assert.Equal(t, "marker", m.Content)
+			assert.Equal(t, []string{"observer"}, last)
+			for user, in := range state {
+				assert.False(t, in, "%s never left", user)
+			}
+			return
 		}
 	}
 }
