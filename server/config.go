@@ -67,6 +67,12 @@ type Config struct {
 	MaxContent int
 	// RoomIdle is how long an empty room keeps its goroutine. Default 30 s.
 	RoomIdle time.Duration
+	// PresenceBatchAbove is the room size above which joins and leaves are
+	// collected for PresenceBatch and sent in runs. Default 100.
+	PresenceBatchAbove int
+	// PresenceBatch is how long presence changes wait in a big room.
+	// Default 250 ms.
+	PresenceBatch time.Duration
 }
 
 // envPrefix starts the name of every environment variable the server reads.
@@ -104,6 +110,8 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (C
 	fs.IntVar(&c.MaxRooms, "max-rooms", 1000, "rooms open at once, and rooms whose history is kept")
 	fs.IntVar(&c.MaxContent, "max-content", 4<<10, "longest chat message, in `bytes`")
 	fs.DurationVar(&c.RoomIdle, "room-idle", 30*time.Second, "how long an empty room keeps its goroutine")
+	fs.IntVar(&c.PresenceBatchAbove, "presence-batch-above", 100, "room size above which joins and leaves are sent in batches")
+	fs.DurationVar(&c.PresenceBatch, "presence-batch", 250*time.Millisecond, "how long joins and leaves wait to be batched in a big room")
 	fs.VisitAll(func(f *flag.Flag) {
 		f.Usage += " (env " + envName(f.Name) + ")"
 	})
@@ -176,7 +184,7 @@ func (c *Config) validate() error {
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("-data: must name a directory"))
 	}
-	for name, d := range map[string]time.Duration{"-write-wait": c.WriteWait, "-close-grace": c.CloseGrace, "-shutdown-timeout": c.ShutdownTimeout, "-room-idle": c.RoomIdle} {
+	for name, d := range map[string]time.Duration{"-write-wait": c.WriteWait, "-close-grace": c.CloseGrace, "-shutdown-timeout": c.ShutdownTimeout, "-room-idle": c.RoomIdle, "-presence-batch": c.PresenceBatch} {
 		if d <= 0 {
 			errs = append(errs, fmt.Errorf("%s %v: must be positive", name, d))
 		}
