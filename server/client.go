@@ -69,6 +69,7 @@ const (
 	reasonTooBig        = "message too big"
 	reasonBinary        = "binary frames are not accepted here"
 	reasonTooManyFaults = "too many bad messages"
+	reasonRateLimit     = "over the message rate"
 )
 
 // enqueue hands m to writePump without ever blocking the caller. A full

@@ -73,6 +73,10 @@ type Config struct {
 	// PresenceBatch is how long presence changes wait in a big room.
 	// Default 250 ms.
 	PresenceBatch time.Duration
+	// MessageRate is how many messages a second one chat connection may
+	// send, with bursts of MessageBurst. Defaults 10 and 20.
+	MessageRate  float64
+	MessageBurst int
 }
 
 // envPrefix starts the name of every environment variable the server reads.
@@ -112,6 +116,8 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (C
 	fs.DurationVar(&c.RoomIdle, "room-idle", 30*time.Second, "how long an empty room keeps its goroutine")
 	fs.IntVar(&c.PresenceBatchAbove, "presence-batch-above", 100, "room size above which joins and leaves are sent in batches")
 	fs.DurationVar(&c.PresenceBatch, "presence-batch", 250*time.Millisecond, "how long joins and leaves wait to be batched in a big room")
+	fs.Float64Var(&c.MessageRate, "message-rate", 10, "messages a second one chat connection may send")
+	fs.IntVar(&c.MessageBurst, "message-burst", 20, "messages one chat connection may send in a burst")
 	fs.VisitAll(func(f *flag.Flag) {
 		f.Usage += " (env " + envName(f.Name) + ")"
 	})
@@ -177,6 +183,9 @@ func (c *Config) validate() error {
 		if n < 1 {
 			errs = append(errs, fmt.Errorf("%s %d: must be at least 1", name, n))
 		}
+	}
+	if c.MessageRate <= 0 || c.MessageBurst < 1 {
+		errs = append(errs, fmt.Errorf("-message-rate %g and -message-burst %d: must be positive", c.MessageRate, c.MessageBurst))
 	}
 	if c.HistoryOnJoin > c.HistoryRetention {
 		errs = append(errs, fmt.Errorf("-history %d: cannot exceed -history-retention %d", c.HistoryOnJoin, c.HistoryRetention))

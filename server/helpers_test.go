@@ -29,6 +29,8 @@ func testConfig(t testing.TB) Config {
 	require.NoError(t, err)
 	cfg.CloseGrace = 500 * time.Millisecond
 	cfg.DataDir = t.TempDir()
+	// Tests send as fast as they can; the rate-limit tests set it back.
+	cfg.MessageRate, cfg.MessageBurst = 1e6, 1e6
 	return cfg
 }
 

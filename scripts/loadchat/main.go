@@ -178,7 +178,7 @@ func load(o options, srv *server) error {
 		return fmt.Errorf("dial the publisher: %w", err)
 	}
 	pub.SetReadLimit(1 << 20) // the user list of a big room
-	go func() { // the publisher's own copies: read and drop
+	go func() {               // the publisher's own copies: read and drop
 		for {
 			if _, _, err := pub.Read(ctx); err != nil {
 				return
@@ -299,7 +299,9 @@ func startServer() (*server, error) {
 	}
 	// While thousands join, each early member is sent a join for each later
 	// one: its queue must hold them.
-	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-data", filepath.Join(dir, "data"), "-log-format", "json", "-send-queue", "16384")
+	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-data", filepath.Join(dir, "data"), "-log-format", "json", "-send-queue", "16384",
+		// The publisher sends faster than a person may.
+		"-message-rate", "100000", "-message-burst", "100000")
 	pr, pw := io.Pipe()
 	cmd.Stderr = pw
 	cmd.Stdout = os.Stdout
