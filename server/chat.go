@@ -29,12 +29,19 @@ func (s *server) serveChat(w http.ResponseWriter, r *http.Request) {
 	if room == "" {
 		room = shared.DefaultRoom
 	}
-	user := q.Get("username")
 	if err := shared.ValidateName("room name", room); err != nil {
 		s.reject(w, r, http.StatusBadRequest, "bad room name", "bad room: "+err.Error())
 		return
 	}
-	if err := shared.ValidateName("username", user); err != nil {
+	user, err := s.identify(r, "username", q.Get("username"))
+	switch {
+	case errors.Is(err, errUnauthorized):
+		s.reject(w, r, http.StatusUnauthorized, "bad token", err.Error())
+		return
+	case err != nil && s.cfg.RequireAuth:
+		s.reject(w, r, http.StatusUnauthorized, "no token", err.Error())
+		return
+	case err != nil:
 		s.reject(w, r, http.StatusBadRequest, "bad username", "bad username: "+err.Error())
 		return
 	}
@@ -63,7 +70,7 @@ func (s *server) serveChat(w http.ResponseWriter, r *http.Request) {
 	}
 	defer s.rooms.release(h)
 
-	c := s.accept(w, r, "chat")
+	c := s.acceptAs(w, r, "chat", user)
 	if c == nil {
 		return
 	}

@@ -34,6 +34,8 @@ import (
 // producer can send on a closed channel, and no one can close it twice.
 type client struct {
 	id   uint64
+	ip   string // remote address, for the connection limits
+	user string // identity, for the per-user limit; "" when anonymous
 	ws   *websocket.Conn
 	cfg  *Config
 	log  *slog.Logger

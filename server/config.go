@@ -77,6 +77,25 @@ type Config struct {
 	// send, with bursts of MessageBurst. Defaults 10 and 20.
 	MessageRate  float64
 	MessageBurst int
+
+	// RequireAuth refuses handshakes without a valid token (401). Default
+	// off: the playground takes the name in the query.
+	RequireAuth bool
+	// GuestLogin lets POST /api/login issue a token for any valid name.
+	// Default on; turn it off where another service issues tokens.
+	GuestLogin bool
+	// JWTSecret signs and checks tokens (HS256). Default: random at each
+	// start, so tokens do not outlive the process.
+	JWTSecret string
+	// TokenTTL is how long a token from /api/login is valid. Default 1 h.
+	TokenTTL time.Duration
+
+	// MaxConns bounds the WebSocket connections in total (503 past it);
+	// MaxConnsPerIP and MaxConnsPerUser bound them per remote address and
+	// per identity (429). Defaults 10,000, 256 and 32.
+	MaxConns        int
+	MaxConnsPerIP   int
+	MaxConnsPerUser int
 }
 
 // envPrefix starts the name of every environment variable the server reads.
@@ -118,6 +137,13 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (C
 	fs.DurationVar(&c.PresenceBatch, "presence-batch", 250*time.Millisecond, "how long joins and leaves wait to be batched in a big room")
 	fs.Float64Var(&c.MessageRate, "message-rate", 10, "messages a second one chat connection may send")
 	fs.IntVar(&c.MessageBurst, "message-burst", 20, "messages one chat connection may send in a burst")
+	fs.BoolVar(&c.RequireAuth, "require-auth", false, "refuse WebSocket handshakes without a valid token")
+	fs.BoolVar(&c.GuestLogin, "guest-login", true, "let POST /api/login issue a token for any valid name")
+	fs.StringVar(&c.JWTSecret, "jwt-secret", "", "`secret` that signs tokens (HS256); empty: random at each start")
+	fs.DurationVar(&c.TokenTTL, "token-ttl", time.Hour, "how long a token from /api/login is valid")
+	fs.IntVar(&c.MaxConns, "max-conns", 10000, "WebSocket connections in total")
+	fs.IntVar(&c.MaxConnsPerIP, "max-conns-per-ip", 256, "WebSocket connections from one remote address")
+	fs.IntVar(&c.MaxConnsPerUser, "max-conns-per-user", 32, "WebSocket connections of one user")
 	fs.VisitAll(func(f *flag.Flag) {
 		f.Usage += " (env " + envName(f.Name) + ")"
 	})
@@ -179,7 +205,7 @@ func (c *Config) validate() error {
 	if c.PongWait <= 0 || c.PingInterval <= 0 || c.PingInterval >= c.PongWait {
 		errs = append(errs, fmt.Errorf("-ping-interval %v must be positive and less than -pong-wait %v", c.PingInterval, c.PongWait))
 	}
-	for name, n := range map[string]int{"-history": c.HistoryOnJoin, "-history-retention": c.HistoryRetention, "-max-rooms": c.MaxRooms, "-max-content": c.MaxContent} {
+	for name, n := range map[string]int{"-max-conns": c.MaxConns, "-max-conns-per-ip": c.MaxConnsPerIP, "-max-conns-per-user": c.MaxConnsPerUser, "-history": c.HistoryOnJoin, "-history-retention": c.HistoryRetention, "-max-rooms": c.MaxRooms, "-max-content": c.MaxContent} {
 		if n < 1 {
 			errs = append(errs, fmt.Errorf("%s %d: must be at least 1", name, n))
 		}
@@ -190,10 +216,13 @@ func (c *Config) validate() error {
 	if c.HistoryOnJoin > c.HistoryRetention {
 		errs = append(errs, fmt.Errorf("-history %d: cannot exceed -history-retention %d", c.HistoryOnJoin, c.HistoryRetention))
 	}
+	if c.JWTSecret != "" && len(c.JWTSecret) < 32 {
+		errs = append(errs, errors.New("-jwt-secret: use at least 32 characters"))
+	}
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("-data: must name a directory"))
 	}
-	for name, d := range map[string]time.Duration{"-write-wait": c.WriteWait, "-close-grace": c.CloseGrace, "-shutdown-timeout": c.ShutdownTimeout, "-room-idle": c.RoomIdle, "-presence-batch": c.PresenceBatch} {
+	for name, d := range map[string]time.Duration{"-write-wait": c.WriteWait, "-close-grace": c.CloseGrace, "-shutdown-timeout": c.ShutdownTimeout, "-room-idle": c.RoomIdle, "-presence-batch": c.PresenceBatch, "-token-ttl": c.TokenTTL} {
 		if d <= 0 {
 			errs = append(errs, fmt.Errorf("%s %v: must be positive", name, d))
 		}

@@ -14,6 +14,7 @@ func (s *server) handler() http.Handler {
 	mux.HandleFunc("/ws/echo", s.serveEcho)
 	mux.HandleFunc("/ws/chat", s.serveChat)
 	mux.HandleFunc("GET /api/rooms", s.serveRooms)
+	mux.HandleFunc("POST /api/login", s.serveLogin)
 	mux.Handle("/", pageHeaders(s.site))
 	return mux
 }
