@@ -31,6 +31,8 @@ func testConfig(t testing.TB) Config {
 	cfg.DataDir = t.TempDir()
 	// Tests send as fast as they can; the rate-limit tests set it back.
 	cfg.MessageRate, cfg.MessageBurst = 1e6, 1e6
+	// Every test client comes from 127.0.0.1; the limit tests set these.
+	cfg.MaxConnsPerIP, cfg.MaxConnsPerUser = 1e6, 1e6
 	return cfg
 }
 
