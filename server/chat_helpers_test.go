@@ -159,14 +159,3 @@ func (c *chatConn) err() error {
 	defer c.mu.Unlock()
 	return c.closeErr
 }
-
-// quiet asserts that no message arrives for a moment: what should not be
-// delivered has had time to be.
-func (c *chatConn) quiet(d time.Duration) {
-	c.t.Helper()
-	select {
-	case m := <-c.msgs:
-		c.t.Fatalf("unexpected message: %+v", m)
-	case <-time.After(d):
-	}
-}
