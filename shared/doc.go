@@ -50,12 +50,14 @@
 // notifications and read changes as they happen:
 //
 //	{"type":"notification","notification":{"id":"…","user_id":"ada","type":"order","title":"Order confirmed","message":"…","timestamp":"…","read":false,"seq":42},"unread":3}
-//	{"type":"synced","seq":42,"unread":3,"ids":["…","…","…"]}
-//	{"type":"read","ids":["…"],"unread":2}
+//	{"type":"synced","unread":3,"seq":42,"ids":["…","…","…"]}
+//	{"type":"read","unread":2,"ids":["…"]}
 //	{"type":"read","all":true,"seq":42}
 //
 // Notifications before synced are the backlog (show them in the list);
-// those after it are new (show a toast). Synced lists the ids of every
+// those after it are new (show a toast). A field that is zero is left
+// out: {"type":"synced"} says there is nothing, and nothing unread. Synced
+// lists the ids of every
 // unread notification, so a reconnecting client learns what was read
 // while it was away; it resumes later with since= set to the highest seq
 // it has seen (synced's Seq, or a later notification's). If since is
@@ -67,6 +69,12 @@
 //	{"type":"mark_read","id":"…"}
 //	{"type":"mark_read","all":true,"seq":42}
 //	{"type":"poke","to":"bob","title":"Lunch?","message":"12:30 at the usual place"}
+//
+// and the server answers the sender of a poke, and any client whose
+// message it could not use:
+//
+//	{"type":"poked","id":"…","to":"bob"}
+//	{"type":"error","code":"rate_limited","message":"pokes are limited to 3 in a row, then one per 1s; try again in 640ms"}
 //
 // A change of read state is stored, then sent as a [NotifyRead] message to
 // every connection of the user, the one that asked included. Marking an

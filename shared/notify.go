@@ -58,18 +58,18 @@ func (t NotifyType) Known() bool {
 func (t NotifyType) FromClient() bool { return t == NotifyMarkRead || t == NotifyPoke }
 
 // NotifyMessage is the envelope of /ws/notifications, in both directions.
-// Type says which fields matter; the others are left out of the JSON.
-// Unread is meaningful on notification, synced and read messages, where
-// an absent value means 0.
+// Type says which fields matter; the others are left out of the JSON. A
+// field a message uses may be left out too when it is zero: an absent
+// unread or seq means 0, an absent ids means none.
 type NotifyMessage struct {
 	Type         NotifyType    `json:"type"`
 	Code         ErrorCode     `json:"code,omitempty"`
 	Notification *Notification `json:"notification,omitempty"`
 	Unread       int           `json:"unread,omitempty"`
+	All          bool          `json:"all,omitempty"`
 	Seq          uint64        `json:"seq,omitempty"`
 	ID           string        `json:"id,omitempty"`
 	IDs          []string      `json:"ids,omitempty"`
-	All          bool          `json:"all,omitempty"`
 	To           string        `json:"to,omitempty"`
 	Title        string        `json:"title,omitempty"`
 	Message      string        `json:"message,omitempty"`
