@@ -198,12 +198,11 @@ func (h *hub) handleJoin(j joinRequest) {
 		h.broadcast(shared.Message{Type: shared.TypeJoin, Room: h.room, Username: j.m.user, Timestamp: h.now().UTC()})
 	}
 	j.m.c.enqueue(prepare(h.history(j)))
-	list := shared.Message{Type: shared.TypeUserList, Room: h.room, Users: h.presence.users(), Timestamp: h.now().UTC()}
-	if first {
-		h.broadcast(list)
-	} else {
-		j.m.c.enqueue(prepare(list)) // the others' list has not changed
-	}
+	// The list goes to the new connection only; everyone else updates
+	// theirs from join and leave. Broadcasting the whole list on every
+	// change, as the tutorial does, costs members² messages of members'
+	// size: a room of a few thousand could not be joined.
+	j.m.c.enqueue(prepare(shared.Message{Type: shared.TypeUserList, Room: h.room, Users: h.presence.users(), Timestamp: h.now().UTC()}))
 }
 
 func (h *hub) handleLeave(m *member) {
@@ -217,9 +216,7 @@ func (h *hub) handleLeave(m *member) {
 		return // the user still has another connection here
 	}
 	delete(h.typing, m.user)
-	now := h.now().UTC()
-	h.broadcast(shared.Message{Type: shared.TypeLeave, Room: h.room, Username: m.user, Timestamp: now})
-	h.broadcast(shared.Message{Type: shared.TypeUserList, Room: h.room, Users: h.presence.users(), Timestamp: now})
+	h.broadcast(shared.Message{Type: shared.TypeLeave, Room: h.room, Username: m.user, Timestamp: h.now().UTC()})
 }
 
 // history answers a join: the newest messages, or for a resuming member

@@ -20,7 +20,9 @@ const (
 	TypeLeave Type = "leave"
 	// TypeTyping says a user is typing. Never stored; clients expire it.
 	TypeTyping Type = "typing"
-	// TypeUserList carries the room's users in Users, each listed once.
+	// TypeUserList carries the room's users in Users, each listed once. A
+	// connection receives it once, when it joins; from then on TypeJoin and
+	// TypeLeave say who comes and goes.
 	TypeUserList Type = "user_list"
 	// TypeHistory carries stored messages in Messages, oldest first.
 	TypeHistory Type = "history"

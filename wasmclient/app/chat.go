@@ -88,6 +88,7 @@ type Chat struct {
 	nextID   int
 	outbox   []outgoing // sent, not yet acknowledged, oldest first
 
+	users        []string             // the room's users, sorted
 	typing       map[string]time.Time // other users typing, until when
 	typingTimer  *time.Timer
 	lastTypingTx time.Time
@@ -292,10 +293,21 @@ func (c *Chat) handle(m shared.Message) {
 		c.history(m)
 	case shared.TypeText:
 		c.text(m)
-	case shared.TypeJoin, shared.TypeLeave:
+	case shared.TypeJoin:
+		if !slices.Contains(c.users, m.Username) {
+			c.users = append(c.users, m.Username)
+			slices.Sort(c.users)
+		}
+		c.view.ChatUsers(slices.Clone(c.users))
+		c.view.ChatAppend(ChatLine{Kind: m.Type, Username: m.Username, Time: m.Timestamp})
+	case shared.TypeLeave:
+		c.users = slices.DeleteFunc(c.users, func(u string) bool { return u == m.Username })
+		c.view.ChatUsers(slices.Clone(c.users))
 		c.view.ChatAppend(ChatLine{Kind: m.Type, Username: m.Username, Time: m.Timestamp})
 	case shared.TypeUserList:
-		c.view.ChatUsers(m.Users)
+		// The snapshot on joining; join and leave keep it current.
+		c.users = slices.Clone(m.Users)
+		c.view.ChatUsers(slices.Clone(c.users))
 	case shared.TypeTyping:
 		c.typingFrom(m.Username)
 	case shared.TypeError:
