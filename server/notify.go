@@ -105,10 +105,16 @@ func (n *notifications) shutdown(ctx context.Context) error {
 	}
 }
 
-// add stores ns and publishes them; it returns them as stored.
+// add stores ns and publishes them; it returns them as stored. It sets
+// their Timestamp, under mu, so that a user's timestamps never go back as
+// their seqs go up.
 func (n *notifications) add(ctx context.Context, ns ...shared.Notification) ([]shared.Notification, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	now := time.Now().UTC()
+	for i := range ns {
+		ns[i].Timestamp = now
+	}
 	changes, err := n.store.addNotifications(ctx, ns, n.cfg.NotifyRetention)
 	if err != nil {
 		return nil, err
@@ -127,6 +133,7 @@ func (n *notifications) add(ctx context.Context, ns ...shared.Notification) ([]s
 func (n *notifications) broadcast(ctx context.Context, tmpl shared.Notification) (int, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	tmpl.Timestamp = time.Now().UTC()
 	changes, err := n.store.broadcastNotification(ctx, tmpl, n.cfg.NotifyRetention)
 	if err != nil {
 		return 0, err
@@ -341,12 +348,19 @@ func (n *notifications) sync(nc *notifyConn, since uint64, resume bool) {
 	if !nc.c.enqueueWait(pm) {
 		return
 	}
+	nc.goLive(snap.version)
+}
+
+// goLive sends nc the changes that arrived while its snapshot (which holds
+// every change up to version) was being sent, dropping those the snapshot
+// has, then switches it to live delivery. It sends in batches without
+// holding mu while it waits for queue room; live delivery starts only once
+// nothing is pending, so the order is kept. It returns early once the
+// client is closed.
+func (nc *notifyConn) goLive(version uint64) {
 	nc.mu.Lock()
-	nc.version = snap.version
+	nc.version = version
 	nc.mu.Unlock()
-	// Send what arrived meanwhile, in batches, without holding mu while
-	// waiting; live delivery starts only once nothing is pending, so the
-	// order is kept.
 	for {
 		nc.mu.Lock()
 		batch := nc.pending
@@ -369,7 +383,7 @@ func (n *notifications) sync(nc *notifyConn, since uint64, resume bool) {
 				return
 			}
 			if ev.seq != 0 {
-				n.metrics.notificationDelivered()
+				nc.metrics.notificationDelivered()
 			}
 		}
 	}
@@ -431,7 +445,7 @@ func (n *notifications) handlePoke(nc *notifyConn, m shared.NotifyMessage) error
 	}
 	stored, err := n.add(context.Background(), shared.Notification{
 		ID: newID(), UserID: m.To, Type: shared.PokeType, Title: title, Message: message,
-		From: nc.user, Timestamp: time.Now().UTC(),
+		From: nc.user,
 	})
 	if err != nil {
 		return n.internal(nc, err)

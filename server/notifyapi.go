@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"wsplay/shared"
@@ -112,10 +111,7 @@ func (s *server) postNotification(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, status, perr.Code, perr.Detail)
 		return
 	}
-	n := shared.Notification{
-		UserID: req.UserID, Type: req.Type, Title: req.Title, Message: req.Message, Data: req.Data,
-		Timestamp: time.Now().UTC(),
-	}
+	n := shared.Notification{UserID: req.UserID, Type: req.Type, Title: req.Title, Message: req.Message, Data: req.Data}
 	// The commit must not depend on the caller staying: once stored, the
 	// notification is published whether or not the 201 reaches anyone.
 	ctx := context.WithoutCancel(r.Context())
@@ -126,6 +122,7 @@ func (s *server) postNotification(w http.ResponseWriter, r *http.Request) {
 			writeAPIError(w, http.StatusInternalServerError, shared.CodeInternal, "the notification could not be stored; nothing was sent")
 			return
 		}
+		s.log.Debug("notification broadcast", "recipients", count)
 		writeJSON(w, http.StatusCreated, broadcastResult{UserID: shared.NotifyBroadcast, Recipients: count})
 		return
 	}
@@ -136,6 +133,7 @@ func (s *server) postNotification(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, http.StatusInternalServerError, shared.CodeInternal, "the notification could not be stored; nothing was sent")
 		return
 	}
+	s.log.Debug("notification stored", "user", stored[0].UserID, "seq", stored[0].Seq)
 	writeJSON(w, http.StatusCreated, stored[0])
 }
 

@@ -24,8 +24,10 @@ type NotifyView interface {
 	NotifyState(state ConnState, detail string)
 	// Notify adds a notification to the list. live is false for those the
 	// server had stored (sent on connect) and true for new ones, which
-	// deserve a toast. Each notification is shown once, however often
-	// the client reconnects.
+	// deserve a toast. n.Read says whether it is read already (a resume
+	// replays read ones too). Each notification is shown once, however
+	// often the client reconnects. Its title, message and data are
+	// untrusted: put them in the page as text.
 	Notify(n shared.Notification, live bool)
 	// Unread shows the number of unread notifications: the badge.
 	Unread(count int)
