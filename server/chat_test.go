@@ -452,11 +452,16 @@ func TestChatChurnLeavesACorrectUserList(t *testing.T) {
 		m := observer.next()
 		switch m.Type {
 		case shared.TypeJoin:
-			require.False(t, state[m.Username], "%s joined twice without leaving", m.Username)
-			state[m.Username] = true
+			// Above 100 members, joins and leaves come in runs.
+			for _, u := range m.Users {
+				require.False(t, state[u], "%s joined twice without leaving", u)
+				state[u] = true
+			}
 		case shared.TypeLeave:
-			require.True(t, state[m.Username], "%s left without joining", m.Username)
-			state[m.Username] = false
+			for _, u := range m.Users {
+				require.True(t, state[u], "%s left without joining", u)
+				state[u] = false
+			}
 		case shared.TypeText:
 			assert.Equal(t, "marker", m.Content)
 			for user, in := range state {
@@ -474,4 +479,40 @@ func getJSON(t *testing.T, url string, v any) {
 	defer resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(v))
+}
+
+func TestChatBigRoomSendsPresenceInRuns(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig(t)
+	cfg.PresenceBatchAbove = 1 // batch from the second member on
+	cfg.PresenceBatch = 2 * time.Second
+	ts := startServer(t, cfg)
+	observer := ts.joinChat(t, "general", "observer")
+	observer.joined()
+
+	var users []*chatConn
+	for _, name := range []string{"u1", "u2", "u3"} {
+		c := ts.joinChat(t, "general", name)
+		_, list := c.joined() // the snapshot is current, batch or not
+		assert.Contains(t, list.Users, name)
+		users = append(users, c)
+	}
+	j := observer.expect(shared.TypeJoin)
+	assert.Equal(t, []string{"u1", "u2", "u3"}, j.Users, "one message for the run")
+	assert.Empty(t, j.Username, "a run of several names no single user")
+
+	for _, c := range users {
+		require.NoError(t, c.conn.Close(websocket.StatusNormalClosure, ""))
+	}
+	eventually(t, "the hub to see them go", func() bool {
+		var rooms struct{ Rooms []roomInfo }
+		getJSON(t, ts.URL+"/api/rooms", &rooms)
+		return rooms.Rooms[0].Connections == 1
+	})
+	// A message flushes what is pending first, so its readers know who
+	// was there when it was said.
+	observer.say("after")
+	l := observer.expect(shared.TypeLeave)
+	assert.ElementsMatch(t, []string{"u1", "u2", "u3"}, l.Users)
+	assert.Equal(t, "after", observer.expect(shared.TypeText).Content)
 }

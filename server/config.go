@@ -68,6 +68,12 @@ type Config struct {
 	MaxContent int
 	// RoomIdle is how long an empty room keeps its goroutine. Default 30 s.
 	RoomIdle time.Duration
+	// PresenceBatchAbove is the room size above which joins and leaves are
+	// collected for PresenceBatch and sent in runs. Default 100.
+	PresenceBatchAbove int
+	// PresenceBatch is how long presence changes wait in a big room.
+	// Default 250 ms.
+	PresenceBatch time.Duration
 
 	// AdminToken authorises the notification HTTP API (a bearer token).
 	// Default: a random one made at start and logged once at Info. When
@@ -117,6 +123,8 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (C
 	fs.IntVar(&c.MaxRooms, "max-rooms", 1000, "rooms open at once, and rooms whose history is kept")
 	fs.IntVar(&c.MaxContent, "max-content", 4<<10, "longest chat message, in `bytes`")
 	fs.DurationVar(&c.RoomIdle, "room-idle", 30*time.Second, "how long an empty room keeps its goroutine")
+	fs.IntVar(&c.PresenceBatchAbove, "presence-batch-above", 100, "room size above which joins and leaves are sent in batches")
+	fs.DurationVar(&c.PresenceBatch, "presence-batch", 250*time.Millisecond, "how long joins and leaves wait to be batched in a big room")
 	fs.StringVar(&c.AdminToken, "admin-token", "", "bearer `token` for the notification HTTP API, at least 16 characters (default: random, logged at start)")
 	fs.IntVar(&c.NotifyRetention, "notify-retention", 500, "notifications kept per user, read or not")
 	fs.DurationVar(&c.PokeInterval, "poke-interval", time.Second, "after a burst, one poke per this `interval` per connection")
@@ -198,7 +206,7 @@ func (c *Config) validate() error {
 		errs = append(errs, errors.New("-admin-token: must be at least 16 characters (or leave it unset for a random one)"))
 	}
 	for name, d := range map[string]time.Duration{"-write-wait": c.WriteWait, "-close-grace": c.CloseGrace, "-shutdown-timeout": c.ShutdownTimeout, "-room-idle": c.RoomIdle,
-		"-poke-interval": c.PokeInterval} {
+		"-presence-batch": c.PresenceBatch, "-poke-interval": c.PokeInterval} {
 		if d <= 0 {
 			errs = append(errs, fmt.Errorf("%s %v: must be positive", name, d))
 		}

@@ -23,7 +23,7 @@ func TestMain(m *testing.M) {
 
 // testConfig returns the default configuration, with the timeouts that
 // matter to tests shortened.
-func testConfig(t *testing.T) Config {
+func testConfig(t testing.TB) Config {
 	t.Helper()
 	cfg, err := parseConfig(nil, func(string) string { return "" }, io.Discard)
 	require.NoError(t, err)

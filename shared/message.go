@@ -14,9 +14,12 @@ const (
 	// an id the client chose so that it can recognise its own message when
 	// the server broadcasts it back. Server → clients: every field stamped.
 	TypeText Type = "text"
-	// TypeJoin is broadcast when a user's first connection to a room arrives.
+	// TypeJoin is broadcast when a user's first connection to a room
+	// arrives. Users lists who joined; in a big room one message may carry
+	// several, and Username is set only when it carries one.
 	TypeJoin Type = "join"
-	// TypeLeave is broadcast when a user's last connection to a room is gone.
+	// TypeLeave is broadcast when a user's last connection to a room is
+	// gone; Users and Username as for TypeJoin.
 	TypeLeave Type = "leave"
 	// TypeTyping says a user is typing. Never stored; clients expire it.
 	TypeTyping Type = "typing"

@@ -293,17 +293,20 @@ func (c *Chat) handle(m shared.Message) {
 		c.history(m)
 	case shared.TypeText:
 		c.text(m)
-	case shared.TypeJoin:
-		if !slices.Contains(c.users, m.Username) {
-			c.users = append(c.users, m.Username)
-			slices.Sort(c.users)
+	case shared.TypeJoin, shared.TypeLeave:
+		// Applied in order, joins and leaves keep the list right, even for
+		// users already in the snapshot a join brought.
+		who := presenceUsers(m)
+		for _, u := range who {
+			if m.Type == shared.TypeJoin && !slices.Contains(c.users, u) {
+				c.users = append(c.users, u)
+			} else if m.Type == shared.TypeLeave {
+				c.users = slices.DeleteFunc(c.users, func(x string) bool { return x == u })
+			}
 		}
+		slices.Sort(c.users)
 		c.view.ChatUsers(slices.Clone(c.users))
-		c.view.ChatAppend(ChatLine{Kind: m.Type, Username: m.Username, Time: m.Timestamp})
-	case shared.TypeLeave:
-		c.users = slices.DeleteFunc(c.users, func(u string) bool { return u == m.Username })
-		c.view.ChatUsers(slices.Clone(c.users))
-		c.view.ChatAppend(ChatLine{Kind: m.Type, Username: m.Username, Time: m.Timestamp})
+		c.view.ChatAppend(ChatLine{Kind: m.Type, Username: strings.Join(who, ", "), Time: m.Timestamp})
 	case shared.TypeUserList:
 		// The snapshot on joining; join and leave keep it current.
 		c.users = slices.Clone(m.Users)
@@ -313,6 +316,14 @@ func (c *Chat) handle(m shared.Message) {
 	case shared.TypeError:
 		c.view.ChatError(fmt.Sprintf("%s: %s", m.Code, m.Content))
 	}
+}
+
+// presenceUsers returns who a join or leave message is about.
+func presenceUsers(m shared.Message) []string {
+	if len(m.Users) > 0 {
+		return m.Users
+	}
+	return []string{m.Username}
 }
 
 func (c *Chat) history(m shared.Message) {
