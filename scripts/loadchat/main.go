@@ -178,7 +178,7 @@ func load(o options, srv *server) error {
 		return fmt.Errorf("dial the publisher: %w", err)
 	}
 	pub.SetReadLimit(1 << 20) // the user list of a big room
-	go func() { // the publisher's own copies: read and drop
+	go func() {               // the publisher's own copies: read and drop
 		for {
 			if _, _, err := pub.Read(ctx); err != nil {
 				return
