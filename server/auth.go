@@ -59,6 +59,24 @@ func (s *server) identify(r *http.Request, kind, claimed string) (string, error)
 	return user, nil
 }
 
+// identifyOrReject is identify for a handshake: on failure it answers 401
+// (a bad token, or none when one is required) or 400 (a bad name) and
+// returns false.
+func (s *server) identifyOrReject(w http.ResponseWriter, r *http.Request, kind, claimed string) (string, bool) {
+	user, err := s.identify(r, kind, claimed)
+	switch {
+	case err == nil:
+		return user, true
+	case errors.Is(err, errUnauthorized):
+		s.reject(w, r, http.StatusUnauthorized, "bad token", err.Error())
+	case s.cfg.RequireAuth:
+		s.reject(w, r, http.StatusUnauthorized, "no token", err.Error())
+	default:
+		s.reject(w, r, http.StatusBadRequest, "bad "+kind, "bad "+kind+": "+err.Error())
+	}
+	return "", false
+}
+
 // tokenFrom finds a token in the header, the query or the cookie, in that
 // order.
 func tokenFrom(r *http.Request) (string, bool) {
@@ -126,7 +144,7 @@ type loginResponse struct {
 // SameSite=Strict cookie.
 func (s *server) serveLogin(w http.ResponseWriter, r *http.Request) {
 	if !s.cfg.GuestLogin {
-		writeAPIError(w, http.StatusNotFound, "not_found", "guest login is off on this server (-guest-login=false)")
+		writeAPIError(w, http.StatusNotFound, shared.CodeNotFound, "guest login is off on this server (-guest-login=false)")
 		return
 	}
 	var req struct {
@@ -134,35 +152,24 @@ func (s *server) serveLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
 	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		writeAPIError(w, http.StatusBadRequest, string(shared.CodeBadJSON), "want a JSON body: {\"username\": \"…\"}")
+		writeAPIError(w, http.StatusBadRequest, shared.CodeBadJSON, "want a JSON body: {\"username\": \"…\"}")
 		return
 	}
 	if err := shared.ValidateName("username", req.Username); err != nil {
-		writeAPIError(w, http.StatusBadRequest, string(shared.CodeBadRequest), err.Error())
+		writeAPIError(w, http.StatusBadRequest, shared.CodeBadRequest, err.Error())
 		return
 	}
 	token, exp, err := s.issueToken(req.Username, time.Now())
 	if err != nil {
 		s.log.Error("cannot sign a token", "err", err)
-		writeAPIError(w, http.StatusInternalServerError, string(shared.CodeInternal), "cannot sign a token")
+		writeAPIError(w, http.StatusInternalServerError, shared.CodeInternal, "cannot sign a token")
 		return
 	}
 	http.SetCookie(w, &http.Cookie{
 		Name: tokenCookie, Value: token, Path: "/", Expires: exp,
 		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil,
 	})
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	json.NewEncoder(w).Encode(loginResponse{Token: token, Username: req.Username, ExpiresAt: exp.UTC()})
-}
-
-// writeAPIError writes the JSON error every HTTP API of the server uses:
-// {"error": {"code": CODE, "message": TEXT}}.
-func writeAPIError(w http.ResponseWriter, status int, code, msg string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"code": code, "message": msg}})
+	writeJSON(w, http.StatusOK, loginResponse{Token: token, Username: req.Username, ExpiresAt: exp.UTC()})
 }
 
 // newJWTKey returns the signing key: the configured secret, or 32 random

@@ -33,16 +33,8 @@ func (s *server) serveChat(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, r, http.StatusBadRequest, "bad room name", "bad room: "+err.Error())
 		return
 	}
-	user, err := s.identify(r, "username", q.Get("username"))
-	switch {
-	case errors.Is(err, errUnauthorized):
-		s.reject(w, r, http.StatusUnauthorized, "bad token", err.Error())
-		return
-	case err != nil && s.cfg.RequireAuth:
-		s.reject(w, r, http.StatusUnauthorized, "no token", err.Error())
-		return
-	case err != nil:
-		s.reject(w, r, http.StatusBadRequest, "bad username", "bad username: "+err.Error())
+	user, ok := s.identifyOrReject(w, r, "username", q.Get("username"))
+	if !ok {
 		return
 	}
 	join := joinRequest{epoch: q.Get("epoch")}

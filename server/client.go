@@ -92,6 +92,25 @@ func (c *client) enqueue(m *websocket.PreparedMessage) bool {
 	}
 }
 
+// enqueueWait is enqueue for a producer that may wait: it blocks until m
+// is queued or the client is closed, and reports whether m was queued.
+// Only work done for this one connection may use it (such as sending its
+// stored backlog); a producer that serves many connections uses enqueue,
+// so that one slow connection never holds it up.
+func (c *client) enqueueWait(m *websocket.PreparedMessage) bool {
+	select {
+	case <-c.done:
+		return false
+	default:
+	}
+	select {
+	case c.send <- m:
+		return true
+	case <-c.done:
+		return false
+	}
+}
+
 // close asks for the connection to end with the given close code and
 // reason. Only the first call counts; it is safe from any goroutine. Code 0
 // ends the connection without a close frame (the peer is gone already).

@@ -52,7 +52,8 @@ type Config struct {
 	// ShutdownTimeout bounds a graceful shutdown. Default 5 s.
 	ShutdownTimeout time.Duration
 
-	// DataDir holds the database (chat history). Default ./data.
+	// DataDir holds the database (chat history, notifications). Default
+	// ./data.
 	DataDir string
 	// HistoryOnJoin is how many of a room's newest messages a joining
 	// client receives. Default 50.
@@ -96,6 +97,18 @@ type Config struct {
 	MaxConns        int
 	MaxConnsPerIP   int
 	MaxConnsPerUser int
+
+	// AdminToken authorises the notification HTTP API (a bearer token).
+	// Default: a random one made at start and logged once at Info. When
+	// set, it must be at least 16 characters.
+	AdminToken string
+	// NotifyRetention is how many notifications each user keeps; older
+	// ones are deleted, read or not. Default 500.
+	NotifyRetention int
+	// PokeInterval and PokeBurst limit the pokes of one connection: PokeBurst
+	// in a row, then one per PokeInterval. Default 1 s and 3.
+	PokeInterval time.Duration
+	PokeBurst    int
 }
 
 // envPrefix starts the name of every environment variable the server reads.
@@ -127,7 +140,7 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (C
 	fs.DurationVar(&c.CloseGrace, "close-grace", time.Second, "how long to wait for a client's answer to a close frame")
 	fs.IntVar(&c.SendQueue, "send-queue", 256, "outgoing messages that may wait for one client before it counts as too slow")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 5*time.Second, "time limit for a graceful shutdown")
-	fs.StringVar(&c.DataDir, "data", "data", "`directory` for the database (chat history)")
+	fs.StringVar(&c.DataDir, "data", "data", "`directory` for the database (chat history, notifications)")
 	fs.IntVar(&c.HistoryOnJoin, "history", 50, "newest messages a joining chat client receives")
 	fs.IntVar(&c.HistoryRetention, "history-retention", 1000, "messages kept per room")
 	fs.IntVar(&c.MaxRooms, "max-rooms", 1000, "rooms open at once, and rooms whose history is kept")
@@ -144,6 +157,10 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (C
 	fs.IntVar(&c.MaxConns, "max-conns", 10000, "WebSocket connections in total")
 	fs.IntVar(&c.MaxConnsPerIP, "max-conns-per-ip", 256, "WebSocket connections from one remote address")
 	fs.IntVar(&c.MaxConnsPerUser, "max-conns-per-user", 32, "WebSocket connections of one user")
+	fs.StringVar(&c.AdminToken, "admin-token", "", "bearer `token` for the notification HTTP API, at least 16 characters (default: random, logged at start)")
+	fs.IntVar(&c.NotifyRetention, "notify-retention", 500, "notifications kept per user, read or not")
+	fs.DurationVar(&c.PokeInterval, "poke-interval", time.Second, "after a burst, one poke per this `interval` per connection")
+	fs.IntVar(&c.PokeBurst, "poke-burst", 3, "pokes one connection may send in a row")
 	fs.VisitAll(func(f *flag.Flag) {
 		f.Usage += " (env " + envName(f.Name) + ")"
 	})
@@ -205,7 +222,9 @@ func (c *Config) validate() error {
 	if c.PongWait <= 0 || c.PingInterval <= 0 || c.PingInterval >= c.PongWait {
 		errs = append(errs, fmt.Errorf("-ping-interval %v must be positive and less than -pong-wait %v", c.PingInterval, c.PongWait))
 	}
-	for name, n := range map[string]int{"-max-conns": c.MaxConns, "-max-conns-per-ip": c.MaxConnsPerIP, "-max-conns-per-user": c.MaxConnsPerUser, "-history": c.HistoryOnJoin, "-history-retention": c.HistoryRetention, "-max-rooms": c.MaxRooms, "-max-content": c.MaxContent} {
+	for name, n := range map[string]int{"-max-conns": c.MaxConns, "-max-conns-per-ip": c.MaxConnsPerIP, "-max-conns-per-user": c.MaxConnsPerUser,
+		"-history": c.HistoryOnJoin, "-history-retention": c.HistoryRetention, "-max-rooms": c.MaxRooms, "-max-content": c.MaxContent,
+		"-notify-retention": c.NotifyRetention, "-poke-burst": c.PokeBurst} {
 		if n < 1 {
 			errs = append(errs, fmt.Errorf("%s %d: must be at least 1", name, n))
 		}
@@ -222,7 +241,11 @@ func (c *Config) validate() error {
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("-data: must name a directory"))
 	}
-	for name, d := range map[string]time.Duration{"-write-wait": c.WriteWait, "-close-grace": c.CloseGrace, "-shutdown-timeout": c.ShutdownTimeout, "-room-idle": c.RoomIdle, "-presence-batch": c.PresenceBatch, "-token-ttl": c.TokenTTL} {
+	if c.AdminToken != "" && len(c.AdminToken) < 16 {
+		errs = append(errs, errors.New("-admin-token: must be at least 16 characters (or leave it unset for a random one)"))
+	}
+	for name, d := range map[string]time.Duration{"-write-wait": c.WriteWait, "-close-grace": c.CloseGrace, "-shutdown-timeout": c.ShutdownTimeout, "-room-idle": c.RoomIdle,
+		"-presence-batch": c.PresenceBatch, "-poke-interval": c.PokeInterval, "-token-ttl": c.TokenTTL} {
 		if d <= 0 {
 			errs = append(errs, fmt.Errorf("%s %v: must be positive", name, d))
 		}

@@ -27,6 +27,7 @@ type server struct {
 	store    *store
 	rooms    *rooms
 	jwtKey   []byte
+	notify   *notifications
 }
 
 func newServer(cfg Config, log *slog.Logger, siteFS fs.FS) (*server, error) {
@@ -41,6 +42,12 @@ func newServer(cfg Config, log *slog.Logger, siteFS fs.FS) (*server, error) {
 	s := &server{cfg: cfg, log: log, site: site, origins: map[string]bool{}, store: st}
 	s.jwtKey, _ = newJWTKey(cfg.JWTSecret)
 	s.rooms = newRooms(&s.cfg, log, st)
+	s.notify = newNotifications(&s.cfg, log, st)
+	if s.cfg.AdminToken == "" {
+		s.cfg.AdminToken = newID()
+		log.Info("no -admin-token given: generated one for this run; send it as \"Authorization: Bearer TOKEN\" to /api/notifications",
+			"admin_token", s.cfg.AdminToken)
+	}
 	for _, o := range cfg.AllowedOrigins {
 		n, _ := normalizeOrigin(o) // validated by parseConfig
 		s.origins[n] = true
@@ -154,12 +161,14 @@ func (s *server) serve(c *client, handle func(typ int, data []byte) error) {
 	c.run(handle)
 }
 
-// shutdown closes every connection with 1001, stops the rooms and closes
-// the store. When ctx ends first, connections are cut.
+// shutdown closes every connection with 1001, stops the rooms, lets
+// notification requests already admitted finish (later ones get 503), and
+// closes the store. When ctx ends first, connections are cut.
 func (s *server) shutdown(ctx context.Context) error {
 	err := s.sessions.shutdown(ctx)
 	s.rooms.shutdown()
-	return errors.Join(err, s.store.close())
+	notifyErr := s.notify.shutdown(ctx)
+	return errors.Join(err, notifyErr, s.store.close())
 }
 
 // reject answers a request that will not become a WebSocket, and logs it

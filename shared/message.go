@@ -93,6 +93,9 @@ type Notification struct {
 	// Seq is the notification's position among the user's notifications,
 	// increasing by one, so that a client can resume after it.
 	Seq uint64 `json:"seq,omitempty"`
+	// From is the user who sent it, set by the server from the sender's
+	// connection (a poke); empty for notifications from the HTTP API.
+	From string `json:"from,omitempty"`
 }
 
 // DashboardData is one snapshot of the server's own metrics, pushed on
