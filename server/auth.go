@@ -22,8 +22,10 @@ import (
 // parameter (browsers cannot set headers on a WebSocket; the server never
 // logs query strings), or the HttpOnly cookie /api/login sets. With a
 // valid token the name in it is the identity and the name in the query is
-// ignored. Without one, the query's name is taken as it stands, unless
-// -require-auth is set: then the handshake gets 401 before the upgrade.
+// ignored. Without one, the query's name is taken as it stands (an
+// endpoint that takes no name, such as echo, is then anonymous), unless
+// -require-auth is set: then the handshake gets 401 before the upgrade, on
+// every endpoint, and GET /api/rooms needs a token too.
 
 const (
 	tokenIssuer   = "wsplay"
@@ -34,18 +36,31 @@ const (
 	maxTokenLen = 4 << 10
 )
 
-// errUnauthorized is the one answer to every bad token, so that the
-// response says nothing about why a forgery failed.
-var errUnauthorized = errors.New("invalid or expired token")
+// errUnauthorized says a token was bad; errNoToken, that none came when
+// one is required. Both get the same 401 body, unauthorizedBody, so that
+// the answer says nothing about why a forgery failed.
+var (
+	errUnauthorized = errors.New("invalid or expired token")
+	errNoToken      = errors.New("no token")
+)
+
+// unauthorizedBody is the body of every 401 a handshake gets. It never
+// repeats the token or the reason it was refused.
+const unauthorizedBody = "a valid token is required: POST /api/login issues one"
 
 // identify returns who is connecting: the subject of a valid token, or
 // claimed (a name from the query) when there is no token and auth is not
-// required. kind names claimed in errors, such as "username".
+// required. kind names claimed in errors, such as "username"; kind ""
+// means the endpoint takes no name, and a connection without a token is
+// then anonymous (user "").
 func (s *server) identify(r *http.Request, kind, claimed string) (string, error) {
 	token, ok := tokenFrom(r)
 	if !ok {
-		if s.cfg.RequireAuth {
-			return "", errors.New("authentication required: log in at POST /api/login, then send the token")
+		switch {
+		case s.cfg.RequireAuth:
+			return "", errNoToken
+		case kind == "":
+			return "", nil
 		}
 		if err := shared.ValidateName(kind, claimed); err != nil {
 			return "", err
@@ -61,16 +76,20 @@ func (s *server) identify(r *http.Request, kind, claimed string) (string, error)
 
 // identifyOrReject is identify for a handshake: on failure it answers 401
 // (a bad token, or none when one is required) or 400 (a bad name) and
-// returns false.
+// returns false. It runs before anything else is set up for the
+// connection, so a refused handshake costs no goroutine.
 func (s *server) identifyOrReject(w http.ResponseWriter, r *http.Request, kind, claimed string) (string, bool) {
 	user, err := s.identify(r, kind, claimed)
 	switch {
 	case err == nil:
 		return user, true
-	case errors.Is(err, errUnauthorized):
-		s.reject(w, r, http.StatusUnauthorized, "bad token", err.Error())
-	case s.cfg.RequireAuth:
-		s.reject(w, r, http.StatusUnauthorized, "no token", err.Error())
+	case errors.Is(err, errUnauthorized), errors.Is(err, errNoToken):
+		reason := "bad token"
+		if errors.Is(err, errNoToken) {
+			reason = "no token"
+		}
+		w.Header().Set("WWW-Authenticate", `Bearer realm="wsplay"`)
+		s.reject(w, r, http.StatusUnauthorized, reason, unauthorizedBody)
 	default:
 		s.reject(w, r, http.StatusBadRequest, "bad "+kind, "bad "+kind+": "+err.Error())
 	}

@@ -93,12 +93,8 @@ func (s *server) serveChat(w http.ResponseWriter, r *http.Request) {
 			c.close(websocket.CloseUnsupportedData, reasonBinary)
 			return errClosedByServer
 		}
-		msg, err := shared.Decode(data)
-		if err == nil {
-			err = s.checkChatMessage(msg, room)
-		}
-		var perr *shared.Error
-		if errors.As(err, &perr) {
+		msg, perr := s.chatInput(data, room)
+		if perr != nil {
 			strikes++
 			c.log.Info("bad message", "code", perr.Code, "detail", perr.Detail, "strikes", strikes)
 			if strikes >= maxStrikes {
@@ -112,6 +108,25 @@ func (s *server) serveChat(w http.ResponseWriter, r *http.Request) {
 		h.send(inbound{m: join.m, msg: msg})
 		return nil
 	})
+}
+
+// chatInput decodes and checks one text frame a client sent on /ws/chat in
+// room. It returns the message to hand to the room, or the error to send
+// back: every refusal is a *shared.Error with a stable code, never another
+// kind of error that a caller could mistake for success.
+func (s *server) chatInput(data []byte, room string) (shared.Message, *shared.Error) {
+	msg, err := shared.Decode(data)
+	if err == nil {
+		err = s.checkChatMessage(msg, room)
+	}
+	if err == nil {
+		return msg, nil
+	}
+	var perr *shared.Error
+	if !errors.As(err, &perr) {
+		perr = shared.Errorf(shared.CodeBadRequest, "unusable message")
+	}
+	return shared.Message{}, perr
 }
 
 // checkChatMessage checks what a client may send on /ws/chat: text with
@@ -143,8 +158,16 @@ func (s *server) checkChatMessage(m shared.Message, room string) error {
 }
 
 // serveRooms handles GET /api/rooms: the live rooms with their user and
-// connection counts.
+// connection counts. With -require-auth it needs a valid token, like the
+// sockets: room names and who is around are not for strangers.
 func (s *server) serveRooms(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.RequireAuth {
+		if _, err := s.identify(r, "", ""); err != nil {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="wsplay"`)
+			writeAPIError(w, http.StatusUnauthorized, shared.CodeUnauthorized, unauthorizedBody)
+			return
+		}
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	json.NewEncoder(w).Encode(map[string]any{"rooms": s.rooms.list()})

@@ -39,7 +39,14 @@ func chatQuery(room, user string, extra ...string) string {
 // such as "since", "3".
 func (ts *testServer) joinChat(t *testing.T, room, user string, extra ...string) *chatConn {
 	t.Helper()
-	conn := ts.dial(t, chatQuery(room, user, extra...), nil)
+	return ts.joinChatAt(t, chatQuery(room, user, extra...), nil)
+}
+
+// joinChatAt connects to path (/ws/chat?…) with opts, such as a token in
+// a header.
+func (ts *testServer) joinChatAt(t *testing.T, path string, opts *websocket.DialOptions) *chatConn {
+	t.Helper()
+	conn := ts.dial(t, path, opts)
 	c := &chatConn{t: t, conn: conn, msgs: make(chan shared.Message, 100000), done: make(chan struct{})}
 	go c.read()
 	t.Cleanup(func() {

@@ -7,9 +7,14 @@ import (
 )
 
 // serveEcho handles GET /ws/echo: every message comes back unchanged, text
-// as text and binary as binary, in the order it arrived.
+// as text and binary as binary, in the order it arrived. It takes no name:
+// without a token the connection is anonymous, unless -require-auth.
 func (s *server) serveEcho(w http.ResponseWriter, r *http.Request) {
-	c := s.accept(w, r, "echo")
+	user, ok := s.identifyOrReject(w, r, "", "")
+	if !ok {
+		return
+	}
+	c := s.acceptAs(w, r, "echo", user)
 	if c == nil {
 		return
 	}

@@ -54,7 +54,14 @@ func notifyQuery(user string, extra ...string) string {
 // "since", "3".
 func (ts *testServer) openTab(t *testing.T, user string, extra ...string) *notifyTab {
 	t.Helper()
-	conn := ts.dial(t, notifyQuery(user, extra...), nil)
+	return ts.openTabAt(t, notifyQuery(user, extra...), nil)
+}
+
+// openTabAt connects to path (/ws/notifications?…) with opts, such as a
+// token in a header.
+func (ts *testServer) openTabAt(t *testing.T, path string, opts *websocket.DialOptions) *notifyTab {
+	t.Helper()
+	conn := ts.dial(t, path, opts)
 	c := &notifyTab{t: t, conn: conn, msgs: make(chan shared.NotifyMessage, 100000), done: make(chan struct{})}
 	go c.read()
 	t.Cleanup(func() {
