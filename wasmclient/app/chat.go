@@ -55,7 +55,8 @@ type ChatView interface {
 const chatSendQueue = 1024
 
 // Chat is one virtual chat client: its own connection, username and room.
-// It reconnects by itself with jittered backoff, resumes with since= and
+// It reconnects by itself with jittered backoff (also when its heartbeat
+// finds the connection silently dead), resumes with since= and
 // epoch= so that it receives exactly what it missed, and keeps what the
 // user sent until the server acknowledges it, sending it again after a
 // reconnect; the server recognises a resend by its id. So nothing the user
@@ -71,7 +72,12 @@ type Chat struct {
 	now     func() time.Time
 	// DialTimeout bounds one connection attempt. Default 10 s.
 	DialTimeout time.Duration
-	Backoff     Backoff
+	// Heartbeat is how often the client pings the server, and how long
+	// it waits for the pong before it drops the connection and
+	// reconnects (natively; in the browser it does nothing: see
+	// keepAlive). Default 30 s.
+	Heartbeat time.Duration
+	Backoff   Backoff
 
 	state   ConnState
 	gen     int // counts connections; events of an older one are ignored
@@ -189,7 +195,12 @@ func (c *Chat) dialed(gen int, conn *websocket.Conn, err error) {
 	conn.SetReadLimit(clientReadLimit)
 	c.conn, c.out = conn, make(chan []byte, chatSendQueue)
 	c.setState(Connected, "")
-	go c.readLoop(gen, conn)
+	alive, stopPings := context.WithCancel(context.Background())
+	go func() {
+		defer stopPings()
+		c.readLoop(gen, conn)
+	}()
+	go keepAlive(alive, conn, c.Heartbeat)
 	go writeLoop(conn, c.out)
 	// What the server has not acknowledged goes again; a resend of a
 	// message it did store comes back as an acknowledgement only.

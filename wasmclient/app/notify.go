@@ -52,7 +52,8 @@ const notifySendQueue = 64
 
 // Notifications is the client of /ws/notifications for one user: one tab
 // of the notification centre. It keeps the unread count, reconnects by
-// itself with jittered backoff, and resumes with since= so that it
+// itself with jittered backoff (also when its heartbeat finds the
+// connection silently dead), and resumes with since= so that it
 // receives what it missed, and learns what other tabs marked read
 // meanwhile.
 //
@@ -67,7 +68,11 @@ type Notifications struct {
 	User    string
 	// DialTimeout bounds one connection attempt. Default 10 s.
 	DialTimeout time.Duration
-	Backoff     Backoff
+	// Heartbeat is how often the client pings the server, and how long
+	// it waits for the pong before it drops the connection and
+	// reconnects (natively; see keepAlive). Default 30 s.
+	Heartbeat time.Duration
+	Backoff   Backoff
 
 	state   ConnState
 	gen     int // counts connections; events of an older one are ignored
@@ -210,7 +215,12 @@ func (n *Notifications) dialed(gen int, conn *websocket.Conn, err error) {
 	conn.SetReadLimit(clientReadLimit)
 	n.conn, n.out, n.synced = conn, make(chan []byte, notifySendQueue), false
 	n.setState(Connected, "loading notifications")
-	go n.readLoop(gen, conn)
+	alive, stopPings := context.WithCancel(context.Background())
+	go func() {
+		defer stopPings()
+		n.readLoop(gen, conn)
+	}()
+	go keepAlive(alive, conn, n.Heartbeat)
 	go writeLoop(conn, n.out)
 }
 
