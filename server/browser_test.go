@@ -304,3 +304,18 @@ func TestBrowserNotificationToastAndBadge(t *testing.T) {
 		waitFor(`#chat-clients article[data-user="ada"]:nth-of-type(3) .badge[data-count="0"]`),
 	))
 }
+
+// With -require-auth the page still works: each virtual client logs in as
+// a guest and sends its own token.
+func TestBrowserClientsLogInWhenAuthIsRequired(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.RequireAuth = true
+	ts := startServerWithSite(t, cfg, buildSite(t))
+	ctx := newBrowser(t)
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Navigate(ts.URL),
+		waitFor(`#chat-clients article[data-user="ada"][data-users="ada,bob"]`),
+		// The notification pane is folded: read its text, not what shows.
+		chromedp.Poll[chromedp.Void](`document.querySelector('#chat-clients article[data-user="bob"] .notes .detail')?.textContent.includes('notifications: connected')`),
+	))
+}

@@ -73,6 +73,10 @@ func main() {
 		)
 		c, _ = app.NewChat(loop, card, chatURL, room, user) // names checked above
 		n, _ = app.NewNotifications(loop, pane, notifyURL, user)
+		// Each virtual client logs in as itself and sends its token with
+		// every connection, as the server asks with -require-auth.
+		tokens, _ := app.NewTokens(p.location(), user)
+		c.Tokens, n.Tokens = tokens, tokens
 		c.Start()
 		n.Start()
 	}
