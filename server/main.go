@@ -59,7 +59,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
-		return fmt.Errorf("listen: %w", err)
+		// Nothing is connected yet; this closes the store.
+		return errors.Join(fmt.Errorf("listen: %w", err), s.shutdown(context.Background()))
 	}
 	httpServer := newHTTPServer(cfg, s.handler(), log)
 	log.Info("listening", "addr", ln.Addr().String(), "url", "http://"+ln.Addr().String()+"/")

@@ -140,7 +140,7 @@ func TestRunShutsDownOnCancel(t *testing.T) {
 	var logs syncBuffer
 	runErr := make(chan error, 1)
 	go func() {
-		runErr <- run(ctx, []string{"-addr", "127.0.0.1:0", "-log-format", "json", "-log-level", "debug"}, env(nil), &logs)
+		runErr <- run(ctx, []string{"-addr", "127.0.0.1:0", "-log-format", "json", "-log-level", "debug", "-data", t.TempDir()}, env(nil), &logs)
 	}()
 	addr := listeningAddr(t, logs.String)
 
@@ -184,8 +184,8 @@ func TestRunErrors(t *testing.T) {
 	}{
 		{"bad flag", []string{"-read-limit", "0"}, nil, "-read-limit 0"},
 		{"bad environment", nil, map[string]string{"WSPLAY_PONG_WAIT": "soon"}, "WSPLAY_PONG_WAIT"},
-		{"address in use", []string{"-addr", busy.Addr().String()}, nil, "listen"},
-		{"site directory missing", []string{"-addr", "127.0.0.1:0", "-site-dir", filepath.Join(t.TempDir(), "nope")}, nil, "index site"},
+		{"address in use", []string{"-addr", busy.Addr().String(), "-data", t.TempDir()}, nil, "listen"},
+		{"site directory missing", []string{"-addr", "127.0.0.1:0", "-data", t.TempDir(), "-site-dir", filepath.Join(t.TempDir(), "nope")}, nil, "index site"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -217,7 +217,7 @@ func TestFault24_SIGTERMBlackBox(t *testing.T) {
 	require.NoError(t, err, "go build: %s", out)
 
 	var logs syncBuffer
-	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-log-format", "json")
+	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-log-format", "json", "-data", t.TempDir())
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, envPrefix) { // the server's settings come from the flags alone
 			cmd.Env = append(cmd.Env, kv)
@@ -297,7 +297,9 @@ func TestListeningLineShape(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var logs syncBuffer
 	runErr := make(chan error, 1)
-	go func() { runErr <- run(ctx, []string{"-addr", "127.0.0.1:0", "-log-format", "json"}, env(nil), &logs) }()
+	go func() {
+		runErr <- run(ctx, []string{"-addr", "127.0.0.1:0", "-log-format", "json", "-data", t.TempDir()}, env(nil), &logs)
+	}()
 	addr := listeningAddr(t, logs.String)
 	cancel()
 	require.NoError(t, <-runErr)

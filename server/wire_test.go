@@ -65,7 +65,7 @@ func startWireServer(t *testing.T, cfg Config) (*testServer, string) {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		require.NoError(t, s.sessions.shutdown(ctx))
+		require.NoError(t, s.shutdown(ctx))
 		hs.Close()
 	})
 	return &testServer{server: s, URL: hs.URL}, hs.Listener.Addr().String()
