@@ -78,6 +78,9 @@ type Chat struct {
 	// keepAlive). Default 30 s.
 	Heartbeat time.Duration
 	Backoff   Backoff
+	// Tokens, when set, logs the user in and sends a token with each
+	// connection; the server then takes the identity from the token.
+	Tokens *Tokens
 
 	state   ConnState
 	gen     int // counts connections; events of an older one are ignored
@@ -171,12 +174,12 @@ func (c *Chat) connect() {
 		return
 	}
 	c.gen++
-	gen, u, timeout := c.gen, c.url(), c.DialTimeout
+	gen, u, timeout, tokens := c.gen, c.url(), c.DialTimeout, c.Tokens
 	c.setState(Connecting, "")
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
-		conn, _, err := websocket.Dial(ctx, u, nil)
+		conn, err := dial(ctx, tokens, u)
 		c.loop.Post(func() { c.dialed(gen, conn, err) })
 	}()
 }

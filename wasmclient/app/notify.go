@@ -73,6 +73,9 @@ type Notifications struct {
 	// reconnects (natively; see keepAlive). Default 30 s.
 	Heartbeat time.Duration
 	Backoff   Backoff
+	// Tokens, when set, logs the user in and sends a token with each
+	// connection; the server then takes the identity from the token.
+	Tokens *Tokens
 
 	state   ConnState
 	gen     int // counts connections; events of an older one are ignored
@@ -191,12 +194,12 @@ func (n *Notifications) connect() {
 		return
 	}
 	n.gen++
-	gen, u, timeout := n.gen, n.url(), n.DialTimeout
+	gen, u, timeout, tokens := n.gen, n.url(), n.DialTimeout, n.Tokens
 	n.setState(Connecting, "")
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
-		conn, _, err := websocket.Dial(ctx, u, nil)
+		conn, err := dial(ctx, tokens, u)
 		n.loop.Post(func() { n.dialed(gen, conn, err) })
 	}()
 }
