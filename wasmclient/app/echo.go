@@ -81,11 +81,6 @@ type EchoView interface {
 const (
 	dialTimeout  = 10 * time.Second
 	writeTimeout = 10 * time.Second
-	// defaultHeartbeat is how often the chat and notification clients
-	// ping the server natively, and how long they wait for the pong; see
-	// keepAlive. Well under the server's ping interval (54 s), so that
-	// either side notices a dead connection within about a minute.
-	defaultHeartbeat = 30 * time.Second
 	// clientReadLimit is above the server's default read limit, so that
 	// the largest message the server accepts also comes back.
 	clientReadLimit = 1 << 20

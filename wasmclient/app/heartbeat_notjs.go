@@ -9,6 +9,12 @@ import (
 	"github.com/coder/websocket"
 )
 
+// defaultHeartbeat is how often the chat and notification clients ping
+// the server, and how long they wait for the pong. Well under the server's
+// ping interval (54 s), so that either side notices a dead connection
+// within about a minute.
+const defaultHeartbeat = 30 * time.Second
+
 // keepAlive pings conn every interval until ctx ends. A ping that no pong
 // answers within interval closes conn, which ends the read loop; the
 // client then reconnects with backoff.
