@@ -168,15 +168,38 @@ func TestFault19_ClientsNoticeAHalfOpenConnectionAndReconnect(t *testing.T) {
 
 	// Nothing lost, nothing twice: the message sent into the void went
 	// again on the new connection, and the server stored it once.
+	eventually(t, "the resend stored", func() bool {
+		c, _ := canaryRec.texts()
+		return slices.Equal(c, []string{"before", "into the void"})
+	})
 	h.onLoop(func() { require.NoError(t, canary.Send("after")) })
 	want := []string{"before", "into the void", "after"}
-	for _, rec := range []*chatRecorder{canaryRec, ghostRec} {
-		eventually(t, "every message once", func() bool { c, _ := rec.texts(); return slices.Equal(c, want) })
+	for name, rec := range map[string]*chatRecorder{"canary": canaryRec, "ghost": ghostRec} {
+		eventuallyExplain(t, name+" has every message once", func() bool { c, _ := rec.texts(); return slices.Equal(c, want) },
+			func() string {
+				c, _ := rec.texts()
+				rec.mu.Lock()
+				defer rec.mu.Unlock()
+				return fmt.Sprintf("texts %q; lines %+v; acks %v; state %v %q", c, rec.lines, rec.acks, rec.state, rec.detail)
+			})
 	}
 	h.onLoop(func() { assert.Zero(t, ghost.Pending()) })
 	eventually(t, "the ghost still listed once", func() bool {
 		return slices.Equal(canaryRec.getUsers(), []string{"canary", "ghost"})
 	})
+}
+
+// eventuallyExplain is eventually, saying what explain returns on a
+// timeout.
+func eventuallyExplain(t *testing.T, what string, cond func() bool, explain func() string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s: %s", what, explain())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // timedChatView is a chatRecorder that also notes when each connection
@@ -384,6 +407,10 @@ func TestFault25_ClientsReconnectSpreadOutAndResumeAfterSIGKILL(t *testing.T) {
 			}
 		}
 		return true
+	})
+	eventually(t, "the message typed while down stored", func() bool {
+		c, _ := chatRecs[0].texts()
+		return slices.Contains(c, "while down")
 	})
 	h.onLoop(func() { require.NoError(t, chats[7].Send("after")) })
 	want = append(want, "after")
