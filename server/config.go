@@ -51,6 +51,10 @@ type Config struct {
 	SendQueue int
 	// ShutdownTimeout bounds a graceful shutdown. Default 5 s.
 	ShutdownTimeout time.Duration
+	// DashboardInterval is how often /ws/dashboard pushes a snapshot to a
+	// viewer that does not ask for another interval. Between 10 ms and
+	// 1 min. Default 1 s.
+	DashboardInterval time.Duration
 }
 
 // envPrefix starts the name of every environment variable the server reads.
@@ -82,6 +86,7 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (C
 	fs.DurationVar(&c.CloseGrace, "close-grace", time.Second, "how long to wait for a client's answer to a close frame")
 	fs.IntVar(&c.SendQueue, "send-queue", 256, "outgoing messages that may wait for one client before it counts as too slow")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 5*time.Second, "time limit for a graceful shutdown")
+	fs.DurationVar(&c.DashboardInterval, "dashboard-interval", time.Second, "how often /ws/dashboard pushes a snapshot, unless the viewer asks for another interval (10ms to 1m)")
 	fs.VisitAll(func(f *flag.Flag) {
 		f.Usage += " (env " + envName(f.Name) + ")"
 	})
@@ -147,6 +152,9 @@ func (c *Config) validate() error {
 		if d <= 0 {
 			errs = append(errs, fmt.Errorf("%s %v: must be positive", name, d))
 		}
+	}
+	if c.DashboardInterval < 10*time.Millisecond || c.DashboardInterval > time.Minute {
+		errs = append(errs, fmt.Errorf("-dashboard-interval %v: must be between 10ms and 1m", c.DashboardInterval))
 	}
 	if c.SendQueue < 1 {
 		errs = append(errs, fmt.Errorf("-send-queue %d: must be at least 1", c.SendQueue))

@@ -22,6 +22,9 @@ type server struct {
 	upgrader websocket.Upgrader
 	sessions sessionSet
 	nextID   atomic.Uint64
+
+	metrics   *metrics   // what the server counts about itself (metrics.go)
+	dashboard *dashboard // the samplers of /ws/dashboard (dashboard.go)
 }
 
 func newServer(cfg Config, log *slog.Logger, siteFS fs.FS) (*server, error) {
@@ -29,7 +32,8 @@ func newServer(cfg Config, log *slog.Logger, siteFS fs.FS) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &server{cfg: cfg, log: log, site: site, origins: map[string]bool{}}
+	s := &server{cfg: cfg, log: log, site: site, origins: map[string]bool{}, metrics: newMetrics()}
+	s.dashboard = newDashboard(s.metrics, log)
 	for _, o := range cfg.AllowedOrigins {
 		n, _ := normalizeOrigin(o) // validated by parseConfig
 		s.origins[n] = true
@@ -106,12 +110,15 @@ func (s *server) accept(w http.ResponseWriter, r *http.Request, endpoint string)
 		s.reject(w, r, http.StatusForbidden, reason, "origin not allowed: open the page from this server, or add its origin to -allowed-origins")
 		return nil
 	}
-	ws, err := s.upgrader.Upgrade(w, r, nil)
+	counter := &byteCounter{ResponseWriter: w}
+	ws, err := s.upgrader.Upgrade(counter, r, nil)
 	if err != nil {
 		return nil // the upgrader's Error has answered and logged
 	}
 	id := s.nextID.Add(1)
 	c := newClient(id, ws, &s.cfg, s.log.With("conn", id, "endpoint", endpoint, "remote", r.RemoteAddr))
+	c.stats = s.metrics.endpoint(endpoint)
+	counter.conn.stats = c.stats
 	if !s.sessions.add(c) {
 		// Shutdown began during the handshake.
 		c.close(websocket.CloseGoingAway, reasonShutdown)
@@ -133,6 +140,7 @@ func (s *server) serve(c *client, handle func(typ int, data []byte) error) {
 func (s *server) reject(w http.ResponseWriter, r *http.Request, status int, reason, body string) {
 	s.log.Info("handshake rejected", "status", status, "reason", reason,
 		"path", r.URL.Path, "origin", r.Header.Get("Origin"), "remote", r.RemoteAddr)
+	s.metrics.handshakeRejected(reason)
 	http.Error(w, body, status)
 }
 
@@ -157,6 +165,7 @@ func (ss *sessionSet) add(c *client) bool {
 	}
 	ss.clients[c] = struct{}{}
 	ss.wg.Add(1)
+	c.stats.opened()
 	return true
 }
 
@@ -165,6 +174,7 @@ func (ss *sessionSet) remove(c *client) {
 	defer ss.mu.Unlock()
 	if _, ok := ss.clients[c]; ok {
 		delete(ss.clients, c)
+		c.stats.closed()
 		ss.wg.Done()
 	}
 }
