@@ -6,7 +6,9 @@ package main
 
 import (
 	"context"
+	"time"
 
+	"wsplay/shared"
 	"wsplay/wasmclient/app"
 )
 
@@ -28,8 +30,35 @@ func main() {
 		loop.Post(func() { echo.Send(mode, input) })
 	})
 
+	dashURL, err := app.SocketURL(p.location(), "/ws/dashboard")
+	if err != nil {
+		p.fail("cannot derive the socket URL: " + err.Error())
+		return
+	}
+	dash := app.NewDashboard(loop, newDashboardView(p), dashURL)
+	p.setText("dash-url", dashURL)
+	intervals := [][2]string{{"", "server default"}}
+	for _, d := range shared.DashboardIntervals {
+		intervals = append(intervals, [2]string{d.String(), d.String()})
+	}
+	p.fillSelect("dash-interval", intervals)
+	p.on("dash-connect", "click", func(event) { loop.Post(dash.Toggle) })
+	p.on("dash-interval", "change", func(event) {
+		d, _ := time.ParseDuration(p.value("dash-interval")) // "" is the server's default
+		loop.Post(func() { dash.SetInterval(d) })
+	})
+	// Redraw five times a second, so the charts scroll smoothly between
+	// snapshots; requests coalesce when the loop is busy, and browsers
+	// slow this timer down in a background tab.
+	go func() {
+		for range time.Tick(200 * time.Millisecond) {
+			dash.RequestRedraw()
+		}
+	}()
+
 	p.running()
 	loop.Post(echo.Connect)
+	loop.Post(dash.Connect)
 	// The page owns this program's lifetime: the loop runs until the tab
 	// goes away, so every callback above stays valid.
 	loop.Run(context.Background())

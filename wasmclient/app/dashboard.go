@@ -17,8 +17,10 @@ import (
 // loop.
 type DashboardView interface {
 	// DashboardState shows the connection state, and detail such as
-	// "reconnecting in 1.2s" or why the server closed.
-	DashboardState(state ConnState, detail string)
+	// "reconnecting in 1.2s" or why the server closed. active says the
+	// client is connected or trying to be, so that a button can offer to
+	// stop it.
+	DashboardState(state ConnState, detail string, active bool)
 	// DashboardValues shows the newest value of each of DashboardValues.
 	DashboardValues(values []Value)
 	// DashboardPlots draws the charts, one Plot per DashboardCharts entry.
@@ -384,5 +386,5 @@ func (d *Dashboard) drop() {
 
 func (d *Dashboard) setState(s ConnState, detail string) {
 	d.state = s
-	d.view.DashboardState(s, detail)
+	d.view.DashboardState(s, detail, d.want)
 }

@@ -24,7 +24,7 @@ type dashRecorder struct {
 	draws   int
 }
 
-func (r *dashRecorder) DashboardState(s ConnState, detail string) {
+func (r *dashRecorder) DashboardState(s ConnState, detail string, _ bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.states = append(r.states, s)
