@@ -290,3 +290,48 @@ func TestPrometheusEndpointCarriesTheDocumentedNames(t *testing.T) {
 	// The scrape itself is a request: one handshake plus this GET.
 	assert.Equal(t, 2.0, families["wsplay_http_requests_total"].values[""])
 }
+
+// The methods chat and notifications will call show on /metrics and on the
+// dashboard.
+func TestMetricsFedByChatAndNotifications(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, testConfig(t))
+	ts.metrics.setRooms(3)
+	ts.metrics.userConnected("ada")
+	for range 2 {
+		ts.metrics.notificationStored()
+	}
+	ts.metrics.notificationDelivered()
+
+	r := ts.metrics.read()
+	assert.Equal(t, int64(3), r.rooms)
+	assert.Equal(t, uint64(2), r.notesStored)
+	assert.Equal(t, uint64(1), r.notesSent)
+	families := scrape(t, ts)
+	assert.Equal(t, 3.0, families["wsplay_chat_rooms"].values[""])
+	assert.Equal(t, 1.0, families["wsplay_users_online"].values[""])
+	assert.Equal(t, 2.0, families["wsplay_notifications_stored_total"].values[""])
+	assert.Equal(t, 1.0, families["wsplay_notifications_delivered_total"].values[""])
+
+	snap := snapshotMetrics(sample{r: r}, sample{r: r}, sample{r: r})
+	assert.Equal(t, 3.0, snap["rooms"])
+	assert.Equal(t, 1.0, snap["active_users"])
+	assert.Equal(t, 2.0, snap["notifications_stored"])
+	assert.Equal(t, 1.0, snap["notifications_delivered"])
+}
+
+func TestConfigDashboardInterval(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		arg string
+		ok  bool
+	}{{"10ms", true}, {"1s", true}, {"1m", true}, {"5ms", false}, {"2m", false}} {
+		_, err := parseConfig([]string{"-dashboard-interval", tt.arg}, func(string) string { return "" }, io.Discard)
+		assert.Equal(t, tt.ok, err == nil, "-dashboard-interval %s: %v", tt.arg, err)
+	}
+	cfg, err := parseConfig(nil, func(k string) string {
+		return map[string]string{"WSPLAY_DASHBOARD_INTERVAL": "250ms"}[k]
+	}, io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, 250*time.Millisecond, cfg.DashboardInterval)
+}
