@@ -13,8 +13,8 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// The dashboard panel shows the server's real values: opening connections
-// from outside the page moves them. It runs at the default 1 s interval,
+// The dashboard panel shows the server's real values: chat clients opened
+// from outside the page move them. It runs at the default 1 s interval,
 // as a new user sees it.
 func TestBrowserDashboard(t *testing.T) {
 	ts := startServerWithSite(t, testConfig(t), buildSite(t))
@@ -30,19 +30,34 @@ func TestBrowserDashboard(t *testing.T) {
 		n, _ := strconv.Atoi(strings.Fields(text(t, ctx, css) + " x")[0])
 		return n
 	}
-	// The page's own echo and dashboard connections.
-	eventually(t, "the page's two connections", func() bool { return number(connections) == 2 })
+	// The page's own connections: echo, dashboard, and chat as ada and bob.
+	const users = `#dash-values [data-key="active_users"] .value`
+	eventually(t, "the page's four connections", func() bool { return number(connections) == 4 && number(users) == 2 })
 	assert.Contains(t, text(t, ctx, `#dash-values [data-key="memory_usage"] .value`), "MiB")
 	assert.Contains(t, text(t, ctx, `#dash-values [data-key="cpu_usage"] .value`), "%")
 
 	start := time.Now()
-	for range 3 {
-		ts.dial(t, "/ws/echo", nil)
+	var clients []*chatConn
+	for _, user := range []string{"cy", "dee", "eve"} {
+		clients = append(clients, ts.joinChat(t, "general", user))
 	}
-	eventually(t, "the three new connections on the page", func() bool { return number(connections) == 5 })
-	t.Logf("three echo clients opened to shown on the dashboard: %v", time.Since(start).Round(10*time.Millisecond))
-	const echoLegend = `figure[data-chart="connections"] ul.legend li:nth-child(2) .value`
-	eventually(t, "the chart's echo line at 4", func() bool { return text(t, ctx, echoLegend) == "4" })
+	eventually(t, "the three chat clients on the page", func() bool { return number(connections) == 7 && number(users) == 5 })
+	t.Logf("three chat clients opened to shown on the dashboard: %v", time.Since(start).Round(10*time.Millisecond))
+	const chatLegend = `figure[data-chart="connections"] ul.legend li:nth-child(3) .value`
+	eventually(t, "the chart's chat line at 5", func() bool { return text(t, ctx, chatLegend) == "5" })
+
+	// Their messages show as message rates and as fan-out latency.
+	start = time.Now()
+	const msgsIn, fanout = `#dash-values [data-key="messages_in_per_sec"] .value`, `#dash-values [data-key="response_time"] .value`
+	for i := 0; ; i++ {
+		clients[i%3].say("hello from the test")
+		if text(t, ctx, msgsIn) != "0 /s" && text(t, ctx, fanout) != "0 ms" {
+			break
+		}
+		require.Less(t, i, 500, "message rates did not rise on the page")
+		time.Sleep(10 * time.Millisecond) // pace the chatter, as people type
+	}
+	t.Logf("first chat message to rates shown on the dashboard: %v", time.Since(start).Round(10*time.Millisecond))
 
 	points, err := chromedp.Run(ctx, chromedp.Evaluate[string](
 		`document.querySelector('figure[data-chart="connections"] canvas').dataset.points`))

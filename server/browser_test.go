@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -195,4 +196,60 @@ func TestBrowserEcho(t *testing.T) {
 		waitFor(`#echo-log tr[data-kind="close"]`),
 	))
 	assert.Contains(t, text(t, ctx, `#echo-log tr[data-kind="close"] td.data`), "1000 normal closure")
+}
+
+func TestBrowserChatVirtualClients(t *testing.T) {
+	ts := startServerWithSite(t, testConfig(t), buildSite(t))
+	ctx := newBrowser(t)
+
+	// The page starts with two clients, ada and bob, in "general".
+	const (
+		adaCard = `#chat-clients article[data-user="ada"]`
+		bobCard = `#chat-clients article[data-user="bob"]`
+	)
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Navigate(ts.URL),
+		waitFor(adaCard+`[data-users="ada,bob"]`),
+		waitFor(bobCard+`[data-users="ada,bob"]`),
+	))
+
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.CSS(adaCard+" form input"), "hi bob"),
+		chromedp.Click(chromedp.CSS(adaCard+" form button")),
+		waitFor(bobCard+` li.text[data-seq="1"]`),
+		// ada's own line is acknowledged: no longer pending.
+		waitFor(adaCard+` li.text.own[data-seq="1"]:not(.pending)`),
+	))
+	assert.Equal(t, "hi bob", text(t, ctx, bobCard+` li.text[data-seq="1"] .content`))
+	assert.Equal(t, "ada", text(t, ctx, bobCard+` li.text[data-seq="1"] .who`))
+
+	// Typing shows in the other card.
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.CSS(bobCard+" form input"), "typ"),
+	))
+	require.NoError(t, chromedp.Do(ctx, waitForText(adaCard+" .typing", "bob is typing…")))
+
+	// A second tab of ada: bob's list does not change, and the new card
+	// gets the history.
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.SetValue(chromedp.CSS("#chat-add-user"), "ada"),
+		chromedp.Click(chromedp.CSS("#chat-add-button")),
+		waitFor(`#chat-clients article[data-user="ada"]:nth-of-type(3) li.text[data-seq="1"]`),
+	))
+	assert.Equal(t, "ada,bob", attr(t, ctx, bobCard, "data-users"))
+	screenshot(t, ctx, "chat.png")
+}
+
+// waitForText waits until the element's text is want.
+func waitForText(css, want string) chromedp.Action[chromedp.Void] {
+	return chromedp.Poll[chromedp.Void](
+		fmt.Sprintf(`document.querySelector(%q)?.textContent === %q`, css, want))
+}
+
+// attr returns an attribute of the first element that matches.
+func attr(t *testing.T, ctx context.Context, css, name string) string {
+	t.Helper()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[string](fmt.Sprintf(`document.querySelector(%q).getAttribute(%q)`, css, name)))
+	require.NoError(t, err)
+	return v
 }

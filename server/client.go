@@ -227,7 +227,29 @@ func (c *client) writePump() {
 				return
 			}
 		case <-c.done:
+			if c.closeReason != reasonTooSlow {
+				c.flush()
+			}
 			c.writeClose()
+			return
+		}
+	}
+}
+
+// flush writes what is already queued, so that a client closed for a
+// reason first receives the messages that explain it (error messages
+// before a 1008, say). A client closed for being too slow gets no flush.
+func (c *client) flush() {
+	c.ws.SetWriteDeadline(time.Now().Add(c.cfg.WriteWait))
+	for {
+		select {
+		case q := <-c.send:
+			if err := c.ws.WritePreparedMessage(q.m); err != nil {
+				return
+			}
+			c.stats.sent()
+			c.stats.observeFanout(time.Since(q.at))
+		default:
 			return
 		}
 	}

@@ -51,6 +51,23 @@ type Config struct {
 	SendQueue int
 	// ShutdownTimeout bounds a graceful shutdown. Default 5 s.
 	ShutdownTimeout time.Duration
+
+	// DataDir holds the database (chat history). Default ./data.
+	DataDir string
+	// HistoryOnJoin is how many of a room's newest messages a joining
+	// client receives. Default 50.
+	HistoryOnJoin int
+	// HistoryRetention is how many messages each room keeps; older ones
+	// are deleted. Default 1000.
+	HistoryRetention int
+	// MaxRooms bounds the rooms open at once and the rooms whose history
+	// is kept (the least recently active lose theirs first). Default 1000.
+	MaxRooms int
+	// MaxContent is the longest chat message, in bytes. Default 4 KiB.
+	MaxContent int
+	// RoomIdle is how long an empty room keeps its goroutine. Default 30 s.
+	RoomIdle time.Duration
+
 	// DashboardInterval is how often /ws/dashboard pushes a snapshot to a
 	// viewer that does not ask for another interval. Between 10 ms and
 	// 1 min. Default 1 s.
@@ -86,6 +103,12 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (C
 	fs.DurationVar(&c.CloseGrace, "close-grace", time.Second, "how long to wait for a client's answer to a close frame")
 	fs.IntVar(&c.SendQueue, "send-queue", 256, "outgoing messages that may wait for one client before it counts as too slow")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 5*time.Second, "time limit for a graceful shutdown")
+	fs.StringVar(&c.DataDir, "data", "data", "`directory` for the database (chat history)")
+	fs.IntVar(&c.HistoryOnJoin, "history", 50, "newest messages a joining chat client receives")
+	fs.IntVar(&c.HistoryRetention, "history-retention", 1000, "messages kept per room")
+	fs.IntVar(&c.MaxRooms, "max-rooms", 1000, "rooms open at once, and rooms whose history is kept")
+	fs.IntVar(&c.MaxContent, "max-content", 4<<10, "longest chat message, in `bytes`")
+	fs.DurationVar(&c.RoomIdle, "room-idle", 30*time.Second, "how long an empty room keeps its goroutine")
 	fs.DurationVar(&c.DashboardInterval, "dashboard-interval", time.Second, "how often /ws/dashboard pushes a snapshot, unless the viewer asks for another interval (10ms to 1m)")
 	fs.VisitAll(func(f *flag.Flag) {
 		f.Usage += " (env " + envName(f.Name) + ")"
@@ -148,7 +171,18 @@ func (c *Config) validate() error {
 	if c.PongWait <= 0 || c.PingInterval <= 0 || c.PingInterval >= c.PongWait {
 		errs = append(errs, fmt.Errorf("-ping-interval %v must be positive and less than -pong-wait %v", c.PingInterval, c.PongWait))
 	}
-	for name, d := range map[string]time.Duration{"-write-wait": c.WriteWait, "-close-grace": c.CloseGrace, "-shutdown-timeout": c.ShutdownTimeout} {
+	for name, n := range map[string]int{"-history": c.HistoryOnJoin, "-history-retention": c.HistoryRetention, "-max-rooms": c.MaxRooms, "-max-content": c.MaxContent} {
+		if n < 1 {
+			errs = append(errs, fmt.Errorf("%s %d: must be at least 1", name, n))
+		}
+	}
+	if c.HistoryOnJoin > c.HistoryRetention {
+		errs = append(errs, fmt.Errorf("-history %d: cannot exceed -history-retention %d", c.HistoryOnJoin, c.HistoryRetention))
+	}
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("-data: must name a directory"))
+	}
+	for name, d := range map[string]time.Duration{"-write-wait": c.WriteWait, "-close-grace": c.CloseGrace, "-shutdown-timeout": c.ShutdownTimeout, "-room-idle": c.RoomIdle} {
 		if d <= 0 {
 			errs = append(errs, fmt.Errorf("%s %v: must be positive", name, d))
 		}

@@ -167,6 +167,10 @@ func (d *dashboard) retire(s *sampler) bool {
 	return true
 }
 
+// wait returns when no sampler runs. Call it after every viewer's
+// connection has ended, as server.shutdown does.
+func (d *dashboard) wait() { d.wg.Wait() }
+
 // running returns how many samplers run.
 func (d *dashboard) running() int {
 	d.mu.Lock()

@@ -28,6 +28,7 @@ func testConfig(t *testing.T) Config {
 	cfg, err := parseConfig(nil, func(string) string { return "" }, io.Discard)
 	require.NoError(t, err)
 	cfg.CloseGrace = 500 * time.Millisecond
+	cfg.DataDir = t.TempDir()
 	return cfg
 }
 
@@ -61,7 +62,7 @@ func startServerWithSite(t *testing.T, cfg Config, site fs.FS) *testServer {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		require.NoError(t, s.sessions.shutdown(ctx))
+		require.NoError(t, s.shutdown(ctx))
 		hs.Close()
 	})
 	return &testServer{server: s, URL: hs.URL}
@@ -105,12 +106,16 @@ func readClose(t *testing.T, c *websocket.Conn) (websocket.StatusCode, string) {
 	}
 }
 
-// eventually polls cond every 10 ms until it holds or 5 s pass.
-func eventually(t *testing.T, what string, cond func() bool) {
+// eventually polls cond every 10 ms until it holds or 5 s pass. On a
+// timeout it reports what, and the state that explain says.
+func eventually(t *testing.T, what string, cond func() bool, explain ...func() string) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
+			for _, e := range explain {
+				what += "; " + e()
+			}
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(10 * time.Millisecond)

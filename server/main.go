@@ -83,7 +83,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	defer cancel()
 	var wg sync.WaitGroup
 	var sessionsErr, httpErr error
-	wg.Go(func() { sessionsErr = s.sessions.shutdown(shutdownCtx) })
+	wg.Go(func() { sessionsErr = s.shutdown(shutdownCtx) })
 	wg.Go(func() { httpErr = httpServer.Shutdown(shutdownCtx) })
 	wg.Wait()
 	<-serveErr // http.ErrServerClosed

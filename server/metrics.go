@@ -70,14 +70,14 @@ import (
 //
 //	connections_open, connections_accepted   sessionSet.add / sessionSet.remove (server.go)
 //	messages_received, received_bytes        client.readPump and the connection's byte counter (client.go, wirebytes.go)
-//	messages_sent, sent_bytes                client.writePump and the byte counter
-//	fanout_latency                           client.writePump, for every message that went through client.enqueue
+//	messages_sent, sent_bytes                client.writePump, client.flush and the byte counter
+//	fanout_latency                           client.writePump and client.flush, for every message that went through client.enqueue
 //	slow_consumer_disconnects                client.run, when enqueue closed the client for a full queue
 //	handshakes_rejected                      server.reject
 //	http_requests                            metrics.countRequests, the outermost handler (routes.go)
 //	dashboard_snapshots_conflated            the dashboard sampler (dashboard.go)
-//	users_online                             chat and notifications: userConnected / userDisconnected, once per connection that has a user
-//	chat_rooms                               chat: setRooms whenever a room is created or removed
+//	users_online                             chat (serveChat) and notifications: userConnected / userDisconnected, once per connection that has a user
+//	chat_rooms                               newServer hands rooms.count to countRoomsWith; read at each sample and scrape
 //	notifications_stored                     notifications: notificationStored after a notification is persisted
 //	notifications_delivered                  notifications: notificationDelivered after it is enqueued to a connection
 //
@@ -91,7 +91,7 @@ type metrics struct {
 	rejected  map[string]uint64         // handshakes rejected, by reason
 
 	httpRequests  atomic.Uint64
-	rooms         atomic.Int64
+	roomCount     func() int // set once before serving; nil reports 0
 	notesStored   atomic.Uint64
 	notesSent     atomic.Uint64
 	conflated     atomic.Uint64
@@ -196,8 +196,10 @@ func (m *metrics) userDisconnected(user string) {
 	m.usersOnlineN.Store(int64(len(m.users)))
 }
 
-// setRooms records how many chat rooms exist.
-func (m *metrics) setRooms(n int) { m.rooms.Store(int64(n)) }
+// countRoomsWith makes f the source of the number of chat rooms: it is
+// called at every sample and scrape, so it must be quick and must not
+// call back into metrics. Call it once, before the server serves.
+func (m *metrics) countRoomsWith(f func() int) { m.roomCount = f }
 
 // notificationStored counts a notification accepted and persisted.
 func (m *metrics) notificationStored() { m.notesStored.Add(1) }
@@ -409,7 +411,9 @@ func (m *metrics) read() reading {
 	}
 	r.httpRequests = m.httpRequests.Load()
 	r.usersOnline = m.usersOnlineN.Load()
-	r.rooms = m.rooms.Load()
+	if m.roomCount != nil {
+		r.rooms = int64(m.roomCount())
+	}
 	r.notesStored = m.notesStored.Load()
 	r.notesSent = m.notesSent.Load()
 	r.conflated = m.conflated.Load()

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -118,18 +120,18 @@ func TestMetricsCountSlowConsumers(t *testing.T) {
 
 // dialSmallBuffer connects a gorilla client with a small socket receive
 // buffer, so that a server writing to it blocks soon when it does not read.
+// The buffer is set before connecting: a window already advertised does
+// not shrink.
 func dialSmallBuffer(t *testing.T, url string) *gorilla.Conn {
 	t.Helper()
-	d := gorilla.Dialer{
-		HandshakeTimeout: 5 * time.Second,
-		NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			nc, err := (&net.Dialer{}).DialContext(ctx, network, addr)
-			if err == nil {
-				nc.(*net.TCPConn).SetReadBuffer(4 << 10)
-			}
-			return nc, err
-		},
-	}
+	nd := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+		var serr error
+		err := rc.Control(func(fd uintptr) {
+			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4<<10)
+		})
+		return errors.Join(err, serr)
+	}}
+	d := gorilla.Dialer{HandshakeTimeout: 5 * time.Second, NetDialContext: nd.DialContext}
 	c, _, err := d.Dial(url, nil)
 	require.NoError(t, err)
 	t.Cleanup(func() { c.Close() })
@@ -296,7 +298,7 @@ func TestPrometheusEndpointCarriesTheDocumentedNames(t *testing.T) {
 func TestMetricsFedByChatAndNotifications(t *testing.T) {
 	t.Parallel()
 	ts := startServer(t, testConfig(t))
-	ts.metrics.setRooms(3)
+	ts.metrics.countRoomsWith(func() int { return 3 })
 	ts.metrics.userConnected("ada")
 	for range 2 {
 		ts.metrics.notificationStored()

@@ -17,6 +17,8 @@ func (s *server) handler() http.Handler {
 	mux.HandleFunc("/ws/dashboard", s.serveDashboard)
 	// The same counters the dashboard shows, in the Prometheus text format.
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/ws/chat", s.serveChat)
+	mux.HandleFunc("GET /api/rooms", s.serveRooms)
 	mux.Handle("/", pageHeaders(s.site))
 	return s.metrics.countRequests(mux)
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -22,6 +23,8 @@ type server struct {
 	upgrader websocket.Upgrader
 	sessions sessionSet
 	nextID   atomic.Uint64
+	store    *store
+	rooms    *rooms
 
 	metrics   *metrics   // what the server counts about itself (metrics.go)
 	dashboard *dashboard // the samplers of /ws/dashboard (dashboard.go)
@@ -32,7 +35,14 @@ func newServer(cfg Config, log *slog.Logger, siteFS fs.FS) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &server{cfg: cfg, log: log, site: site, origins: map[string]bool{}, metrics: newMetrics()}
+	st, err := openStore(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	s := &server{cfg: cfg, log: log, site: site, origins: map[string]bool{}, store: st}
+	s.rooms = newRooms(&s.cfg, log, st)
+	s.metrics = newMetrics()
+	s.metrics.countRoomsWith(s.rooms.count)
 	s.dashboard = newDashboard(s.metrics, log)
 	for _, o := range cfg.AllowedOrigins {
 		n, _ := normalizeOrigin(o) // validated by parseConfig
@@ -133,6 +143,15 @@ func (s *server) accept(w http.ResponseWriter, r *http.Request, endpoint string)
 func (s *server) serve(c *client, handle func(typ int, data []byte) error) {
 	defer s.sessions.remove(c)
 	c.run(handle)
+}
+
+// shutdown closes every connection with 1001, stops the rooms and closes
+// the store. When ctx ends first, connections are cut.
+func (s *server) shutdown(ctx context.Context) error {
+	err := s.sessions.shutdown(ctx)
+	s.dashboard.wait() // each sampler stops as its last viewer leaves
+	s.rooms.shutdown()
+	return errors.Join(err, s.store.close())
 }
 
 // reject answers a request that will not become a WebSocket, and logs it

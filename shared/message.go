@@ -60,6 +60,16 @@ type Message struct {
 	Code ErrorCode `json:"code,omitempty"`
 	// Messages is set on TypeHistory messages.
 	Messages []Message `json:"messages,omitempty"`
+	// Epoch names the current life of a room's history; it changes when
+	// the history starts over, which makes old Seq values meaningless.
+	// Set on TypeHistory messages.
+	Epoch string `json:"epoch,omitempty"`
+	// Recovered answers a reconnecting client that asked for the messages
+	// after a Seq: true when Messages holds exactly those, false when the
+	// server could not serve that range (trimmed by retention, or a new
+	// epoch) and Messages holds the latest ones instead. Absent when the
+	// client did not ask.
+	Recovered *bool `json:"recovered,omitempty"`
 }
 
 // Notification is one notification for one user, as stored and as pushed on

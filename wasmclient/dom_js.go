@@ -2,9 +2,11 @@ package main
 
 import (
 	"fmt"
+	"strings"
 	"syscall/js"
 	"time"
 
+	"wsplay/shared"
 	"wsplay/wasmclient/app"
 )
 
@@ -34,16 +36,19 @@ func (p *page) setText(id, text string) { p.byID(id).Set("textContent", text) }
 
 func (p *page) value(id string) string { return p.byID(id).Get("value").String() }
 
-// on calls fn for each of the element's events of that name. fn runs inside
-// a JavaScript callback, so it must not block: it reads what it needs and
-// posts the work to the loop. The listener lives as long as the page.
-func (p *page) on(id, name string, fn func(event)) {
+// listen calls fn for each of el's events of that name. fn runs inside a
+// JavaScript callback, so it must not block: it reads what it needs and
+// posts the work to the loop. The listener lives as long as the element.
+func (p *page) listen(el js.Value, name string, fn func(event)) {
 	f := js.FuncOf(func(this js.Value, args []js.Value) any {
 		fn(event{args[0]})
 		return nil
 	})
-	p.byID(id).Call("addEventListener", name, f)
+	el.Call("addEventListener", name, f)
 }
+
+// on is listen for the element with that id.
+func (p *page) on(id, name string, fn func(event)) { p.listen(p.byID(id), name, fn) }
 
 // running tells the page the Go client has started.
 func (p *page) running() {
@@ -342,3 +347,138 @@ func (p *page) fillSelect(id string, options [][2]string) {
 		sel.Call("appendChild", opt)
 	}
 }
+
+// chatCard shows one virtual chat client: a card in #chat-clients.
+type chatCard struct {
+	p                                         *page
+	root, state, detail, users, lines, typing js.Value
+	input                                     js.Value
+	pending                                   map[string]js.Value // own lines awaiting acknowledgement, by id
+}
+
+// newChatCard builds a card for user in room. onSend gets what the user
+// submits, onTyping fires on input, onClose when the card's × is pressed;
+// all three run inside JavaScript callbacks and must only post to the loop.
+func newChatCard(p *page, user, room string, onSend func(string), onTyping func(), onClose func(*chatCard) func()) *chatCard {
+	c := &chatCard{p: p, pending: map[string]js.Value{}}
+	c.root = p.element("article", "card", "")
+	c.root.Get("dataset").Set("user", user)
+
+	head := p.element("header", "", "")
+	head.Call("appendChild", p.element("h3", "", user+" @ "+room))
+	c.state = p.element("span", "state", "")
+	head.Call("appendChild", c.state)
+	closeBtn := p.element("button", "close", "×")
+	closeBtn.Set("type", "button")
+	closeBtn.Set("title", "Remove this client")
+	head.Call("appendChild", closeBtn)
+	c.root.Call("appendChild", head)
+
+	c.detail = p.element("div", "detail", "")
+	c.users = p.element("div", "users", "")
+	c.lines = p.element("ol", "transcript", "")
+	c.lines.Call("setAttribute", "aria-live", "polite")
+	c.typing = p.element("div", "typing", "")
+	form := p.element("form", "", "")
+	c.input = p.element("input", "", "")
+	c.input.Set("placeholder", "Message as "+user)
+	c.input.Set("autocomplete", "off")
+	send := p.element("button", "", "Send")
+	send.Set("type", "submit")
+	form.Call("appendChild", c.input)
+	form.Call("appendChild", send)
+	for _, el := range []js.Value{c.detail, c.users, c.lines, c.typing, form} {
+		c.root.Call("appendChild", el)
+	}
+
+	p.listen(form, "submit", func(e event) {
+		e.preventDefault()
+		text := c.input.Get("value").String()
+		c.input.Set("value", "")
+		onSend(text)
+	})
+	p.listen(c.input, "input", func(event) { onTyping() })
+	closed := onClose(c)
+	p.listen(closeBtn, "click", func(event) { closed() })
+	p.byID("chat-clients").Call("appendChild", c.root)
+	return c
+}
+
+func (c *chatCard) remove() { c.root.Call("remove") }
+
+func (c *chatCard) ChatState(s app.ConnState, detail string) {
+	c.state.Set("textContent", s.String())
+	c.state.Get("dataset").Set("state", s.String())
+	c.detail.Set("textContent", detail)
+}
+
+func (c *chatCard) ChatAppend(l app.ChatLine) {
+	li := c.p.element("li", "", "")
+	ds := li.Get("dataset")
+	ds.Set("kind", string(l.Kind))
+	if !l.Time.IsZero() {
+		li.Call("appendChild", c.p.element("time", "", l.Time.Local().Format("15:04:05")))
+	}
+	switch l.Kind {
+	case shared.TypeText:
+		li.Set("className", "text")
+		if l.Own {
+			li.Get("classList").Call("add", "own")
+		}
+		li.Call("appendChild", c.p.element("span", "who", l.Username))
+		li.Call("appendChild", c.p.element("span", "content", l.Content))
+		if l.Pending {
+			li.Get("classList").Call("add", "pending")
+			c.pending[l.ID] = li
+		} else {
+			ds.Set("seq", l.Seq)
+		}
+	case shared.TypeJoin:
+		li.Set("className", "event")
+		li.Call("appendChild", c.p.doc.Call("createTextNode", l.Username+" joined"))
+	case shared.TypeLeave:
+		li.Set("className", "event")
+		li.Call("appendChild", c.p.doc.Call("createTextNode", l.Username+" left"))
+	default:
+		li.Set("className", "note")
+		li.Call("appendChild", c.p.doc.Call("createTextNode", l.Content))
+	}
+	c.lines.Call("appendChild", li)
+	for c.lines.Get("children").Get("length").Int() > maxLogRows {
+		c.lines.Call("removeChild", c.lines.Get("firstElementChild"))
+	}
+	c.lines.Set("scrollTop", c.lines.Get("scrollHeight"))
+}
+
+func (c *chatCard) ChatAck(id string, seq uint64) {
+	if li, ok := c.pending[id]; ok {
+		li.Get("classList").Call("remove", "pending")
+		li.Get("dataset").Set("seq", seq)
+		delete(c.pending, id)
+	}
+}
+
+func (c *chatCard) ChatUsers(users []string) {
+	c.users.Set("textContent", "")
+	c.users.Call("appendChild", c.p.doc.Call("createTextNode", fmt.Sprintf("In the room (%d): ", len(users))))
+	for i, u := range users {
+		if i > 0 {
+			c.users.Call("appendChild", c.p.doc.Call("createTextNode", ", "))
+		}
+		c.users.Call("appendChild", c.p.element("b", "", u))
+	}
+	c.root.Get("dataset").Set("users", strings.Join(users, ","))
+}
+
+func (c *chatCard) ChatTyping(users []string) {
+	switch len(users) {
+	case 0:
+		c.typing.Set("textContent", "")
+	case 1:
+		c.typing.Set("textContent", users[0]+" is typing…")
+	default:
+		c.typing.Set("textContent", strings.Join(users, ", ")+" are typing…")
+	}
+}
+
+func (c *chatCard) ChatError(msg string) { c.detail.Set("textContent", msg) }

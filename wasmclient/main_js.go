@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"wsplay/shared"
@@ -29,6 +30,41 @@ func main() {
 		mode, input := app.Mode(p.value("echo-mode")), p.value("echo-input")
 		loop.Post(func() { echo.Send(mode, input) })
 	})
+
+	chatURL, err := app.SocketURL(p.location(), "/ws/chat")
+	if err != nil {
+		p.fail("cannot derive the socket URL: " + err.Error())
+		return
+	}
+	addChat := func(user, room string) {
+		if err := errors.Join(shared.ValidateName("username", user), shared.ValidateName("room name", room)); err != nil {
+			p.setText("chat-add-error", err.Error())
+			return
+		}
+		p.setText("chat-add-error", "")
+		var c *app.Chat
+		card := newChatCard(p, user, room,
+			func(text string) {
+				loop.Post(func() {
+					if err := c.Send(text); err != nil {
+						c.View().ChatError(err.Error())
+					}
+				})
+			},
+			func() { loop.Post(c.Typing) },
+			func(card *chatCard) func() {
+				return func() { loop.Post(func() { c.Stop(); card.remove() }) }
+			},
+		)
+		c, _ = app.NewChat(loop, card, chatURL, room, user) // names checked above
+		c.Start()
+	}
+	p.on("chat-add", "submit", func(e event) {
+		e.preventDefault()
+		user, room := p.value("chat-add-user"), p.value("chat-add-room")
+		loop.Post(func() { addChat(user, room) })
+	})
+	p.byID("chat-add-button").Set("disabled", false)
 
 	dashURL, err := app.SocketURL(p.location(), "/ws/dashboard")
 	if err != nil {
@@ -59,6 +95,11 @@ func main() {
 	p.running()
 	loop.Post(echo.Connect)
 	loop.Post(dash.Connect)
+	// Two clients to start with, so that the page shows a conversation.
+	loop.Post(func() {
+		addChat("ada", shared.DefaultRoom)
+		addChat("bob", shared.DefaultRoom)
+	})
 	// The page owns this program's lifetime: the loop runs until the tab
 	// goes away, so every callback above stays valid.
 	loop.Run(context.Background())

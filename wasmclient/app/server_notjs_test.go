@@ -11,46 +11,60 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"time"
 )
 
-// startServer builds the real server and runs it on a free loopback port,
-// as a user would with scripts/run. It returns the server's URL and a
-// function that stops it with SIGTERM and reports an unclean exit.
-func startServer() (url string, stop func() error, err error) {
-	if u := os.Getenv("WSPLAY_TEST_URL"); u != "" {
-		return u, func() error { return nil }, nil
-	}
-	dir, err := os.MkdirTemp("", "wsplay-app-test-")
+// serverBinary is the real server, built once for the test run.
+var (
+	buildOnce sync.Once
+	binDir    string
+	binPath   string
+	buildErr  error
+)
+
+func buildServer() (string, error) {
+	buildOnce.Do(func() {
+		binDir, buildErr = os.MkdirTemp("", "wsplay-app-test-")
+		if buildErr != nil {
+			return
+		}
+		binPath = filepath.Join(binDir, "wsplay")
+		if out, err := exec.Command("go", "build", "-o", binPath, "../../server").CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("build the server: %w\n%s", err, out)
+		}
+	})
+	return binPath, buildErr
+}
+
+// serverProcess is the real server running as a process, as a user would
+// run it with scripts/run.
+type serverProcess struct {
+	URL     string // http://127.0.0.1:port
+	Addr    string
+	cmd     *exec.Cmd
+	logw    *io.PipeWriter
+	scanned chan struct{}
+}
+
+// startProcess runs the server with args (and -log-format json) and waits
+// until it listens.
+func startProcess(args ...string) (*serverProcess, error) {
+	bin, err := buildServer()
 	if err != nil {
-		return "", nil, err
+		return nil, err
 	}
-	bin := filepath.Join(dir, "wsplay")
-	if out, err := exec.Command("go", "build", "-o", bin, "../../server").CombinedOutput(); err != nil {
-		os.RemoveAll(dir)
-		return "", nil, fmt.Errorf("build the server: %w\n%s", err, out)
-	}
-	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-log-format", "json")
+	cmd := exec.Command(bin, append(args, "-log-format", "json")...)
 	logs, logw := io.Pipe()
 	cmd.Stderr = logw
 	if err := cmd.Start(); err != nil {
-		os.RemoveAll(dir)
-		return "", nil, err
+		return nil, err
 	}
-	scanned := make(chan struct{})
-	stop = func() error {
-		defer os.RemoveAll(dir)
-		cmd.Process.Signal(syscall.SIGTERM)
-		err := cmd.Wait()
-		logw.Close()
-		<-scanned
-		return err
-	}
-	// The server logs its address once it listens.
+	p := &serverProcess{cmd: cmd, logw: logw, scanned: make(chan struct{})}
 	addr := make(chan string, 1)
 	go func() {
-		defer close(scanned)
+		defer close(p.scanned)
 		lines := bufio.NewScanner(logs)
 		sent := false
 		for lines.Scan() {
@@ -63,12 +77,48 @@ func startServer() (url string, stop func() error, err error) {
 				fmt.Fprintln(os.Stderr, "server:", lines.Text())
 			}
 		}
+		io.Copy(io.Discard, logs)
 	}()
 	select {
 	case a := <-addr:
-		return "http://" + a, stop, nil
+		p.Addr, p.URL = a, "http://"+a
+		return p, nil
 	case <-time.After(30 * time.Second):
-		stop()
-		return "", nil, errors.New("the server did not start within 30 s")
+		p.stop()
+		return nil, errors.New("the server did not start within 30 s")
 	}
+}
+
+// stop sends SIGTERM and waits; it reports an unclean exit.
+func (p *serverProcess) stop() error {
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	err := p.cmd.Wait()
+	p.logw.Close()
+	<-p.scanned
+	return err
+}
+
+// startServer starts the server the tests share: WSPLAY_TEST_URL if set,
+// else a process of its own with its data in a temporary directory.
+func startServer() (url string, stop func() error, err error) {
+	if u := os.Getenv("WSPLAY_TEST_URL"); u != "" {
+		return u, func() error { return nil }, nil
+	}
+	data, err := os.MkdirTemp("", "wsplay-app-data-")
+	if err != nil {
+		return "", nil, err
+	}
+	p, err := startProcess("-addr", "127.0.0.1:0", "-data", data)
+	if err != nil {
+		os.RemoveAll(data)
+		return "", nil, err
+	}
+	return p.URL, func() error {
+		err := p.stop()
+		os.RemoveAll(data)
+		if binDir != "" {
+			os.RemoveAll(binDir)
+		}
+		return err
+	}, nil
 }

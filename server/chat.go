@@ -1,0 +1,140 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gorilla/websocket"
+
+	"wsplay/shared"
+)
+
+// maxStrikes is how many unusable messages in a row a chat client may send
+// before it is closed with 1008. Each one before that gets an error
+// message; a usable message resets the count.
+const maxStrikes = 10
+
+// serveChat handles GET /ws/chat?room=NAME&username=NAME, the query of the
+// gorilla chat tutorial. A reconnecting client adds since=SEQ&epoch=EPOCH
+// from the last history and message it saw, and receives exactly what it
+// missed. The username is fixed here, at connect time; a username inside a
+// message is ignored.
+func (s *server) serveChat(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	room := q.Get("room")
+	if room == "" {
+		room = shared.DefaultRoom
+	}
+	user := q.Get("username")
+	if err := shared.ValidateName("room name", room); err != nil {
+		s.reject(w, r, http.StatusBadRequest, "bad room name", "bad room: "+err.Error())
+		return
+	}
+	if err := shared.ValidateName("username", user); err != nil {
+		s.reject(w, r, http.StatusBadRequest, "bad username", "bad username: "+err.Error())
+		return
+	}
+	join := joinRequest{epoch: q.Get("epoch")}
+	if v := q.Get("since"); v != "" {
+		since, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			s.reject(w, r, http.StatusBadRequest, "bad since", "bad since: want the seq of the last message seen, a whole number")
+			return
+		}
+		join.resume, join.since = true, since
+	}
+	if !websocket.IsWebSocketUpgrade(r) {
+		s.accept(w, r, "chat") // answers 400 or 405 with the reason
+		return
+	}
+
+	h, err := s.rooms.acquire(room)
+	switch {
+	case errors.Is(err, errTooManyRooms):
+		s.reject(w, r, http.StatusServiceUnavailable, "too many rooms", "too many rooms are open; join an existing one or try later")
+		return
+	case err != nil:
+		s.reject(w, r, http.StatusServiceUnavailable, "shutting down", "the server is shutting down")
+		return
+	}
+	defer s.rooms.release(h)
+
+	c := s.accept(w, r, "chat")
+	if c == nil {
+		return
+	}
+	s.metrics.userConnected(user)
+	defer s.metrics.userDisconnected(user)
+	c.log = c.log.With("room", room, "user", user)
+	join.m = &member{c: c, user: user}
+	if !h.add(join) {
+		c.close(websocket.CloseGoingAway, reasonShutdown)
+	}
+	defer h.remove(join.m)
+
+	strikes := 0
+	s.serve(c, func(typ int, data []byte) error {
+		if typ != websocket.TextMessage {
+			c.log.Info("closing: binary frame on a text endpoint")
+			c.close(websocket.CloseUnsupportedData, reasonBinary)
+			return errClosedByServer
+		}
+		msg, err := shared.Decode(data)
+		if err == nil {
+			err = s.checkChatMessage(msg, room)
+		}
+		var perr *shared.Error
+		if errors.As(err, &perr) {
+			strikes++
+			c.log.Info("bad message", "code", perr.Code, "detail", perr.Detail, "strikes", strikes)
+			if strikes >= maxStrikes {
+				c.close(websocket.ClosePolicyViolation, reasonTooManyFaults)
+				return errClosedByServer
+			}
+			c.enqueue(prepare(errorMessage(room, perr)))
+			return nil
+		}
+		strikes = 0
+		h.send(inbound{m: join.m, msg: msg})
+		return nil
+	})
+}
+
+// checkChatMessage checks what a client may send on /ws/chat: text with
+// content, or typing, for the room it joined.
+func (s *server) checkChatMessage(m shared.Message, room string) error {
+	switch m.Type {
+	case shared.TypeText, shared.TypeTyping:
+	default:
+		return shared.Errorf(shared.CodeUnknownType, "clients send only text and typing messages, not %q", m.Type)
+	}
+	if m.Room != "" && m.Room != room {
+		return shared.Errorf(shared.CodeForbidden, "this connection is in room %q; connect to another room to talk there", room)
+	}
+	if m.Type == shared.TypeTyping {
+		return nil
+	}
+	if strings.TrimSpace(m.Content) == "" {
+		return shared.Errorf(shared.CodeBadRequest, "empty message")
+	}
+	if len(m.Content) > s.cfg.MaxContent {
+		return shared.Errorf(shared.CodeTooLarge, "content is %d bytes; the limit is %d", len(m.Content), s.cfg.MaxContent)
+	}
+	if m.ID != "" {
+		if err := shared.ValidateClientID(m.ID); err != nil {
+			return shared.Errorf(shared.CodeBadRequest, "%v", err)
+		}
+	}
+	return nil
+}
+
+// serveRooms handles GET /api/rooms: the live rooms with their user and
+// connection counts.
+func (s *server) serveRooms(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	json.NewEncoder(w).Encode(map[string]any{"rooms": s.rooms.list()})
+}

@@ -1,0 +1,355 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"slices"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"wsplay/shared"
+)
+
+// hub owns one chat room: the connections in it, who is present, the
+// room's message sequence and a tail of its newest messages. Everything it
+// owns is touched only by run, its one goroutine; handlers talk to it
+// through its channels. That is the classic gorilla hub, with its bugs
+// taken out:
+//
+//   - run never sends into its own channels, so it cannot block on itself;
+//   - run never blocks on a client: client.enqueue drops a client whose
+//     queue is full (close 1008) instead of waiting for it;
+//   - nobody closes a client's send queue, so leaving twice, or leaving
+//     after being dropped, cannot close it twice;
+//   - handlers select on done when they talk to run, so a stopped hub never
+//     strands them.
+//
+// Each broadcast is encoded once, as a websocket.PreparedMessage, and the
+// same bytes go to every member.
+//
+// A message is stored (see store) before it is broadcast: when its sender
+// sees it come back, it is on disk. Storing is synchronous in run, which
+// bounds a room's throughput by SQLite's commit rate (some thousands a
+// second with WAL) — plenty for a playground, and simple to reason about.
+//
+// Several server processes sharing a room (later, through NATS) would
+// replace two things behind their seams: presence (an interface already)
+// and broadcast, which would publish to the room's subject and deliver
+// what arrives from it.
+type hub struct {
+	room  string
+	cfg   *Config
+	log   *slog.Logger
+	store *store
+
+	join    chan joinRequest
+	leave   chan *member
+	inbound chan inbound
+	stop    chan struct{} // closed by rooms to end run
+	done    chan struct{} // closed when run has returned
+
+	// For /api/rooms: written by run, read by anyone.
+	users, conns atomic.Int64
+
+	// Owned by run.
+	members  map[*member]struct{}
+	presence presence
+	state    roomState
+	tail     []shared.Message // newest messages, oldest first
+	typing   map[string]time.Time
+	now      func() time.Time
+}
+
+// member is one connection in a room, with the identity the server gave it
+// at connect time. Nothing a client sends changes it.
+type member struct {
+	c    *client
+	user string
+}
+
+// joinRequest asks to add a member. With resume set, the member reconnects
+// and wants the messages after since in epoch.
+type joinRequest struct {
+	m      *member
+	resume bool
+	since  uint64
+	epoch  string
+}
+
+// inbound is a message a member sent, already validated.
+type inbound struct {
+	m   *member
+	msg shared.Message
+}
+
+func newHub(room string, cfg *Config, log *slog.Logger, st *store) *hub {
+	return &hub{
+		room:     room,
+		cfg:      cfg,
+		log:      log.With("room", room),
+		store:    st,
+		join:     make(chan joinRequest),
+		leave:    make(chan *member),
+		inbound:  make(chan inbound),
+		stop:     make(chan struct{}),
+		done:     make(chan struct{}),
+		members:  map[*member]struct{}{},
+		presence: newMemoryPresence(),
+		typing:   map[string]time.Time{},
+		now:      time.Now,
+	}
+}
+
+// add joins m to the room; it reports false if the hub has stopped.
+func (h *hub) add(j joinRequest) bool {
+	select {
+	case h.join <- j:
+		return true
+	case <-h.done:
+		return false
+	}
+}
+
+// remove takes m out of the room. Removing a member twice, or one never
+// added, does nothing.
+func (h *hub) remove(m *member) {
+	select {
+	case h.leave <- m:
+	case <-h.done:
+	}
+}
+
+// send hands run a message from m. It waits while run is busy, which slows
+// only m's reader.
+func (h *hub) send(in inbound) {
+	select {
+	case h.inbound <- in:
+	case <-h.done:
+	}
+}
+
+// shutdown stops run and waits for it.
+func (h *hub) shutdown() {
+	close(h.stop)
+	<-h.done
+}
+
+func (h *hub) run() {
+	defer close(h.done)
+	ctx := context.Background()
+	st, err := h.store.openRoom(ctx, h.room, h.cfg.MaxRooms)
+	if err != nil {
+		h.log.Error("cannot open the room's history", "err", err)
+		h.failed()
+		return
+	}
+	h.state = st
+	h.tail, err = h.store.lastMessages(ctx, h.room, h.tailSize())
+	if err != nil {
+		h.log.Error("cannot read the room's history", "err", err)
+		h.failed()
+		return
+	}
+	for {
+		select {
+		case j := <-h.join:
+			h.handleJoin(j)
+		case m := <-h.leave:
+			h.handleLeave(m)
+		case in := <-h.inbound:
+			switch in.msg.Type {
+			case shared.TypeText:
+				h.handleText(in)
+			case shared.TypeTyping:
+				h.handleTyping(in)
+			}
+		case <-h.stop:
+			return
+		}
+	}
+}
+
+// failed serves joins, when the room's history cannot be read, by closing
+// them with 1011 until the hub is stopped.
+func (h *hub) failed() {
+	for {
+		select {
+		case j := <-h.join:
+			j.m.c.close(websocket.CloseInternalServerErr, "room unavailable")
+		case <-h.leave:
+		case <-h.inbound:
+		case <-h.stop:
+			return
+		}
+	}
+}
+
+// tailSize is how many messages the hub keeps in memory: enough for a
+// join's history and for most reconnects, which then need no disk read.
+func (h *hub) tailSize() int { return max(h.cfg.HistoryOnJoin, 256) }
+
+func (h *hub) handleJoin(j joinRequest) {
+	first := h.presence.add(j.m.user)
+	h.members[j.m] = struct{}{}
+	h.updateCounts()
+	if first {
+		h.broadcast(shared.Message{Type: shared.TypeJoin, Room: h.room, Username: j.m.user, Timestamp: h.now().UTC()})
+	}
+	j.m.c.enqueue(prepare(h.history(j)))
+	list := shared.Message{Type: shared.TypeUserList, Room: h.room, Users: h.presence.users(), Timestamp: h.now().UTC()}
+	if first {
+		h.broadcast(list)
+	} else {
+		j.m.c.enqueue(prepare(list)) // the others' list has not changed
+	}
+}
+
+func (h *hub) handleLeave(m *member) {
+	if _, ok := h.members[m]; !ok {
+		return
+	}
+	delete(h.members, m)
+	last := h.presence.remove(m.user)
+	h.updateCounts()
+	if !last {
+		return // the user still has another connection here
+	}
+	delete(h.typing, m.user)
+	now := h.now().UTC()
+	h.broadcast(shared.Message{Type: shared.TypeLeave, Room: h.room, Username: m.user, Timestamp: now})
+	h.broadcast(shared.Message{Type: shared.TypeUserList, Room: h.room, Users: h.presence.users(), Timestamp: now})
+}
+
+// history answers a join: the newest messages, or for a resuming member
+// exactly the ones it missed, or an explicit recovered=false when those
+// are gone.
+func (h *hub) history(j joinRequest) shared.Message {
+	msg := shared.Message{Type: shared.TypeHistory, Room: h.room, Epoch: h.state.Epoch, Seq: h.state.LastSeq, Timestamp: h.now().UTC()}
+	if !j.resume {
+		msg.Messages = h.latest(h.cfg.HistoryOnJoin)
+		return msg
+	}
+	recovered := false
+	if j.epoch == h.state.Epoch && j.since <= h.state.LastSeq {
+		if missed, ok := h.after(j.since); ok {
+			msg.Messages, recovered = missed, true
+		}
+	}
+	if !recovered {
+		msg.Messages = h.latest(h.cfg.HistoryOnJoin)
+	}
+	msg.Recovered = &recovered
+	return msg
+}
+
+// latest returns the newest n messages.
+func (h *hub) latest(n int) []shared.Message {
+	return slices.Clone(h.tail[max(0, len(h.tail)-n):])
+}
+
+// after returns every message after seq, from the tail when it reaches
+// back far enough, else from the store. ok is false when retention has
+// trimmed some of them.
+func (h *hub) after(seq uint64) ([]shared.Message, bool) {
+	if seq == h.state.LastSeq {
+		return nil, true
+	}
+	if len(h.tail) > 0 && h.tail[0].Seq <= seq+1 {
+		i, _ := slices.BinarySearchFunc(h.tail, seq+1, func(m shared.Message, s uint64) int {
+			return compare(m.Seq, s)
+		})
+		return slices.Clone(h.tail[i:]), true
+	}
+	msgs, complete, err := h.store.messagesAfter(context.Background(), h.room, seq, h.cfg.HistoryRetention)
+	if err != nil {
+		h.log.Error("cannot read the room's history", "err", err)
+		return nil, false
+	}
+	return msgs, complete
+}
+
+func compare(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func (h *hub) handleText(in inbound) {
+	m := shared.Message{
+		Type:      shared.TypeText,
+		Room:      h.room,
+		Username:  in.m.user,
+		Content:   in.msg.Content,
+		ID:        in.msg.ID,
+		Timestamp: h.now().UTC(),
+	}
+	fromClient := m.ID != ""
+	if !fromClient {
+		m.ID = newID()
+	}
+	stored, dup, err := h.store.appendMessage(context.Background(), m, fromClient, h.cfg.HistoryRetention)
+	if err != nil {
+		h.log.Error("cannot store a message", "err", err)
+		in.m.c.enqueue(prepare(errorMessage(h.room, shared.Errorf(shared.CodeInternal, "the message could not be stored; send it again"))))
+		return
+	}
+	if dup {
+		// A resend after a reconnect: acknowledge it to its sender only.
+		in.m.c.enqueue(prepare(stored))
+		return
+	}
+	h.state.LastSeq = stored.Seq
+	h.tail = append(h.tail, stored)
+	if over := len(h.tail) - h.tailSize(); over > 0 {
+		h.tail = slices.Delete(h.tail, 0, over)
+	}
+	h.broadcast(stored)
+}
+
+func (h *hub) handleTyping(in inbound) {
+	now := h.now()
+	if last, ok := h.typing[in.m.user]; ok && now.Sub(last) < shared.TypingExpiry/3 {
+		return
+	}
+	h.typing[in.m.user] = now
+	h.broadcast(shared.Message{Type: shared.TypeTyping, Room: h.room, Username: in.m.user, Timestamp: now.UTC()})
+}
+
+// broadcast encodes m once and queues it for every member.
+func (h *hub) broadcast(m shared.Message) {
+	pm := prepare(m)
+	for mem := range h.members {
+		mem.c.enqueue(pm)
+	}
+}
+
+func (h *hub) updateCounts() {
+	h.conns.Store(int64(len(h.members)))
+	h.users.Store(int64(h.presence.count()))
+}
+
+// prepare encodes m once for any number of connections.
+func prepare(m shared.Message) *websocket.PreparedMessage {
+	b, err := shared.Encode(m)
+	if err != nil {
+		panic("encode a message: " + err.Error()) // only plain types: cannot fail
+	}
+	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, b)
+	if err != nil {
+		panic("prepare a message: " + err.Error()) // only for a bad frame type
+	}
+	return pm
+}
+
+// errorMessage is the protocol message that reports err to a client.
+func errorMessage(room string, err *shared.Error) shared.Message {
+	m := err.Message()
+	m.Room, m.Timestamp = room, time.Now().UTC()
+	return m
+}

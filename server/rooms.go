@@ -1,0 +1,137 @@
+package main
+
+import (
+	"errors"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// rooms starts a hub for a room when its first connection arrives and
+// stops it once the room has stayed empty for Config.RoomIdle, so idle
+// rooms hold no goroutine. Handlers acquire a hub before joining it and
+// release it after leaving; a hub with holders is never stopped.
+type rooms struct {
+	cfg   *Config
+	log   *slog.Logger
+	store *store
+
+	mu     sync.Mutex // guards hubs and closed; never held while waiting
+	hubs   map[string]*roomEntry
+	closed bool
+}
+
+type roomEntry struct {
+	h    *hub
+	refs int         // handlers holding the hub
+	idle *time.Timer // set while refs == 0: stops the hub when it fires
+}
+
+var (
+	errTooManyRooms = errors.New("too many rooms")
+	errShuttingDown = errors.New("shutting down")
+)
+
+func newRooms(cfg *Config, log *slog.Logger, st *store) *rooms {
+	return &rooms{cfg: cfg, log: log, store: st, hubs: map[string]*roomEntry{}}
+}
+
+// acquire returns the room's hub, starting it if needed. The caller must
+// call release with it when done.
+func (r *rooms) acquire(name string) (*hub, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return nil, errShuttingDown
+	}
+	e := r.hubs[name]
+	if e == nil {
+		if len(r.hubs) >= r.cfg.MaxRooms {
+			return nil, errTooManyRooms
+		}
+		e = &roomEntry{h: newHub(name, r.cfg, r.log, r.store)}
+		r.hubs[name] = e
+		go e.h.run()
+	}
+	if e.idle != nil {
+		e.idle.Stop()
+		e.idle = nil
+	}
+	e.refs++
+	return e.h, nil
+}
+
+// release gives back a hub from acquire.
+func (r *rooms) release(h *hub) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	e := r.hubs[h.room]
+	if e == nil || e.h != h {
+		return // stopped by shutdown
+	}
+	e.refs--
+	if e.refs == 0 {
+		e.idle = time.AfterFunc(r.cfg.RoomIdle, func() { r.expire(h) })
+	}
+}
+
+// expire stops h if its room is still empty.
+func (r *rooms) expire(h *hub) {
+	r.mu.Lock()
+	e := r.hubs[h.room]
+	if e == nil || e.h != h || e.refs > 0 {
+		r.mu.Unlock()
+		return // reacquired meanwhile, or already gone
+	}
+	delete(r.hubs, h.room)
+	r.mu.Unlock()
+	h.shutdown()
+	r.log.Debug("room idle: hub stopped", "room", h.room)
+}
+
+// shutdown stops every hub and refuses new ones. Call it after the
+// connections are closed.
+func (r *rooms) shutdown() {
+	r.mu.Lock()
+	r.closed = true
+	hubs := make([]*hub, 0, len(r.hubs))
+	for _, e := range r.hubs {
+		if e.idle != nil {
+			e.idle.Stop()
+		}
+		hubs = append(hubs, e.h)
+	}
+	clear(r.hubs)
+	r.mu.Unlock()
+	for _, h := range hubs {
+		h.shutdown()
+	}
+}
+
+// roomInfo is one room in GET /api/rooms.
+type roomInfo struct {
+	Name        string `json:"name"`
+	Users       int64  `json:"users"`
+	Connections int64  `json:"connections"`
+}
+
+// list returns the live rooms, by name.
+func (r *rooms) list() []roomInfo {
+	r.mu.Lock()
+	out := make([]roomInfo, 0, len(r.hubs))
+	for name, e := range r.hubs {
+		out = append(out, roomInfo{Name: name, Users: e.h.users.Load(), Connections: e.h.conns.Load()})
+	}
+	r.mu.Unlock()
+	slices.SortFunc(out, func(a, b roomInfo) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+// count returns the number of live rooms.
+func (r *rooms) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.hubs)
+}

@@ -1,0 +1,415 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"wsplay/shared"
+)
+
+// ChatLine is one line of a chat transcript.
+type ChatLine struct {
+	Kind     shared.Type // text, join, leave or error; "" for the client's own notes
+	Username string
+	Content  string
+	Time     time.Time
+	Seq      uint64
+	// ID is the message id; for the user's own messages, the id the
+	// client chose, so that ChatAck can find the line.
+	ID string
+	// Own is set on lines the user wrote.
+	Own bool
+	// Pending is set on the user's own lines until the server has stored
+	// them.
+	Pending bool
+}
+
+// ChatView shows one chat client. Its methods are called on the loop.
+type ChatView interface {
+	// ChatState shows the connection state; detail says more, such as
+	// when the next reconnection attempt is.
+	ChatState(state ConnState, detail string)
+	ChatAppend(line ChatLine)
+	// ChatAck marks the user's line with this id as stored, with its seq.
+	ChatAck(id string, seq uint64)
+	ChatUsers(users []string)
+	// ChatTyping lists the other users typing now.
+	ChatTyping(users []string)
+	// ChatError shows a problem with the user's input or the connection;
+	// "" clears it.
+	ChatError(msg string)
+}
+
+// chatSendQueue bounds the frames waiting for a chat connection's writer.
+// A queue that fills means the connection is stuck: it is dropped and the
+// client reconnects, sending again what the server has not acknowledged.
+const chatSendQueue = 1024
+
+// Chat is one virtual chat client: its own connection, username and room.
+// It reconnects by itself with jittered backoff, resumes with since= and
+// epoch= so that it receives exactly what it missed, and keeps what the
+// user sent until the server acknowledges it, sending it again after a
+// reconnect; the server recognises a resend by its id. So nothing the user
+// typed or was sent is lost across a server restart.
+//
+// Its methods must be called on the loop.
+type Chat struct {
+	loop    *Loop
+	view    ChatView
+	baseURL string // ws://host/ws/chat
+	Room    string
+	User    string
+	now     func() time.Time
+	// DialTimeout bounds one connection attempt. Default 10 s.
+	DialTimeout time.Duration
+	Backoff     Backoff
+
+	state   ConnState
+	gen     int // counts connections; events of an older one are ignored
+	conn    *websocket.Conn
+	out     chan []byte
+	stopped bool // Stop was called
+	retry   *time.Timer
+
+	epoch   string
+	lastSeq uint64 // the newest seq seen; 0 before the first history
+	joined  bool   // a history has arrived at least once
+
+	idPrefix string
+	nextID   int
+	outbox   []outgoing // sent, not yet acknowledged, oldest first
+
+	typing       map[string]time.Time // other users typing, until when
+	typingTimer  *time.Timer
+	lastTypingTx time.Time
+}
+
+type outgoing struct {
+	id      string
+	content string
+}
+
+// NewChat returns a client for user in room on the chat endpoint at
+// socketURL (ws://host/ws/chat). It checks the names first, as the server
+// would. Call Start to connect.
+func NewChat(loop *Loop, view ChatView, socketURL, room, user string) (*Chat, error) {
+	if err := shared.ValidateName("room name", room); err != nil {
+		return nil, err
+	}
+	if err := shared.ValidateName("username", user); err != nil {
+		return nil, err
+	}
+	return &Chat{
+		loop: loop, view: view, baseURL: socketURL, Room: room, User: user,
+		now: time.Now, DialTimeout: dialTimeout,
+		// Random, so that a user's two tabs never pick the same ids.
+		idPrefix: rand.Text()[:10],
+		typing:   map[string]time.Time{},
+	}, nil
+}
+
+// State returns the connection state.
+func (c *Chat) State() ConnState { return c.state }
+
+// View returns the view the client shows itself in.
+func (c *Chat) View() ChatView { return c.view }
+
+// Pending returns how many sent messages wait for the server's
+// acknowledgement.
+func (c *Chat) Pending() int { return len(c.outbox) }
+
+// Start connects.
+func (c *Chat) Start() { c.connect() }
+
+// Stop closes the connection for good.
+func (c *Chat) Stop() {
+	c.stopped = true
+	if c.retry != nil {
+		c.retry.Stop()
+	}
+	if c.typingTimer != nil {
+		c.typingTimer.Stop()
+	}
+	c.gen++ // whatever is in flight is now stale
+	if c.conn != nil {
+		conn := c.conn
+		close(c.out)
+		go conn.Close(websocket.StatusNormalClosure, "client removed")
+	}
+	c.conn, c.out = nil, nil
+	c.setState(Disconnected, "stopped")
+}
+
+// url returns the address to dial: a resume after the first history.
+func (c *Chat) url() string {
+	q := url.Values{"room": {c.Room}, "username": {c.User}}
+	if c.joined {
+		q.Set("since", strconv.FormatUint(c.lastSeq, 10))
+		q.Set("epoch", c.epoch)
+	}
+	return c.baseURL + "?" + q.Encode()
+}
+
+func (c *Chat) connect() {
+	if c.stopped || c.state == Connecting || c.state == Connected {
+		return
+	}
+	c.gen++
+	gen, u, timeout := c.gen, c.url(), c.DialTimeout
+	c.setState(Connecting, "")
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		conn, _, err := websocket.Dial(ctx, u, nil)
+		c.loop.Post(func() { c.dialed(gen, conn, err) })
+	}()
+}
+
+func (c *Chat) dialed(gen int, conn *websocket.Conn, err error) {
+	if gen != c.gen || c.stopped {
+		if conn != nil {
+			conn.CloseNow()
+		}
+		return
+	}
+	if err != nil {
+		c.scheduleReconnect("cannot connect: " + err.Error())
+		return
+	}
+	conn.SetReadLimit(clientReadLimit)
+	c.conn, c.out = conn, make(chan []byte, chatSendQueue)
+	c.setState(Connected, "")
+	go c.readLoop(gen, conn)
+	go writeLoop(conn, c.out)
+	// What the server has not acknowledged goes again; a resend of a
+	// message it did store comes back as an acknowledgement only.
+	for _, o := range c.outbox {
+		c.write(shared.Message{Type: shared.TypeText, ID: o.id, Content: o.content})
+	}
+}
+
+func (c *Chat) readLoop(gen int, conn *websocket.Conn) {
+	for {
+		typ, data, err := conn.Read(context.Background())
+		if err != nil {
+			err = readCloseError(conn, err)
+			c.loop.Post(func() { c.ended(gen, err) })
+			return
+		}
+		if typ != websocket.MessageText {
+			continue
+		}
+		m, err := shared.Decode(data)
+		c.loop.Post(func() {
+			if gen != c.gen {
+				return
+			}
+			if err != nil {
+				c.view.ChatError("the server sent something this client cannot read: " + err.Error())
+				return
+			}
+			c.handle(m)
+		})
+	}
+}
+
+// writeLoop is a connection's only writer. It returns when out is closed
+// or a write fails (then the connection is closed, which ends the read
+// loop).
+func writeLoop(conn *websocket.Conn, out <-chan []byte) {
+	for b := range out {
+		ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+		err := conn.Write(ctx, websocket.MessageText, b)
+		cancel()
+		if err != nil {
+			conn.CloseNow()
+			return
+		}
+	}
+}
+
+// write queues m for the connection, if there is one.
+func (c *Chat) write(m shared.Message) {
+	if c.state != Connected {
+		return
+	}
+	b, err := shared.Encode(m)
+	if err != nil {
+		c.view.ChatError(err.Error())
+		return
+	}
+	select {
+	case c.out <- b:
+	default:
+		// The writer is stuck: start over; the outbox is sent again.
+		c.conn.CloseNow()
+	}
+}
+
+func (c *Chat) ended(gen int, err error) {
+	if gen != c.gen {
+		return
+	}
+	close(c.out)
+	c.conn, c.out = nil, nil
+	info := closeInfo(err)
+	if !info.Reconnect {
+		c.setState(Disconnected, fmt.Sprintf("closed: %d %s", info.Code, info.Meaning))
+		c.view.ChatAppend(ChatLine{Time: c.now(), Content: fmt.Sprintf("connection closed (%d %s); not reconnecting", info.Code, info.Reason)})
+		return
+	}
+	c.scheduleReconnect(fmt.Sprintf("connection lost (%d %s)", info.Code, info.Meaning))
+}
+
+func (c *Chat) scheduleReconnect(why string) {
+	c.conn, c.out = nil, nil
+	wait := c.Backoff.Next()
+	c.state = Disconnected // so that connect runs when the timer fires
+	c.view.ChatState(Disconnected, fmt.Sprintf("%s; reconnecting in %v", why, wait.Round(10*time.Millisecond)))
+	gen := c.gen
+	c.retry = time.AfterFunc(wait, func() {
+		c.loop.Post(func() {
+			if gen == c.gen {
+				c.connect()
+			}
+		})
+	})
+}
+
+// handle applies one message from the server.
+func (c *Chat) handle(m shared.Message) {
+	switch m.Type {
+	case shared.TypeHistory:
+		c.history(m)
+	case shared.TypeText:
+		c.text(m)
+	case shared.TypeJoin, shared.TypeLeave:
+		c.view.ChatAppend(ChatLine{Kind: m.Type, Username: m.Username, Time: m.Timestamp})
+	case shared.TypeUserList:
+		c.view.ChatUsers(m.Users)
+	case shared.TypeTyping:
+		c.typingFrom(m.Username)
+	case shared.TypeError:
+		c.view.ChatError(fmt.Sprintf("%s: %s", m.Code, m.Content))
+	}
+}
+
+func (c *Chat) history(m shared.Message) {
+	c.Backoff.Reset() // joined: the next loss starts from a short wait
+	if m.Recovered != nil && !*m.Recovered {
+		note := "the server could not replay everything missed while disconnected; showing the latest messages"
+		if m.Epoch != c.epoch {
+			note = "the room's history started over; showing the latest messages"
+		}
+		c.view.ChatAppend(ChatLine{Time: c.now(), Content: note})
+	}
+	if m.Epoch != c.epoch {
+		c.lastSeq = 0 // seqs of another epoch mean nothing here
+	}
+	c.epoch, c.joined = m.Epoch, true
+	for _, h := range m.Messages {
+		c.text(h)
+	}
+	if m.Seq > c.lastSeq && (m.Recovered == nil || !*m.Recovered) {
+		c.lastSeq = m.Seq // skipped over a gap the server reported
+	}
+}
+
+func (c *Chat) text(m shared.Message) {
+	if m.Seq != 0 && m.Seq <= c.lastSeq {
+		return // seen already: a replay or the acknowledgement of a resend
+	}
+	c.lastSeq = m.Seq
+	if _, ok := c.typing[m.Username]; ok {
+		delete(c.typing, m.Username) // they sent what they were typing
+		c.showTyping()
+	}
+	if m.Username == c.User {
+		if i := slices.IndexFunc(c.outbox, func(o outgoing) bool { return o.id == m.ID }); i >= 0 {
+			c.outbox = slices.Delete(c.outbox, i, i+1)
+			c.view.ChatAck(m.ID, m.Seq)
+			return
+		}
+	}
+	c.view.ChatAppend(ChatLine{Kind: shared.TypeText, Username: m.Username, Content: m.Content,
+		Time: m.Timestamp, Seq: m.Seq, ID: m.ID, Own: m.Username == c.User})
+}
+
+// Send sends a chat message. It is shown at once, marked pending until the
+// server acknowledges it; while disconnected it waits in the outbox.
+func (c *Chat) Send(content string) error {
+	content = strings.TrimSpace(content)
+	switch {
+	case content == "":
+		return errors.New("type a message first")
+	case len(content) > 4<<10:
+		return fmt.Errorf("messages are limited to %d bytes", 4<<10)
+	case c.stopped:
+		return errors.New("this client was removed")
+	}
+	c.nextID++
+	id := c.idPrefix + "-" + strconv.Itoa(c.nextID)
+	c.outbox = append(c.outbox, outgoing{id, content})
+	c.view.ChatAppend(ChatLine{Kind: shared.TypeText, Username: c.User, Content: content, Time: c.now(), ID: id, Own: true, Pending: true})
+	c.view.ChatError("")
+	c.write(shared.Message{Type: shared.TypeText, ID: id, Content: content})
+	return nil
+}
+
+// Typing tells the room the user is typing, at most once per a third of
+// shared.TypingExpiry.
+func (c *Chat) Typing() {
+	now := c.now()
+	if now.Sub(c.lastTypingTx) < shared.TypingExpiry/3 {
+		return
+	}
+	c.lastTypingTx = now
+	c.write(shared.Message{Type: shared.TypeTyping})
+}
+
+func (c *Chat) typingFrom(user string) {
+	if user == c.User {
+		return
+	}
+	c.typing[user] = c.now().Add(shared.TypingExpiry)
+	c.showTyping()
+}
+
+// showTyping shows who types now, and sets a timer for the next expiry.
+func (c *Chat) showTyping() {
+	now := c.now()
+	var users []string
+	var next time.Time
+	for u, until := range c.typing {
+		if !until.After(now) {
+			delete(c.typing, u)
+			continue
+		}
+		users = append(users, u)
+		if next.IsZero() || until.Before(next) {
+			next = until
+		}
+	}
+	slices.Sort(users)
+	c.view.ChatTyping(users)
+	if c.typingTimer != nil {
+		c.typingTimer.Stop()
+	}
+	if !next.IsZero() && !c.stopped {
+		c.typingTimer = time.AfterFunc(next.Sub(now), func() { c.loop.Post(c.showTyping) })
+	}
+}
+
+func (c *Chat) setState(s ConnState, detail string) {
+	c.state = s
+	c.view.ChatState(s, detail)
+}
