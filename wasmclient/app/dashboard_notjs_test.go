@@ -100,9 +100,14 @@ func TestDashboardReconnectsWithBackoff(t *testing.T) {
 
 	loop.Post(d.Disconnect)
 	eventually(t, "disconnected", func() bool { s, _ := rec.state(); return s == Disconnected })
+	// A dial already under way may still reach the server (the client
+	// drops what it returns); after that, nothing.
 	n := f.connections()
 	time.Sleep(200 * time.Millisecond) // four times the longest backoff
-	assert.Equal(t, n, f.connections(), "no reconnect after Disconnect")
+	m := f.connections()
+	assert.LessOrEqual(t, m, n+1, "at most the dial that was under way")
+	time.Sleep(200 * time.Millisecond)
+	assert.Equal(t, m, f.connections(), "no reconnect after Disconnect")
 }
 
 func TestDashboardDoesNotReconnectWhenRetryingCannotHelp(t *testing.T) {
