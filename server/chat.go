@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gorilla/websocket"
 
@@ -28,13 +29,12 @@ func (s *server) serveChat(w http.ResponseWriter, r *http.Request) {
 	if room == "" {
 		room = shared.DefaultRoom
 	}
-	user := q.Get("username")
 	if err := shared.ValidateName("room name", room); err != nil {
 		s.reject(w, r, http.StatusBadRequest, "bad room name", "bad room: "+err.Error())
 		return
 	}
-	if err := shared.ValidateName("username", user); err != nil {
-		s.reject(w, r, http.StatusBadRequest, "bad username", "bad username: "+err.Error())
+	user, ok := s.identifyOrReject(w, r, "username", q.Get("username"))
+	if !ok {
 		return
 	}
 	join := joinRequest{epoch: q.Get("epoch")}
@@ -62,7 +62,7 @@ func (s *server) serveChat(w http.ResponseWriter, r *http.Request) {
 	}
 	defer s.rooms.release(h)
 
-	c := s.accept(w, r, "chat")
+	c := s.acceptAs(w, r, "chat", user)
 	if c == nil {
 		return
 	}
@@ -75,8 +75,21 @@ func (s *server) serveChat(w http.ResponseWriter, r *http.Request) {
 	}
 	defer h.remove(join.m)
 
-	strikes := 0
+	strikes, limiter := 0, newMessageLimiter(&s.cfg)
 	s.serve(c, func(typ int, data []byte) error {
+		ok, warn, closeConn := limiter.check(time.Now())
+		switch {
+		case closeConn:
+			c.log.Info("closing: over the message rate for too long", "limit", limiter)
+			c.close(websocket.ClosePolicyViolation, reasonRateLimit)
+			return errClosedByServer
+		case warn != nil:
+			c.log.Info("rate limited", "limit", limiter)
+			c.enqueue(prepare(errorMessage(room, warn)))
+		}
+		if !ok {
+			return nil
+		}
 		if typ != websocket.TextMessage {
 			c.log.Info("closing: binary frame on a text endpoint")
 			c.close(websocket.CloseUnsupportedData, reasonBinary)

@@ -112,6 +112,26 @@ func (c *chatConn) next() shared.Message {
 	return shared.Message{}
 }
 
+// nextOrEnd returns the next message, or nil once the connection has ended
+// and every message before the end has been read.
+func (c *chatConn) nextOrEnd() *shared.Message {
+	c.t.Helper()
+	select {
+	case m := <-c.msgs:
+		return &m
+	case <-c.done:
+		select {
+		case m := <-c.msgs:
+			return &m
+		default:
+			return nil
+		}
+	case <-time.After(10 * time.Second):
+		c.t.Fatal("timed out waiting for a message or the end")
+	}
+	return nil
+}
+
 // expect returns the next message and checks its type.
 func (c *chatConn) expect(typ shared.Type) shared.Message {
 	c.t.Helper()

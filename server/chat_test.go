@@ -49,8 +49,10 @@ func TestChatJoinHistoryUserListSequence(t *testing.T) {
 	assert.Equal(t, uint64(1), h.Seq)
 	assert.Equal(t, []string{"ada", "bob"}, bob.expect(shared.TypeUserList).Users)
 
+	// Others learn of bob from the join alone: the list is not broadcast.
 	assert.Equal(t, "bob", ada.expect(shared.TypeJoin).Username)
-	assert.Equal(t, []string{"ada", "bob"}, ada.expect(shared.TypeUserList).Users)
+	ada.say("marker")
+	assert.Equal(t, "marker", ada.expect(shared.TypeText).Content)
 }
 
 func TestChatRoomsAreIsolated(t *testing.T) {
@@ -82,12 +84,13 @@ func TestChatUserWithTwoTabsIsListedOnce(t *testing.T) {
 	tab1 := ts.joinChat(t, "general", "ada")
 	tab1.joined()
 	assert.Equal(t, "ada", bob.expect(shared.TypeJoin).Username)
-	assert.Equal(t, []string{"ada", "bob"}, bob.expect(shared.TypeUserList).Users)
 
 	tab2 := ts.joinChat(t, "general", "ada")
 	h, users := tab2.joined()
 	assert.Equal(t, shared.TypeHistory, h.Type)
 	assert.Equal(t, []string{"ada", "bob"}, users.Users, "ada is listed once")
+	bob.say("marker 0")
+	assert.Equal(t, "marker 0", bob.expect(shared.TypeText).Content, "a second tab is not a join")
 
 	var rooms struct{ Rooms []roomInfo }
 	getJSON(t, ts.URL+"/api/rooms", &rooms)
@@ -101,7 +104,6 @@ func TestChatUserWithTwoTabsIsListedOnce(t *testing.T) {
 	// Closing the last one is.
 	require.NoError(t, tab2.conn.Close(websocket.StatusNormalClosure, ""))
 	assert.Equal(t, "ada", bob.expect(shared.TypeLeave).Username)
-	assert.Equal(t, []string{"bob"}, bob.expect(shared.TypeUserList).Users)
 }
 
 func TestChatTypingIsThrottledAndNeverStored(t *testing.T) {
@@ -111,7 +113,7 @@ func TestChatTypingIsThrottledAndNeverStored(t *testing.T) {
 	ada.joined()
 	bob := ts.joinChat(t, "general", "bob")
 	bob.joined()
-	ada.skipTo(shared.TypeUserList)
+	ada.skipTo(shared.TypeJoin)
 
 	for range 5 {
 		ada.send(shared.Message{Type: shared.TypeTyping})
@@ -227,7 +229,7 @@ func TestChatAcknowledgedSendIsStoredOnce(t *testing.T) {
 	ada.joined()
 	bob := ts.joinChat(t, "general", "bob")
 	bob.joined()
-	ada.skipTo(shared.TypeUserList)
+	ada.skipTo(shared.TypeJoin)
 
 	ada.send(shared.Message{Type: shared.TypeText, ID: "ada-1", Content: "once"})
 	ack := ada.expect(shared.TypeText)
@@ -303,7 +305,6 @@ func TestChatRepeatedBadInputCloses1008(t *testing.T) {
 	assert.Equal(t, websocket.StatusPolicyViolation, ada.closeStatus())
 
 	canary.skipTo(shared.TypeLeave)
-	canary.skipTo(shared.TypeUserList)
 	canary.say("canary ok")
 	assert.Equal(t, "canary ok", canary.expect(shared.TypeText).Content)
 }
@@ -403,9 +404,9 @@ func TestChatTooManyRooms(t *testing.T) {
 func TestChatChurnLeavesACorrectUserList(t *testing.T) {
 	t.Parallel()
 	cfg := testConfig(t)
-	// 8,000 joins and leaves each broadcast a join or leave and a user
-	// list: room for the observer to fall behind without being dropped.
-	cfg.SendQueue = 50000
+	// 4,000 joins, 4,000 leaves and their typing come in bursts: room for
+	// the observer to fall behind without being dropped.
+	cfg.SendQueue = 20000
 	ts := startServer(t, cfg)
 	observer := ts.joinChat(t, "general", "observer")
 	observer.joined()
@@ -442,26 +443,27 @@ func TestChatChurnLeavesACorrectUserList(t *testing.T) {
 		getJSON(t, ts.URL+"/api/rooms", &rooms)
 		return len(rooms.Rooms) == 1 && rooms.Rooms[0] == roomInfo{"general", 1, 1}
 	}, func() string { return fmt.Sprintf("rooms %+v, %d sessions", rooms.Rooms, ts.sessions.len()) })
-	// Every user's joins and leaves alternate, each a session, and the last
-	// user list the observer saw is just itself. A marker from the
-	// observer comes after every broadcast the churn caused.
+	// Every user's joins and leaves alternate, each a session, and they
+	// leave the observer alone. A marker from the observer comes after
+	// every broadcast the churn caused.
 	observer.say("marker")
 	state := map[string]bool{}
-	var last []string
 	for {
 		m := observer.next()
 		switch m.Type {
 		case shared.TypeJoin:
-			require.False(t, state[m.Username], "%s joined twice without leaving", m.Username)
-			state[m.Username] = true
+			// Above 100 members, joins and leaves come in runs.
+			for _, u := range m.Users {
+				require.False(t, state[u], "%s joined twice without leaving", u)
+				state[u] = true
+			}
 		case shared.TypeLeave:
-			require.True(t, state[m.Username], "%s left without joining", m.Username)
-			state[m.Username] = false
-		case shared.TypeUserList:
-			last = m.Users
+			for _, u := range m.Users {
+				require.True(t, state[u], "%s left without joining", u)
+				state[u] = false
+			}
 		case shared.TypeText:
 			assert.Equal(t, "marker", m.Content)
-			assert.Equal(t, []string{"observer"}, last)
 			for user, in := range state {
 				assert.False(t, in, "%s never left", user)
 			}
@@ -477,4 +479,40 @@ func getJSON(t *testing.T, url string, v any) {
 	defer resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(v))
+}
+
+func TestChatBigRoomSendsPresenceInRuns(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig(t)
+	cfg.PresenceBatchAbove = 1 // batch from the second member on
+	cfg.PresenceBatch = 2 * time.Second
+	ts := startServer(t, cfg)
+	observer := ts.joinChat(t, "general", "observer")
+	observer.joined()
+
+	var users []*chatConn
+	for _, name := range []string{"u1", "u2", "u3"} {
+		c := ts.joinChat(t, "general", name)
+		_, list := c.joined() // the snapshot is current, batch or not
+		assert.Contains(t, list.Users, name)
+		users = append(users, c)
+	}
+	j := observer.expect(shared.TypeJoin)
+	assert.Equal(t, []string{"u1", "u2", "u3"}, j.Users, "one message for the run")
+	assert.Empty(t, j.Username, "a run of several names no single user")
+
+	for _, c := range users {
+		require.NoError(t, c.conn.Close(websocket.StatusNormalClosure, ""))
+	}
+	eventually(t, "the hub to see them go", func() bool {
+		var rooms struct{ Rooms []roomInfo }
+		getJSON(t, ts.URL+"/api/rooms", &rooms)
+		return rooms.Rooms[0].Connections == 1
+	})
+	// A message flushes what is pending first, so its readers know who
+	// was there when it was said.
+	observer.say("after")
+	l := observer.expect(shared.TypeLeave)
+	assert.ElementsMatch(t, []string{"u1", "u2", "u3"}, l.Users)
+	assert.Equal(t, "after", observer.expect(shared.TypeText).Content)
 }

@@ -34,10 +34,12 @@ import (
 // producer can send on a closed channel, and no one can close it twice.
 type client struct {
 	id   uint64
+	ip   string // remote address, for the connection limits
+	user string // identity, for the per-user limit; "" when anonymous
 	ws   *websocket.Conn
 	cfg  *Config
 	log  *slog.Logger
-	send chan queued
+	send chan outgoing
 
 	// stats counts this connection's traffic into its endpoint's metrics;
 	// nil counts nothing. Set before run.
@@ -62,7 +64,7 @@ func newClient(id uint64, ws *websocket.Conn, cfg *Config, log *slog.Logger) *cl
 		ws:        ws,
 		cfg:       cfg,
 		log:       log,
-		send:      make(chan queued, cfg.SendQueue),
+		send:      make(chan outgoing, cfg.SendQueue),
 		done:      make(chan struct{}),
 		readDone:  make(chan struct{}),
 		writeDone: make(chan struct{}),
@@ -77,11 +79,12 @@ const (
 	reasonTooBig        = "message too big"
 	reasonBinary        = "binary frames are not accepted here"
 	reasonTooManyFaults = "too many bad messages"
+	reasonRateLimit     = "over the message rate"
 )
 
-// queued is a message waiting in a send queue, with the time it was
+// outgoing is a message waiting in a send queue, with the time it was
 // queued, so that writePump can measure the fan-out latency.
-type queued struct {
+type outgoing struct {
 	m  *websocket.PreparedMessage
 	at time.Time
 }
@@ -96,10 +99,29 @@ func (c *client) enqueue(m *websocket.PreparedMessage) bool {
 	default:
 	}
 	select {
-	case c.send <- queued{m, time.Now()}:
+	case c.send <- outgoing{m, time.Now()}:
 		return true
 	default:
 		c.close(websocket.ClosePolicyViolation, reasonTooSlow)
+		return false
+	}
+}
+
+// enqueueWait is enqueue for a producer that may wait: it blocks until m
+// is queued or the client is closed, and reports whether m was queued.
+// Only work done for this one connection may use it (such as sending its
+// stored backlog); a producer that serves many connections uses enqueue,
+// so that one slow connection never holds it up.
+func (c *client) enqueueWait(m *websocket.PreparedMessage) bool {
+	select {
+	case <-c.done:
+		return false
+	default:
+	}
+	select {
+	case c.send <- outgoing{m, time.Now()}: // the fan-out latency includes the wait
+		return true
+	case <-c.done:
 		return false
 	}
 }

@@ -52,7 +52,8 @@ type Config struct {
 	// ShutdownTimeout bounds a graceful shutdown. Default 5 s.
 	ShutdownTimeout time.Duration
 
-	// DataDir holds the database (chat history). Default ./data.
+	// DataDir holds the database (chat history, notifications). Default
+	// ./data.
 	DataDir string
 	// HistoryOnJoin is how many of a room's newest messages a joining
 	// client receives. Default 50.
@@ -67,6 +68,47 @@ type Config struct {
 	MaxContent int
 	// RoomIdle is how long an empty room keeps its goroutine. Default 30 s.
 	RoomIdle time.Duration
+	// PresenceBatchAbove is the room size above which joins and leaves are
+	// collected for PresenceBatch and sent in runs. Default 100.
+	PresenceBatchAbove int
+	// PresenceBatch is how long presence changes wait in a big room.
+	// Default 250 ms.
+	PresenceBatch time.Duration
+	// MessageRate is how many messages a second one chat connection may
+	// send, with bursts of MessageBurst. Defaults 10 and 20.
+	MessageRate  float64
+	MessageBurst int
+
+	// RequireAuth refuses handshakes without a valid token (401). Default
+	// off: the playground takes the name in the query.
+	RequireAuth bool
+	// GuestLogin lets POST /api/login issue a token for any valid name.
+	// Default on; turn it off where another service issues tokens.
+	GuestLogin bool
+	// JWTSecret signs and checks tokens (HS256). Default: random at each
+	// start, so tokens do not outlive the process.
+	JWTSecret string
+	// TokenTTL is how long a token from /api/login is valid. Default 1 h.
+	TokenTTL time.Duration
+
+	// MaxConns bounds the WebSocket connections in total (503 past it);
+	// MaxConnsPerIP and MaxConnsPerUser bound them per remote address and
+	// per identity (429). Defaults 10,000, 256 and 32.
+	MaxConns        int
+	MaxConnsPerIP   int
+	MaxConnsPerUser int
+
+	// AdminToken authorises the notification HTTP API (a bearer token).
+	// Default: a random one made at start and logged once at Info. When
+	// set, it must be at least 16 characters.
+	AdminToken string
+	// NotifyRetention is how many notifications each user keeps; older
+	// ones are deleted, read or not. Default 500.
+	NotifyRetention int
+	// PokeInterval and PokeBurst limit the pokes of one connection: PokeBurst
+	// in a row, then one per PokeInterval. Default 1 s and 3.
+	PokeInterval time.Duration
+	PokeBurst    int
 
 	// DashboardInterval is how often /ws/dashboard pushes a snapshot to a
 	// viewer that does not ask for another interval. Between 10 ms and
@@ -103,12 +145,27 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (C
 	fs.DurationVar(&c.CloseGrace, "close-grace", time.Second, "how long to wait for a client's answer to a close frame")
 	fs.IntVar(&c.SendQueue, "send-queue", 256, "outgoing messages that may wait for one client before it counts as too slow")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 5*time.Second, "time limit for a graceful shutdown")
-	fs.StringVar(&c.DataDir, "data", "data", "`directory` for the database (chat history)")
+	fs.StringVar(&c.DataDir, "data", "data", "`directory` for the database (chat history, notifications)")
 	fs.IntVar(&c.HistoryOnJoin, "history", 50, "newest messages a joining chat client receives")
 	fs.IntVar(&c.HistoryRetention, "history-retention", 1000, "messages kept per room")
 	fs.IntVar(&c.MaxRooms, "max-rooms", 1000, "rooms open at once, and rooms whose history is kept")
 	fs.IntVar(&c.MaxContent, "max-content", 4<<10, "longest chat message, in `bytes`")
 	fs.DurationVar(&c.RoomIdle, "room-idle", 30*time.Second, "how long an empty room keeps its goroutine")
+	fs.IntVar(&c.PresenceBatchAbove, "presence-batch-above", 100, "room size above which joins and leaves are sent in batches")
+	fs.DurationVar(&c.PresenceBatch, "presence-batch", 250*time.Millisecond, "how long joins and leaves wait to be batched in a big room")
+	fs.Float64Var(&c.MessageRate, "message-rate", 10, "messages a second one chat connection may send")
+	fs.IntVar(&c.MessageBurst, "message-burst", 20, "messages one chat connection may send in a burst")
+	fs.BoolVar(&c.RequireAuth, "require-auth", false, "refuse WebSocket handshakes without a valid token")
+	fs.BoolVar(&c.GuestLogin, "guest-login", true, "let POST /api/login issue a token for any valid name")
+	fs.StringVar(&c.JWTSecret, "jwt-secret", "", "`secret` that signs tokens (HS256); empty: random at each start")
+	fs.DurationVar(&c.TokenTTL, "token-ttl", time.Hour, "how long a token from /api/login is valid")
+	fs.IntVar(&c.MaxConns, "max-conns", 10000, "WebSocket connections in total")
+	fs.IntVar(&c.MaxConnsPerIP, "max-conns-per-ip", 256, "WebSocket connections from one remote address")
+	fs.IntVar(&c.MaxConnsPerUser, "max-conns-per-user", 32, "WebSocket connections of one user")
+	fs.StringVar(&c.AdminToken, "admin-token", "", "bearer `token` for the notification HTTP API, at least 16 characters (default: random, logged at start)")
+	fs.IntVar(&c.NotifyRetention, "notify-retention", 500, "notifications kept per user, read or not")
+	fs.DurationVar(&c.PokeInterval, "poke-interval", time.Second, "after a burst, one poke per this `interval` per connection")
+	fs.IntVar(&c.PokeBurst, "poke-burst", 3, "pokes one connection may send in a row")
 	fs.DurationVar(&c.DashboardInterval, "dashboard-interval", time.Second, "how often /ws/dashboard pushes a snapshot, unless the viewer asks for another interval (10ms to 1m)")
 	fs.VisitAll(func(f *flag.Flag) {
 		f.Usage += " (env " + envName(f.Name) + ")"
@@ -171,18 +228,30 @@ func (c *Config) validate() error {
 	if c.PongWait <= 0 || c.PingInterval <= 0 || c.PingInterval >= c.PongWait {
 		errs = append(errs, fmt.Errorf("-ping-interval %v must be positive and less than -pong-wait %v", c.PingInterval, c.PongWait))
 	}
-	for name, n := range map[string]int{"-history": c.HistoryOnJoin, "-history-retention": c.HistoryRetention, "-max-rooms": c.MaxRooms, "-max-content": c.MaxContent} {
+	for name, n := range map[string]int{"-max-conns": c.MaxConns, "-max-conns-per-ip": c.MaxConnsPerIP, "-max-conns-per-user": c.MaxConnsPerUser,
+		"-history": c.HistoryOnJoin, "-history-retention": c.HistoryRetention, "-max-rooms": c.MaxRooms, "-max-content": c.MaxContent,
+		"-notify-retention": c.NotifyRetention, "-poke-burst": c.PokeBurst} {
 		if n < 1 {
 			errs = append(errs, fmt.Errorf("%s %d: must be at least 1", name, n))
 		}
 	}
+	if c.MessageRate <= 0 || c.MessageBurst < 1 {
+		errs = append(errs, fmt.Errorf("-message-rate %g and -message-burst %d: must be positive", c.MessageRate, c.MessageBurst))
+	}
 	if c.HistoryOnJoin > c.HistoryRetention {
 		errs = append(errs, fmt.Errorf("-history %d: cannot exceed -history-retention %d", c.HistoryOnJoin, c.HistoryRetention))
+	}
+	if c.JWTSecret != "" && len(c.JWTSecret) < 32 {
+		errs = append(errs, errors.New("-jwt-secret: use at least 32 characters"))
 	}
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("-data: must name a directory"))
 	}
-	for name, d := range map[string]time.Duration{"-write-wait": c.WriteWait, "-close-grace": c.CloseGrace, "-shutdown-timeout": c.ShutdownTimeout, "-room-idle": c.RoomIdle} {
+	if c.AdminToken != "" && len(c.AdminToken) < 16 {
+		errs = append(errs, errors.New("-admin-token: must be at least 16 characters (or leave it unset for a random one)"))
+	}
+	for name, d := range map[string]time.Duration{"-write-wait": c.WriteWait, "-close-grace": c.CloseGrace, "-shutdown-timeout": c.ShutdownTimeout, "-room-idle": c.RoomIdle,
+		"-presence-batch": c.PresenceBatch, "-poke-interval": c.PokeInterval, "-token-ttl": c.TokenTTL} {
 		if d <= 0 {
 			errs = append(errs, fmt.Errorf("%s %v: must be positive", name, d))
 		}

@@ -38,3 +38,24 @@ func TestDashboardCountsChat(t *testing.T) {
 	assert.Equal(t, d.Metrics["fanout_p50_ms.chat"], d.Metrics["response_time"])
 	assert.GreaterOrEqual(t, d.Metrics["fanout_p99_ms.chat"], d.Metrics["response_time"])
 }
+
+// Notifications feed the dashboard: stored and delivered counts, and the
+// tab's user online.
+func TestDashboardCountsNotifications(t *testing.T) {
+	t.Parallel()
+	cfg := notifyConfig(t)
+	cfg.DashboardInterval = 10 * time.Millisecond
+	ts := startServer(t, cfg)
+	viewer := ts.dial(t, "/ws/dashboard", nil)
+
+	tab := ts.openTab(t, "dee")
+	tab.synced()
+	ts.sendNote(t, "dee", "hello")
+	assert.Equal(t, "hello", tab.notification().Title)
+	ts.sendNote(t, "nobody-online", "stored only")
+	d := waitSnapshot(t, viewer, "the notifications counted", func(d shared.DashboardData) bool {
+		return d.Metrics["notifications_stored"] == 2 && d.Metrics["notifications_delivered"] == 1
+	})
+	assert.Equal(t, 1.0, d.Metrics["active_users"])
+	assert.Equal(t, 1.0, d.Metrics["connections.notifications"])
+}

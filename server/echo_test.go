@@ -224,8 +224,10 @@ func TestEchoDropsASilentClientAfterThePongDeadline(t *testing.T) {
 func TestEchoKeepsAClientThatAnswersPings(t *testing.T) {
 	t.Parallel()
 	cfg := testConfig(t)
-	cfg.PingInterval = 20 * time.Millisecond
-	cfg.PongWait = 100 * time.Millisecond
+	// Generous against a loaded machine: a pong has a second to arrive,
+	// and the test outlives the deadline two and a half times.
+	cfg.PingInterval = 100 * time.Millisecond
+	cfg.PongWait = time.Second
 	ts := startServer(t, cfg)
 	c := ts.dial(t, "/ws/echo", nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -239,7 +241,7 @@ func TestEchoKeepsAClientThatAnswersPings(t *testing.T) {
 		_, got, err = c.Read(ctx)
 		readErr <- err
 	}()
-	time.Sleep(500 * time.Millisecond)
+	time.Sleep(2500 * time.Millisecond)
 	require.NoError(t, c.Write(ctx, websocket.MessageText, []byte("alive")))
 	require.NoError(t, <-readErr)
 	assert.Equal(t, "alive", string(got))

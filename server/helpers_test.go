@@ -23,12 +23,16 @@ func TestMain(m *testing.M) {
 
 // testConfig returns the default configuration, with the timeouts that
 // matter to tests shortened.
-func testConfig(t *testing.T) Config {
+func testConfig(t testing.TB) Config {
 	t.Helper()
 	cfg, err := parseConfig(nil, func(string) string { return "" }, io.Discard)
 	require.NoError(t, err)
 	cfg.CloseGrace = 500 * time.Millisecond
 	cfg.DataDir = t.TempDir()
+	// Tests send as fast as they can; the rate-limit tests set it back.
+	cfg.MessageRate, cfg.MessageBurst = 1e6, 1e6
+	// Every test client comes from 127.0.0.1; the limit tests set these.
+	cfg.MaxConnsPerIP, cfg.MaxConnsPerUser = 1e6, 1e6
 	return cfg
 }
 

@@ -60,6 +60,10 @@ type hub struct {
 	tail     []shared.Message // newest messages, oldest first
 	typing   map[string]time.Time
 	now      func() time.Time
+	// Presence changes not yet broadcast, oldest first, and the timer
+	// that flushes them (nil when there are none); see announce.
+	pendingPresence []shared.Message
+	flushPresence   <-chan time.Time
 }
 
 // member is one connection in a room, with the identity the server gave it
@@ -165,6 +169,8 @@ func (h *hub) run() {
 			case shared.TypeTyping:
 				h.handleTyping(in)
 			}
+		case <-h.flushPresence:
+			h.flush()
 		case <-h.stop:
 			return
 		}
@@ -195,15 +201,14 @@ func (h *hub) handleJoin(j joinRequest) {
 	h.members[j.m] = struct{}{}
 	h.updateCounts()
 	if first {
-		h.broadcast(shared.Message{Type: shared.TypeJoin, Room: h.room, Username: j.m.user, Timestamp: h.now().UTC()})
+		h.announce(shared.TypeJoin, j.m.user)
 	}
 	j.m.c.enqueue(prepare(h.history(j)))
-	list := shared.Message{Type: shared.TypeUserList, Room: h.room, Users: h.presence.users(), Timestamp: h.now().UTC()}
-	if first {
-		h.broadcast(list)
-	} else {
-		j.m.c.enqueue(prepare(list)) // the others' list has not changed
-	}
+	// The list goes to the new connection only; everyone else updates
+	// theirs from join and leave. Broadcasting the whole list on every
+	// change, as the tutorial does, costs members² messages of members'
+	// size: a room of a few thousand could not be joined.
+	j.m.c.enqueue(prepare(shared.Message{Type: shared.TypeUserList, Room: h.room, Users: h.presence.users(), Timestamp: h.now().UTC()}))
 }
 
 func (h *hub) handleLeave(m *member) {
@@ -217,9 +222,40 @@ func (h *hub) handleLeave(m *member) {
 		return // the user still has another connection here
 	}
 	delete(h.typing, m.user)
+	h.announce(shared.TypeLeave, m.user)
+}
+
+// announce tells the room that user joined or left. In a room of up to
+// Config.PresenceBatchAbove members that happens at once. In a bigger one
+// every join is a message to every member — a storm of members² messages
+// while a crowd arrives — so changes are collected for
+// Config.PresenceBatch and sent as runs: one join message listing
+// everyone who joined in a row, then one leave message, and so on, in
+// order. Replayed in order, the runs leave every member's list equal to
+// the room's, including the list a member received when it joined.
+func (h *hub) announce(typ shared.Type, user string) {
 	now := h.now().UTC()
-	h.broadcast(shared.Message{Type: shared.TypeLeave, Room: h.room, Username: m.user, Timestamp: now})
-	h.broadcast(shared.Message{Type: shared.TypeUserList, Room: h.room, Users: h.presence.users(), Timestamp: now})
+	if n := len(h.pendingPresence); n > 0 && h.pendingPresence[n-1].Type == typ {
+		last := &h.pendingPresence[n-1]
+		last.Users = append(last.Users, user)
+		last.Username = "" // only a run of one names its user there
+	} else {
+		h.pendingPresence = append(h.pendingPresence, shared.Message{Type: typ, Room: h.room, Username: user, Users: []string{user}, Timestamp: now})
+	}
+	switch {
+	case len(h.members) <= h.cfg.PresenceBatchAbove:
+		h.flush()
+	case h.flushPresence == nil:
+		h.flushPresence = time.After(h.cfg.PresenceBatch)
+	}
+}
+
+// flush broadcasts the pending presence changes.
+func (h *hub) flush() {
+	for _, m := range h.pendingPresence {
+		h.broadcast(m)
+	}
+	h.pendingPresence, h.flushPresence = nil, nil
 }
 
 // history answers a join: the newest messages, or for a resuming member
@@ -304,6 +340,7 @@ func (h *hub) handleText(in inbound) {
 		in.m.c.enqueue(prepare(stored))
 		return
 	}
+	h.flush() // who came and went before this message, comes first
 	h.state.LastSeq = stored.Seq
 	h.tail = append(h.tail, stored)
 	if over := len(h.tail) - h.tailSize(); over > 0 {

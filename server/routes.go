@@ -19,6 +19,10 @@ func (s *server) handler() http.Handler {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/ws/chat", s.serveChat)
 	mux.HandleFunc("GET /api/rooms", s.serveRooms)
+	mux.HandleFunc("POST /api/login", s.serveLogin)
+	mux.HandleFunc("/ws/notifications", s.serveNotifications)
+	// Every method, so that a wrong one gets the API's JSON 405.
+	mux.HandleFunc("/api/notifications", s.serveNotificationsAPI)
 	mux.Handle("/", pageHeaders(s.site))
 	return s.metrics.countRequests(mux)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -25,6 +26,8 @@ type server struct {
 	nextID   atomic.Uint64
 	store    *store
 	rooms    *rooms
+	jwtKey   []byte
+	notify   *notifications
 
 	metrics   *metrics   // what the server counts about itself (metrics.go)
 	dashboard *dashboard // the samplers of /ws/dashboard (dashboard.go)
@@ -40,10 +43,18 @@ func newServer(cfg Config, log *slog.Logger, siteFS fs.FS) (*server, error) {
 		return nil, err
 	}
 	s := &server{cfg: cfg, log: log, site: site, origins: map[string]bool{}, store: st}
+	s.jwtKey, _ = newJWTKey(cfg.JWTSecret)
 	s.rooms = newRooms(&s.cfg, log, st)
 	s.metrics = newMetrics()
 	s.metrics.countRoomsWith(s.rooms.count)
 	s.dashboard = newDashboard(s.metrics, log)
+	s.notify = newNotifications(&s.cfg, log, st)
+	s.notify.metrics = s.metrics
+	if s.cfg.AdminToken == "" {
+		s.cfg.AdminToken = newID()
+		log.Info("no -admin-token given: generated one for this run; send it as \"Authorization: Bearer TOKEN\" to /api/notifications",
+			"admin_token", s.cfg.AdminToken)
+	}
 	for _, o := range cfg.AllowedOrigins {
 		n, _ := normalizeOrigin(o) // validated by parseConfig
 		s.origins[n] = true
@@ -97,6 +108,12 @@ func (s *server) checkOrigin(r *http.Request) (reason string, ok bool) {
 // has written the HTTP answer and logged why, and returns nil. The caller
 // must call s.serve with the client it returns.
 func (s *server) accept(w http.ResponseWriter, r *http.Request, endpoint string) *client {
+	return s.acceptAs(w, r, endpoint, "")
+}
+
+// acceptAs is accept for a connection of a known user, which then counts
+// toward Config.MaxConnsPerUser.
+func (s *server) acceptAs(w http.ResponseWriter, r *http.Request, endpoint, user string) *client {
 	if !websocket.IsWebSocketUpgrade(r) {
 		if r.Method != http.MethodGet {
 			w.Header().Set("Allow", http.MethodGet)
@@ -120,17 +137,26 @@ func (s *server) accept(w http.ResponseWriter, r *http.Request, endpoint string)
 		s.reject(w, r, http.StatusForbidden, reason, "origin not allowed: open the page from this server, or add its origin to -allowed-origins")
 		return nil
 	}
+	ip := remoteIP(r)
+	if status, reason := s.sessions.reserve(&s.cfg, ip, user); status != 0 {
+		w.Header().Set("Retry-After", "10")
+		s.reject(w, r, status, reason, reason+": try again later")
+		return nil
+	}
 	counter := &byteCounter{ResponseWriter: w}
 	ws, err := s.upgrader.Upgrade(counter, r, nil)
 	if err != nil {
+		s.sessions.unreserve(ip, user)
 		return nil // the upgrader's Error has answered and logged
 	}
 	id := s.nextID.Add(1)
 	c := newClient(id, ws, &s.cfg, s.log.With("conn", id, "endpoint", endpoint, "remote", r.RemoteAddr))
+	c.ip, c.user = ip, user
 	c.stats = s.metrics.endpoint(endpoint)
 	counter.conn.stats = c.stats
 	if !s.sessions.add(c) {
 		// Shutdown began during the handshake.
+		s.sessions.unreserve(ip, user)
 		c.close(websocket.CloseGoingAway, reasonShutdown)
 		c.run(func(int, []byte) error { return errClosedByServer })
 		return nil
@@ -145,13 +171,15 @@ func (s *server) serve(c *client, handle func(typ int, data []byte) error) {
 	c.run(handle)
 }
 
-// shutdown closes every connection with 1001, stops the rooms and closes
-// the store. When ctx ends first, connections are cut.
+// shutdown closes every connection with 1001, stops the rooms, lets
+// notification requests already admitted finish (later ones get 503), and
+// closes the store. When ctx ends first, connections are cut.
 func (s *server) shutdown(ctx context.Context) error {
 	err := s.sessions.shutdown(ctx)
 	s.dashboard.wait() // each sampler stops as its last viewer leaves
 	s.rooms.shutdown()
-	return errors.Join(err, s.store.close())
+	notifyErr := s.notify.shutdown(ctx)
+	return errors.Join(err, notifyErr, s.store.close())
 }
 
 // reject answers a request that will not become a WebSocket, and logs it
@@ -163,13 +191,72 @@ func (s *server) reject(w http.ResponseWriter, r *http.Request, status int, reas
 	http.Error(w, body, status)
 }
 
-// sessionSet tracks every live WebSocket so that shutdown can close them:
-// http.Server.Shutdown does not track hijacked connections.
+// remoteIP is the address a request came from. The server does not trust
+// X-Forwarded-For: behind a proxy, every client shares the proxy's address.
+func remoteIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// sessionSet tracks every live WebSocket so that shutdown can close them
+// (http.Server.Shutdown does not track hijacked connections), and counts
+// them per address and per user for the connection limits.
 type sessionSet struct {
-	mu      sync.Mutex // guards clients and closing
-	clients map[*client]struct{}
-	closing bool
-	wg      sync.WaitGroup // one count per client in the set
+	mu       sync.Mutex // guards the fields below
+	clients  map[*client]struct{}
+	closing  bool
+	reserved int            // connections counted against the limits
+	perIP    map[string]int // of reserved, by remote address
+	perUser  map[string]int // of reserved, by user
+	wg       sync.WaitGroup // one count per client in the set
+}
+
+// reserve counts a connection about to be upgraded against the limits. It
+// returns 0, or the HTTP status and reason of a refusal. A reservation is
+// released by remove, or by unreserve if the upgrade fails.
+func (ss *sessionSet) reserve(cfg *Config, ip, user string) (int, string) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	switch {
+	case ss.closing:
+		return http.StatusServiceUnavailable, "shutting down"
+	case ss.reserved >= cfg.MaxConns:
+		return http.StatusServiceUnavailable, "too many connections"
+	case ss.perIP[ip] >= cfg.MaxConnsPerIP:
+		return http.StatusTooManyRequests, "too many connections from this address"
+	case user != "" && ss.perUser[user] >= cfg.MaxConnsPerUser:
+		return http.StatusTooManyRequests, "too many connections for this user"
+	}
+	if ss.perIP == nil {
+		ss.perIP, ss.perUser = map[string]int{}, map[string]int{}
+	}
+	ss.reserved++
+	ss.perIP[ip]++
+	if user != "" {
+		ss.perUser[user]++
+	}
+	return 0, ""
+}
+
+func (ss *sessionSet) unreserve(ip, user string) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	ss.unreserveLocked(ip, user)
+}
+
+func (ss *sessionSet) unreserveLocked(ip, user string) {
+	ss.reserved--
+	if ss.perIP[ip]--; ss.perIP[ip] <= 0 {
+		delete(ss.perIP, ip)
+	}
+	if user != "" {
+		if ss.perUser[user]--; ss.perUser[user] <= 0 {
+			delete(ss.perUser, user)
+		}
+	}
 }
 
 // add registers c; it reports false once shutdown has begun.
@@ -193,6 +280,7 @@ func (ss *sessionSet) remove(c *client) {
 	defer ss.mu.Unlock()
 	if _, ok := ss.clients[c]; ok {
 		delete(ss.clients, c)
+		ss.unreserveLocked(c.ip, c.user)
 		c.stats.closed()
 		ss.wg.Done()
 	}

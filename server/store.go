@@ -15,8 +15,8 @@ import (
 	"wsplay/shared"
 )
 
-// store is the server's durable state — chat history now, notifications
-// next — in one SQLite file, wsplay.db, under the -data directory.
+// store is the server's durable state — chat history and notifications —
+// in one SQLite file, wsplay.db, under the -data directory.
 //
 // The database runs in WAL mode with synchronous=NORMAL: a committed write
 // survives the process being killed (SIGKILL), and is lost only if the
@@ -49,6 +49,27 @@ var migrations = []string{
 		PRIMARY KEY (room, seq)
 	) WITHOUT ROWID;
 	CREATE UNIQUE INDEX messages_client_id ON messages (room, username, id) WHERE client_id = 1;`,
+
+	// 2: notifications, per user (see notifystore.go).
+	`CREATE TABLE notify_users (
+		user_id  TEXT PRIMARY KEY,
+		last_seq INTEGER NOT NULL DEFAULT 0, -- seq of the user's newest notification
+		version  INTEGER NOT NULL DEFAULT 0  -- counts every change: a new notification, a mark read
+	) WITHOUT ROWID;
+	CREATE TABLE notifications (
+		user_id TEXT NOT NULL,
+		seq     INTEGER NOT NULL,
+		id      TEXT NOT NULL UNIQUE,        -- made by the server
+		type    TEXT NOT NULL,
+		title   TEXT NOT NULL,
+		message TEXT NOT NULL,
+		data    TEXT,                        -- JSON as sent, or NULL
+		sender  TEXT NOT NULL DEFAULT '',    -- Notification.From
+		ts      INTEGER NOT NULL,            -- unix ns
+		read    INTEGER NOT NULL DEFAULT 0,
+		PRIMARY KEY (user_id, seq)
+	) WITHOUT ROWID;
+	CREATE INDEX notifications_unread ON notifications (user_id, seq) WHERE read = 0;`,
 }
 
 // openStore opens (creating if needed) the database under dir and brings

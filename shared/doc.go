@@ -10,7 +10,8 @@
 //   - /ws/echo returns each frame unchanged, text as text and binary as
 //     binary. It is the one endpoint that does not use this package's types.
 //   - /ws/chat carries [Message] values in both directions.
-//   - /ws/notifications pushes [Notification] values to the client.
+//   - /ws/notifications carries [NotifyMessage] values in both directions;
+//     see "Notifications" below.
 //   - /ws/dashboard pushes [DashboardData] snapshots to the client.
 //
 // A [Message] is a flat envelope: its [Type] says which of the other fields
@@ -50,6 +51,66 @@
 //
 // Clients branch on Code, never on Content. [Decode] returns an [*Error]
 // carrying the code to send back, so the server and the tests agree on it.
+//
+// # Notifications
+//
+// A client connects as one user, and may hold many connections (tabs,
+// devices); each receives every one of the user's notifications exactly
+// once, in the order of their Seq, which increases by one per notification
+// of that user:
+//
+//	/ws/notifications?user_id=ada             unread notifications, then live ones
+//	/ws/notifications?user_id=ada&since=41    every notification after seq 41, then live ones
+//
+// A missing or invalid user_id (the rule of [ValidateName]) or since is
+// refused before the upgrade with HTTP 400 and a reason. The server first
+// sends the stored notifications asked for, oldest first, each as a
+// [NotifyNotification] message; then one [NotifySynced] message; then live
+// notifications and read changes as they happen:
+//
+//	{"type":"notification","notification":{"id":"…","user_id":"ada","type":"order","title":"Order confirmed","message":"…","timestamp":"…","read":false,"seq":42},"unread":3}
+//	{"type":"synced","unread":3,"seq":42,"ids":["…","…","…"]}
+//	{"type":"read","unread":2,"ids":["…"]}
+//	{"type":"read","all":true,"seq":42}
+//
+// Notifications before synced are the backlog (show them in the list);
+// those after it are new (show a toast). A field that is zero is left
+// out: {"type":"synced"} says there is nothing, and nothing unread. Synced
+// lists the ids of every
+// unread notification, so a reconnecting client learns what was read
+// while it was away; it resumes later with since= set to the highest seq
+// it has seen (synced's Seq, or a later notification's). If since is
+// beyond the user's newest notification (the server's data was reset),
+// the server answers as for since=0 and synced's Seq is lower than since.
+//
+// A client marks notifications read, and pokes other users:
+//
+//	{"type":"mark_read","id":"…"}
+//	{"type":"mark_read","all":true,"seq":42}
+//	{"type":"poke","to":"bob","title":"Lunch?","message":"12:30 at the usual place"}
+//
+// and the server answers the sender of a poke, and any client whose
+// message it could not use:
+//
+//	{"type":"poked","id":"…","to":"bob"}
+//	{"type":"error","code":"rate_limited","message":"pokes are limited to 3 in a row, then one per 1s; try again in 640ms"}
+//
+// A change of read state is stored, then sent as a [NotifyRead] message to
+// every connection of the user, the one that asked included. Marking an
+// already-read notification changes nothing and gets no answer; an id that
+// is not the user's gets an error with [CodeForbidden]. A poke is stored
+// for its recipient, with From set by the server to the sender's identity
+// (a From sent by the client is ignored), and acknowledged to the sender
+// with [NotifyPoked]. Pokes are rate-limited per connection: the excess
+// gets an error with [CodeRateLimited] saying when to try again.
+//
+// A client that reads too slowly is closed with 1008 like any other; it
+// reconnects with since= and loses nothing. Each user keeps a bounded
+// number of notifications (the server's -notify-retention, 500 by
+// default): beyond it the oldest are deleted, read or not.
+//
+// Back-end systems send notifications with POST /api/notifications; the
+// server's README describes that HTTP API.
 //
 // # Close codes
 //

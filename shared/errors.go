@@ -26,6 +26,21 @@ const (
 	CodeForbidden ErrorCode = "forbidden"
 	// CodeInternal: the server failed; the request may be retried.
 	CodeInternal ErrorCode = "internal"
+
+	// The HTTP API (POST and GET /api/notifications) answers errors with
+	// {"error":{"code":…,"message":…}}, using the codes above and these.
+
+	// CodeUnauthorized: the request lacks the right credentials (HTTP 401).
+	CodeUnauthorized ErrorCode = "unauthorized"
+	// CodeMethodNotAllowed: the endpoint does not take this HTTP method
+	// (HTTP 405; the Allow header lists those it takes).
+	CodeMethodNotAllowed ErrorCode = "method_not_allowed"
+	// CodeUnavailable: the server is shutting down (HTTP 503); try again
+	// after a moment, against the restarted server.
+	CodeUnavailable ErrorCode = "unavailable"
+	// CodeNotFound: an HTTP API that this server does not offer, such as
+	// guest login when it is turned off.
+	CodeNotFound ErrorCode = "not_found"
 )
 
 // Error is a protocol error: something a client sent that the server

@@ -14,13 +14,18 @@ const (
 	// an id the client chose so that it can recognise its own message when
 	// the server broadcasts it back. Server → clients: every field stamped.
 	TypeText Type = "text"
-	// TypeJoin is broadcast when a user's first connection to a room arrives.
+	// TypeJoin is broadcast when a user's first connection to a room
+	// arrives. Users lists who joined; in a big room one message may carry
+	// several, and Username is set only when it carries one.
 	TypeJoin Type = "join"
-	// TypeLeave is broadcast when a user's last connection to a room is gone.
+	// TypeLeave is broadcast when a user's last connection to a room is
+	// gone; Users and Username as for TypeJoin.
 	TypeLeave Type = "leave"
 	// TypeTyping says a user is typing. Never stored; clients expire it.
 	TypeTyping Type = "typing"
-	// TypeUserList carries the room's users in Users, each listed once.
+	// TypeUserList carries the room's users in Users, each listed once. A
+	// connection receives it once, when it joins; from then on TypeJoin and
+	// TypeLeave say who comes and goes.
 	TypeUserList Type = "user_list"
 	// TypeHistory carries stored messages in Messages, oldest first.
 	TypeHistory Type = "history"
@@ -88,6 +93,9 @@ type Notification struct {
 	// Seq is the notification's position among the user's notifications,
 	// increasing by one, so that a client can resume after it.
 	Seq uint64 `json:"seq,omitempty"`
+	// From is the user who sent it, set by the server from the sender's
+	// connection (a poke); empty for notifications from the HTTP API.
+	From string `json:"from,omitempty"`
 }
 
 // DashboardData is one snapshot of the server's own metrics, pushed on

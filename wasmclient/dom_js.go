@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"syscall/js"
 	"time"
@@ -450,11 +451,26 @@ func (c *chatCard) ChatAppend(l app.ChatLine) {
 	c.lines.Set("scrollTop", c.lines.Get("scrollHeight"))
 }
 
+// ChatAck marks the line stored and moves it below the messages the
+// server stored before it, so the card shows the room's order.
 func (c *chatCard) ChatAck(id string, seq uint64) {
-	if li, ok := c.pending[id]; ok {
-		li.Get("classList").Call("remove", "pending")
-		li.Get("dataset").Set("seq", seq)
-		delete(c.pending, id)
+	li, ok := c.pending[id]
+	if !ok {
+		return
+	}
+	delete(c.pending, id)
+	li.Get("classList").Call("remove", "pending")
+	li.Get("dataset").Set("seq", seq)
+	var last js.Value
+	for n := li.Get("nextElementSibling"); !n.IsNull(); n = n.Get("nextElementSibling") {
+		if s := n.Get("dataset").Get("seq"); !s.IsUndefined() {
+			if v, err := strconv.ParseUint(s.String(), 10, 64); err == nil && v < seq {
+				last = n
+			}
+		}
+	}
+	if !last.IsUndefined() {
+		last.Call("after", li)
 	}
 }
 

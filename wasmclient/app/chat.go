@@ -88,6 +88,7 @@ type Chat struct {
 	nextID   int
 	outbox   []outgoing // sent, not yet acknowledged, oldest first
 
+	users        []string             // the room's users, sorted
 	typing       map[string]time.Time // other users typing, until when
 	typingTimer  *time.Timer
 	lastTypingTx time.Time
@@ -293,14 +294,36 @@ func (c *Chat) handle(m shared.Message) {
 	case shared.TypeText:
 		c.text(m)
 	case shared.TypeJoin, shared.TypeLeave:
-		c.view.ChatAppend(ChatLine{Kind: m.Type, Username: m.Username, Time: m.Timestamp})
+		// Applied in order, joins and leaves keep the list right, even for
+		// users already in the snapshot a join brought.
+		who := presenceUsers(m)
+		for _, u := range who {
+			if m.Type == shared.TypeJoin && !slices.Contains(c.users, u) {
+				c.users = append(c.users, u)
+			} else if m.Type == shared.TypeLeave {
+				c.users = slices.DeleteFunc(c.users, func(x string) bool { return x == u })
+			}
+		}
+		slices.Sort(c.users)
+		c.view.ChatUsers(slices.Clone(c.users))
+		c.view.ChatAppend(ChatLine{Kind: m.Type, Username: strings.Join(who, ", "), Time: m.Timestamp})
 	case shared.TypeUserList:
-		c.view.ChatUsers(m.Users)
+		// The snapshot on joining; join and leave keep it current.
+		c.users = slices.Clone(m.Users)
+		c.view.ChatUsers(slices.Clone(c.users))
 	case shared.TypeTyping:
 		c.typingFrom(m.Username)
 	case shared.TypeError:
 		c.view.ChatError(fmt.Sprintf("%s: %s", m.Code, m.Content))
 	}
+}
+
+// presenceUsers returns who a join or leave message is about.
+func presenceUsers(m shared.Message) []string {
+	if len(m.Users) > 0 {
+		return m.Users
+	}
+	return []string{m.Username}
 }
 
 func (c *Chat) history(m shared.Message) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -50,10 +51,16 @@ func TestChatResumesWithoutLossAcrossAServerRestart(t *testing.T) {
 
 	want := []string{"before 1", "before 2", "before 3", "while down", "after"}
 	for _, rec := range []*chatRecorder{adaRec, bobRec} {
-		eventually(t, "every message, once, in order", func() bool {
-			c, _ := rec.texts()
-			return slices.Equal(c, want)
-		})
+		deadline := time.Now().Add(10 * time.Second)
+		for c, _ := rec.texts(); !slices.Equal(c, want); c, _ = rec.texts() {
+			if time.Now().After(deadline) {
+				rec.mu.Lock()
+				lines, acks := fmt.Sprintf("%+v", rec.lines), fmt.Sprint(rec.acks)
+				rec.mu.Unlock()
+				t.Fatalf("want every message once, in order: %q\nlines: %s\nacks: %s", c, lines, acks)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
 		_, seqs := rec.texts()
 		assert.Equal(t, []uint64{1, 2, 3, 4, 5}, seqs)
 	}

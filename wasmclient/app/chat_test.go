@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -67,10 +68,17 @@ func (r *chatRecorder) getTyping() []string {
 }
 
 // texts returns the contents of the text lines from others, and of the
-// user's own acknowledged ones, in the order shown, with their seqs.
+// user's own acknowledged ones, with their seqs, in the room's order (the
+// order of seqs: one's own line is shown where it was typed, which may be
+// before a message the server stored first).
 func (r *chatRecorder) texts() (contents []string, seqs []uint64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	type line struct {
+		content string
+		seq     uint64
+	}
+	var lines []line
 	for _, l := range r.lines {
 		if l.Kind != shared.TypeText {
 			continue
@@ -83,8 +91,12 @@ func (r *chatRecorder) texts() (contents []string, seqs []uint64) {
 			}
 			seq = s
 		}
-		contents = append(contents, l.Content)
-		seqs = append(seqs, seq)
+		lines = append(lines, line{l.Content, seq})
+	}
+	slices.SortStableFunc(lines, func(a, b line) int { return cmp.Compare(a.seq, b.seq) })
+	for _, l := range lines {
+		contents = append(contents, l.content)
+		seqs = append(seqs, l.seq)
 	}
 	return contents, seqs
 }

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"wsplay/shared"
+)
+
+// BenchmarkHubBroadcast measures the hub's side of a fan-out: encoding a
+// message once and queueing it for every member. The members' queues are
+// drained by goroutines, as writePumps would; the socket writes are not
+// part of this figure (scripts/loadchat measures the whole path).
+func BenchmarkHubBroadcast(b *testing.B) {
+	for _, n := range []int{100, 1000, 5000} {
+		b.Run(fmt.Sprintf("members=%d", n), func(b *testing.B) {
+			cfg := testConfig(b)
+			h := newHub("bench", &cfg, discardLogger(), nil)
+			var drainers sync.WaitGroup
+			stop := make(chan struct{})
+			for i := range n {
+				c := fakeClient(&cfg, 1024)
+				h.members[&member{c: c, user: fmt.Sprint("u", i)}] = struct{}{}
+				drainers.Go(func() {
+					for {
+						select {
+						case <-c.send:
+						case <-stop:
+							return
+						}
+					}
+				})
+			}
+			m := shared.Message{Type: shared.TypeText, Room: "bench", Username: "ada", Content: strings.Repeat("x", 100), Seq: 1}
+			b.ReportAllocs()
+			for b.Loop() {
+				h.broadcast(m)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/recipient")
+			close(stop)
+			drainers.Wait()
+		})
+	}
+}
+
+// BenchmarkHubText measures a chat message end to end inside the hub:
+// storing it in SQLite, then the fan-out to 1,000 members.
+func BenchmarkHubText(b *testing.B) {
+	cfg := testConfig(b)
+	st, err := openStore(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.close()
+	h := newHub("bench", &cfg, discardLogger(), st)
+	if h.state, err = st.openRoom(b.Context(), "bench", cfg.MaxRooms); err != nil {
+		b.Fatal(err)
+	}
+	stop := make(chan struct{})
+	var drainers sync.WaitGroup
+	sender := &member{c: fakeClient(&cfg, 1024), user: "ada"}
+	for i := range 1000 {
+		c := fakeClient(&cfg, 1024)
+		if i == 0 {
+			c = sender.c
+		}
+		h.members[&member{c: c, user: fmt.Sprint("u", i)}] = struct{}{}
+		drainers.Go(func() {
+			for {
+				select {
+				case <-c.send:
+				case <-stop:
+					return
+				}
+			}
+		})
+	}
+	in := inbound{m: sender, msg: shared.Message{Type: shared.TypeText, Content: strings.Repeat("x", 100)}}
+	b.ReportAllocs()
+	for b.Loop() {
+		h.handleText(in)
+	}
+	close(stop)
+	drainers.Wait()
+}

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"testing"
+	"testing/synctest"
+
+	"github.com/gorilla/websocket"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"wsplay/shared"
+)
+
+// Unit tests of the hub with fake clients: a client without a connection
+// whose queue the test reads. FAULTS row 16.
+
+func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func fakeClient(cfg *Config, queue int) *client {
+	return &client{
+		cfg:       cfg,
+		log:       discardLogger(),
+		send:      make(chan outgoing, queue),
+		done:      make(chan struct{}),
+		readDone:  make(chan struct{}),
+		writeDone: make(chan struct{}),
+	}
+}
+
+func newTestHub(t *testing.T, cfg *Config) *hub {
+	t.Helper()
+	st, err := openStore(t.TempDir())
+	require.NoError(t, err)
+	t.Cleanup(func() { st.close() })
+	return newHub("general", cfg, discardLogger(), st)
+}
+
+func TestHubEdgeCases(t *testing.T) {
+	cfg := testConfig(t)
+	synctest.Test(t, func(t *testing.T) {
+		h := newTestHub(t, &cfg)
+		go h.run()
+
+		ada := &member{c: fakeClient(&cfg, 64), user: "ada"}
+		slow := &member{c: fakeClient(&cfg, 3), user: "slow"}
+		require.True(t, h.add(joinRequest{m: ada}))
+		require.True(t, h.add(joinRequest{m: slow}))
+		synctest.Wait()
+		assert.EqualValues(t, 2, h.users.Load())
+
+		// slow never reads: its own join, its history and its user list fill
+		// its queue of 3, and the next broadcast finds it full and closes it
+		// instead of waiting. ada, who reads, is not held up.
+		assert.Len(t, slow.c.send, 3)
+		for i := range 3 {
+			h.send(inbound{m: ada, msg: shared.Message{Type: shared.TypeText, Content: fmt.Sprint(i)}})
+		}
+		synctest.Wait()
+		select {
+		case <-slow.c.done:
+		default:
+			t.Fatal("a client with a full queue was not closed")
+		}
+		assert.Equal(t, websocket.ClosePolicyViolation, slow.c.closeCode)
+		// ada: her join, history, list, slow's join, and the three texts.
+		assert.Len(t, ada.c.send, 7)
+
+		// Leaving after being dropped, twice, and an unknown member: no
+		// panic, and the counts stay right.
+		h.remove(slow)
+		h.remove(slow)
+		h.remove(&member{c: fakeClient(&cfg, 1), user: "ghost"})
+		synctest.Wait()
+		assert.EqualValues(t, 1, h.users.Load())
+		assert.EqualValues(t, 1, h.conns.Load())
+
+		// After stop, callers return at once instead of blocking.
+		h.shutdown()
+		done := make(chan struct{})
+		go func() {
+			assert.False(t, h.add(joinRequest{m: &member{c: fakeClient(&cfg, 1), user: "late"}}))
+			h.remove(ada)
+			h.send(inbound{m: ada, msg: shared.Message{Type: shared.TypeText, Content: "late"}})
+			close(done)
+		}()
+		synctest.Wait()
+		select {
+		case <-done:
+		default:
+			t.Fatal("a caller blocked on a stopped hub")
+		}
+	})
+}

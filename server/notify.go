@@ -1,0 +1,468 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"golang.org/x/time/rate"
+
+	"wsplay/shared"
+)
+
+// notifications is the notification service: it stores notifications
+// (notifystore.go), publishes each stored change to the user's connections
+// through a notifier (notifier.go), and serves /ws/notifications here and
+// the HTTP API in notifyapi.go.
+//
+// Delivery is exact because of three rules:
+//
+//   - Every change is stored before it is published, and a user's changes
+//     are numbered (version) in the transaction that stores them.
+//   - mu makes "store, then publish" one step, so each user's changes are
+//     published in version order. It is held for one SQLite transaction
+//     (which SQLite serialises anyway: one writer) and a publish, which
+//     never waits on a connection.
+//   - A connecting client is subscribed before its snapshot is read, and
+//     live changes wait until the snapshot is sent; then those the
+//     snapshot already holds (version not above its version) are
+//     dropped. So a notification stored while the client connects
+//     arrives exactly once, whichever side of the snapshot it fell.
+type notifications struct {
+	cfg      *Config
+	log      *slog.Logger
+	store    *store
+	delivery notifier
+	// metrics counts what the service does; newServer wires the server's
+	// metrics (metrics.go) here. Default: counts nothing.
+	metrics notifyMetrics
+
+	mu sync.Mutex // serialises store-then-publish; see the type's doc
+
+	gateMu sync.Mutex // guards closed
+	closed bool
+	active sync.WaitGroup // requests and connections using the store
+}
+
+// notifyMetrics is what the notification service reports. The server's
+// metrics type implements it: newServer sets notifications.metrics.
+type notifyMetrics interface {
+	notificationStored()    // one notification persisted (a broadcast counts one per user)
+	notificationDelivered() // one notification queued for one connection
+	userConnected(user string)
+	userDisconnected(user string)
+}
+
+type noNotifyMetrics struct{}
+
+func (noNotifyMetrics) notificationStored()     {}
+func (noNotifyMetrics) notificationDelivered()  {}
+func (noNotifyMetrics) userConnected(string)    {}
+func (noNotifyMetrics) userDisconnected(string) {}
+
+func newNotifications(cfg *Config, log *slog.Logger, st *store) *notifications {
+	return &notifications{cfg: cfg, log: log, store: st, delivery: newMemoryNotifier(), metrics: noNotifyMetrics{}}
+}
+
+// begin admits a request or connection that will use the store; it
+// reports false once shutdown has begun. Each true must be matched by end.
+func (n *notifications) begin() bool {
+	n.gateMu.Lock()
+	defer n.gateMu.Unlock()
+	if n.closed {
+		return false
+	}
+	n.active.Add(1)
+	return true
+}
+
+func (n *notifications) end() { n.active.Done() }
+
+// shutdown refuses new work and waits for what was admitted: a POST that
+// began is stored and answered before the store closes. Call it after the
+// connections are closed; calling it again is harmless.
+func (n *notifications) shutdown(ctx context.Context) error {
+	n.gateMu.Lock()
+	n.closed = true
+	n.gateMu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		n.active.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("notifications: %w", ctx.Err())
+	}
+}
+
+// add stores ns and publishes them; it returns them as stored. It sets
+// their Timestamp, under mu, so that a user's timestamps never go back as
+// their seqs go up.
+func (n *notifications) add(ctx context.Context, ns ...shared.Notification) ([]shared.Notification, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	now := time.Now().UTC()
+	for i := range ns {
+		ns[i].Timestamp = now
+	}
+	changes, err := n.store.addNotifications(ctx, ns, n.cfg.NotifyRetention)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]shared.Notification, len(changes))
+	for i, ch := range changes {
+		n.metrics.notificationStored()
+		n.publish(ch)
+		out[i] = *ch.note
+	}
+	return out, nil
+}
+
+// broadcast stores tmpl for every known user and publishes it; it returns
+// how many users it reached.
+func (n *notifications) broadcast(ctx context.Context, tmpl shared.Notification) (int, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	tmpl.Timestamp = time.Now().UTC()
+	changes, err := n.store.broadcastNotification(ctx, tmpl, n.cfg.NotifyRetention)
+	if err != nil {
+		return 0, err
+	}
+	for _, ch := range changes {
+		n.metrics.notificationStored()
+		n.publish(ch)
+	}
+	return len(changes), nil
+}
+
+// markRead marks one of user's notifications read and tells all of the
+// user's connections. It returns errNotYours for anyone else's id.
+func (n *notifications) markRead(ctx context.Context, user, id string) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	ch, changed, err := n.store.markRead(ctx, user, id)
+	if err == nil && changed {
+		n.publish(ch)
+	}
+	return err
+}
+
+// markAllRead marks user's notifications up to seq (0: all) read and
+// tells all of the user's connections.
+func (n *notifications) markAllRead(ctx context.Context, user string, upTo uint64) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	ch, changed, err := n.store.markAllRead(ctx, user, upTo)
+	if err == nil && changed {
+		n.publish(ch)
+	}
+	return err
+}
+
+// publish encodes a stored change once and hands it to the notifier.
+// Called with mu held.
+func (n *notifications) publish(ch notifyChange) {
+	m := shared.NotifyMessage{Unread: ch.unread}
+	ev := notifyEvent{version: ch.version}
+	switch {
+	case ch.note != nil:
+		m.Type, m.Notification = shared.NotifyNotification, ch.note
+		ev.seq = ch.note.Seq
+	case ch.readIDs != nil:
+		m.Type, m.IDs = shared.NotifyRead, ch.readIDs
+	default:
+		m.Type, m.All, m.Seq = shared.NotifyRead, true, ch.readUpTo
+	}
+	ev.data, ev.frame = prepareNotify(m)
+	n.delivery.publish(ch.user, ev)
+}
+
+// prepareNotify encodes m once for any number of connections.
+func prepareNotify(m shared.NotifyMessage) ([]byte, *websocket.PreparedMessage) {
+	b, err := shared.EncodeNotify(m)
+	if err != nil {
+		panic("encode a notification message: " + err.Error()) // only plain types and checked JSON
+	}
+	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, b)
+	if err != nil {
+		panic("prepare a message: " + err.Error()) // only for a bad frame type
+	}
+	return b, pm
+}
+
+// serveNotifications handles GET /ws/notifications?user_id=ID[&since=SEQ];
+// the package doc of shared ("Notifications") is the protocol.
+func (s *server) serveNotifications(w http.ResponseWriter, r *http.Request) {
+	// The user_id query parameter, as in the tutorial, unless a token
+	// says who it is.
+	user, ok := s.identifyOrReject(w, r, "user_id", r.URL.Query().Get("user_id"))
+	if !ok {
+		return
+	}
+	var since uint64
+	resume := false
+	if v := r.URL.Query().Get("since"); v != "" {
+		var err error
+		if since, err = strconv.ParseUint(v, 10, 64); err != nil {
+			s.reject(w, r, http.StatusBadRequest, "bad since", "bad since: want the seq of the last notification seen, a whole number")
+			return
+		}
+		resume = true
+	}
+	if !websocket.IsWebSocketUpgrade(r) {
+		s.accept(w, r, "notifications") // answers 400 or 405 with the reason
+		return
+	}
+	if !s.notify.begin() {
+		s.reject(w, r, http.StatusServiceUnavailable, "shutting down", "the server is shutting down")
+		return
+	}
+	defer s.notify.end()
+
+	c := s.acceptAs(w, r, "notifications", user)
+	if c == nil {
+		return
+	}
+	c.log = c.log.With("user", user)
+	nc := &notifyConn{
+		c: c, user: user, metrics: s.notify.metrics, syncing: true, maxPending: s.cfg.SendQueue,
+		pokes: rate.NewLimiter(rate.Every(s.cfg.PokeInterval), s.cfg.PokeBurst),
+	}
+	unsubscribe := s.notify.delivery.subscribe(user, nc) // before the snapshot
+	defer unsubscribe()
+	s.notify.metrics.userConnected(user)
+	defer s.notify.metrics.userDisconnected(user)
+	var wg sync.WaitGroup
+	defer wg.Wait() // the sync ends once c is closed
+	wg.Go(func() { s.notify.sync(nc, since, resume) })
+
+	strikes := 0
+	s.serve(c, func(typ int, data []byte) error {
+		if typ != websocket.TextMessage {
+			c.log.Info("closing: binary frame on a text endpoint")
+			c.close(websocket.CloseUnsupportedData, reasonBinary)
+			return errClosedByServer
+		}
+		var perr *shared.Error
+		if !errors.As(s.notify.handle(nc, data), &perr) {
+			strikes = 0
+			return nil
+		}
+		if perr.Code != shared.CodeInternal { // the server's fault, not the client's
+			strikes++
+		}
+		c.log.Info("bad message", "code", perr.Code, "detail", perr.Detail, "strikes", strikes)
+		if strikes >= maxStrikes {
+			c.close(websocket.ClosePolicyViolation, reasonTooManyFaults)
+			return errClosedByServer
+		}
+		_, pm := prepareNotify(perr.NotifyMessage())
+		c.enqueue(pm)
+		return nil
+	})
+}
+
+// notifyConn is one connection of /ws/notifications as a subscriber of its
+// user's changes. Until its snapshot is sent (syncing), changes wait in
+// pending; then they go straight to the client's queue.
+type notifyConn struct {
+	c          *client
+	user       string
+	metrics    notifyMetrics
+	maxPending int
+	pokes      *rate.Limiter // read by the connection's reader only
+
+	mu      sync.Mutex // guards the fields below; held only while queueing without waiting
+	syncing bool
+	pending []notifyEvent
+	version uint64 // the newest change this connection has, sent or in its snapshot
+}
+
+// deliver takes a change from the notifier. It never blocks: a connection
+// whose changes pile up is closed with 1008, and resumes with since=.
+func (nc *notifyConn) deliver(ev notifyEvent) {
+	nc.mu.Lock()
+	defer nc.mu.Unlock()
+	if !nc.syncing {
+		nc.send(ev)
+		return
+	}
+	if len(nc.pending) >= nc.maxPending {
+		nc.c.close(websocket.ClosePolicyViolation, reasonTooSlow)
+		return
+	}
+	nc.pending = append(nc.pending, ev)
+}
+
+// send queues ev unless the connection has it already. Called with mu held.
+func (nc *notifyConn) send(ev notifyEvent) {
+	if ev.version <= nc.version {
+		return
+	}
+	nc.version = ev.version
+	if nc.c.enqueue(ev.frame) && ev.seq != 0 {
+		nc.metrics.notificationDelivered()
+	}
+}
+
+// sync sends nc its snapshot, then the changes that arrived meanwhile,
+// then switches it to live delivery. It runs on its own goroutine because
+// it may wait for room in the client's queue (the snapshot can be longer
+// than the queue); it returns early once the client is closed.
+func (n *notifications) sync(nc *notifyConn, since uint64, resume bool) {
+	snap, err := n.store.notifySnapshot(context.Background(), nc.user, since, resume)
+	if err != nil {
+		nc.c.log.Error("cannot read the user's notifications", "err", err)
+		nc.c.close(websocket.CloseInternalServerErr, "notifications unavailable")
+		return
+	}
+	unread := len(snap.unreadIDs)
+	for i := range snap.notes {
+		_, pm := prepareNotify(shared.NotifyMessage{Type: shared.NotifyNotification, Notification: &snap.notes[i], Unread: unread})
+		if !nc.c.enqueueWait(pm) {
+			return
+		}
+		n.metrics.notificationDelivered()
+	}
+	_, pm := prepareNotify(shared.NotifyMessage{Type: shared.NotifySynced, Seq: snap.lastSeq, Unread: unread, IDs: snap.unreadIDs})
+	if !nc.c.enqueueWait(pm) {
+		return
+	}
+	nc.goLive(snap.version)
+}
+
+// goLive sends nc the changes that arrived while its snapshot (which holds
+// every change up to version) was being sent, dropping those the snapshot
+// has, then switches it to live delivery. It sends in batches without
+// holding mu while it waits for queue room; live delivery starts only once
+// nothing is pending, so the order is kept. It returns early once the
+// client is closed.
+func (nc *notifyConn) goLive(version uint64) {
+	nc.mu.Lock()
+	nc.version = version
+	nc.mu.Unlock()
+	for {
+		nc.mu.Lock()
+		batch := nc.pending
+		nc.pending = nil
+		if len(batch) == 0 {
+			nc.syncing = false
+			nc.mu.Unlock()
+			return
+		}
+		var send []notifyEvent
+		for _, ev := range batch {
+			if ev.version > nc.version {
+				nc.version = ev.version
+				send = append(send, ev)
+			}
+		}
+		nc.mu.Unlock()
+		for _, ev := range send {
+			if !nc.c.enqueueWait(ev.frame) {
+				return
+			}
+			if ev.seq != 0 {
+				nc.metrics.notificationDelivered()
+			}
+		}
+	}
+}
+
+// handle serves one message from a client. It returns an *shared.Error
+// for input the client must be told about.
+func (n *notifications) handle(nc *notifyConn, data []byte) error {
+	m, err := shared.DecodeNotify(data)
+	if err != nil {
+		return err
+	}
+	switch m.Type {
+	case shared.NotifyMarkRead:
+		return n.handleMarkRead(nc, m)
+	case shared.NotifyPoke:
+		return n.handlePoke(nc, m)
+	}
+	return shared.Errorf(shared.CodeUnknownType, "clients send only mark_read and poke messages, not %q", m.Type)
+}
+
+func (n *notifications) handleMarkRead(nc *notifyConn, m shared.NotifyMessage) error {
+	ctx := context.Background()
+	switch {
+	case m.All && m.ID != "":
+		return shared.Errorf(shared.CodeBadRequest, "mark_read takes an id or all, not both")
+	case m.All:
+		err := n.markAllRead(ctx, nc.user, m.Seq)
+		return n.internal(nc, err)
+	case m.ID == "":
+		return shared.Errorf(shared.CodeBadRequest, "mark_read needs the id of a notification, or all")
+	}
+	if shared.ValidateClientID(m.ID) != nil {
+		return shared.Errorf(shared.CodeForbidden, "%v", errNotYours)
+	}
+	err := n.markRead(ctx, nc.user, m.ID)
+	if errors.Is(err, errNotYours) {
+		return shared.Errorf(shared.CodeForbidden, "%v", errNotYours)
+	}
+	return n.internal(nc, err)
+}
+
+func (n *notifications) handlePoke(nc *notifyConn, m shared.NotifyMessage) error {
+	if err := shared.ValidateName("user id", m.To); err != nil {
+		return shared.Errorf(shared.CodeBadRequest, "poke: %v", err)
+	}
+	title, message := strings.TrimSpace(m.Title), strings.TrimSpace(m.Message)
+	if err := checkNotifyText(title, message); err != nil {
+		return err
+	}
+	if title == "" {
+		title = "Poke from " + nc.user
+	}
+	if r := nc.pokes.Reserve(); r.Delay() > 0 {
+		wait := r.Delay()
+		r.Cancel()
+		return shared.Errorf(shared.CodeRateLimited, "pokes are limited to %d in a row, then one per %v; try again in %v",
+			nc.pokes.Burst(), n.cfg.PokeInterval, wait.Round(10*time.Millisecond))
+	}
+	stored, err := n.add(context.Background(), shared.Notification{
+		ID: newID(), UserID: m.To, Type: shared.PokeType, Title: title, Message: message,
+		From: nc.user,
+	})
+	if err != nil {
+		return n.internal(nc, err)
+	}
+	_, pm := prepareNotify(shared.NotifyMessage{Type: shared.NotifyPoked, To: m.To, ID: stored[0].ID})
+	nc.c.enqueue(pm)
+	return nil
+}
+
+// checkNotifyText checks a notification's title and message against the
+// limits every sender shares.
+func checkNotifyText(title, message string) *shared.Error {
+	if len(title) > shared.MaxNotifyTitle {
+		return shared.Errorf(shared.CodeTooLarge, "title is %d bytes; the limit is %d", len(title), shared.MaxNotifyTitle)
+	}
+	if len(message) > shared.MaxNotifyMessage {
+		return shared.Errorf(shared.CodeTooLarge, "message is %d bytes; the limit is %d", len(message), shared.MaxNotifyMessage)
+	}
+	return nil
+}
+
+// internal logs a store failure and turns it into the error the client
+// sees; nil stays nil.
+func (n *notifications) internal(nc *notifyConn, err error) error {
+	if err == nil {
+		return nil
+	}
+	nc.c.log.Error("notification store failed", "err", err)
+	return shared.Errorf(shared.CodeInternal, "the change could not be stored; try again")
+}

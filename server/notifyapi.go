@@ -1,0 +1,251 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"wsplay/shared"
+)
+
+// The HTTP API for back-end systems:
+//
+//	POST /api/notifications   {"user_id","type","title","message","data"} → 201 and the stored notification
+//	GET  /api/notifications?user_id=ID[&unread=true] → 200 {"notifications":[…]}, oldest first
+//
+// Both need "Authorization: Bearer <Config.AdminToken>". user_id "*" on a
+// POST is a broadcast: one notification is stored for every known user
+// (each user who has had a notification or connected to /ws/notifications)
+// and the answer is {"user_id":"*","recipients":N}. An unknown user id is
+// fine: the notification waits for them.
+//
+// Every error is {"error":{"code":…,"message":…}} with a stable code:
+//
+//	400 bad_json       the body is not one JSON object of the documented fields
+//	400 bad_request    a field is missing or invalid (named in message)
+//	401 unauthorized   no or wrong bearer token
+//	405 method_not_allowed
+//	413 too_large      the body is over 64 KiB
+//	503 unavailable    the server is shutting down
+//	500 internal       the store failed; nothing was stored
+//
+// A 201 means the notification is stored: the store commits before the
+// answer, and shutdown waits for POSTs it has admitted.
+
+// notifyRequest is the body of POST /api/notifications.
+type notifyRequest struct {
+	UserID  string          `json:"user_id"`
+	Type    string          `json:"type"`
+	Title   string          `json:"title"`
+	Message string          `json:"message"`
+	Data    json.RawMessage `json:"data"`
+}
+
+// broadcastResult answers a broadcast POST.
+type broadcastResult struct {
+	UserID     string `json:"user_id"` // "*"
+	Recipients int    `json:"recipients"`
+}
+
+// apiErrorBody is the JSON of every API error.
+type apiErrorBody struct {
+	Error apiError `json:"error"`
+}
+
+type apiError struct {
+	Code    shared.ErrorCode `json:"code"`
+	Message string           `json:"message"`
+}
+
+// serveNotificationsAPI handles /api/notifications.
+func (s *server) serveNotificationsAPI(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodPost {
+		w.Header().Set("Allow", "GET, POST")
+		writeAPIError(w, http.StatusMethodNotAllowed, shared.CodeMethodNotAllowed, "use POST to send a notification, GET to list them")
+		return
+	}
+	if !s.authorized(r) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="wsplay"`)
+		writeAPIError(w, http.StatusUnauthorized, shared.CodeUnauthorized, "send the admin token as \"Authorization: Bearer TOKEN\" (see -admin-token)")
+		return
+	}
+	if !s.notify.begin() {
+		writeAPIError(w, http.StatusServiceUnavailable, shared.CodeUnavailable, "the server is shutting down; try again shortly")
+		return
+	}
+	defer s.notify.end()
+	if r.Method == http.MethodGet {
+		s.listNotifications(w, r)
+		return
+	}
+	s.postNotification(w, r)
+}
+
+// authorized reports whether r carries the admin token. The comparison
+// takes the same time wherever the tokens differ; hashing both first
+// hides the token's length too.
+func (s *server) authorized(r *http.Request) bool {
+	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok {
+		return false
+	}
+	a, b := sha256.Sum256([]byte(got)), sha256.Sum256([]byte(s.cfg.AdminToken))
+	return subtle.ConstantTimeCompare(a[:], b[:]) == 1
+}
+
+func (s *server) postNotification(w http.ResponseWriter, r *http.Request) {
+	req, perr := decodeNotifyRequest(w, r)
+	if perr != nil {
+		status := http.StatusBadRequest
+		if perr.Code == shared.CodeTooLarge {
+			status = http.StatusRequestEntityTooLarge
+		}
+		writeAPIError(w, status, perr.Code, perr.Detail)
+		return
+	}
+	n := shared.Notification{UserID: req.UserID, Type: req.Type, Title: req.Title, Message: req.Message, Data: req.Data}
+	// The commit must not depend on the caller staying: once stored, the
+	// notification is published whether or not the 201 reaches anyone.
+	ctx := context.WithoutCancel(r.Context())
+	if req.UserID == shared.NotifyBroadcast {
+		count, err := s.notify.broadcast(ctx, n)
+		if err != nil {
+			s.log.Error("cannot store a broadcast notification", "err", err)
+			writeAPIError(w, http.StatusInternalServerError, shared.CodeInternal, "the notification could not be stored; nothing was sent")
+			return
+		}
+		s.log.Debug("notification broadcast", "recipients", count)
+		writeJSON(w, http.StatusCreated, broadcastResult{UserID: shared.NotifyBroadcast, Recipients: count})
+		return
+	}
+	n.ID = newID()
+	stored, err := s.notify.add(ctx, n)
+	if err != nil {
+		s.log.Error("cannot store a notification", "err", err)
+		writeAPIError(w, http.StatusInternalServerError, shared.CodeInternal, "the notification could not be stored; nothing was sent")
+		return
+	}
+	s.log.Debug("notification stored", "user", stored[0].UserID, "seq", stored[0].Seq)
+	writeJSON(w, http.StatusCreated, stored[0])
+}
+
+// decodeNotifyRequest reads and checks a POST body.
+func decodeNotifyRequest(w http.ResponseWriter, r *http.Request) (notifyRequest, *shared.Error) {
+	var req notifyRequest
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, shared.MaxNotifyBody))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(&req)
+	if err == nil {
+		if _, terr := dec.Token(); !errors.Is(terr, io.EOF) {
+			err = terr
+			if err == nil {
+				err = errors.New("trailing data after the JSON object")
+			}
+		}
+	}
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		return req, shared.Errorf(shared.CodeTooLarge, "the body is over %d bytes", tooBig.Limit)
+	case err != nil && strings.HasPrefix(err.Error(), "json: unknown field"):
+		return req, shared.Errorf(shared.CodeBadJSON, "%s; the fields are user_id, type, title, message and data", strings.TrimPrefix(err.Error(), "json: "))
+	case err != nil:
+		return req, jsonAPIError(err)
+	}
+
+	req.Title, req.Message, req.Type = strings.TrimSpace(req.Title), strings.TrimSpace(req.Message), strings.TrimSpace(req.Type)
+	switch {
+	case req.UserID == "":
+		return req, shared.Errorf(shared.CodeBadRequest, "user_id is missing (use \"*\" to send to every user)")
+	case req.UserID != shared.NotifyBroadcast && shared.ValidateName("user_id", req.UserID) != nil:
+		return req, shared.Errorf(shared.CodeBadRequest, "%v", shared.ValidateName("user_id", req.UserID))
+	case req.Title == "":
+		return req, shared.Errorf(shared.CodeBadRequest, "title is missing")
+	}
+	if req.Type == "" {
+		req.Type = "info"
+	}
+	if err := shared.ValidateName("type", req.Type); err != nil {
+		return req, shared.Errorf(shared.CodeBadRequest, "%v", err)
+	}
+	if perr := checkNotifyText(req.Title, req.Message); perr != nil {
+		perr.Code = shared.CodeBadRequest // the body limit is the API's 413
+		return req, perr
+	}
+	if len(req.Data) > 0 {
+		var buf bytes.Buffer
+		if err := json.Compact(&buf, req.Data); err != nil {
+			return req, shared.Errorf(shared.CodeBadJSON, "data: %v", err)
+		}
+		switch {
+		case buf.String() == "null":
+			req.Data = nil
+		case !utf8.Valid(buf.Bytes()):
+			// It goes into WebSocket text frames, which must be UTF-8.
+			return req, shared.Errorf(shared.CodeBadRequest, "data must be valid UTF-8")
+		default:
+			req.Data = buf.Bytes()
+		}
+	}
+	return req, nil
+}
+
+// jsonAPIError names a JSON decoding problem without echoing the body.
+func jsonAPIError(err error) *shared.Error {
+	var typeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
+	switch {
+	case errors.As(err, &typeErr) && typeErr.Field == "":
+		return shared.Errorf(shared.CodeBadJSON, "the body must be a JSON object, not a JSON %s", typeErr.Value)
+	case errors.As(err, &typeErr):
+		return shared.Errorf(shared.CodeBadJSON, "field %q has the wrong type: got a JSON %s", typeErr.Field, typeErr.Value)
+	case errors.Is(err, io.EOF):
+		return shared.Errorf(shared.CodeBadJSON, "the body is empty; send a JSON object")
+	case errors.As(err, &syntaxErr):
+		return shared.Errorf(shared.CodeBadJSON, "not valid JSON at byte %d", syntaxErr.Offset)
+	}
+	return shared.Errorf(shared.CodeBadJSON, "not valid JSON: %.100v", err)
+}
+
+func (s *server) listNotifications(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	user := q.Get("user_id")
+	if err := shared.ValidateName("user_id", user); err != nil {
+		writeAPIError(w, http.StatusBadRequest, shared.CodeBadRequest, err.Error())
+		return
+	}
+	unread := false
+	if v := q.Get("unread"); v != "" {
+		var err error
+		if unread, err = strconv.ParseBool(v); err != nil {
+			writeAPIError(w, http.StatusBadRequest, shared.CodeBadRequest, "unread must be true or false")
+			return
+		}
+	}
+	notes, err := s.store.listNotifications(r.Context(), user, unread)
+	if err != nil {
+		s.log.Error("cannot list notifications", "err", err)
+		writeAPIError(w, http.StatusInternalServerError, shared.CodeInternal, "the notifications could not be read")
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"notifications": notes})
+}
+
+func writeAPIError(w http.ResponseWriter, status int, code shared.ErrorCode, msg string) {
+	writeJSON(w, status, apiErrorBody{apiError{code, msg}})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
