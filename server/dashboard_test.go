@@ -224,9 +224,14 @@ func TestDashboardIntervalParameter(t *testing.T) {
 	slow := ts.dial(t, "/ws/dashboard?interval=0.1s", nil)
 	readSnapshot(t, ctx, fast)
 	readSnapshot(t, ctx, slow) // may carry no history: its sampler just started
-	a, b := readSnapshot(t, ctx, slow), readSnapshot(t, ctx, slow)
-	// A ticker never fires early; allow for timer granularity.
-	assert.GreaterOrEqual(t, b.Timestamp.Sub(a.Timestamp), 90*time.Millisecond)
+	// Snapshots are 100 ms apart on average; one taken late on a busy
+	// machine may be followed by one that is on time, so look at several.
+	a := readSnapshot(t, ctx, slow)
+	var b shared.DashboardData
+	for range 5 {
+		b = readSnapshot(t, ctx, slow)
+	}
+	assert.GreaterOrEqual(t, b.Timestamp.Sub(a.Timestamp), 5*80*time.Millisecond)
 	assert.Equal(t, 2, ts.dashboard.running())
 
 	fast.Close(websocket.StatusNormalClosure, "")

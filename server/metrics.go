@@ -76,10 +76,10 @@ import (
 //	handshakes_rejected                      server.reject
 //	http_requests                            metrics.countRequests, the outermost handler (routes.go)
 //	dashboard_snapshots_conflated            the dashboard sampler (dashboard.go)
-//	users_online                             chat (serveChat) and notifications: userConnected / userDisconnected, once per connection that has a user
+//	users_online                             serveChat and serveNotifications: userConnected / userDisconnected, once per connection that has a user
 //	chat_rooms                               newServer hands rooms.count to countRoomsWith; read at each sample and scrape
-//	notifications_stored                     notifications: notificationStored after a notification is persisted
-//	notifications_delivered                  notifications: notificationDelivered after it is enqueued to a connection
+//	notifications_stored                     notifications (notify.go, through its notifyMetrics): notificationStored once per notification persisted
+//	notifications_delivered                  notifications, the same way: notificationDelivered once per notification queued for a connection
 //
 // Every method is safe for concurrent use.
 type metrics struct {

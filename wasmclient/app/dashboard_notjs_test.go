@@ -94,9 +94,11 @@ func TestDashboardReconnectsWithBackoff(t *testing.T) {
 	eventually(t, "three connections", func() bool { return f.connections() >= 3 })
 
 	// History and every connection's snapshot are in the series.
-	got := make(chan int)
-	loop.Post(func() { got <- d.series["connections"].len() })
-	assert.GreaterOrEqual(t, <-got, 5+3)
+	eventually(t, "the history and three snapshots drawn", func() bool {
+		got := make(chan int)
+		loop.Post(func() { got <- d.series["connections"].len() })
+		return <-got >= 5+3
+	})
 
 	loop.Post(d.Disconnect)
 	eventually(t, "disconnected", func() bool { s, _ := rec.state(); return s == Disconnected })
