@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -252,4 +253,69 @@ func attr(t *testing.T, ctx context.Context, css, name string) string {
 	v, err := chromedp.Run(ctx, chromedp.Evaluate[string](fmt.Sprintf(`document.querySelector(%q).getAttribute(%q)`, css, name)))
 	require.NoError(t, err)
 	return v
+}
+
+func TestBrowserNotificationToastAndBadge(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.AdminToken = "browser-test-admin-token"
+	ts := startServerWithSite(t, cfg, buildSite(t))
+	ctx := newBrowser(t)
+
+	const ada = `#chat-clients article[data-user="ada"]`
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Navigate(ts.URL),
+		waitFor(ada+` .badge[data-count="0"]`),
+		waitFor(ada+`[data-users="ada,bob"]`),
+	))
+	// A second tab of ada.
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.SetValue(chromedp.CSS("#chat-add-user"), "ada"),
+		chromedp.Click(chromedp.CSS("#chat-add-button")),
+		waitFor(`#chat-clients article[data-user="ada"]:nth-of-type(3) .badge[data-count="0"]`),
+	))
+
+	// A back-end system sends ada a notification through the HTTP API.
+	body := strings.NewReader(`{"user_id":"ada","type":"order","title":"Order confirmed","message":"Your order #42 has shipped"}`)
+	req, err := http.NewRequest(http.MethodPost, ts.URL+"/api/notifications", body)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+cfg.AdminToken)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusCreated, resp.StatusCode)
+
+	// Both of ada's tabs show a toast and a badge of 1; bob's stays 0.
+	require.NoError(t, chromedp.Do(ctx,
+		waitFor(ada+` .toast`),
+		waitFor(`#chat-clients article[data-user="ada"]:nth-of-type(1) .badge[data-count="1"]`),
+		waitFor(`#chat-clients article[data-user="ada"]:nth-of-type(3) .badge[data-count="1"]`),
+	))
+	assert.Contains(t, text(t, ctx, ada+" .toast"), "Order confirmed")
+	assert.Equal(t, "0", attr(t, ctx, `#chat-clients article[data-user="bob"] .badge`, "data-count"))
+	screenshot(t, ctx, "notifications.png")
+
+	// Marking it read in one tab clears the badge in both.
+	_, err = chromedp.Run(ctx, chromedp.Evaluate[chromedp.Void](
+		`document.querySelector('#chat-clients article[data-user="ada"] .note-list button').click()`))
+	require.NoError(t, err)
+	require.NoError(t, chromedp.Do(ctx,
+		waitFor(`#chat-clients article[data-user="ada"]:nth-of-type(1) .badge[data-count="0"]`),
+		waitFor(`#chat-clients article[data-user="ada"]:nth-of-type(3) .badge[data-count="0"]`),
+	))
+}
+
+// With -require-auth the page still works: each virtual client logs in as
+// a guest and sends its own token.
+func TestBrowserClientsLogInWhenAuthIsRequired(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.RequireAuth = true
+	ts := startServerWithSite(t, cfg, buildSite(t))
+	ctx := newBrowser(t)
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Navigate(ts.URL),
+		waitFor(`#chat-clients article[data-user="ada"][data-users="ada,bob"]`),
+		// The notification pane is folded: read its text, not what shows.
+		chromedp.Poll[chromedp.Void](`document.querySelector('#chat-clients article[data-user="bob"] .notes .detail')?.textContent.includes('notifications: connected')`),
+	))
 }

@@ -58,7 +58,7 @@ func dialGorillaTCP(t *testing.T, ts *testServer, path string, rcvbuf int) (*gor
 // of messages is closed alone; the healthy members get every message, in
 // order.
 func TestFault17_SlowReaderIsDroppedOthersGetEverything(t *testing.T) {
-	t.Parallel()
+	// Not parallel: it loads the machine, and it measures rates.
 	cfg := testConfig(t)
 	cfg.WriteWait = time.Second
 	ts := startServer(t, cfg)
@@ -142,7 +142,7 @@ func TestFault18_ResetYieldsOneLeave(t *testing.T) {
 // gets rate_limited errors with a retry hint — never a bare text frame —
 // then close 1008; the canary in the same room keeps talking.
 func TestFault14_FloodIsRateLimitedThenClosed(t *testing.T) {
-	t.Parallel()
+	// Not parallel: it loads the machine, and it measures rates.
 	cfg := testConfig(t)
 	cfg.MessageRate, cfg.MessageBurst = 10, 20 // the defaults
 	ts := startServer(t, cfg)

@@ -82,7 +82,7 @@ func (c *chatConn) send(m shared.Message) {
 
 func (c *chatConn) sendRaw(typ websocket.MessageType, b []byte) {
 	c.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	require.NoError(c.t, c.conn.Write(ctx, typ, b))
 }
@@ -92,7 +92,8 @@ func (c *chatConn) say(content string) {
 	c.send(shared.Message{Type: shared.TypeText, Content: content})
 }
 
-// next returns the next message, failing the test after 5 s.
+// next returns the next message, failing the test after 20 s (generous:
+// only a failing test waits that long, and a loaded machine is slow).
 func (c *chatConn) next() shared.Message {
 	c.t.Helper()
 	select {
@@ -106,7 +107,7 @@ func (c *chatConn) next() shared.Message {
 		default:
 		}
 		c.t.Fatalf("connection ended while waiting for a message: %v", c.err())
-	case <-time.After(5 * time.Second):
+	case <-time.After(20 * time.Second):
 		c.t.Fatal("timed out waiting for a message")
 	}
 	return shared.Message{}
@@ -126,7 +127,7 @@ func (c *chatConn) nextOrEnd() *shared.Message {
 		default:
 			return nil
 		}
-	case <-time.After(10 * time.Second):
+	case <-time.After(20 * time.Second):
 		c.t.Fatal("timed out waiting for a message or the end")
 	}
 	return nil
@@ -168,7 +169,7 @@ func (c *chatConn) closeStatus() websocket.StatusCode {
 	c.t.Helper()
 	select {
 	case <-c.done:
-	case <-time.After(10 * time.Second):
+	case <-time.After(20 * time.Second):
 		c.t.Fatal("timed out waiting for the connection to close")
 	}
 	return websocket.CloseStatus(c.err())

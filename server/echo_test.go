@@ -33,7 +33,7 @@ func TestEchoReturnsEachFrameUnchanged(t *testing.T) {
 		{"binary that is not UTF-8", websocket.MessageBinary, []byte{0xc3, 0x28}},
 		{"text at the read limit", websocket.MessageText, bytes.Repeat([]byte("a"), 64<<10)},
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	// Send them all first: echoes must come back in order.
 	for _, f := range frames {
@@ -52,7 +52,7 @@ func TestEchoClosesWith1009OverTheReadLimit(t *testing.T) {
 	t.Parallel()
 	ts := startServer(t, testConfig(t))
 	c := ts.dial(t, "/ws/echo", nil)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	require.NoError(t, c.Write(ctx, websocket.MessageText, bytes.Repeat([]byte("a"), 64<<10+1)))
 	code, _ := readClose(t, c)
@@ -66,7 +66,7 @@ func TestEchoReadLimitIsConfigurable(t *testing.T) {
 	cfg.ReadLimit = 10
 	ts := startServer(t, cfg)
 	c := ts.dial(t, "/ws/echo", nil)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	require.NoError(t, c.Write(ctx, websocket.MessageText, []byte("0123456789")))
 	_, data, err := c.Read(ctx)
@@ -100,7 +100,7 @@ func TestEchoClosesWith1007OnInvalidUTF8(t *testing.T) {
 	assert.Equal(t, reasonInvalidUTF8, ce.Text)
 
 	// The server kept serving everyone else.
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	require.NoError(t, canary.Write(ctx, websocket.MessageText, []byte("still here")))
 	_, data, err = canary.Read(ctx)
@@ -135,7 +135,7 @@ func TestEchoOriginPolicy(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.origin, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
 			h := http.Header{}
 			if tt.origin != "" {
@@ -230,7 +230,7 @@ func TestEchoKeepsAClientThatAnswersPings(t *testing.T) {
 	cfg.PongWait = time.Second
 	ts := startServer(t, cfg)
 	c := ts.dial(t, "/ws/echo", nil)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	// coder/websocket answers pings while a read is pending. Wait for many
 	// pong deadlines, then check the connection still works.
@@ -265,7 +265,7 @@ func TestShutdownClosesEveryClientWith1001(t *testing.T) {
 			codes <- code
 		})
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	start := time.Now()
 	require.NoError(t, ts.sessions.shutdown(ctx))

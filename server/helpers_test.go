@@ -64,7 +64,7 @@ func startServerWithSite(t *testing.T, cfg Config, site fs.FS) *testServer {
 	require.NoError(t, err)
 	hs := httptest.NewServer(s.handler())
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
 		require.NoError(t, s.shutdown(ctx))
 		hs.Close()
@@ -81,7 +81,7 @@ func (ts *testServer) wsURL(path string) string {
 // does, and closes it when the test ends.
 func (ts *testServer) dial(t *testing.T, path string, opts *websocket.DialOptions) *websocket.Conn {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	c, _, err := websocket.Dial(ctx, ts.wsURL(path), opts)
 	require.NoError(t, err)
@@ -94,7 +94,7 @@ func (ts *testServer) dial(t *testing.T, path string, opts *websocket.DialOption
 // and reason, or -1 when it ended without a close frame.
 func readClose(t *testing.T, c *websocket.Conn) (websocket.StatusCode, string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	for {
 		_, _, err := c.Read(ctx)
@@ -110,11 +110,12 @@ func readClose(t *testing.T, c *websocket.Conn) (websocket.StatusCode, string) {
 	}
 }
 
-// eventually polls cond every 10 ms until it holds or 5 s pass. On a
-// timeout it reports what, and the state that explain says.
+// eventually polls cond every 10 ms until it holds or 20 s pass (only a
+// failing test waits that long). On a timeout it reports what, and the
+// state that explain says.
 func eventually(t *testing.T, what string, cond func() bool, explain ...func() string) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(20 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
 			for _, e := range explain {

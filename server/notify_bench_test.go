@@ -82,7 +82,7 @@ func benchServer(b *testing.B) *httptest.Server {
 	}
 	hs := httptest.NewServer(s.handler())
 	b.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
 		s.shutdown(ctx)
 		hs.Close()

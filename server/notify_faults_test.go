@@ -245,7 +245,7 @@ func TestNotifyShutdownKeepsEveryAcceptedPost(t *testing.T) {
 		})
 	}
 	eventually(t, "some accepted posts", func() bool { mu.Lock(); defer mu.Unlock(); return len(accepted) >= 20 })
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	require.NoError(t, first.shutdown(ctx))
 	eventually(t, "refusals after shutdown", func() bool { mu.Lock(); defer mu.Unlock(); return refused > 0 })

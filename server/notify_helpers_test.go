@@ -96,7 +96,7 @@ func (c *notifyTab) send(m shared.NotifyMessage) {
 
 func (c *notifyTab) sendRaw(typ websocket.MessageType, b []byte) {
 	c.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	require.NoError(c.t, c.conn.Write(ctx, typ, b))
 }

@@ -294,7 +294,7 @@ func TestNotifyRejectsBadHandshakesBeforeTheUpgrade(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
 			_, resp, err := websocket.Dial(ctx, ts.wsURL(tt.query), nil)
 			require.Error(t, err)
@@ -383,7 +383,7 @@ func TestNotifySurvivesARestart(t *testing.T) {
 	cfg := notifyConfig(t)
 	first := startServer(t, cfg)
 	before := first.sendNote(t, "ada", "before the restart")
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	require.NoError(t, first.shutdown(ctx))
 
@@ -508,7 +508,7 @@ func TestNotifyGeneratedAdminTokenIsLoggedOnce(t *testing.T) {
 	var mu sync.Mutex
 	s, err := newServer(cfg, slog.New(slog.NewTextHandler(&lockedWriter{w: &logs, mu: &mu}, nil)), testSite)
 	require.NoError(t, err)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	defer s.shutdown(ctx)
 	require.Len(t, s.cfg.AdminToken, 26)

@@ -351,10 +351,10 @@ func (p *page) fillSelect(id string, options [][2]string) {
 
 // chatCard shows one virtual chat client: a card in #chat-clients.
 type chatCard struct {
-	p                                         *page
-	root, state, detail, users, lines, typing js.Value
-	input                                     js.Value
-	pending                                   map[string]js.Value // own lines awaiting acknowledgement, by id
+	p                                               *page
+	root, head, state, detail, users, lines, typing js.Value
+	input                                           js.Value
+	pending                                         map[string]js.Value // own lines awaiting acknowledgement, by id
 }
 
 // newChatCard builds a card for user in room. onSend gets what the user
@@ -365,15 +365,15 @@ func newChatCard(p *page, user, room string, onSend func(string), onTyping func(
 	c.root = p.element("article", "card", "")
 	c.root.Get("dataset").Set("user", user)
 
-	head := p.element("header", "", "")
-	head.Call("appendChild", p.element("h3", "", user+" @ "+room))
+	c.head = p.element("header", "", "")
+	c.head.Call("appendChild", p.element("h3", "", user+" @ "+room))
 	c.state = p.element("span", "state", "")
-	head.Call("appendChild", c.state)
+	c.head.Call("appendChild", c.state)
 	closeBtn := p.element("button", "close", "×")
 	closeBtn.Set("type", "button")
 	closeBtn.Set("title", "Remove this client")
-	head.Call("appendChild", closeBtn)
-	c.root.Call("appendChild", head)
+	c.head.Call("appendChild", closeBtn)
+	c.root.Call("appendChild", c.head)
 
 	c.detail = p.element("div", "detail", "")
 	c.users = p.element("div", "users", "")
@@ -498,3 +498,126 @@ func (c *chatCard) ChatTyping(users []string) {
 }
 
 func (c *chatCard) ChatError(msg string) { c.detail.Set("textContent", msg) }
+
+// notifyPane is a card's notification centre: the unread badge in the
+// card's header, toasts for live notifications, the list with mark-read,
+// and a form to poke another user. It implements app.NotifyView.
+type notifyPane struct {
+	p                           *page
+	card                        js.Value
+	badge, list, toasts, status js.Value
+	items                       map[string]js.Value // notification id → list item
+}
+
+// newNotifyPane adds the pane to a card. The callbacks run inside
+// JavaScript callbacks and must only post to the loop.
+func newNotifyPane(p *page, c *chatCard, onMarkRead func(id string), onMarkAll func(), onPoke func(to, message string)) *notifyPane {
+	n := &notifyPane{p: p, card: c.root, items: map[string]js.Value{}}
+	n.badge = p.element("span", "badge", "0")
+	n.badge.Set("title", "Unread notifications")
+	n.badge.Get("dataset").Set("count", "0")
+	c.head.Call("insertBefore", n.badge, c.state)
+
+	n.toasts = p.element("div", "toasts", "")
+	n.toasts.Call("setAttribute", "aria-live", "polite")
+	details := p.element("details", "notes", "")
+	details.Call("appendChild", p.element("summary", "", "Notifications"))
+	n.status = p.element("div", "detail", "")
+	markAll := p.element("button", "small", "Mark all read")
+	markAll.Set("type", "button")
+	n.list = p.element("ul", "note-list", "")
+	poke := p.element("form", "poke", "")
+	to := p.element("input", "", "")
+	to.Set("placeholder", "poke user")
+	to.Set("autocomplete", "off")
+	msg := p.element("input", "", "")
+	msg.Set("placeholder", "message (optional)")
+	msg.Set("autocomplete", "off")
+	pokeBtn := p.element("button", "small", "Poke")
+	pokeBtn.Set("type", "submit")
+	for _, el := range []js.Value{to, msg, pokeBtn} {
+		poke.Call("appendChild", el)
+	}
+	for _, el := range []js.Value{n.status, markAll, n.list, poke} {
+		details.Call("appendChild", el)
+	}
+	c.root.Call("insertBefore", n.toasts, c.detail)
+	c.root.Call("appendChild", details)
+
+	p.listen(markAll, "click", func(event) { onMarkAll() })
+	p.listen(poke, "submit", func(e event) {
+		e.preventDefault()
+		onPoke(to.Get("value").String(), msg.Get("value").String())
+		msg.Set("value", "")
+	})
+	// One listener for every item's button, by event delegation.
+	p.listen(n.list, "click", func(e event) {
+		if id := e.v.Get("target").Get("dataset").Get("markRead"); !id.IsUndefined() {
+			onMarkRead(id.String())
+		}
+	})
+	return n
+}
+
+func (n *notifyPane) NotifyState(s app.ConnState, detail string) {
+	text := "notifications: " + s.String()
+	if detail != "" {
+		text += " · " + detail
+	}
+	n.status.Set("textContent", text)
+}
+
+func (n *notifyPane) Notify(note shared.Notification, live bool) {
+	li := n.p.element("li", "", "")
+	if !note.Read {
+		li.Get("classList").Call("add", "unread")
+	}
+	li.Get("dataset").Set("id", note.ID)
+	li.Call("appendChild", n.p.element("strong", "", note.Title))
+	text := note.Message
+	if note.From != "" {
+		text += " — from " + note.From
+	}
+	li.Call("appendChild", n.p.element("span", "", " "+text))
+	btn := n.p.element("button", "small", "Mark read")
+	btn.Set("type", "button")
+	btn.Get("dataset").Set("markRead", note.ID)
+	li.Call("appendChild", btn)
+	n.list.Call("prepend", li)
+	n.items[note.ID] = li
+	for n.list.Get("children").Get("length").Int() > maxLogRows {
+		last := n.list.Get("lastElementChild")
+		delete(n.items, last.Get("dataset").Get("id").String())
+		last.Call("remove")
+	}
+	if live && !note.Read {
+		toast := n.p.element("div", "toast", "")
+		toast.Call("appendChild", n.p.element("strong", "", note.Title))
+		toast.Call("appendChild", n.p.element("span", "", " "+text))
+		n.toasts.Call("appendChild", toast)
+		time.AfterFunc(5*time.Second, func() { toast.Call("remove") })
+	}
+}
+
+func (n *notifyPane) Unread(count int) {
+	n.badge.Set("textContent", strconv.Itoa(count))
+	n.badge.Get("dataset").Set("count", strconv.Itoa(count))
+}
+
+func (n *notifyPane) MarkedRead(ids []string) {
+	for _, id := range ids {
+		if li, ok := n.items[id]; ok {
+			li.Get("classList").Call("remove", "unread")
+		}
+	}
+}
+
+func (n *notifyPane) Poked(to string) {
+	n.status.Set("textContent", "poked "+to)
+}
+
+func (n *notifyPane) NotifyError(msg string) {
+	if msg != "" {
+		n.status.Set("textContent", msg)
+	}
+}

@@ -13,6 +13,13 @@ import (
 	"wsplay/wasmclient/app"
 )
 
+// report shows err, if any, in the notification pane.
+func report(n *app.Notifications, err error) {
+	if err != nil {
+		n.View().NotifyError(err.Error())
+	}
+}
+
 func main() {
 	p := newPage()
 	loop := app.NewLoop()
@@ -36,13 +43,17 @@ func main() {
 		p.fail("cannot derive the socket URL: " + err.Error())
 		return
 	}
+	notifyURL, _ := app.SocketURL(p.location(), "/ws/notifications")
 	addChat := func(user, room string) {
 		if err := errors.Join(shared.ValidateName("username", user), shared.ValidateName("room name", room)); err != nil {
 			p.setText("chat-add-error", err.Error())
 			return
 		}
 		p.setText("chat-add-error", "")
-		var c *app.Chat
+		var (
+			c *app.Chat
+			n *app.Notifications
+		)
 		card := newChatCard(p, user, room,
 			func(text string) {
 				loop.Post(func() {
@@ -53,11 +64,22 @@ func main() {
 			},
 			func() { loop.Post(c.Typing) },
 			func(card *chatCard) func() {
-				return func() { loop.Post(func() { c.Stop(); card.remove() }) }
+				return func() { loop.Post(func() { c.Stop(); n.Stop(); card.remove() }) }
 			},
 		)
+		pane := newNotifyPane(p, card,
+			func(id string) { loop.Post(func() { report(n, n.MarkRead(id)) }) },
+			func() { loop.Post(func() { report(n, n.MarkAllRead()) }) },
+			func(to, message string) { loop.Post(func() { report(n, n.Poke(to, "poke", message)) }) },
+		)
 		c, _ = app.NewChat(loop, card, chatURL, room, user) // names checked above
+		n, _ = app.NewNotifications(loop, pane, notifyURL, user)
+		// Each virtual client logs in as itself and sends its token with
+		// every connection, as the server asks with -require-auth.
+		tokens, _ := app.NewTokens(p.location(), user)
+		c.Tokens, n.Tokens = tokens, tokens
 		c.Start()
+		n.Start()
 	}
 	p.on("chat-add", "submit", func(e event) {
 		e.preventDefault()

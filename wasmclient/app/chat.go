@@ -72,6 +72,9 @@ type Chat struct {
 	// DialTimeout bounds one connection attempt. Default 10 s.
 	DialTimeout time.Duration
 	Backoff     Backoff
+	// Tokens, when set, logs the user in and sends a token with each
+	// connection; the server then takes the identity from the token.
+	Tokens *Tokens
 
 	state   ConnState
 	gen     int // counts connections; events of an older one are ignored
@@ -165,12 +168,16 @@ func (c *Chat) connect() {
 		return
 	}
 	c.gen++
-	gen, u, timeout := c.gen, c.url(), c.DialTimeout
+	gen, u, timeout, tokens := c.gen, c.url(), c.DialTimeout, c.Tokens
 	c.setState(Connecting, "")
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
-		conn, _, err := websocket.Dial(ctx, u, nil)
+		u, err := withToken(ctx, tokens, u)
+		var conn *websocket.Conn
+		if err == nil {
+			conn, _, err = websocket.Dial(ctx, u, nil)
+		}
 		c.loop.Post(func() { c.dialed(gen, conn, err) })
 	}()
 }

@@ -68,6 +68,9 @@ type Notifications struct {
 	// DialTimeout bounds one connection attempt. Default 10 s.
 	DialTimeout time.Duration
 	Backoff     Backoff
+	// Tokens, when set, logs the user in and sends a token with each
+	// connection; the server then takes the identity from the token.
+	Tokens *Tokens
 
 	state   ConnState
 	gen     int // counts connections; events of an older one are ignored
@@ -186,12 +189,16 @@ func (n *Notifications) connect() {
 		return
 	}
 	n.gen++
-	gen, u, timeout := n.gen, n.url(), n.DialTimeout
+	gen, u, timeout, tokens := n.gen, n.url(), n.DialTimeout, n.Tokens
 	n.setState(Connecting, "")
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
-		conn, _, err := websocket.Dial(ctx, u, nil)
+		u, err := withToken(ctx, tokens, u)
+		var conn *websocket.Conn
+		if err == nil {
+			conn, _, err = websocket.Dial(ctx, u, nil)
+		}
 		n.loop.Post(func() { n.dialed(gen, conn, err) })
 	}()
 }

@@ -1,0 +1,102 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+)
+
+// ErrNoGuestLogin means the server issues no guest tokens
+// (-guest-login=false): connect without one, or bring one from the
+// deployment's own issuer.
+var ErrNoGuestLogin = errors.New("the server has guest login turned off")
+
+// Tokens logs one user in with POST /api/login and keeps a token that is
+// not about to expire. Its Token method is safe from any goroutine; the
+// clients call it before each dial, off the loop.
+type Tokens struct {
+	loginURL string
+	user     string
+	client   *http.Client
+	now      func() time.Time
+
+	mu      sync.Mutex // guards token and expires
+	token   string
+	expires time.Time
+}
+
+// NewTokens returns the tokens of user on the server that served pageURL.
+func NewTokens(pageURL, user string) (*Tokens, error) {
+	u, err := url.Parse(pageURL)
+	if err != nil {
+		return nil, fmt.Errorf("page URL: %w", err)
+	}
+	login := (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: "/api/login"}).String()
+	return &Tokens{loginURL: login, user: user, client: &http.Client{Timeout: 10 * time.Second}, now: time.Now}, nil
+}
+
+// refreshBefore is how long before its expiry a token is replaced.
+const refreshBefore = time.Minute
+
+// Token returns a valid token, logging in when there is none or it is
+// about to expire.
+func (t *Tokens) Token(ctx context.Context) (string, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.token != "" && t.now().Add(refreshBefore).Before(t.expires) {
+		return t.token, nil
+	}
+	body, _ := json.Marshal(map[string]string{"username": t.user})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.loginURL, bytes.NewReader(body))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := t.client.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("log in: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusNotFound {
+		return "", ErrNoGuestLogin
+	}
+	if resp.StatusCode != http.StatusOK {
+		var e struct {
+			Error struct{ Code, Message string }
+		}
+		json.NewDecoder(resp.Body).Decode(&e)
+		return "", fmt.Errorf("log in: %s: %s", resp.Status, e.Error.Message)
+	}
+	var got struct {
+		Token     string
+		ExpiresAt time.Time `json:"expires_at"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&got); err != nil || got.Token == "" {
+		return "", fmt.Errorf("log in: unreadable answer: %v", err)
+	}
+	t.token, t.expires = got.Token, got.ExpiresAt
+	return t.token, nil
+}
+
+// withToken adds a token to a socket URL, when tokens is not nil: the
+// browser cannot set headers on a WebSocket, and the server never logs a
+// query string. Without guest login it connects as before, by name.
+func withToken(ctx context.Context, tokens *Tokens, socketURL string) (string, error) {
+	if tokens == nil {
+		return socketURL, nil
+	}
+	tok, err := tokens.Token(ctx)
+	if errors.Is(err, ErrNoGuestLogin) {
+		return socketURL, nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return socketURL + "&token=" + url.QueryEscape(tok), nil
+}
