@@ -319,3 +319,46 @@ func TestBrowserClientsLogInWhenAuthIsRequired(t *testing.T) {
 		chromedp.Poll[chromedp.Void](`document.querySelector('#chat-clients article[data-user="bob"] .notes .detail')?.textContent.includes('notifications: connected')`),
 	))
 }
+
+// Tried as a user would: chat, stop the server, type while it is down,
+// start it again. The cards reconnect by themselves, resume, and nothing
+// is lost or shown twice.
+func TestBrowserChatSurvivesAServerRestart(t *testing.T) {
+	cfg := testConfig(t)
+	site := buildSite(t)
+	first := startServerWithSite(t, cfg, site)
+	ctx := newBrowser(t)
+	const (
+		adaCard = `#chat-clients article[data-user="ada"]`
+		bobCard = `#chat-clients article[data-user="bob"]`
+	)
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Navigate(first.URL),
+		waitFor(bobCard+`[data-users="ada,bob"]`),
+		chromedp.SendKeys(chromedp.CSS(adaCard+" form input"), "before"),
+		chromedp.Click(chromedp.CSS(adaCard+" form button")),
+		waitFor(bobCard+` li.text[data-seq="1"]`),
+	))
+
+	first.stop(t)
+	require.NoError(t, chromedp.Do(ctx,
+		waitFor(adaCard+` .state[data-state="disconnected"]`),
+		chromedp.SendKeys(chromedp.CSS(adaCard+" form input"), "while down"),
+		chromedp.Click(chromedp.CSS(adaCard+" form button")),
+		waitFor(adaCard+` li.text.pending`),
+	))
+
+	addr := strings.TrimPrefix(first.URL, "http://")
+	startServerAt(t, cfg, site, addr) // same address, same data directory
+	require.NoError(t, chromedp.Do(ctx,
+		waitFor(bobCard+` li.text[data-seq="2"]`),
+		waitFor(adaCard+` li.text.own[data-seq="2"]:not(.pending)`),
+	))
+	assert.Equal(t, "while down", text(t, ctx, bobCard+` li.text[data-seq="2"] .content`))
+	n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('`+bobCard+` li.text').length`))
+	require.NoError(t, err)
+	assert.Equal(t, 2, n, "each message shown once")
+	page, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.textContent`))
+	require.NoError(t, err)
+	assert.NotContains(t, page, "token=ey", "the page never shows a token")
+}

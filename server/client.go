@@ -181,7 +181,11 @@ func (c *client) run(handle func(typ int, data []byte) error) {
 	if c.closeReason == reasonTooSlow {
 		c.stats.slowConsumer() // here, once, however many enqueues found the queue full
 	}
-	if !peerClosed {
+	switch {
+	case peerClosed:
+	case errors.Is(err, errClosedByServer):
+		c.awaitClose()
+	default:
 		c.linger()
 	}
 	c.ws.Close()
@@ -303,6 +307,23 @@ func (c *client) writeClose() {
 	case <-c.readDone:
 	case <-t.C:
 		c.ws.Close() // the peer did not answer; readPump's read now fails
+	}
+}
+
+// awaitClose reads and discards messages until the peer's answer to the
+// close frame arrives, or CloseGrace passes. It is for a server-decided
+// close after a whole message, when gorilla's reader is still in step
+// with the frames: the server then hangs up as soon as the peer answers,
+// where linger would wait for the peer to hang up first, which browsers
+// leave to the server (RFC 6455, section 7.1.1).
+func (c *client) awaitClose() {
+	if err := c.ws.SetReadDeadline(time.Now().Add(c.cfg.CloseGrace)); err != nil {
+		return
+	}
+	for {
+		if _, _, err := c.ws.NextReader(); err != nil {
+			return
+		}
 	}
 }
 

@@ -51,6 +51,15 @@ type Config struct {
 	SendQueue int
 	// ShutdownTimeout bounds a graceful shutdown. Default 5 s.
 	ShutdownTimeout time.Duration
+	// ReadHeaderTimeout bounds how long a client may take to send a
+	// request's headers, the WebSocket handshake included, so that one
+	// dribbling them a byte at a time (slowloris) is dropped. Default 10 s.
+	ReadHeaderTimeout time.Duration
+	// IdleTimeout is how long a keep-alive HTTP connection may wait for its
+	// next request before the server closes it; without it an idle
+	// connection would be held forever. WebSockets are not affected: they
+	// have PongWait. Default 60 s.
+	IdleTimeout time.Duration
 
 	// DataDir holds the database (chat history, notifications). Default
 	// ./data.
@@ -145,6 +154,8 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (C
 	fs.DurationVar(&c.CloseGrace, "close-grace", time.Second, "how long to wait for a client's answer to a close frame")
 	fs.IntVar(&c.SendQueue, "send-queue", 256, "outgoing messages that may wait for one client before it counts as too slow")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 5*time.Second, "time limit for a graceful shutdown")
+	fs.DurationVar(&c.ReadHeaderTimeout, "read-header-timeout", 10*time.Second, "time limit for a client to send a request's headers")
+	fs.DurationVar(&c.IdleTimeout, "idle-timeout", 60*time.Second, "how long a keep-alive HTTP connection may wait for its next request")
 	fs.StringVar(&c.DataDir, "data", "data", "`directory` for the database (chat history, notifications)")
 	fs.IntVar(&c.HistoryOnJoin, "history", 50, "newest messages a joining chat client receives")
 	fs.IntVar(&c.HistoryRetention, "history-retention", 1000, "messages kept per room")
@@ -251,7 +262,8 @@ func (c *Config) validate() error {
 		errs = append(errs, errors.New("-admin-token: must be at least 16 characters (or leave it unset for a random one)"))
 	}
 	for name, d := range map[string]time.Duration{"-write-wait": c.WriteWait, "-close-grace": c.CloseGrace, "-shutdown-timeout": c.ShutdownTimeout, "-room-idle": c.RoomIdle,
-		"-presence-batch": c.PresenceBatch, "-poke-interval": c.PokeInterval, "-token-ttl": c.TokenTTL} {
+		"-presence-batch": c.PresenceBatch, "-poke-interval": c.PokeInterval, "-token-ttl": c.TokenTTL,
+		"-read-header-timeout": c.ReadHeaderTimeout, "-idle-timeout": c.IdleTimeout} {
 		if d <= 0 {
 			errs = append(errs, fmt.Errorf("%s %v: must be positive", name, d))
 		}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -45,7 +46,8 @@ var testSite = fstest.MapFS{
 // testServer is the real handler behind a loopback httptest server.
 type testServer struct {
 	*server
-	URL string // http://127.0.0.1:port
+	URL  string // http://127.0.0.1:port
+	http *httptest.Server
 }
 
 // startServer serves cfg's server until the test ends, then shuts it down
@@ -59,17 +61,33 @@ func startServer(t *testing.T, cfg Config) *testServer {
 // startServerWithSite is startServer serving the given site.
 func startServerWithSite(t *testing.T, cfg Config, site fs.FS) *testServer {
 	t.Helper()
+	return startServerAt(t, cfg, site, "127.0.0.1:0")
+}
+
+// startServerAt is startServerWithSite listening on addr, so that a test
+// can stop a server and start another where clients will look for it.
+func startServerAt(t *testing.T, cfg Config, site fs.FS, addr string) *testServer {
+	t.Helper()
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
 	s, err := newServer(cfg, log, site)
 	require.NoError(t, err)
-	hs := httptest.NewServer(s.handler())
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		require.NoError(t, s.shutdown(ctx))
-		hs.Close()
-	})
-	return &testServer{server: s, URL: hs.URL}
+	ln, err := net.Listen("tcp", addr)
+	require.NoError(t, err)
+	hs := httptest.NewUnstartedServer(s.handler())
+	hs.Listener = ln
+	hs.Start()
+	ts := &testServer{server: s, URL: hs.URL, http: hs}
+	t.Cleanup(func() { ts.stop(t) })
+	return ts
+}
+
+// stop shuts the server down as run does and frees its address. It may
+// be called more than once.
+func (ts *testServer) stop(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	require.NoError(t, ts.shutdown(ctx))
+	ts.http.Close()
 }
 
 // wsURL turns the test server's http URL into a ws URL for path.

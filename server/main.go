@@ -59,14 +59,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
-		return fmt.Errorf("listen: %w", err)
+		// Nothing is connected yet; this closes the store.
+		return errors.Join(fmt.Errorf("listen: %w", err), s.shutdown(context.Background()))
 	}
-	httpServer := &http.Server{
-		Handler:           s.handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		MaxHeaderBytes:    16 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	httpServer := newHTTPServer(cfg, s.handler(), log)
 	log.Info("listening", "addr", ln.Addr().String(), "url", "http://"+ln.Addr().String()+"/")
 
 	serveErr := make(chan error, 1)
@@ -92,6 +88,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}
 	log.Info("stopped", "took", time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// newHTTPServer returns the http.Server that serves h. It sets no
+// ReadTimeout or WriteTimeout: those would also cut WebSockets short, which
+// set their own deadlines once upgraded.
+func newHTTPServer(cfg Config, h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
 }
 
 func newLogger(cfg Config, w io.Writer) *slog.Logger {

@@ -105,9 +105,35 @@ func (h *siteHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		hdr.Set("Vary", "Accept-Encoding")
 	}
 	if v.encoding != "" {
-		hdr.Set("Content-Encoding", v.encoding)
+		w = &encodingWriter{ResponseWriter: w, encoding: v.encoding}
 	}
 	http.ServeContent(w, r, name, time.Time{}, content)
+}
+
+// encodingWriter adds Content-Encoding to a successful response as its
+// status is written. http.ServeContent sends no Content-Length when
+// Content-Encoding is set before it runs (it guards against handlers that
+// compress on the fly); the variants here are compressed ahead of time, so
+// their length is known and sent. Error answers get no Content-Encoding.
+type encodingWriter struct {
+	http.ResponseWriter
+	encoding    string
+	wroteHeader bool
+}
+
+func (w *encodingWriter) WriteHeader(code int) {
+	if !w.wroteHeader && code >= 200 && code < 300 {
+		w.Header().Set("Content-Encoding", w.encoding)
+	}
+	w.wroteHeader = true
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *encodingWriter) Write(p []byte) (int, error) {
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(p)
 }
 
 // pick returns the best variant that acceptEncoding allows.

@@ -173,11 +173,7 @@ func (c *Chat) connect() {
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
-		u, err := withToken(ctx, tokens, u)
-		var conn *websocket.Conn
-		if err == nil {
-			conn, _, err = websocket.Dial(ctx, u, nil)
-		}
+		conn, err := dial(ctx, tokens, u)
 		c.loop.Post(func() { c.dialed(gen, conn, err) })
 	}()
 }

@@ -212,6 +212,9 @@ func (e *Echo) Send(mode Mode, input string) {
 		e.view.EchoError("not connected: press Connect first")
 		return
 	}
+	// Stamp before queuing: once queued, the echo can arrive, and be
+	// stamped by readLoop, before this goroutine runs again.
+	now := e.now()
 	select {
 	case e.out <- frame{typ, data}:
 	default:
@@ -220,7 +223,6 @@ func (e *Echo) Send(mode Mode, input string) {
 	}
 	e.view.EchoError("")
 	e.view.EchoSent()
-	now := e.now()
 	e.sentAt = append(e.sentAt, now)
 	e.log(LogEntry{Time: now, Dir: Sent, Kind: kindOf(typ), Size: len(data), Text: preview(typ, data)})
 }

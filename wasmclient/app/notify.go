@@ -194,11 +194,7 @@ func (n *Notifications) connect() {
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
-		u, err := withToken(ctx, tokens, u)
-		var conn *websocket.Conn
-		if err == nil {
-			conn, _, err = websocket.Dial(ctx, u, nil)
-		}
+		conn, err := dial(ctx, tokens, u)
 		n.loop.Post(func() { n.dialed(gen, conn, err) })
 	}()
 }

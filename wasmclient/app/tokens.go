@@ -8,8 +8,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/coder/websocket"
 )
 
 // ErrNoGuestLogin means the server issues no guest tokens
@@ -84,19 +87,39 @@ func (t *Tokens) Token(ctx context.Context) (string, error) {
 	return t.token, nil
 }
 
-// withToken adds a token to a socket URL, when tokens is not nil: the
-// browser cannot set headers on a WebSocket, and the server never logs a
-// query string. Without guest login it connects as before, by name.
-func withToken(ctx context.Context, tokens *Tokens, socketURL string) (string, error) {
-	if tokens == nil {
-		return socketURL, nil
+// Forget drops the token, so that the next Token logs in again.
+func (t *Tokens) Forget() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.token = ""
+}
+
+// dial connects to socketURL, with a token when tokens is not nil: in the
+// query, since a browser cannot set headers on a WebSocket (the server
+// never logs query strings). Without guest login it connects by name.
+//
+// A failed dial forgets the token: in the browser a 401 looks like any
+// other failure, and a server restarted with a new secret refuses every
+// old token, so the next attempt logs in afresh. The token never appears
+// in the error, which the page shows.
+func dial(ctx context.Context, tokens *Tokens, socketURL string) (*websocket.Conn, error) {
+	u := socketURL
+	var tok string
+	if tokens != nil {
+		var err error
+		tok, err = tokens.Token(ctx)
+		switch {
+		case errors.Is(err, ErrNoGuestLogin):
+		case err != nil:
+			return nil, err
+		default:
+			u += "&token=" + url.QueryEscape(tok)
+		}
 	}
-	tok, err := tokens.Token(ctx)
-	if errors.Is(err, ErrNoGuestLogin) {
-		return socketURL, nil
+	conn, _, err := websocket.Dial(ctx, u, nil)
+	if err != nil && tok != "" {
+		tokens.Forget()
+		err = errors.New(strings.ReplaceAll(err.Error(), url.QueryEscape(tok), "REDACTED"))
 	}
-	if err != nil {
-		return "", err
-	}
-	return socketURL + "&token=" + url.QueryEscape(tok), nil
+	return conn, err
 }
