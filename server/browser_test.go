@@ -362,3 +362,26 @@ func TestBrowserChatSurvivesAServerRestart(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotContains(t, page, "token=ey", "the page never shows a token")
 }
+
+// FAULTS row 13, in the page: untrusted text is rendered as text.
+func TestFault13_UntrustedTextRendersAsText(t *testing.T) {
+	ts := startServerWithSite(t, testConfig(t), buildSite(t))
+	ctx := newBrowser(t)
+	const (
+		adaCard = `#chat-clients article[data-user="ada"]`
+		bobCard = `#chat-clients article[data-user="bob"]`
+		payload = `<img src=x onerror="document.body.dataset.pwned=1">`
+	)
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Navigate(ts.URL),
+		waitFor(bobCard+`[data-users="ada,bob"]`),
+		chromedp.SendKeys(chromedp.CSS(adaCard+" form input"), payload),
+		chromedp.Click(chromedp.CSS(adaCard+" form button")),
+		waitFor(bobCard+` li.text[data-seq="1"]`),
+	))
+	assert.Equal(t, payload, text(t, ctx, bobCard+` li.text[data-seq="1"] .content`))
+	pwned, err := chromedp.Run(ctx, chromedp.Evaluate[bool](
+		`document.querySelector("#chat-clients img") !== null || document.body.dataset.pwned !== undefined`))
+	require.NoError(t, err)
+	assert.False(t, pwned, "the message was parsed as markup")
+}
