@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -619,5 +621,54 @@ func (n *notifyPane) Poked(to string) {
 func (n *notifyPane) NotifyError(msg string) {
 	if msg != "" {
 		n.status.Set("textContent", msg)
+	}
+}
+
+// fetchPost is the app.Poster of the page: POST through the browser's
+// fetch. The promise callbacks only hand their result to a channel.
+func fetchPost(ctx context.Context, url string, body []byte) (int, []byte, error) {
+	type result struct {
+		status int
+		text   string
+		err    error
+	}
+	done := make(chan result, 1)
+	// Never block in a callback: the first result wins.
+	send := func(r result) {
+		select {
+		case done <- r:
+		default:
+		}
+	}
+	var onText, onResponse, onError js.Func
+	release := func() { onText.Release(); onResponse.Release(); onError.Release() }
+	onError = js.FuncOf(func(_ js.Value, args []js.Value) any {
+		send(result{err: errors.New("fetch: " + args[0].Call("toString").String())})
+		return nil
+	})
+	var status int
+	onText = js.FuncOf(func(_ js.Value, args []js.Value) any {
+		send(result{status: status, text: args[0].String()})
+		return nil
+	})
+	onResponse = js.FuncOf(func(_ js.Value, args []js.Value) any {
+		status = args[0].Get("status").Int()
+		args[0].Call("text").Call("then", onText, onError)
+		return nil
+	})
+	init := map[string]any{
+		"method":      "POST",
+		"body":        string(body),
+		"headers":     map[string]any{"Content-Type": "application/json"},
+		"credentials": "same-origin",
+	}
+	js.Global().Call("fetch", url, init).Call("then", onResponse, onError)
+	select {
+	case r := <-done:
+		release()
+		return r.status, []byte(r.text), r.err
+	case <-ctx.Done():
+		// The callbacks may still run: leave them alive; done is buffered.
+		return 0, nil, ctx.Err()
 	}
 }

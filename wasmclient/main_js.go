@@ -76,7 +76,7 @@ func main() {
 		n, _ = app.NewNotifications(loop, pane, notifyURL, user)
 		// Each virtual client logs in as itself and sends its token with
 		// every connection, as the server asks with -require-auth.
-		tokens, _ := app.NewTokens(p.location(), user)
+		tokens, _ := app.NewTokens(p.location(), user, fetchPost)
 		c.Tokens, n.Tokens = tokens, tokens
 		c.Start()
 		n.Start()
