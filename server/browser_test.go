@@ -133,7 +133,11 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 	if dir == "" {
 		return
 	}
-	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	shot := chromedp.CaptureScreenshot()
+	if strings.HasPrefix(name, "full-") {
+		shot = chromedp.FullScreenshot(100) // quality 100 is PNG
+	}
+	png, err := chromedp.Run(ctx, shot)
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(filepath.Join(dir, name), png, 0o644))
 }
@@ -294,6 +298,9 @@ func TestBrowserNotificationToastAndBadge(t *testing.T) {
 	assert.Contains(t, text(t, ctx, ada+" .toast"), "Order confirmed")
 	assert.Equal(t, "0", attr(t, ctx, `#chat-clients article[data-user="bob"] .badge`, "data-count"))
 	screenshot(t, ctx, "notifications.png")
+	if os.Getenv("WSPLAY_SCREENSHOT_DIR") != "" {
+		readmePicture(t, ctx)
+	}
 
 	// Marking it read in one tab clears the badge in both.
 	_, err = chromedp.Run(ctx, chromedp.Evaluate[chromedp.Void](
@@ -384,4 +391,20 @@ func TestFault13_UntrustedTextRendersAsText(t *testing.T) {
 		`document.querySelector("#chat-clients img") !== null || document.body.dataset.pwned !== undefined`))
 	require.NoError(t, err)
 	assert.False(t, pwned, "the message was parsed as markup")
+}
+
+// readmePicture makes the README's picture: every panel, with a chat, an
+// echo and a toast showing.
+func readmePicture(t *testing.T, ctx context.Context) {
+	t.Helper()
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.CSS(`#chat-clients article[data-user="bob"] form input`), "shipped already? nice"),
+		chromedp.Click(chromedp.CSS(`#chat-clients article[data-user="bob"] form button`)),
+		waitFor(`#chat-clients article[data-user="ada"] li.text[data-seq="1"]`),
+		chromedp.SendKeys(chromedp.CSS("#echo-input"), "hello, echo"),
+		chromedp.Click(chromedp.CSS("#echo-send")),
+		waitFor(`#echo-log tr[data-dir="received"]`),
+		chromedp.Sleep(2500*time.Millisecond), // a few dashboard ticks
+	))
+	screenshot(t, ctx, "full-page.png")
 }

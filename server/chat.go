@@ -66,6 +66,8 @@ func (s *server) serveChat(w http.ResponseWriter, r *http.Request) {
 	if c == nil {
 		return
 	}
+	s.metrics.userConnected(user)
+	defer s.metrics.userDisconnected(user)
 	c.log = c.log.With("room", room, "user", user)
 	join.m = &member{c: c, user: user}
 	if !h.add(join) {

@@ -39,7 +39,15 @@ type client struct {
 	ws   *websocket.Conn
 	cfg  *Config
 	log  *slog.Logger
-	send chan *websocket.PreparedMessage
+	send chan outgoing
+
+	// stats counts this connection's traffic into its endpoint's metrics;
+	// nil counts nothing. Set before run.
+	stats *endpointStats
+	// latest, when not nil, is a second source of messages for writePump:
+	// a one-slot mailbox that its producer overwrites instead of queueing
+	// behind (see viewer.offer in dashboard.go). Set before run.
+	latest chan *websocket.PreparedMessage
 
 	closeOnce   sync.Once
 	done        chan struct{} // closed by the first close call
@@ -56,7 +64,7 @@ func newClient(id uint64, ws *websocket.Conn, cfg *Config, log *slog.Logger) *cl
 		ws:        ws,
 		cfg:       cfg,
 		log:       log,
-		send:      make(chan *websocket.PreparedMessage, cfg.SendQueue),
+		send:      make(chan outgoing, cfg.SendQueue),
 		done:      make(chan struct{}),
 		readDone:  make(chan struct{}),
 		writeDone: make(chan struct{}),
@@ -74,6 +82,13 @@ const (
 	reasonRateLimit     = "over the message rate"
 )
 
+// outgoing is a message waiting in a send queue, with the time it was
+// queued, so that writePump can measure the fan-out latency.
+type outgoing struct {
+	m  *websocket.PreparedMessage
+	at time.Time
+}
+
 // enqueue hands m to writePump without ever blocking the caller. A full
 // queue means the peer reads slower than messages arrive for it: the client
 // is closed with 1008 and m is dropped. It reports whether m was queued.
@@ -84,7 +99,7 @@ func (c *client) enqueue(m *websocket.PreparedMessage) bool {
 	default:
 	}
 	select {
-	case c.send <- m:
+	case c.send <- outgoing{m, time.Now()}:
 		return true
 	default:
 		c.close(websocket.ClosePolicyViolation, reasonTooSlow)
@@ -104,7 +119,7 @@ func (c *client) enqueueWait(m *websocket.PreparedMessage) bool {
 	default:
 	}
 	select {
-	case c.send <- m:
+	case c.send <- outgoing{m, time.Now()}: // the fan-out latency includes the wait
 		return true
 	case <-c.done:
 		return false
@@ -163,6 +178,9 @@ func (c *client) run(handle func(typ int, data []byte) error) {
 		c.log.Info("closing: protocol error", "err", err)
 	}
 	<-c.writeDone
+	if c.closeReason == reasonTooSlow {
+		c.stats.slowConsumer() // here, once, however many enqueues found the queue full
+	}
 	switch {
 	case peerClosed:
 	case errors.Is(err, errClosedByServer):
@@ -187,6 +205,7 @@ func (c *client) readPump(handle func(typ int, data []byte) error) error {
 		if err != nil {
 			return err
 		}
+		c.stats.received()
 		select {
 		case <-c.done:
 			return errClosedByServer
@@ -212,12 +231,21 @@ func (c *client) writePump() {
 	defer ping.Stop()
 	for {
 		select {
-		case m := <-c.send:
+		case q := <-c.send:
+			c.ws.SetWriteDeadline(time.Now().Add(c.cfg.WriteWait))
+			if err := c.ws.WritePreparedMessage(q.m); err != nil {
+				c.writeFailed(err)
+				return
+			}
+			c.stats.sent()
+			c.stats.observeFanout(time.Since(q.at))
+		case m := <-c.latest: // never ready when latest is nil
 			c.ws.SetWriteDeadline(time.Now().Add(c.cfg.WriteWait))
 			if err := c.ws.WritePreparedMessage(m); err != nil {
 				c.writeFailed(err)
 				return
 			}
+			c.stats.sent()
 		case <-ping.C:
 			c.ws.SetWriteDeadline(time.Now().Add(c.cfg.WriteWait))
 			if err := c.ws.WriteMessage(websocket.PingMessage, nil); err != nil {
@@ -241,10 +269,12 @@ func (c *client) flush() {
 	c.ws.SetWriteDeadline(time.Now().Add(c.cfg.WriteWait))
 	for {
 		select {
-		case m := <-c.send:
-			if err := c.ws.WritePreparedMessage(m); err != nil {
+		case q := <-c.send:
+			if err := c.ws.WritePreparedMessage(q.m); err != nil {
 				return
 			}
+			c.stats.sent()
+			c.stats.observeFanout(time.Since(q.at))
 		default:
 			return
 		}

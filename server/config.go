@@ -118,6 +118,11 @@ type Config struct {
 	// in a row, then one per PokeInterval. Default 1 s and 3.
 	PokeInterval time.Duration
 	PokeBurst    int
+
+	// DashboardInterval is how often /ws/dashboard pushes a snapshot to a
+	// viewer that does not ask for another interval. Between 10 ms and
+	// 1 min. Default 1 s.
+	DashboardInterval time.Duration
 }
 
 // envPrefix starts the name of every environment variable the server reads.
@@ -172,6 +177,7 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (C
 	fs.IntVar(&c.NotifyRetention, "notify-retention", 500, "notifications kept per user, read or not")
 	fs.DurationVar(&c.PokeInterval, "poke-interval", time.Second, "after a burst, one poke per this `interval` per connection")
 	fs.IntVar(&c.PokeBurst, "poke-burst", 3, "pokes one connection may send in a row")
+	fs.DurationVar(&c.DashboardInterval, "dashboard-interval", time.Second, "how often /ws/dashboard pushes a snapshot, unless the viewer asks for another interval (10ms to 1m)")
 	fs.VisitAll(func(f *flag.Flag) {
 		f.Usage += " (env " + envName(f.Name) + ")"
 	})
@@ -261,6 +267,9 @@ func (c *Config) validate() error {
 		if d <= 0 {
 			errs = append(errs, fmt.Errorf("%s %v: must be positive", name, d))
 		}
+	}
+	if c.DashboardInterval < 10*time.Millisecond || c.DashboardInterval > time.Minute {
+		errs = append(errs, fmt.Errorf("-dashboard-interval %v: must be between 10ms and 1m", c.DashboardInterval))
 	}
 	if c.SendQueue < 1 {
 		errs = append(errs, fmt.Errorf("-send-queue %d: must be at least 1", c.SendQueue))

@@ -23,7 +23,7 @@ func fakeClient(cfg *Config, queue int) *client {
 	return &client{
 		cfg:       cfg,
 		log:       discardLogger(),
-		send:      make(chan *websocket.PreparedMessage, queue),
+		send:      make(chan outgoing, queue),
 		done:      make(chan struct{}),
 		readDone:  make(chan struct{}),
 		writeDone: make(chan struct{}),

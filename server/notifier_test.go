@@ -3,7 +3,6 @@ package main
 import (
 	"testing"
 
-	"github.com/gorilla/websocket"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -39,7 +38,7 @@ func TestMemoryNotifierReachesOnlyTheUsersSubscribers(t *testing.T) {
 // testNotifyConn is a notifyConn over a client with no socket: what it
 // queues stays in the client's send queue for the test to read.
 func testNotifyConn(queue int) *notifyConn {
-	c := &client{send: make(chan *websocket.PreparedMessage, queue), done: make(chan struct{})}
+	c := &client{send: make(chan outgoing, queue), done: make(chan struct{})}
 	return &notifyConn{c: c, user: "ada", metrics: noNotifyMetrics{}, syncing: true, maxPending: 8}
 }
 
@@ -55,9 +54,9 @@ func queued(nc *notifyConn, events ...notifyEvent) []uint64 {
 	var out []uint64
 	for {
 		select {
-		case pm := <-nc.c.send:
+		case o := <-nc.c.send:
 			for _, ev := range events {
-				if ev.frame == pm {
+				if ev.frame == o.m {
 					out = append(out, ev.version)
 				}
 			}

@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // handler returns every route of the server, in one place.
@@ -12,6 +14,9 @@ func (s *server) handler() http.Handler {
 	// WebSocket routes take every method so that accept can answer a
 	// wrong one with 405 and a reason instead of the mux's bare 405.
 	mux.HandleFunc("/ws/echo", s.serveEcho)
+	mux.HandleFunc("/ws/dashboard", s.serveDashboard)
+	// The same counters the dashboard shows, in the Prometheus text format.
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/ws/chat", s.serveChat)
 	mux.HandleFunc("GET /api/rooms", s.serveRooms)
 	mux.HandleFunc("POST /api/login", s.serveLogin)
@@ -19,7 +24,7 @@ func (s *server) handler() http.Handler {
 	// Every method, so that a wrong one gets the API's JSON 405.
 	mux.HandleFunc("/api/notifications", s.serveNotificationsAPI)
 	mux.Handle("/", pageHeaders(s.site))
-	return mux
+	return s.metrics.countRequests(mux)
 }
 
 // serveHealth reports whether the server takes new connections: 200 while

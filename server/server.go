@@ -28,6 +28,9 @@ type server struct {
 	rooms    *rooms
 	jwtKey   []byte
 	notify   *notifications
+
+	metrics   *metrics   // what the server counts about itself (metrics.go)
+	dashboard *dashboard // the samplers of /ws/dashboard (dashboard.go)
 }
 
 func newServer(cfg Config, log *slog.Logger, siteFS fs.FS) (*server, error) {
@@ -42,7 +45,11 @@ func newServer(cfg Config, log *slog.Logger, siteFS fs.FS) (*server, error) {
 	s := &server{cfg: cfg, log: log, site: site, origins: map[string]bool{}, store: st}
 	s.jwtKey, _ = newJWTKey(cfg.JWTSecret)
 	s.rooms = newRooms(&s.cfg, log, st)
+	s.metrics = newMetrics()
+	s.metrics.countRoomsWith(s.rooms.count)
+	s.dashboard = newDashboard(s.metrics, log)
 	s.notify = newNotifications(&s.cfg, log, st)
+	s.notify.metrics = s.metrics
 	if s.cfg.AdminToken == "" {
 		s.cfg.AdminToken = newID()
 		log.Info("no -admin-token given: generated one for this run; send it as \"Authorization: Bearer TOKEN\" to /api/notifications",
@@ -136,7 +143,8 @@ func (s *server) acceptAs(w http.ResponseWriter, r *http.Request, endpoint, user
 		s.reject(w, r, status, reason, reason+": try again later")
 		return nil
 	}
-	ws, err := s.upgrader.Upgrade(w, r, nil)
+	counter := &byteCounter{ResponseWriter: w}
+	ws, err := s.upgrader.Upgrade(counter, r, nil)
 	if err != nil {
 		s.sessions.unreserve(ip, user)
 		return nil // the upgrader's Error has answered and logged
@@ -144,6 +152,8 @@ func (s *server) acceptAs(w http.ResponseWriter, r *http.Request, endpoint, user
 	id := s.nextID.Add(1)
 	c := newClient(id, ws, &s.cfg, s.log.With("conn", id, "endpoint", endpoint, "remote", r.RemoteAddr))
 	c.ip, c.user = ip, user
+	c.stats = s.metrics.endpoint(endpoint)
+	counter.conn.stats = c.stats
 	if !s.sessions.add(c) {
 		// Shutdown began during the handshake.
 		s.sessions.unreserve(ip, user)
@@ -166,6 +176,7 @@ func (s *server) serve(c *client, handle func(typ int, data []byte) error) {
 // closes the store. When ctx ends first, connections are cut.
 func (s *server) shutdown(ctx context.Context) error {
 	err := s.sessions.shutdown(ctx)
+	s.dashboard.wait() // each sampler stops as its last viewer leaves
 	s.rooms.shutdown()
 	notifyErr := s.notify.shutdown(ctx)
 	return errors.Join(err, notifyErr, s.store.close())
@@ -176,6 +187,7 @@ func (s *server) shutdown(ctx context.Context) error {
 func (s *server) reject(w http.ResponseWriter, r *http.Request, status int, reason, body string) {
 	s.log.Info("handshake rejected", "status", status, "reason", reason,
 		"path", r.URL.Path, "origin", r.Header.Get("Origin"), "remote", r.RemoteAddr)
+	s.metrics.handshakeRejected(reason)
 	http.Error(w, body, status)
 }
 
@@ -259,6 +271,7 @@ func (ss *sessionSet) add(c *client) bool {
 	}
 	ss.clients[c] = struct{}{}
 	ss.wg.Add(1)
+	c.stats.opened()
 	return true
 }
 
@@ -268,6 +281,7 @@ func (ss *sessionSet) remove(c *client) {
 	if _, ok := ss.clients[c]; ok {
 		delete(ss.clients, c)
 		ss.unreserveLocked(c.ip, c.user)
+		c.stats.closed()
 		ss.wg.Done()
 	}
 }

@@ -21,6 +21,25 @@
 //
 //	{"type":"text","username":"ada","content":"hello","timestamp":"2026-11-28T10:00:00Z"}
 //
+// # Dashboard
+//
+// /ws/dashboard is push-only: the server sends one [DashboardData] snapshot
+// per interval and ignores text the client sends (a binary frame closes the
+// connection with 1003). The first message is the newest snapshot with the
+// recent ones before it in History, oldest first, so charts start full;
+// every later message is one snapshot without History. The interval is the
+// server's default (1 s) unless the client asks for one of
+// [DashboardIntervals]:
+//
+//	/ws/dashboard?interval=250ms
+//
+// Any other value is refused before the upgrade with HTTP 400 and a reason.
+//
+// Latest value wins: a client that reads slower than snapshots come gets
+// the newest one when it is ready for the next, and never a backlog; the
+// snapshots it missed are gone (Timestamp shows the gap). So a client
+// should plot against Timestamp, not against the count of messages.
+//
 // # Errors
 //
 // When a client sends something the server cannot use, and the connection can

@@ -99,9 +99,16 @@ type Notification struct {
 }
 
 // DashboardData is one snapshot of the server's own metrics, pushed on
-// /ws/dashboard. Each key of Metrics is documented where the server
-// defines it.
+// /ws/dashboard; see the package doc, "Dashboard". Each key of Metrics,
+// with its unit, is documented where the server defines it (the doc
+// comment of server/dashboard.go).
 type DashboardData struct {
+	// Timestamp is when the server took the snapshot (server clock).
 	Timestamp time.Time          `json:"timestamp"`
 	Metrics   map[string]float64 `json:"metrics"`
+	// History is set only on the first message of a connection: the
+	// snapshots before this one, oldest first, up to [DashboardHistory]-1
+	// of them, so that a new viewer's charts start full. A client that
+	// ignores it still reads the first message as a normal snapshot.
+	History []DashboardData `json:"history,omitempty"`
 }

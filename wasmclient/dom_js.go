@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -141,6 +143,213 @@ func (v echoView) EchoLog(e app.LogEntry) {
 func (v echoView) EchoError(msg string) { v.p.setText("echo-error", msg) }
 
 func (v echoView) EchoSent() { v.p.byID("echo-input").Set("value", "") }
+
+// canvas draws on a <canvas> element in CSS pixels, sharp on high-DPI
+// screens.
+type canvas struct {
+	el, ctx js.Value
+	w, h    float64
+}
+
+func (p *page) newCanvas(w, h float64) canvas {
+	el := p.doc.Call("createElement", "canvas")
+	dpr := 1.0
+	if v := js.Global().Get("devicePixelRatio"); v.Type() == js.TypeNumber && v.Float() > 0 {
+		dpr = v.Float()
+	}
+	el.Set("width", int(w*dpr))
+	el.Set("height", int(h*dpr))
+	ctx := el.Call("getContext", "2d")
+	ctx.Call("setTransform", dpr, 0, 0, dpr, 0, 0)
+	return canvas{el: el, ctx: ctx, w: w, h: h}
+}
+
+func (c canvas) clear() { c.ctx.Call("clearRect", 0, 0, c.w, c.h) }
+
+// segment draws a line between x0,y0 and x1,y1.
+func (c canvas) segment(x0, y0, x1, y1 float64, color string) {
+	c.ctx.Set("strokeStyle", color)
+	c.ctx.Set("lineWidth", 1)
+	c.ctx.Call("beginPath")
+	c.ctx.Call("moveTo", x0, y0)
+	c.ctx.Call("lineTo", x1, y1)
+	c.ctx.Call("stroke")
+}
+
+// polyline draws a line through pts; a single point is drawn as a dot.
+func (c canvas) polyline(pts []app.XY, color string) {
+	if len(pts) == 0 {
+		return
+	}
+	c.ctx.Set("strokeStyle", color)
+	c.ctx.Set("fillStyle", color)
+	c.ctx.Set("lineWidth", 1.75)
+	c.ctx.Set("lineJoin", "round")
+	c.ctx.Call("beginPath")
+	if len(pts) == 1 {
+		c.ctx.Call("arc", pts[0].X, pts[0].Y, 1.75, 0, 6.2832)
+		c.ctx.Call("fill")
+		return
+	}
+	c.ctx.Call("moveTo", pts[0].X, pts[0].Y)
+	for _, pt := range pts[1:] {
+		c.ctx.Call("lineTo", pt.X, pt.Y)
+	}
+	c.ctx.Call("stroke")
+}
+
+// text writes s at x,y; align is left, center or right, baseline top,
+// middle or bottom.
+func (c canvas) text(x, y float64, s, align, baseline, color string) {
+	c.ctx.Set("font", "11px system-ui, sans-serif")
+	c.ctx.Set("fillStyle", color)
+	c.ctx.Set("textAlign", align)
+	c.ctx.Set("textBaseline", baseline)
+	c.ctx.Call("fillText", s, x, y)
+}
+
+// clip limits drawing to a rectangle until restore.
+func (c canvas) clip(x, y, w, h float64) {
+	c.ctx.Call("save")
+	c.ctx.Call("beginPath")
+	c.ctx.Call("rect", x, y, w, h)
+	c.ctx.Call("clip")
+}
+
+func (c canvas) restore() { c.ctx.Call("restore") }
+
+// Colours of the chart furniture, from style.css's palette.
+const (
+	gridColor  = "#e2e2e0"
+	mutedColor = "#6b6b70"
+)
+
+// dashboardView shows the dashboard panel. Elements are made on first use
+// and then only updated.
+type dashboardView struct {
+	p      *page
+	values map[string]js.Value // the value element of each current value
+	charts map[string]*chartView
+}
+
+// chartView is one chart's canvas and legend.
+type chartView struct {
+	c      canvas
+	legend []js.Value // one value element per line
+	shown  []string   // what legend shows, to touch the DOM only on change
+}
+
+func newDashboardView(p *page) *dashboardView {
+	return &dashboardView{p: p, values: map[string]js.Value{}, charts: map[string]*chartView{}}
+}
+
+func (v *dashboardView) DashboardState(s app.ConnState, detail string, active bool) {
+	el := v.p.byID("dash-state")
+	el.Set("textContent", s.String())
+	el.Get("dataset").Set("state", s.String())
+	v.p.setText("dash-detail", detail)
+	btn := v.p.byID("dash-connect")
+	btn.Set("disabled", false)
+	if active {
+		btn.Set("textContent", "Disconnect")
+	} else {
+		btn.Set("textContent", "Connect")
+	}
+}
+
+func (v *dashboardView) DashboardValues(values []app.Value) {
+	for _, val := range values {
+		el, ok := v.values[val.Key]
+		if !ok {
+			box := v.p.element("div", "metric", "")
+			box.Get("dataset").Set("key", val.Key)
+			box.Call("appendChild", v.p.element("span", "label", val.Label))
+			el = v.p.element("span", "value", "")
+			box.Call("appendChild", el)
+			v.p.byID("dash-values").Call("appendChild", box)
+			v.values[val.Key] = el
+		}
+		el.Set("textContent", val.Text)
+	}
+}
+
+func (v *dashboardView) DashboardPlots(plots []app.Plot) {
+	for _, p := range plots {
+		v.chart(p).draw(p)
+	}
+}
+
+// chart returns the view of a chart, making its figure on first use.
+func (v *dashboardView) chart(p app.Plot) *chartView {
+	if cv, ok := v.charts[p.ID]; ok {
+		return cv
+	}
+	fig := v.p.element("figure", "chart", "")
+	fig.Get("dataset").Set("chart", p.ID)
+	fig.Call("appendChild", v.p.element("figcaption", "", p.Title))
+	cv := &chartView{c: v.p.newCanvas(p.Width, p.Height)}
+	fig.Call("appendChild", cv.c.el)
+	legend := v.p.element("ul", "legend", "")
+	for _, l := range p.Lines {
+		item := v.p.element("li", "", "")
+		swatch := v.p.element("span", "swatch", "")
+		swatch.Get("style").Set("background", l.Color) // CSSOM, allowed by the CSP
+		item.Call("appendChild", swatch)
+		item.Call("appendChild", v.p.element("span", "", l.Label+" "))
+		val := v.p.element("span", "value", "")
+		item.Call("appendChild", val)
+		legend.Call("appendChild", item)
+		cv.legend = append(cv.legend, val)
+		cv.shown = append(cv.shown, "")
+	}
+	fig.Call("appendChild", legend)
+	v.p.byID("dash-charts").Call("appendChild", fig)
+	v.charts[p.ID] = cv
+	return cv
+}
+
+func (cv *chartView) draw(p app.Plot) {
+	c := cv.c
+	c.clear()
+	for _, t := range p.YTicks {
+		c.segment(p.Left, t.Pos, p.Right, t.Pos, gridColor)
+		c.text(p.Left-6, t.Pos, t.Label, "right", "middle", mutedColor)
+	}
+	for _, t := range p.XTicks {
+		c.segment(t.Pos, p.Bottom, t.Pos, p.Bottom+3, mutedColor)
+		align := "center"
+		if t.Pos >= p.Right-1 {
+			align = "right"
+		}
+		c.text(t.Pos, p.Bottom+5, t.Label, align, "top", mutedColor)
+	}
+	c.clip(p.Left, 0, p.Right-p.Left, p.Height)
+	for _, l := range p.Lines {
+		for _, seg := range l.Segments {
+			c.polyline(seg, l.Color)
+		}
+	}
+	c.restore()
+	c.el.Get("dataset").Set("points", p.Points)
+	for i, l := range p.Lines {
+		if i < len(cv.legend) && cv.shown[i] != l.Current {
+			cv.legend[i].Set("textContent", l.Current)
+			cv.shown[i] = l.Current
+		}
+	}
+}
+
+// fillSelect replaces a select element's options with the given values
+// and labels.
+func (p *page) fillSelect(id string, options [][2]string) {
+	sel := p.byID(id)
+	sel.Set("textContent", "")
+	for _, o := range options {
+		opt := p.element("option", "", o[1])
+		opt.Set("value", o[0])
+		sel.Call("appendChild", opt)
+	}
+}
 
 // chatCard shows one virtual chat client: a card in #chat-clients.
 type chatCard struct {
@@ -412,5 +621,54 @@ func (n *notifyPane) Poked(to string) {
 func (n *notifyPane) NotifyError(msg string) {
 	if msg != "" {
 		n.status.Set("textContent", msg)
+	}
+}
+
+// fetchPost is the app.Poster of the page: POST through the browser's
+// fetch. The promise callbacks only hand their result to a channel.
+func fetchPost(ctx context.Context, url string, body []byte) (int, []byte, error) {
+	type result struct {
+		status int
+		text   string
+		err    error
+	}
+	done := make(chan result, 1)
+	// Never block in a callback: the first result wins.
+	send := func(r result) {
+		select {
+		case done <- r:
+		default:
+		}
+	}
+	var onText, onResponse, onError js.Func
+	release := func() { onText.Release(); onResponse.Release(); onError.Release() }
+	onError = js.FuncOf(func(_ js.Value, args []js.Value) any {
+		send(result{err: errors.New("fetch: " + args[0].Call("toString").String())})
+		return nil
+	})
+	var status int
+	onText = js.FuncOf(func(_ js.Value, args []js.Value) any {
+		send(result{status: status, text: args[0].String()})
+		return nil
+	})
+	onResponse = js.FuncOf(func(_ js.Value, args []js.Value) any {
+		status = args[0].Get("status").Int()
+		args[0].Call("text").Call("then", onText, onError)
+		return nil
+	})
+	init := map[string]any{
+		"method":      "POST",
+		"body":        string(body),
+		"headers":     map[string]any{"Content-Type": "application/json"},
+		"credentials": "same-origin",
+	}
+	js.Global().Call("fetch", url, init).Call("then", onResponse, onError)
+	select {
+	case r := <-done:
+		release()
+		return r.status, []byte(r.text), r.err
+	case <-ctx.Done():
+		// The callbacks may still run: leave them alive; done is buffered.
+		return 0, nil, ctx.Err()
 	}
 }

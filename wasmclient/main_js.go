@@ -7,6 +7,7 @@ package main
 import (
 	"context"
 	"errors"
+	"time"
 
 	"wsplay/shared"
 	"wsplay/wasmclient/app"
@@ -75,7 +76,7 @@ func main() {
 		n, _ = app.NewNotifications(loop, pane, notifyURL, user)
 		// Each virtual client logs in as itself and sends its token with
 		// every connection, as the server asks with -require-auth.
-		tokens, _ := app.NewTokens(p.location(), user)
+		tokens, _ := app.NewTokens(p.location(), user, fetchPost)
 		c.Tokens, n.Tokens = tokens, tokens
 		c.Start()
 		n.Start()
@@ -87,8 +88,35 @@ func main() {
 	})
 	p.byID("chat-add-button").Set("disabled", false)
 
+	dashURL, err := app.SocketURL(p.location(), "/ws/dashboard")
+	if err != nil {
+		p.fail("cannot derive the socket URL: " + err.Error())
+		return
+	}
+	dash := app.NewDashboard(loop, newDashboardView(p), dashURL)
+	p.setText("dash-url", dashURL)
+	intervals := [][2]string{{"", "server default"}}
+	for _, d := range shared.DashboardIntervals {
+		intervals = append(intervals, [2]string{d.String(), d.String()})
+	}
+	p.fillSelect("dash-interval", intervals)
+	p.on("dash-connect", "click", func(event) { loop.Post(dash.Toggle) })
+	p.on("dash-interval", "change", func(event) {
+		d, _ := time.ParseDuration(p.value("dash-interval")) // "" is the server's default
+		loop.Post(func() { dash.SetInterval(d) })
+	})
+	// Redraw five times a second, so the charts scroll smoothly between
+	// snapshots; requests coalesce when the loop is busy, and browsers
+	// slow this timer down in a background tab.
+	go func() {
+		for range time.Tick(200 * time.Millisecond) {
+			dash.RequestRedraw()
+		}
+	}()
+
 	p.running()
 	loop.Post(echo.Connect)
+	loop.Post(dash.Connect)
 	// Two clients to start with, so that the page shows a conversation.
 	loop.Post(func() {
 		addChat("ada", shared.DefaultRoom)

@@ -26,7 +26,7 @@ func TestClientsUseTokensWhenTheServerRequiresThem(t *testing.T) {
 		c, err := NewChat(h.loop, rec, u, "general", user)
 		require.NoError(t, err)
 		if withTokens {
-			c.Tokens, err = NewTokens(srv.URL, user)
+			c.Tokens, err = NewTokens(srv.URL, user, HTTPPost)
 			require.NoError(t, err)
 		}
 		h.onLoop(c.Start)

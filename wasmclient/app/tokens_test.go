@@ -18,7 +18,7 @@ import (
 
 func TestTokensLogInOnceAndReuse(t *testing.T) {
 	url := needServer(t)
-	tokens, err := NewTokens(url, "ada")
+	tokens, err := NewTokens(url, "ada", HTTPPost)
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -39,7 +39,7 @@ func TestChatWithTokenConnects(t *testing.T) {
 	url := needServer(t)
 	h := newChatHarness(t)
 	room := uniqueRoom(t)
-	tokens, err := NewTokens(url, "ada")
+	tokens, err := NewTokens(url, "ada", HTTPPost)
 	require.NoError(t, err)
 	u, err := SocketURL(url, "/ws/chat")
 	require.NoError(t, err)

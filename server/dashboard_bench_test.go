@@ -1,0 +1,84 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// The cost of counting on a connection's hot path: one read, one write
+// and its fan-out latency, as readPump and writePump count them.
+func BenchmarkEndpointStatsPerMessage(b *testing.B) {
+	e := newEndpointStats("bench")
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			e.received()
+			e.sent()
+			e.observeFanout(42 * time.Microsecond)
+		}
+	})
+}
+
+// The cost of one dashboard snapshot: reading every counter and the
+// runtime, computing rates and quantiles, and encoding it. A sampler does
+// this once per interval, whatever the number of viewers.
+func BenchmarkDashboardSnapshot(b *testing.B) {
+	m := newMetrics()
+	for _, reason := range []string{"origin not allowed", "bad interval"} {
+		m.handshakeRejected(reason)
+	}
+	s := &sampler{
+		d:    &dashboard{m: m, log: slog.New(slog.NewTextHandler(io.Discard, nil))},
+		proc: newProcessReader(),
+	}
+	s.past = []sample{{m.read(), s.proc.read()}}
+	for range 60 {
+		s.take() // a full history
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		s.take()
+	}
+	b.ReportMetric(float64(len(mustJSON(b, s.history[len(s.history)-1]))), "snapshot-bytes")
+	first := s.history[len(s.history)-1]
+	first.History = s.history[:len(s.history)-1]
+	b.ReportMetric(float64(len(mustJSON(b, first))), "first-message-bytes")
+}
+
+// The sampler's cost per viewer per snapshot: one offer to the viewer's
+// mailbox, here for a viewer that keeps up and one that does not.
+func BenchmarkDashboardOffer(b *testing.B) {
+	m, err := websocket.NewPreparedMessage(websocket.TextMessage, []byte(`{"timestamp":"2026-11-28T10:00:00Z","metrics":{}}`))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("reader keeps up", func(b *testing.B) {
+		v := &viewer{mailbox: make(chan *websocket.PreparedMessage, 1)}
+		b.ReportAllocs()
+		for b.Loop() {
+			v.offer(m, nil)
+			<-v.mailbox
+		}
+	})
+	b.Run("stalled reader", func(b *testing.B) {
+		v := &viewer{mailbox: make(chan *websocket.PreparedMessage, 1)}
+		b.ReportAllocs()
+		for b.Loop() {
+			v.offer(m, nil)
+		}
+	})
+}
+
+func mustJSON(b *testing.B, v any) []byte {
+	b.Helper()
+	data, err := json.Marshal(v)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return data
+}

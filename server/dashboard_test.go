@@ -1,0 +1,465 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	gorilla "github.com/gorilla/websocket"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"wsplay/shared"
+)
+
+// dashConfig is the test configuration with fast dashboard ticks.
+func dashConfig(t *testing.T, interval time.Duration) Config {
+	t.Helper()
+	cfg := testConfig(t)
+	cfg.DashboardInterval = interval
+	return cfg
+}
+
+// readSnapshot reads one dashboard message.
+func readSnapshot(t *testing.T, ctx context.Context, c *websocket.Conn) shared.DashboardData {
+	t.Helper()
+	typ, data, err := c.Read(ctx)
+	require.NoError(t, err)
+	require.Equal(t, websocket.MessageText, typ)
+	var d shared.DashboardData
+	require.NoError(t, json.Unmarshal(data, &d), "%s", data)
+	return d
+}
+
+// waitSnapshot reads snapshots until one satisfies cond, for at most 5 s.
+func waitSnapshot(t *testing.T, c *websocket.Conn, what string, cond func(shared.DashboardData) bool) shared.DashboardData {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for {
+		_, data, err := c.Read(ctx)
+		require.NoError(t, err, "waiting for a snapshot with %s", what)
+		var d shared.DashboardData
+		require.NoError(t, json.Unmarshal(data, &d))
+		if cond(d) {
+			return d
+		}
+	}
+}
+
+func TestDashboardFirstMessageCarriesTheHistory(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, dashConfig(t, 10*time.Millisecond))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+
+	first := ts.dial(t, "/ws/dashboard", nil)
+	for range 5 {
+		readSnapshot(t, ctx, first)
+	}
+	second := ts.dial(t, "/ws/dashboard", nil)
+	d := readSnapshot(t, ctx, second)
+	require.GreaterOrEqual(t, len(d.History), 4, "the snapshots the first viewer saw")
+	assert.LessOrEqual(t, len(d.History), shared.DashboardHistory-1)
+	all := append(slices.Clone(d.History), d)
+	for i := 1; i < len(all); i++ {
+		assert.True(t, all[i].Timestamp.After(all[i-1].Timestamp), "history is oldest first, then the newest")
+		assert.Empty(t, all[i-1].History, "no nested history")
+	}
+	// Later messages are single snapshots, newer each time.
+	prev := d.Timestamp
+	for range 3 {
+		next := readSnapshot(t, ctx, second)
+		assert.Empty(t, next.History)
+		assert.True(t, next.Timestamp.After(prev))
+		prev = next.Timestamp
+	}
+	// Both viewers share one sampler.
+	assert.Equal(t, 1, ts.dashboard.running())
+}
+
+// Every key the doc comment of dashboard.go lists is in a real snapshot,
+// and every key of a snapshot is documented.
+func TestDashboardKeysAreDocumented(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, dashConfig(t, 10*time.Millisecond))
+	c := ts.dial(t, "/ws/dashboard", nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	d := readSnapshot(t, ctx, c)
+
+	documented := documentedNames(t, "dashboard.go", regexp.MustCompile(`^[a-z0-9_]+(\.<[a-z]+>)?$`))
+	documented = slices.DeleteFunc(documented, func(s string) bool { return s == "key" }) // the table's header
+	require.Contains(t, documented, "cpu_usage")
+	require.Contains(t, documented, "fanout_p50_ms.<endpoint>")
+	patterns := map[string]bool{}
+	for _, key := range documented {
+		if base, ok := strings.CutSuffix(key, ".<endpoint>"); ok {
+			for _, ep := range knownEndpoints {
+				assert.Contains(t, d.Metrics, base+"."+ep)
+			}
+			patterns[base] = true
+			continue
+		}
+		if base, ok := strings.CutSuffix(key, ".<reason>"); ok {
+			assert.Contains(t, d.Metrics, base+".origin_not_allowed")
+			patterns[base] = true
+			continue
+		}
+		assert.Contains(t, d.Metrics, key)
+	}
+	for key := range d.Metrics {
+		base, _, dotted := strings.Cut(key, ".")
+		if dotted {
+			assert.True(t, patterns[base], "snapshot key %q is not documented", key)
+		} else {
+			assert.Contains(t, documented, key, "snapshot key is not documented")
+		}
+	}
+}
+
+func TestDashboardValuesFollowRealTraffic(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, dashConfig(t, 10*time.Millisecond))
+	viewer := ts.dial(t, "/ws/dashboard", nil)
+	waitSnapshot(t, viewer, "the viewer itself", func(d shared.DashboardData) bool {
+		return d.Metrics["connections.dashboard"] == 1 && d.Metrics["connections"] == 1
+	})
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	echoes := make([]*websocket.Conn, 3)
+	for i := range echoes {
+		echoes[i] = ts.dial(t, "/ws/echo", nil)
+	}
+	d := waitSnapshot(t, viewer, "three echo connections", func(d shared.DashboardData) bool {
+		return d.Metrics["connections.echo"] == 3
+	})
+	assert.Equal(t, 4.0, d.Metrics["connections"])
+	assert.Equal(t, 4.0, d.Metrics["connections.echo"]+d.Metrics["connections.dashboard"])
+
+	// Echo traffic shows as message and byte rates and as fan-out latency.
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for _, c := range echoes {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if c.Write(ctx, websocket.MessageText, []byte("ping")) != nil {
+					return
+				}
+				if _, _, err := c.Read(ctx); err != nil {
+					return
+				}
+			}
+		})
+	}
+	d = waitSnapshot(t, viewer, "echo message rates", func(d shared.DashboardData) bool {
+		return d.Metrics["messages_in_per_sec.echo"] > 0 && d.Metrics["messages_out_per_sec.echo"] > 0 &&
+			d.Metrics["bytes_in_per_sec.echo"] > 0 && d.Metrics["fanout_p99_ms.echo"] > 0
+	})
+	close(stop)
+	wg.Wait()
+	assert.GreaterOrEqual(t, d.Metrics["messages_in_per_sec"], d.Metrics["messages_in_per_sec.echo"])
+	assert.GreaterOrEqual(t, d.Metrics["fanout_p99_ms.echo"], d.Metrics["fanout_p50_ms.echo"])
+	assert.Positive(t, d.Metrics["requests"]+d.Metrics["messages_out_per_sec.dashboard"])
+	assert.Positive(t, d.Metrics["goroutines"])
+	assert.Positive(t, d.Metrics["memory_usage"])
+	assert.Positive(t, d.Metrics["uptime_seconds"])
+	assert.GreaterOrEqual(t, d.Metrics["cpu_usage"], 0.0)
+	assert.LessOrEqual(t, d.Metrics["cpu_usage"], 100.5) // a share of all cores
+
+	// A rejected handshake shows by its reason.
+	_, resp, err := websocket.Dial(ctx, ts.wsURL("/ws/echo"), &websocket.DialOptions{HTTPHeader: http.Header{"Origin": {"https://evil.example"}}})
+	require.Error(t, err)
+	require.Equal(t, http.StatusForbidden, resp.StatusCode)
+	waitSnapshot(t, viewer, "the rejected handshake", func(d shared.DashboardData) bool {
+		return d.Metrics["handshakes_rejected.origin_not_allowed"] == 1 && d.Metrics["handshakes_rejected"] == 1
+	})
+
+	for _, c := range echoes {
+		c.Close(websocket.StatusNormalClosure, "")
+	}
+	waitSnapshot(t, viewer, "the echo connections gone", func(d shared.DashboardData) bool {
+		return d.Metrics["connections.echo"] == 0
+	})
+}
+
+func TestDashboardIntervalParameter(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, dashConfig(t, 10*time.Millisecond))
+
+	for _, bad := range []string{"3s", "abc", "", "-1s", "1ms", "11s", strings.Repeat("9", 500) + "s"} {
+		resp, err := http.Get(ts.URL + "/ws/dashboard?interval=" + bad)
+		require.NoError(t, err)
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		assert.Equal(t, http.StatusBadRequest, resp.StatusCode, "interval=%.20s", bad)
+		assert.Contains(t, string(body), "want one of 100ms, 250ms", "interval=%.20s", bad)
+		assert.Less(t, len(body), 200, "the reason does not echo the input at length")
+	}
+	assert.Equal(t, uint64(7), ts.metrics.read().rejected["bad_interval"])
+
+	// 100ms (or 0.1s) is allowed and gets its own sampler next to the
+	// default one.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	fast := ts.dial(t, "/ws/dashboard", nil)
+	slow := ts.dial(t, "/ws/dashboard?interval=0.1s", nil)
+	readSnapshot(t, ctx, fast)
+	readSnapshot(t, ctx, slow) // may carry no history: its sampler just started
+	// Snapshots are 100 ms apart on average; one taken late on a busy
+	// machine may be followed by one that is on time, so look at several.
+	a := readSnapshot(t, ctx, slow)
+	var b shared.DashboardData
+	for range 5 {
+		b = readSnapshot(t, ctx, slow)
+	}
+	assert.GreaterOrEqual(t, b.Timestamp.Sub(a.Timestamp), 5*80*time.Millisecond)
+	assert.Equal(t, 2, ts.dashboard.running())
+
+	fast.Close(websocket.StatusNormalClosure, "")
+	slow.Close(websocket.StatusNormalClosure, "")
+	eventually(t, "both samplers to stop", func() bool { return ts.dashboard.running() == 0 })
+}
+
+func TestDashboardClosesOnBinaryAndIgnoresText(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, dashConfig(t, 10*time.Millisecond))
+	c := ts.dial(t, "/ws/dashboard", nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	require.NoError(t, c.Write(ctx, websocket.MessageText, []byte("hello?")))
+	readSnapshot(t, ctx, c)
+	readSnapshot(t, ctx, c)
+	require.NoError(t, c.Write(ctx, websocket.MessageBinary, []byte{1, 2, 3}))
+	code, _ := readClose(t, c)
+	assert.Equal(t, websocket.StatusUnsupportedData, code)
+	eventually(t, "the sampler to stop", func() bool { return ts.dashboard.running() == 0 })
+}
+
+func TestViewerOfferKeepsOnlyTheNewest(t *testing.T) {
+	t.Parallel()
+	msg := func(s string) *gorilla.PreparedMessage {
+		m, err := gorilla.NewPreparedMessage(gorilla.TextMessage, []byte(s))
+		require.NoError(t, err)
+		return m
+	}
+	h1, h2, t1, t2, t3 := msg("history 1"), msg("history 2"), msg("tick 1"), msg("tick 2"), msg("tick 3")
+	v := &viewer{mailbox: make(chan *gorilla.PreparedMessage, 1)}
+
+	// A greeted viewer that has not taken its first message yet: a tick
+	// replaces it with the newer first message, never with a bare tick.
+	v.mailbox <- h1
+	v.historyPending = true
+	assert.True(t, v.offer(t1, func() *gorilla.PreparedMessage { return h2 }))
+	assert.Same(t, h2, <-v.mailbox)
+
+	// Taken: the next tick goes in as it is.
+	assert.False(t, v.offer(t2, nil))
+	assert.False(t, v.historyPending)
+	// Not taken: the newer tick replaces it.
+	assert.True(t, v.offer(t3, nil))
+	assert.Same(t, t3, <-v.mailbox)
+	assert.Empty(t, v.mailbox)
+}
+
+// startServerSmallBuffers is startServer with a small socket send buffer on
+// every accepted connection, so that a write to a peer that does not read
+// blocks after a few kilobytes instead of after megabytes.
+func startServerSmallBuffers(t *testing.T, cfg Config) *testServer {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelInfo}))
+	s, err := newServer(cfg, log, testSite)
+	require.NoError(t, err)
+	hs := httptest.NewUnstartedServer(s.handler())
+	hs.Listener = smallBufferListener{hs.Listener}
+	hs.Start()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		require.NoError(t, s.shutdown(ctx))
+		hs.Close()
+	})
+	return &testServer{server: s, URL: hs.URL}
+}
+
+type smallBufferListener struct{ net.Listener }
+
+func (l smallBufferListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if tc, ok := c.(*net.TCPConn); ok {
+		tc.SetWriteBuffer(4 << 10)
+	}
+	return c, err
+}
+
+// A viewer that stops reading is not queued for, and does not delay the
+// others: the sampler replaces its pending snapshot, and when it reads
+// again it gets a fresh snapshot after at most what its socket buffers
+// held, not every snapshot it missed.
+func TestDashboardSlowViewerNeitherBacklogsNorDelaysOthers(t *testing.T) {
+	t.Parallel()
+	const interval = 10 * time.Millisecond
+	cfg := dashConfig(t, interval)
+	cfg.SendQueue = 1
+	cfg.WriteWait = 30 * time.Second // the stalled viewer must not be dropped during the test
+	ts := startServerSmallBuffers(t, cfg)
+
+	// The healthy viewer records every snapshot's timestamp.
+	healthy := ts.dial(t, "/ws/dashboard", nil)
+	var (
+		mu    sync.Mutex
+		stamp []time.Time
+	)
+	readDone := make(chan struct{})
+	go func() {
+		defer close(readDone)
+		for {
+			_, data, err := healthy.Read(context.Background())
+			if err != nil {
+				return
+			}
+			var d shared.DashboardData
+			if json.Unmarshal(data, &d) == nil {
+				mu.Lock()
+				stamp = append(stamp, d.Timestamp)
+				mu.Unlock()
+			}
+		}
+	}()
+
+	stalled := dialSmallBuffer(t, ts.wsURL("/ws/dashboard"))
+	start := time.Now()
+	// Wait until the stalled viewer has skipped 100 snapshots: its
+	// socket buffers are full and its writer is blocked. Filling them
+	// takes longer on a busy machine than eventually's 5 s allow.
+	for deadline := time.Now().Add(30 * time.Second); ts.metrics.read().conflated < 100; time.Sleep(10 * time.Millisecond) {
+		require.True(t, time.Now().Before(deadline), "timed out waiting for the stalled viewer to skip snapshots")
+	}
+
+	// Meanwhile nothing is queued for it beyond the one-slot mailbox (the
+	// only places where a backlog could grow on the server).
+	ts.sessions.mu.Lock()
+	for c := range ts.sessions.clients {
+		assert.Empty(t, c.send, "a viewer's send queue is unused")
+		assert.LessOrEqual(t, len(c.latest), 1)
+	}
+	ts.sessions.mu.Unlock()
+
+	// The healthy viewer kept its pace: a good share of the snapshots
+	// taken since the stall began (it may skip some itself on a busy
+	// machine), with no long gap.
+	mu.Lock()
+	var got []time.Time
+	for _, s := range stamp {
+		if s.After(start) {
+			got = append(got, s)
+		}
+	}
+	mu.Unlock()
+	require.NotEmpty(t, got)
+	taken := int(got[len(got)-1].Sub(start) / interval)
+	assert.GreaterOrEqual(t, len(got), taken/4, "the healthy viewer got %d of about %d snapshots", len(got), taken)
+	for i := 1; i < len(got); i++ {
+		assert.Less(t, got[i].Sub(got[i-1]), 2*time.Second, "the healthy viewer waited")
+	}
+	t.Logf("healthy viewer: %d of about %d snapshots while the other was stalled", len(got), taken)
+
+	// The stalled viewer reads again: a snapshot taken after it resumed
+	// arrives after at most what its socket buffers held.
+	resumed := time.Now()
+	stalled.SetReadDeadline(time.Now().Add(10 * time.Second))
+	n := 0
+	for {
+		_, data, err := stalled.ReadMessage()
+		require.NoError(t, err)
+		n++
+		var d shared.DashboardData
+		require.NoError(t, json.Unmarshal(data, &d))
+		if d.Timestamp.After(resumed) {
+			break
+		}
+		require.Less(t, n, 100, "the stalled viewer is working through a backlog")
+	}
+	skipped := int(resumed.Sub(start) / interval)
+	t.Logf("stalled viewer: %d messages to catch up after about %d snapshots were taken", n, skipped)
+	assert.Less(t, n, skipped/2)
+
+	healthy.CloseNow()
+	<-readDone
+}
+
+// FAULTS 22: viewers come and go at random during 10 ms ticks; every live
+// viewer gets snapshots, with no race (go test -race) and no leak (goleak).
+func TestDashboardViewersComeAndGo(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, dashConfig(t, 10*time.Millisecond))
+
+	// A steady viewer watches throughout.
+	steady := ts.dial(t, "/ws/dashboard", nil)
+
+	const viewers, rounds = 20, 5
+	var wg sync.WaitGroup
+	for range viewers {
+		wg.Go(func() {
+			for range rounds {
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				c, _, err := websocket.Dial(ctx, ts.wsURL("/ws/dashboard"), nil)
+				if !assert.NoError(t, err) {
+					cancel()
+					return
+				}
+				c.SetReadLimit(1 << 20)
+				for range 1 + rand.IntN(4) {
+					if _, _, err := c.Read(ctx); !assert.NoError(t, err, "a live viewer got no snapshot") {
+						break
+					}
+				}
+				if rand.IntN(2) == 0 {
+					c.Close(websocket.StatusNormalClosure, "")
+				} else {
+					c.CloseNow() // vanish without a close frame
+				}
+				cancel()
+			}
+		})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	prev := readSnapshot(t, ctx, steady).Timestamp
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	for ticks := 0; ; ticks++ {
+		select {
+		case <-done:
+			assert.Positive(t, ticks)
+			eventually(t, "the churning viewers to be gone", func() bool { return endpointNow(ts, "dashboard").open == 1 })
+			steady.Close(websocket.StatusNormalClosure, "")
+			eventually(t, "the sampler to stop", func() bool { return ts.dashboard.running() == 0 })
+			return
+		default:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		d := readSnapshot(t, ctx, steady)
+		cancel()
+		require.True(t, d.Timestamp.After(prev), "snapshots arrive newest last")
+		prev = d.Timestamp
+	}
+}

@@ -1,0 +1,139 @@
+package app
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestSeriesKeepsTheNewestInOrder(t *testing.T) {
+	t.Parallel()
+	s := newSeries(3)
+	t0 := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
+	for i := range 5 {
+		assert.True(t, s.add(Point{t0.Add(time.Duration(i) * time.Second), float64(i)}))
+	}
+	assert.False(t, s.add(Point{t0.Add(4 * time.Second), 99}), "a snapshot seen twice")
+	assert.False(t, s.add(Point{t0, 99}), "an older snapshot")
+	require.Equal(t, 3, s.len())
+	for i := range 3 {
+		assert.Equal(t, float64(i+2), s.at(i).V)
+	}
+}
+
+func TestNiceScale(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		max, top, step float64
+	}{
+		{0, 1, 0.2},
+		{-3, 1, 0.2},
+		{1, 1, 0.2},
+		{3, 3, 1},
+		{4.2, 5, 1},
+		{7, 8, 2},
+		{10, 10, 2},
+		{37, 40, 10},
+		{0.013, 0.015, 0.005},
+		{0.009, 0.01, 0.002},
+		{1234, 1500, 500},
+	}
+	for _, tt := range tests {
+		top, step := niceScale(tt.max)
+		assert.InDelta(t, tt.top, top, 1e-9, "top for %v", tt.max)
+		assert.InDelta(t, tt.step, step, 1e-9, "step for %v", tt.max)
+		assert.LessOrEqual(t, top/step, 5.0001, "at most five steps for %v", tt.max)
+	}
+}
+
+func TestFormatValue(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		unit Unit
+		v    float64
+		want string
+	}{
+		{UnitCount, 0, "0"},
+		{UnitCount, 12, "12"},
+		{UnitCount, 1234, "1234"},
+		{UnitPerSec, 3.5, "3.5 /s"},
+		{UnitPerSec, 0.0123, "0.0123 /s"},
+		{UnitPerSec, 99.96, "100 /s"},
+		{UnitBytesPerSec, 512, "512 B/s"},
+		{UnitBytesPerSec, 1536, "1.5 KiB/s"},
+		{UnitBytesPerSec, 3 << 20, "3 MiB/s"},
+		{UnitMillis, 0.35, "0.35 ms"},
+		{UnitMillis, 0.00012, "0.0001 ms"},
+		{UnitPercent, 12.34, "12.3 %"},
+		{UnitMiB, 4.25, "4.25 MiB"},
+		{UnitSeconds, 42, "42s"},
+		{UnitSeconds, 125, "2m 05s"},
+		{UnitSeconds, 3723, "1h 02m 03s"},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, FormatValue(tt.unit, tt.v), "%v", tt.v)
+	}
+}
+
+func TestPlotPlacesPointsByTime(t *testing.T) {
+	t.Parallel()
+	end := time.Date(2026, 11, 28, 10, 1, 0, 0, time.UTC)
+	s := newSeries(100)
+	// Points 1 s apart that begin before the window, then a 20 s gap (the
+	// tab's connection dropped), then more.
+	for i := 65; i >= 40; i-- {
+		s.add(Point{end.Add(-time.Duration(i) * time.Second), 2})
+	}
+	for i := 20; i >= 0; i-- {
+		s.add(Point{end.Add(-time.Duration(i) * time.Second), 4})
+	}
+	spec := ChartSpec{ID: "c", Title: "c", Unit: UnitCount, Lines: []LineSpec{{"k", "k", "#000"}, {"missing", "m", "#111"}}}
+	p := plot(spec, map[string]*series{"k": s}, end, time.Minute)
+
+	require.Len(t, p.Lines, 2)
+	segs := p.Lines[0].Segments
+	require.Len(t, segs, 2, "the gap breaks the line")
+	// The line enters from the left, from the last point before the window.
+	assert.Less(t, segs[0][0].X, p.Left)
+	assert.Len(t, segs[0], 1+21)
+	assert.Len(t, segs[1], 21)
+	// x is proportional to time: -30 s is the middle, the newest point
+	// the right edge.
+	last := segs[1][len(segs[1])-1]
+	assert.InDelta(t, p.Right, last.X, 1e-9)
+	assert.InDelta(t, p.Left+(p.Right-p.Left)*(60-40)/60.0, segs[0][len(segs[0])-1].X, 1e-9)
+	// y: the scale tops at 4, so the newest value is at the top.
+	assert.InDelta(t, p.Top, last.Y, 1e-9)
+	assert.Equal(t, "4", p.Lines[0].Current)
+	assert.Equal(t, "–", p.Lines[1].Current, "no data")
+	assert.Empty(t, p.Lines[1].Segments)
+	assert.Equal(t, 43, p.Points)
+
+	assert.Equal(t, "now", p.XTicks[0].Label)
+	assert.InDelta(t, p.Right, p.XTicks[0].Pos, 1e-9)
+	assert.Equal(t, "-60s", p.XTicks[len(p.XTicks)-1].Label)
+	assert.Equal(t, "0", p.YTicks[0].Label)
+	assert.Equal(t, "4", p.YTicks[len(p.YTicks)-1].Label)
+}
+
+// A tab that was in the background gets the snapshots it missed in one go
+// when it runs again; they are placed by their timestamps, so the chart
+// looks the same as if it had drawn all along.
+func TestPlotAfterTheTabWasInTheBackground(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
+	spec := ChartSpec{ID: "c", Unit: UnitCount, Lines: []LineSpec{{"k", "k", "#000"}}}
+	steady, burst := newSeries(100), newSeries(100)
+	for i := range 60 {
+		steady.add(Point{t0.Add(time.Duration(i) * time.Second), float64(i % 7)})
+	}
+	for i := range 60 {
+		burst.add(Point{t0.Add(time.Duration(i) * time.Second), float64(i % 7)})
+	}
+	end := t0.Add(59 * time.Second)
+	assert.Equal(t,
+		plot(spec, map[string]*series{"k": steady}, end, time.Minute),
+		plot(spec, map[string]*series{"k": burst}, end, time.Minute))
+}
