@@ -116,6 +116,7 @@ var tokenSources = map[string]func(r *http.Request, token string){
 // tutorial client would claim in the query.
 var authEndpoints = []string{
 	"/ws/echo",
+	"/ws/dashboard",
 	"/ws/chat?room=general&username=ada",
 	"/ws/notifications?user_id=ada",
 }

@@ -324,6 +324,9 @@ func TestBrowserClientsLogInWhenAuthIsRequired(t *testing.T) {
 		waitFor(`#chat-clients article[data-user="ada"][data-users="ada,bob"]`),
 		// The notification pane is folded: read its text, not what shows.
 		chromedp.Poll[chromedp.Void](`document.querySelector('#chat-clients article[data-user="bob"] .notes .detail')?.textContent.includes('notifications: connected')`),
+		// Echo and the dashboard have no user: the login cookie is their token.
+		waitFor(`#echo-state[data-state="connected"]`),
+		waitFor(`#dash-state[data-state="connected"]`),
 	))
 }
 

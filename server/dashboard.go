@@ -85,7 +85,13 @@ func (s *server) serveDashboard(w http.ResponseWriter, r *http.Request) {
 		}
 		interval = d
 	}
-	c := s.accept(w, r, "dashboard")
+	// A viewer has no name of its own; with -require-auth it needs a
+	// token like every endpoint (the page's login cookie does).
+	user, ok := s.identifyOrReject(w, r, "", "")
+	if !ok {
+		return
+	}
+	c := s.acceptAs(w, r, "dashboard", user)
 	if c == nil {
 		return
 	}

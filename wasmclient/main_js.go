@@ -115,13 +115,24 @@ func main() {
 	}()
 
 	p.running()
-	loop.Post(echo.Connect)
-	loop.Post(dash.Connect)
 	// Two clients to start with, so that the page shows a conversation.
 	loop.Post(func() {
 		addChat("ada", shared.DefaultRoom)
 		addChat("bob", shared.DefaultRoom)
 	})
+	// Echo and the dashboard have no user of their own: with
+	// -require-auth, the cookie a login sets is their token. So they
+	// connect once a login has been tried (a failed one changes nothing:
+	// without -require-auth they need no token).
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if tokens, err := app.NewTokens(p.location(), "ada", fetchPost); err == nil {
+			tokens.Token(ctx)
+		}
+		loop.Post(echo.Connect)
+		loop.Post(dash.Connect)
+	}()
 	// The page owns this program's lifetime: the loop runs until the tab
 	// goes away, so every callback above stays valid.
 	loop.Run(context.Background())
