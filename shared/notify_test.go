@@ -149,7 +149,8 @@ func FuzzDecodeNotify(f *testing.F) {
 }
 
 // normalizeNotify maps the values that JSON cannot tell apart (nil and
-// empty slices, time zones, spacing inside raw data) onto one form.
+// empty slices, time zones, spacing inside raw data, and the escapes
+// encoding/json writes for <, > and & in raw data) onto one form.
 func normalizeNotify(m shared.NotifyMessage) shared.NotifyMessage {
 	if len(m.IDs) == 0 {
 		m.IDs = nil
@@ -158,9 +159,10 @@ func normalizeNotify(m shared.NotifyMessage) shared.NotifyMessage {
 		n := *m.Notification
 		n.Timestamp = n.Timestamp.UTC()
 		if len(n.Data) > 0 {
-			var buf bytes.Buffer
-			if json.Compact(&buf, n.Data) == nil {
-				n.Data = buf.Bytes()
+			var compact, escaped bytes.Buffer
+			if json.Compact(&compact, n.Data) == nil {
+				json.HTMLEscape(&escaped, compact.Bytes())
+				n.Data = escaped.Bytes()
 			}
 		} else {
 			n.Data = nil
