@@ -149,7 +149,7 @@ func (c *client) run(handle func(typ int, data []byte) error) {
 	err := c.readPump(handle)
 	close(c.readDone)
 
-	peerClosed := false
+	peerClosed, peerGone := false, false
 	var closeErr *websocket.CloseError
 	var netErr net.Error
 	switch {
@@ -165,12 +165,14 @@ func (c *client) run(handle func(typ int, data []byte) error) {
 		c.close(websocket.CloseMessageTooBig, reasonTooBig)
 	case errors.As(err, &netErr):
 		// Reset, closed by writePump, or silent past the read deadline:
-		// there is no one left to send a close frame to.
+		// there is no one left to send a close frame to, nor to drain.
+		peerGone = true
 		c.close(0, "")
 		if netErr.Timeout() {
 			c.log.Info("client silent past the pong deadline", "pong_wait", c.cfg.PongWait)
 		}
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		peerGone = true
 		c.close(0, "") // the peer hung up without a close frame
 	default:
 		// A malformed frame: gorilla has sent 1002 already.
@@ -182,7 +184,7 @@ func (c *client) run(handle func(typ int, data []byte) error) {
 		c.stats.slowConsumer() // here, once, however many enqueues found the queue full
 	}
 	switch {
-	case peerClosed:
+	case peerClosed, peerGone:
 	case errors.Is(err, errClosedByServer):
 		c.awaitClose()
 	default:
