@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/coder/websocket"
@@ -13,8 +14,8 @@ import (
 // connection's only reader and only writer, and when the connection drops
 // it waits a Backoff and dials again, until the close code says retrying
 // cannot help or its owner stops it. What the messages mean is the
-// owner's business. Chat and Notifications each embed a socket and
-// implement [socketOwner]; so their State method and their fields
+// owner's business. Chat, Notifications and Dashboard each embed a socket
+// and implement [socketOwner]; so their State method and their fields
 // DialTimeout, Backoff and Tokens are the socket's.
 //
 // # Generations
@@ -39,8 +40,8 @@ type socket struct {
 	DialTimeout time.Duration
 	// Backoff spaces out reconnection attempts. The owner resets it once
 	// a connection has proved itself (Chat on its history, Notifications
-	// when synced), not when a dial succeeds, so that a server that
-	// accepts and at once closes is not hammered.
+	// when synced, Dashboard on a snapshot), not when a dial succeeds, so
+	// that a server that accepts and at once closes is not hammered.
 	Backoff Backoff
 	// Tokens, when set, logs the user in and sends a token with each
 	// connection; the server then takes the identity from the token.
@@ -49,6 +50,13 @@ type socket struct {
 	loop  *Loop
 	owner socketOwner
 	queue int // capacity of out
+	// refusalIsFinal gives up when the server refuses the handshake with
+	// an HTTP 4xx other than 429: the request itself is wrong, such as a
+	// bad interval, and would be refused again. Chat and Notifications
+	// leave it off, since their 401 can mean an outdated token and the
+	// next attempt logs in afresh. (The browser hides the status, so
+	// there every failed dial is retried.)
+	refusalIsFinal bool
 
 	state ConnState
 	gen   int             // counts dials; what older ones post is dropped
@@ -90,6 +98,10 @@ var (
 // State returns the connection state.
 func (s *socket) State() ConnState { return s.state }
 
+// active reports whether the socket is connected or trying to be: it is
+// not, after stop or an end that it does not retry.
+func (s *socket) active() bool { return s.state != Disconnected || s.retry != nil }
+
 // connect dials now, unless a connection is open or being opened. A
 // pending reconnect is cancelled: this is it.
 func (s *socket) connect() {
@@ -103,12 +115,12 @@ func (s *socket) connect() {
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
-		conn, _, err := dial(ctx, tokens, u)
-		s.loop.Post(func() { s.dialed(gen, conn, err) })
+		conn, status, err := dial(ctx, tokens, u)
+		s.loop.Post(func() { s.dialed(gen, conn, status, err) })
 	}()
 }
 
-func (s *socket) dialed(gen int, conn *websocket.Conn, err error) {
+func (s *socket) dialed(gen int, conn *websocket.Conn, status int, err error) {
 	if gen != s.gen {
 		if conn != nil {
 			conn.CloseNow() // stopped or redialled meanwhile
@@ -116,6 +128,10 @@ func (s *socket) dialed(gen int, conn *websocket.Conn, err error) {
 		return
 	}
 	if err != nil {
+		if s.refusalIsFinal && status >= 400 && status < 500 && status != http.StatusTooManyRequests {
+			s.setState(Disconnected, fmt.Sprintf("refused with HTTP %d", status))
+			return
+		}
 		s.reconnectLater("cannot connect: " + err.Error())
 		return
 	}
@@ -223,6 +239,13 @@ func (s *socket) stopRetry() {
 func (s *socket) stop(detail string) {
 	s.drop(detail)
 	s.setState(Disconnected, detail)
+}
+
+// redial drops the connection, if any, and dials again at once: for when
+// what url returns has changed.
+func (s *socket) redial() {
+	s.drop("redial")
+	s.connect()
 }
 
 // drop ends whatever is under way without showing it; what the old
