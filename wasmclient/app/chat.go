@@ -1,7 +1,6 @@
 package app
 
 import (
-	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -10,8 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/coder/websocket"
 
 	"wsplay/shared"
 )
@@ -55,39 +52,23 @@ type ChatView interface {
 const chatSendQueue = 1024
 
 // Chat is one virtual chat client: its own connection, username and room.
-// It reconnects by itself with jittered backoff (also when its heartbeat
-// finds the connection silently dead), resumes with since= and
+// It reconnects by itself with jittered backoff, resumes with since= and
 // epoch= so that it receives exactly what it missed, and keeps what the
 // user sent until the server acknowledges it, sending it again after a
 // reconnect; the server recognises a resend by its id. So nothing the user
 // typed or was sent is lost across a server restart.
 //
-// Its methods must be called on the loop.
+// The embedded socket keeps the connection; DialTimeout, Backoff and
+// Tokens are its fields. Backoff is reset when a history arrives. Its
+// methods must be called on the loop.
 type Chat struct {
-	loop    *Loop
+	socket
 	view    ChatView
 	baseURL string // ws://host/ws/chat
 	Room    string
 	User    string
 	now     func() time.Time
-	// DialTimeout bounds one connection attempt. Default 10 s.
-	DialTimeout time.Duration
-	// Heartbeat is how often the client pings the server, and how long
-	// it waits for the pong before it drops the connection and
-	// reconnects (natively; in the browser it does nothing: see
-	// keepAlive). Default 30 s.
-	Heartbeat time.Duration
-	Backoff   Backoff
-	// Tokens, when set, logs the user in and sends a token with each
-	// connection; the server then takes the identity from the token.
-	Tokens *Tokens
-
-	state   ConnState
-	gen     int // counts connections; events of an older one are ignored
-	conn    *websocket.Conn
-	out     chan []byte
 	stopped bool // Stop was called
-	retry   *time.Timer
 
 	epoch   string
 	lastSeq uint64 // the newest seq seen; 0 before the first history
@@ -118,17 +99,15 @@ func NewChat(loop *Loop, view ChatView, socketURL, room, user string) (*Chat, er
 	if err := shared.ValidateName("username", user); err != nil {
 		return nil, err
 	}
-	return &Chat{
-		loop: loop, view: view, baseURL: socketURL, Room: room, User: user,
-		now: time.Now, DialTimeout: dialTimeout,
+	c := &Chat{
+		view: view, baseURL: socketURL, Room: room, User: user, now: time.Now,
 		// Random, so that a user's two tabs never pick the same ids.
 		idPrefix: rand.Text()[:10],
 		typing:   map[string]time.Time{},
-	}, nil
+	}
+	c.socket = newSocket(loop, c, chatSendQueue)
+	return c, nil
 }
-
-// State returns the connection state.
-func (c *Chat) State() ConnState { return c.state }
 
 // View returns the view the client shows itself in.
 func (c *Chat) View() ChatView { return c.view }
@@ -138,25 +117,19 @@ func (c *Chat) View() ChatView { return c.view }
 func (c *Chat) Pending() int { return len(c.outbox) }
 
 // Start connects.
-func (c *Chat) Start() { c.connect() }
+func (c *Chat) Start() {
+	if !c.stopped {
+		c.connect()
+	}
+}
 
 // Stop closes the connection for good.
 func (c *Chat) Stop() {
 	c.stopped = true
-	if c.retry != nil {
-		c.retry.Stop()
-	}
 	if c.typingTimer != nil {
 		c.typingTimer.Stop()
 	}
-	c.gen++ // whatever is in flight is now stale
-	if c.conn != nil {
-		conn := c.conn
-		close(c.out)
-		go conn.Close(websocket.StatusNormalClosure, "client removed")
-	}
-	c.conn, c.out = nil, nil
-	c.setState(Disconnected, "stopped")
+	c.stop("stopped")
 }
 
 // url returns the address to dial: a resume after the first history.
@@ -169,135 +142,43 @@ func (c *Chat) url() string {
 	return c.baseURL + "?" + q.Encode()
 }
 
-func (c *Chat) connect() {
-	if c.stopped || c.state == Connecting || c.state == Connected {
-		return
-	}
-	c.gen++
-	gen, u, timeout, tokens := c.gen, c.url(), c.DialTimeout, c.Tokens
-	c.setState(Connecting, "")
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), timeout)
-		defer cancel()
-		conn, err := dial(ctx, tokens, u)
-		c.loop.Post(func() { c.dialed(gen, conn, err) })
-	}()
-}
-
-func (c *Chat) dialed(gen int, conn *websocket.Conn, err error) {
-	if gen != c.gen || c.stopped {
-		if conn != nil {
-			conn.CloseNow()
-		}
-		return
-	}
-	if err != nil {
-		c.scheduleReconnect("cannot connect: " + err.Error())
-		return
-	}
-	conn.SetReadLimit(clientReadLimit)
-	c.conn, c.out = conn, make(chan []byte, chatSendQueue)
-	c.setState(Connected, "")
-	alive, stopPings := context.WithCancel(context.Background())
-	go func() {
-		defer stopPings()
-		c.readLoop(gen, conn)
-	}()
-	go keepAlive(alive, conn, c.Heartbeat)
-	go writeLoop(conn, c.out)
-	// What the server has not acknowledged goes again; a resend of a
-	// message it did store comes back as an acknowledgement only.
+// opened sends again what the server has not acknowledged; a resend of a
+// message it did store comes back as an acknowledgement only.
+func (c *Chat) opened() string {
 	for _, o := range c.outbox {
 		c.write(shared.Message{Type: shared.TypeText, ID: o.id, Content: o.content})
 	}
+	return ""
 }
 
-func (c *Chat) readLoop(gen int, conn *websocket.Conn) {
-	for {
-		typ, data, err := conn.Read(context.Background())
-		if err != nil {
-			err = readCloseError(conn, err)
-			c.loop.Post(func() { c.ended(gen, err) })
-			return
-		}
-		if typ != websocket.MessageText {
-			continue
-		}
-		m, err := shared.Decode(data)
-		c.loop.Post(func() {
-			if gen != c.gen {
-				return
-			}
-			if err != nil {
-				c.view.ChatError("the server sent something this client cannot read: " + err.Error())
-				return
-			}
-			c.handle(m)
-		})
-	}
-}
-
-// writeLoop is a connection's only writer. It returns when out is closed
-// or a write fails (then the connection is closed, which ends the read
-// loop).
-func writeLoop(conn *websocket.Conn, out <-chan []byte) {
-	for b := range out {
-		ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
-		err := conn.Write(ctx, websocket.MessageText, b)
-		cancel()
-		if err != nil {
-			conn.CloseNow()
-			return
-		}
-	}
-}
-
-// write queues m for the connection, if there is one.
-func (c *Chat) write(m shared.Message) {
-	if c.state != Connected {
+func (c *Chat) message(data []byte) {
+	m, err := shared.Decode(data)
+	if err != nil {
+		c.view.ChatError("the server sent something this client cannot read: " + err.Error())
 		return
 	}
+	c.handle(m)
+}
+
+func (c *Chat) ended(info CloseInfo, reconnect bool) {
+	if !reconnect {
+		c.view.ChatAppend(ChatLine{Time: c.now(), Content: fmt.Sprintf("connection closed (%d %s); not reconnecting", info.Code, info.Reason)})
+	}
+}
+
+func (c *Chat) showState(s ConnState, detail string) { c.view.ChatState(s, detail) }
+
+// write queues m for the connection, if there is one. Without one, or
+// with a stuck one (which the socket then drops), nothing is lost: the
+// outbox is sent again on the next connection, and typing is not worth
+// keeping.
+func (c *Chat) write(m shared.Message) {
 	b, err := shared.Encode(m)
 	if err != nil {
 		c.view.ChatError(err.Error())
 		return
 	}
-	select {
-	case c.out <- b:
-	default:
-		// The writer is stuck: start over; the outbox is sent again.
-		c.conn.CloseNow()
-	}
-}
-
-func (c *Chat) ended(gen int, err error) {
-	if gen != c.gen {
-		return
-	}
-	close(c.out)
-	c.conn, c.out = nil, nil
-	info := closeInfo(err)
-	if !info.Reconnect {
-		c.setState(Disconnected, fmt.Sprintf("closed: %d %s", info.Code, info.Meaning))
-		c.view.ChatAppend(ChatLine{Time: c.now(), Content: fmt.Sprintf("connection closed (%d %s); not reconnecting", info.Code, info.Reason)})
-		return
-	}
-	c.scheduleReconnect(fmt.Sprintf("connection lost (%d %s)", info.Code, info.Meaning))
-}
-
-func (c *Chat) scheduleReconnect(why string) {
-	c.conn, c.out = nil, nil
-	wait := c.Backoff.Next()
-	c.state = Disconnected // so that connect runs when the timer fires
-	c.view.ChatState(Disconnected, fmt.Sprintf("%s; reconnecting in %v", why, wait.Round(10*time.Millisecond)))
-	gen := c.gen
-	c.retry = time.AfterFunc(wait, func() {
-		c.loop.Post(func() {
-			if gen == c.gen {
-				c.connect()
-			}
-		})
-	})
+	_ = c.send(b)
 }
 
 // handle applies one message from the server.
@@ -444,9 +325,4 @@ func (c *Chat) showTyping() {
 	if !next.IsZero() && !c.stopped {
 		c.typingTimer = time.AfterFunc(next.Sub(now), func() { c.loop.Post(c.showTyping) })
 	}
-}
-
-func (c *Chat) setState(s ConnState, detail string) {
-	c.state = s
-	c.view.ChatState(s, detail)
 }

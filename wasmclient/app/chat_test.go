@@ -2,7 +2,6 @@ package app
 
 import (
 	"cmp"
-	"context"
 	"fmt"
 	"slices"
 	"sync"
@@ -108,29 +107,11 @@ type chatHarness struct {
 }
 
 func newChatHarness(t *testing.T) *chatHarness {
-	loop := NewLoop()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		loop.Run(ctx)
-		close(done)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
-	return &chatHarness{t: t, loop: loop}
+	return &chatHarness{t: t, loop: runLoop(t)}
 }
 
 // onLoop runs fn on the loop and waits for it.
-func (h *chatHarness) onLoop(fn func()) {
-	done := make(chan struct{})
-	h.loop.Post(func() {
-		fn()
-		close(done)
-	})
-	<-done
-}
+func (h *chatHarness) onLoop(fn func()) { onLoop(h.loop, fn) }
 
 func (h *chatHarness) add(serverURL, room, user string) (*Chat, *chatRecorder) {
 	h.t.Helper()

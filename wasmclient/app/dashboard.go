@@ -1,14 +1,10 @@
 package app
 
 import (
-	"context"
 	"encoding/json"
-	"fmt"
 	"net/url"
 	"sync/atomic"
 	"time"
-
-	"github.com/coder/websocket"
 
 	"wsplay/shared"
 )
@@ -99,31 +95,21 @@ const seriesCapacity = 1024
 // Dashboard is the client of /ws/dashboard: it keeps the recent snapshots
 // as time series and has them drawn. It reconnects with a jittered
 // exponential backoff when the connection drops, unless the close code
-// says retrying cannot help or the user disconnected. Its methods must be
-// called on the loop, except RequestRedraw.
+// says retrying cannot help or the user disconnected. The embedded socket
+// keeps the connection; DialTimeout and Backoff are its fields, and
+// Backoff is reset when a snapshot arrives. Its methods must be called on
+// the loop, except RequestRedraw.
 //
 // The charts plot against each snapshot's server timestamp, never against
 // the count of messages or frames: after the tab was in the background,
 // or a reconnect, points land where their time says, and a gap in the data
 // shows as a gap in the line.
 type Dashboard struct {
-	loop *Loop
-	view DashboardView
-	url  string // without the query
-	now  func() time.Time
-	// DialTimeout bounds a connection attempt. Default 10 s.
-	DialTimeout time.Duration
-	// Backoff spaces out reconnection attempts. It is reset when a
-	// snapshot arrives, not when the dial succeeds, so that a server that
-	// accepts and at once closes is not hammered.
-	Backoff Backoff
-
+	socket
+	view     DashboardView
+	baseURL  string // ws://host/ws/dashboard, without the query
+	now      func() time.Time
 	interval time.Duration // asked of the server; 0 means its default
-	want     bool          // the user wants to be connected
-	state    ConnState
-	gen      int // counts connection attempts; events of older ones are ignored
-	conn     *websocket.Conn
-	retry    *time.Timer // a pending reconnect
 
 	series  map[string]*series // by snapshot key
 	latest  shared.DashboardData
@@ -136,11 +122,11 @@ type Dashboard struct {
 // NewDashboard returns a disconnected dashboard client for the socket at
 // url (ws://host/ws/dashboard).
 func NewDashboard(loop *Loop, view DashboardView, url string) *Dashboard {
-	d := &Dashboard{
-		loop: loop, view: view, url: url, now: time.Now, DialTimeout: dialTimeout,
-		Backoff: Backoff{Min: 500 * time.Millisecond, Max: 15 * time.Second},
-		series:  map[string]*series{},
-	}
+	d := &Dashboard{view: view, baseURL: url, now: time.Now, series: map[string]*series{}}
+	d.socket = newSocket(loop, d, 0) // it sends nothing
+	d.Backoff = Backoff{Min: 500 * time.Millisecond, Max: 15 * time.Second}
+	// A refused request, such as a bad interval, would be refused again.
+	d.refusalIsFinal = true
 	for _, c := range DashboardCharts {
 		for _, l := range c.Lines {
 			d.series[l.Key] = newSeries(seriesCapacity)
@@ -149,21 +135,20 @@ func NewDashboard(loop *Loop, view DashboardView, url string) *Dashboard {
 	return d
 }
 
-// State returns the connection state.
-func (d *Dashboard) State() ConnState { return d.state }
-
 // URL returns the socket URL with the interval asked for.
 func (d *Dashboard) URL() string {
 	if d.interval == 0 {
-		return d.url
+		return d.baseURL
 	}
-	return d.url + "?interval=" + url.QueryEscape(d.interval.String())
+	return d.baseURL + "?interval=" + url.QueryEscape(d.interval.String())
 }
 
-// Toggle connects when the user has not asked to, and disconnects
+func (d *Dashboard) url() string { return d.URL() }
+
+// Toggle connects when not connected or trying to, and disconnects
 // otherwise.
 func (d *Dashboard) Toggle() {
-	if d.want {
+	if d.active() {
 		d.Disconnect()
 	} else {
 		d.Connect()
@@ -172,10 +157,12 @@ func (d *Dashboard) Toggle() {
 
 // Connect connects, and keeps reconnecting until Disconnect.
 func (d *Dashboard) Connect() {
-	d.want = true
 	d.Backoff.Reset()
-	d.dial()
+	d.connect()
 }
+
+// Disconnect closes the connection with 1000 and stops reconnecting.
+func (d *Dashboard) Disconnect() { d.stop("disconnected") }
 
 // SetInterval asks the server for snapshots every interval (one of
 // shared.DashboardIntervals; 0 for the server's default), reconnecting
@@ -185,77 +172,20 @@ func (d *Dashboard) SetInterval(interval time.Duration) {
 		return
 	}
 	d.interval = interval
-	if d.want {
-		d.drop()
+	if d.active() {
 		d.Backoff.Reset()
-		d.dial()
+		d.redial()
 	}
 }
 
-func (d *Dashboard) dial() {
-	d.stopRetry()
-	d.gen++
-	gen, u, timeout := d.gen, d.URL(), d.DialTimeout
-	d.setState(Connecting, "")
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), timeout)
-		defer cancel()
-		conn, resp, err := websocket.Dial(ctx, u, nil)
-		status := 0
-		if resp != nil {
-			status = resp.StatusCode
-		}
-		d.loop.Post(func() { d.dialed(gen, conn, status, err) })
-	}()
-}
+func (d *Dashboard) opened() string { return "" }
 
-func (d *Dashboard) dialed(gen int, conn *websocket.Conn, status int, err error) {
-	if gen != d.gen || !d.want {
-		if conn != nil {
-			conn.CloseNow()
-		}
-		return
-	}
-	if err != nil {
-		if status >= 400 && status < 500 && status != 429 {
-			// The server refused the request itself, such as a bad
-			// interval: asking again would be refused again.
-			d.want = false
-			d.setState(Disconnected, fmt.Sprintf("refused with HTTP %d", status))
-			return
-		}
-		d.reconnectLater("connect failed")
-		return
-	}
-	// The first message carries up to 60 snapshots of about 2 KB.
-	conn.SetReadLimit(1 << 20)
-	d.conn = conn
-	d.setState(Connected, "")
-	go d.readLoop(gen, conn)
-}
-
-// readLoop is the connection's only reader. It decodes each snapshot off
-// the loop and posts it, stamped with its arrival time.
-func (d *Dashboard) readLoop(gen int, conn *websocket.Conn) {
-	for {
-		_, data, err := conn.Read(context.Background())
-		if err != nil {
-			err = readCloseError(conn, err)
-			d.loop.Post(func() { d.ended(gen, err) })
-			return
-		}
-		var snap shared.DashboardData
-		if err := json.Unmarshal(data, &snap); err != nil {
-			continue // not a snapshot: nothing to draw
-		}
-		at := d.now()
-		d.loop.Post(func() { d.received(gen, snap, at) })
-	}
-}
-
-func (d *Dashboard) received(gen int, snap shared.DashboardData, at time.Time) {
-	if gen != d.gen {
-		return
+// message draws a snapshot, stamped with its arrival time.
+func (d *Dashboard) message(data []byte) {
+	at := d.now()
+	var snap shared.DashboardData
+	if err := json.Unmarshal(data, &snap); err != nil {
+		return // not a snapshot: nothing to draw
 	}
 	d.Backoff.Reset()
 	prev := d.latest.Timestamp
@@ -280,6 +210,12 @@ func (d *Dashboard) received(gen int, snap shared.DashboardData, at time.Time) {
 	}
 	d.view.DashboardValues(values)
 	d.Redraw(at)
+}
+
+func (d *Dashboard) ended(CloseInfo, bool) {}
+
+func (d *Dashboard) showState(s ConnState, detail string) {
+	d.view.DashboardState(s, detail, d.active())
 }
 
 // record adds a snapshot's values to the series, and reports whether it
@@ -326,65 +262,4 @@ func (d *Dashboard) RequestRedraw() {
 			d.Redraw(d.now())
 		})
 	}
-}
-
-func (d *Dashboard) ended(gen int, err error) {
-	if gen != d.gen {
-		return
-	}
-	d.conn = nil
-	info := closeInfo(err)
-	detail := fmt.Sprintf("closed: %d %s", info.Code, info.Meaning)
-	if d.want && info.Reconnect {
-		d.reconnectLater(detail)
-		return
-	}
-	d.want = false
-	d.setState(Disconnected, detail)
-}
-
-// reconnectLater schedules the next attempt after the backoff.
-func (d *Dashboard) reconnectLater(why string) {
-	wait := d.Backoff.Next()
-	gen := d.gen
-	d.setState(Disconnected, fmt.Sprintf("%s; reconnecting in %v (attempt %d)", why, wait.Round(10*time.Millisecond), d.Backoff.Attempts()))
-	d.retry = time.AfterFunc(wait, func() {
-		d.loop.Post(func() {
-			if gen == d.gen && d.want {
-				d.retry = nil
-				d.dial()
-			}
-		})
-	})
-}
-
-func (d *Dashboard) stopRetry() {
-	if d.retry != nil {
-		d.retry.Stop()
-		d.retry = nil
-	}
-}
-
-// Disconnect closes the connection with 1000 and stops reconnecting.
-func (d *Dashboard) Disconnect() {
-	d.want = false
-	d.drop()
-	d.setState(Disconnected, "disconnected")
-}
-
-// drop ends the current connection or attempt, whatever its state; its
-// events are ignored from now on.
-func (d *Dashboard) drop() {
-	d.stopRetry()
-	d.gen++
-	if conn := d.conn; conn != nil {
-		d.conn = nil
-		// Close waits for the server's answer, so it runs off the loop.
-		go conn.Close(websocket.StatusNormalClosure, "")
-	}
-}
-
-func (d *Dashboard) setState(s ConnState, detail string) {
-	d.state = s
-	d.view.DashboardState(s, detail, d.want)
 }

@@ -78,24 +78,9 @@ func (r *dashRecorder) plot(id string) Plot {
 // ends.
 func startDashboard(t *testing.T, url string) (*Loop, *Dashboard, *dashRecorder) {
 	t.Helper()
-	loop, rec := NewLoop(), &dashRecorder{}
+	loop, rec := runLoop(t), &dashRecorder{}
 	d := NewDashboard(loop, rec, url)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		loop.Run(ctx)
-		close(done)
-	}()
-	t.Cleanup(func() {
-		stopped := make(chan struct{})
-		loop.Post(func() {
-			d.Disconnect()
-			close(stopped)
-		})
-		<-stopped
-		cancel()
-		<-done
-	})
+	t.Cleanup(func() { onLoop(loop, d.Disconnect) })
 	return loop, d, rec
 }
 

@@ -15,4 +15,13 @@
 // What the user sees goes through small view interfaces, such as
 // [EchoView], that package main implements with the DOM and tests implement
 // with a recorder.
+//
+// # Connections that stay up
+//
+// [Chat], [Notifications] and [Dashboard] reconnect by themselves. They
+// share one piece for that, the unexported socket in socket.go: dial,
+// reader, writer, backoff, and generations so that nothing from an old
+// connection reaches the client. Read it first; each client is then only
+// its protocol. [Echo] connects when the user asks, and keeps its own
+// simpler connection.
 package app

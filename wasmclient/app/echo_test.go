@@ -86,20 +86,12 @@ func startEcho(t *testing.T) (*Loop, *Echo, *echoRecorder) {
 	t.Helper()
 	url, err := SocketURL(needServer(t), "/ws/echo")
 	require.NoError(t, err)
-	loop, rec := NewLoop(), &echoRecorder{}
+	loop, rec := runLoop(t), &echoRecorder{}
 	echo := NewEcho(loop, rec, url)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		loop.Run(ctx)
-		close(done)
-	}()
 	t.Cleanup(func() {
-		// Close the connection the polite way, then stop the loop.
+		// Close the connection the polite way; runLoop then stops the loop.
 		loop.Post(echo.Disconnect)
 		eventually(t, "the echo client to disconnect", func() bool { return rec.lastState() == Disconnected })
-		cancel()
-		<-done
 	})
 	return loop, echo, rec
 }

@@ -8,8 +8,9 @@ import (
 	"github.com/stretchr/testify/assert"
 )
 
-func TestLoopRunsPostsInOrderOnOneGoroutine(t *testing.T) {
-	t.Parallel()
+// runLoop runs a new loop until the test ends. Cleanups registered after
+// this call run first, while the loop still runs.
+func runLoop(t *testing.T) *Loop {
 	loop := NewLoop()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -17,6 +18,26 @@ func TestLoopRunsPostsInOrderOnOneGoroutine(t *testing.T) {
 		loop.Run(ctx)
 		close(done)
 	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	return loop
+}
+
+// onLoop runs fn on loop and waits for it.
+func onLoop(loop *Loop, fn func()) {
+	done := make(chan struct{})
+	loop.Post(func() {
+		fn()
+		close(done)
+	})
+	<-done
+}
+
+func TestLoopRunsPostsInOrderOnOneGoroutine(t *testing.T) {
+	t.Parallel()
+	loop := runLoop(t)
 
 	const posters, each = 8, 500
 	var got [posters][]int // touched only by the loop goroutine: no lock
@@ -29,11 +50,7 @@ func TestLoopRunsPostsInOrderOnOneGoroutine(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	finished := make(chan struct{})
-	loop.Post(func() { close(finished) })
-	<-finished
-	cancel()
-	<-done
+	onLoop(loop, func() {}) // every post has run
 	for p := range posters {
 		assert.Len(t, got[p], each)
 		for i, v := range got[p] {

@@ -2,16 +2,12 @@ package app
 
 import (
 	"cmp"
-	"context"
 	"errors"
 	"fmt"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
-	"time"
-
-	"github.com/coder/websocket"
 
 	"wsplay/shared"
 )
@@ -52,37 +48,22 @@ const notifySendQueue = 64
 
 // Notifications is the client of /ws/notifications for one user: one tab
 // of the notification centre. It keeps the unread count, reconnects by
-// itself with jittered backoff (also when its heartbeat finds the
-// connection silently dead), and resumes with since= so that it
+// itself with jittered backoff, and resumes with since= so that it
 // receives what it missed, and learns what other tabs marked read
 // meanwhile.
 //
 // It never guesses: the unread count and the read marks change only when
 // the server says so, and the server tells every tab of the user at once.
 //
-// Its methods must be called on the loop.
+// The embedded socket keeps the connection; DialTimeout, Backoff and
+// Tokens are its fields. Backoff is reset when a backlog is complete. Its
+// methods must be called on the loop.
 type Notifications struct {
-	loop    *Loop
+	socket
 	view    NotifyView
 	baseURL string // ws://host/ws/notifications
 	User    string
-	// DialTimeout bounds one connection attempt. Default 10 s.
-	DialTimeout time.Duration
-	// Heartbeat is how often the client pings the server, and how long
-	// it waits for the pong before it drops the connection and
-	// reconnects (natively; see keepAlive). Default 30 s.
-	Heartbeat time.Duration
-	Backoff   Backoff
-	// Tokens, when set, logs the user in and sends a token with each
-	// connection; the server then takes the identity from the token.
-	Tokens *Tokens
-
-	state   ConnState
-	gen     int // counts connections; events of an older one are ignored
-	conn    *websocket.Conn
-	out     chan []byte
-	stopped bool
-	retry   *time.Timer
+	stopped bool // Stop was called
 
 	synced  bool   // the current connection's backlog is complete
 	resume  bool   // a backlog was complete once: reconnects send since=
@@ -103,14 +84,10 @@ func NewNotifications(loop *Loop, view NotifyView, socketURL, user string) (*Not
 	if err := shared.ValidateName("user id", user); err != nil {
 		return nil, err
 	}
-	return &Notifications{
-		loop: loop, view: view, baseURL: socketURL, User: user,
-		DialTimeout: dialTimeout, known: map[string]knownNote{},
-	}, nil
+	n := &Notifications{view: view, baseURL: socketURL, User: user, known: map[string]knownNote{}}
+	n.socket = newSocket(loop, n, notifySendQueue)
+	return n, nil
 }
-
-// State returns the connection state.
-func (n *Notifications) State() ConnState { return n.state }
 
 // View returns the view the client shows itself in.
 func (n *Notifications) View() NotifyView { return n.view }
@@ -122,34 +99,20 @@ func (n *Notifications) UnreadCount() int { return n.unread }
 func (n *Notifications) LastSeq() uint64 { return n.lastSeq }
 
 // Start connects.
-func (n *Notifications) Start() { n.connect() }
+func (n *Notifications) Start() {
+	if !n.stopped {
+		n.connect()
+	}
+}
 
 // Stop closes the connection for good.
 func (n *Notifications) Stop() {
 	n.stopped = true
-	if n.retry != nil {
-		n.retry.Stop()
-	}
-	n.gen++ // whatever is in flight is now stale
-	if n.conn != nil {
-		conn := n.conn
-		close(n.out)
-		go conn.Close(websocket.StatusNormalClosure, "client removed")
-	}
-	n.conn, n.out = nil, nil
-	n.setState(Disconnected, "stopped")
+	n.stop("stopped")
 }
 
 // ReconnectNow skips the rest of the wait before a reconnection attempt.
-func (n *Notifications) ReconnectNow() {
-	if n.stopped || n.state != Disconnected {
-		return
-	}
-	if n.retry != nil {
-		n.retry.Stop()
-	}
-	n.connect()
-}
+func (n *Notifications) ReconnectNow() { n.Start() }
 
 // MarkRead asks the server to mark one notification read.
 func (n *Notifications) MarkRead(id string) error {
@@ -189,115 +152,32 @@ func (n *Notifications) url() string {
 	return n.baseURL + "?" + q.Encode()
 }
 
-func (n *Notifications) connect() {
-	if n.stopped || n.state == Connecting || n.state == Connected {
-		return
-	}
-	n.gen++
-	gen, u, timeout, tokens := n.gen, n.url(), n.DialTimeout, n.Tokens
-	n.setState(Connecting, "")
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), timeout)
-		defer cancel()
-		conn, err := dial(ctx, tokens, u)
-		n.loop.Post(func() { n.dialed(gen, conn, err) })
-	}()
+// opened starts a backlog: until synced, notifications are not live.
+func (n *Notifications) opened() string {
+	n.synced = false
+	return "loading notifications"
 }
 
-func (n *Notifications) dialed(gen int, conn *websocket.Conn, err error) {
-	if gen != n.gen || n.stopped {
-		if conn != nil {
-			conn.CloseNow()
-		}
-		return
-	}
+func (n *Notifications) message(data []byte) {
+	m, err := shared.DecodeNotify(data)
 	if err != nil {
-		n.scheduleReconnect("cannot connect: " + err.Error())
+		n.view.NotifyError("the server sent something this client cannot read: " + err.Error())
 		return
 	}
-	conn.SetReadLimit(clientReadLimit)
-	n.conn, n.out, n.synced = conn, make(chan []byte, notifySendQueue), false
-	n.setState(Connected, "loading notifications")
-	alive, stopPings := context.WithCancel(context.Background())
-	go func() {
-		defer stopPings()
-		n.readLoop(gen, conn)
-	}()
-	go keepAlive(alive, conn, n.Heartbeat)
-	go writeLoop(conn, n.out)
+	n.handle(m)
 }
 
-func (n *Notifications) readLoop(gen int, conn *websocket.Conn) {
-	for {
-		typ, data, err := conn.Read(context.Background())
-		if err != nil {
-			err = readCloseError(conn, err)
-			n.loop.Post(func() { n.ended(gen, err) })
-			return
-		}
-		if typ != websocket.MessageText {
-			continue
-		}
-		m, err := shared.DecodeNotify(data)
-		n.loop.Post(func() {
-			if gen != n.gen {
-				return
-			}
-			if err != nil {
-				n.view.NotifyError("the server sent something this client cannot read: " + err.Error())
-				return
-			}
-			n.handle(m)
-		})
-	}
-}
+func (n *Notifications) ended(CloseInfo, bool) {}
+
+func (n *Notifications) showState(s ConnState, detail string) { n.view.NotifyState(s, detail) }
 
 // write queues m for the connection.
 func (n *Notifications) write(m shared.NotifyMessage) error {
-	if n.state != Connected {
-		return errors.New("not connected; try again once reconnected")
-	}
 	b, err := shared.EncodeNotify(m)
 	if err != nil {
 		return err
 	}
-	select {
-	case n.out <- b:
-		return nil
-	default:
-		// The writer is stuck: start over.
-		n.conn.CloseNow()
-		return errors.New("the connection is stuck; reconnecting")
-	}
-}
-
-func (n *Notifications) ended(gen int, err error) {
-	if gen != n.gen {
-		return
-	}
-	close(n.out)
-	n.conn, n.out = nil, nil
-	info := closeInfo(err)
-	if !info.Reconnect {
-		n.setState(Disconnected, fmt.Sprintf("closed: %d %s; not reconnecting", info.Code, info.Meaning))
-		return
-	}
-	n.scheduleReconnect(fmt.Sprintf("connection lost (%d %s)", info.Code, info.Meaning))
-}
-
-func (n *Notifications) scheduleReconnect(why string) {
-	n.conn, n.out = nil, nil
-	wait := n.Backoff.Next()
-	n.state = Disconnected // so that connect runs when the timer fires
-	n.view.NotifyState(Disconnected, fmt.Sprintf("%s; reconnecting in %v", why, wait.Round(10*time.Millisecond)))
-	gen := n.gen
-	n.retry = time.AfterFunc(wait, func() {
-		n.loop.Post(func() {
-			if gen == n.gen {
-				n.connect()
-			}
-		})
-	})
+	return n.send(b)
 }
 
 // handle applies one message from the server.
@@ -404,9 +284,4 @@ func (n *Notifications) forgetOldest() {
 func (n *Notifications) setUnread(count int) {
 	n.unread = count
 	n.view.Unread(count)
-}
-
-func (n *Notifications) setState(s ConnState, detail string) {
-	n.state = s
-	n.view.NotifyState(s, detail)
 }

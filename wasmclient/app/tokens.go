@@ -95,13 +95,15 @@ func (t *Tokens) Forget() {
 
 // dial connects to socketURL, with a token when tokens is not nil: in the
 // query, since a browser cannot set headers on a WebSocket (the server
-// never logs query strings). Without guest login it connects by name.
+// never logs query strings). Without guest login it connects by name. It
+// returns the HTTP status of a refused handshake, or 0 (always 0 in the
+// browser, which hides it).
 //
 // A failed dial forgets the token: in the browser a 401 looks like any
 // other failure, and a server restarted with a new secret refuses every
 // old token, so the next attempt logs in afresh. The token never appears
 // in the error, which the page shows.
-func dial(ctx context.Context, tokens *Tokens, socketURL string) (*websocket.Conn, error) {
+func dial(ctx context.Context, tokens *Tokens, socketURL string) (*websocket.Conn, int, error) {
 	u := socketURL
 	var tok string
 	if tokens != nil {
@@ -110,15 +112,23 @@ func dial(ctx context.Context, tokens *Tokens, socketURL string) (*websocket.Con
 		switch {
 		case errors.Is(err, ErrNoGuestLogin):
 		case err != nil:
-			return nil, err
+			return nil, 0, err
 		default:
-			u += "&token=" + url.QueryEscape(tok)
+			sep := "?"
+			if strings.Contains(u, "?") {
+				sep = "&"
+			}
+			u += sep + "token=" + url.QueryEscape(tok)
 		}
 	}
-	conn, _, err := websocket.Dial(ctx, u, nil)
+	conn, resp, err := websocket.Dial(ctx, u, nil)
+	status := 0
+	if err != nil && resp != nil {
+		status = resp.StatusCode
+	}
 	if err != nil && tok != "" {
 		tokens.Forget()
 		err = errors.New(strings.ReplaceAll(err.Error(), url.QueryEscape(tok), "REDACTED"))
 	}
-	return conn, err
+	return conn, status, err
 }

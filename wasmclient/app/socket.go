@@ -1,0 +1,278 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// socket keeps one client connected to one endpoint: it dials, runs the
+// connection's only reader and only writer, and when the connection drops
+// it waits a Backoff and dials again, until the close code says retrying
+// cannot help or its owner stops it. What the messages mean is the
+// owner's business. Chat, Notifications and Dashboard each embed a socket
+// and implement [socketOwner]; so their State method and their fields
+// DialTimeout, Heartbeat, Backoff and Tokens are the socket's.
+//
+// # Generations
+//
+// Every dial starts a generation. A connection's goroutines post what
+// happens to the loop tagged with their generation, and the socket drops
+// anything from an older one: the result of a dial that stop abandoned, a
+// message read just before a redial, the end of a connection already
+// replaced. So the owner hears only of the current connection, and its
+// callbacks need no checks of their own.
+//
+// # Goroutines
+//
+// The socket's fields belong to the loop, and its methods and the owner's
+// callbacks run there. Each attempt adds goroutines that touch none of
+// them, and only post: the dial (bounded by DialTimeout), then the reader
+// (it ends with the connection) and the writer (it ends when out is
+// closed, or when a write fails: then it closes the connection, which
+// ends the reader).
+type socket struct {
+	// DialTimeout bounds one connection attempt. Default 10 s.
+	DialTimeout time.Duration
+	// Heartbeat is how often the client pings the server, and how long it
+	// waits for the pong before it drops the connection and reconnects
+	// (natively; in the browser it does nothing: see keepAlive). Default
+	// 30 s.
+	Heartbeat time.Duration
+	// Backoff spaces out reconnection attempts. The owner resets it once
+	// a connection has proved itself (Chat on its history, Notifications
+	// when synced, Dashboard on a snapshot), not when a dial succeeds, so
+	// that a server that accepts and at once closes is not hammered.
+	Backoff Backoff
+	// Tokens, when set, logs the user in and sends a token with each
+	// connection; the server then takes the identity from the token.
+	Tokens *Tokens
+
+	loop  *Loop
+	owner socketOwner
+	queue int // capacity of out
+	// refusalIsFinal gives up when the server refuses the handshake with
+	// an HTTP 4xx other than 429: the request itself is wrong, such as a
+	// bad interval, and would be refused again. Chat and Notifications
+	// leave it off, since their 401 can mean an outdated token and the
+	// next attempt logs in afresh. (The browser hides the status, so
+	// there every failed dial is retried.)
+	refusalIsFinal bool
+
+	state ConnState
+	gen   int             // counts dials; what older ones post is dropped
+	conn  *websocket.Conn // the open connection; nil unless Connected
+	out   chan []byte     // to conn's writer; nil unless Connected
+	retry *time.Timer     // the pending reconnect, if any
+}
+
+// socketOwner is the protocol on top of a socket. The socket calls these
+// methods on the loop, and only for its current connection.
+type socketOwner interface {
+	// url returns the address to dial. It is asked before every attempt,
+	// so that a reconnect can resume after what has arrived.
+	url() string
+	// opened is called when a connection is up, before its first message;
+	// it may send. It returns the detail to show with the state Connected.
+	opened() (detail string)
+	// message handles one text message.
+	message(data []byte)
+	// ended is called when an open connection has ended, after the new
+	// state is shown. reconnect says whether the socket dials again;
+	// shared.DescribeClose advises on each close code.
+	ended(info CloseInfo, reconnect bool)
+	// showState shows the connection state, on every change.
+	showState(state ConnState, detail string)
+}
+
+// newSocket returns a disconnected socket for owner, whose writer queues
+// up to queue messages.
+func newSocket(loop *Loop, owner socketOwner, queue int) socket {
+	return socket{DialTimeout: dialTimeout, loop: loop, owner: owner, queue: queue}
+}
+
+var (
+	errNotConnected = errors.New("not connected; try again once reconnected")
+	errStuck        = errors.New("the connection is stuck; reconnecting")
+)
+
+// State returns the connection state.
+func (s *socket) State() ConnState { return s.state }
+
+// active reports whether the socket is connected or trying to be: it is
+// not, after stop or an end that it does not retry.
+func (s *socket) active() bool { return s.state != Disconnected || s.retry != nil }
+
+// connect dials now, unless a connection is open or being opened. A
+// pending reconnect is cancelled: this is it.
+func (s *socket) connect() {
+	if s.state != Disconnected {
+		return
+	}
+	s.stopRetry()
+	s.gen++
+	gen, u, timeout, tokens := s.gen, s.owner.url(), s.DialTimeout, s.Tokens
+	s.setState(Connecting, "")
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		conn, status, err := dial(ctx, tokens, u)
+		s.loop.Post(func() { s.dialed(gen, conn, status, err) })
+	}()
+}
+
+func (s *socket) dialed(gen int, conn *websocket.Conn, status int, err error) {
+	if gen != s.gen {
+		if conn != nil {
+			conn.CloseNow() // stopped or redialled meanwhile
+		}
+		return
+	}
+	if err != nil {
+		if s.refusalIsFinal && status >= 400 && status < 500 && status != http.StatusTooManyRequests {
+			s.setState(Disconnected, fmt.Sprintf("refused with HTTP %d", status))
+			return
+		}
+		s.reconnectLater("cannot connect: " + err.Error())
+		return
+	}
+	conn.SetReadLimit(clientReadLimit)
+	s.conn, s.out, s.state = conn, make(chan []byte, s.queue), Connected
+	// The pings stop when the read loop ends, whatever ends it.
+	alive, stopPings := context.WithCancel(context.Background())
+	go func() {
+		defer stopPings()
+		s.readLoop(gen, conn)
+	}()
+	go keepAlive(alive, conn, s.Heartbeat)
+	go writeLoop(conn, s.out)
+	s.setState(Connected, s.owner.opened())
+}
+
+// readLoop is the connection's only reader. It posts each text message,
+// then the error that ended the connection.
+func (s *socket) readLoop(gen int, conn *websocket.Conn) {
+	for {
+		typ, data, err := conn.Read(context.Background())
+		if err != nil {
+			err = readCloseError(conn, err)
+			s.loop.Post(func() { s.end(gen, err) })
+			return
+		}
+		if typ != websocket.MessageText {
+			continue // every protocol here is JSON text
+		}
+		s.loop.Post(func() {
+			if gen == s.gen {
+				s.owner.message(data)
+			}
+		})
+	}
+}
+
+// writeLoop is a connection's only writer. It returns when out is closed
+// or a write fails (then the connection is closed, which ends the read
+// loop).
+func writeLoop(conn *websocket.Conn, out <-chan []byte) {
+	for b := range out {
+		ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+		err := conn.Write(ctx, websocket.MessageText, b)
+		cancel()
+		if err != nil {
+			conn.CloseNow()
+			return
+		}
+	}
+}
+
+// send queues data for the writer. When the queue is full the writer is
+// stuck: the connection is dropped, and the socket reconnects as after any
+// other loss.
+func (s *socket) send(data []byte) error {
+	if s.state != Connected {
+		return errNotConnected
+	}
+	select {
+	case s.out <- data:
+		return nil
+	default:
+		s.conn.CloseNow()
+		return errStuck
+	}
+}
+
+// end handles the end of the read loop: the connection is gone.
+func (s *socket) end(gen int, err error) {
+	if gen != s.gen {
+		return
+	}
+	close(s.out)
+	s.conn, s.out = nil, nil
+	info := closeInfo(err)
+	if info.Reconnect {
+		s.reconnectLater(fmt.Sprintf("connection lost (%d %s)", info.Code, info.Meaning))
+	} else {
+		s.setState(Disconnected, fmt.Sprintf("closed: %d %s; not reconnecting", info.Code, info.Meaning))
+	}
+	s.owner.ended(info, info.Reconnect)
+}
+
+// reconnectLater shows why the connection is down and schedules connect
+// after the next Backoff wait.
+func (s *socket) reconnectLater(why string) {
+	wait := s.Backoff.Next()
+	gen := s.gen
+	s.retry = time.AfterFunc(wait, func() {
+		s.loop.Post(func() {
+			if gen == s.gen {
+				s.connect()
+			}
+		})
+	})
+	s.setState(Disconnected, fmt.Sprintf("%s; reconnecting in %v (attempt %d)",
+		why, wait.Round(10*time.Millisecond), s.Backoff.Attempts()))
+}
+
+func (s *socket) stopRetry() {
+	if s.retry != nil {
+		s.retry.Stop()
+		s.retry = nil
+	}
+}
+
+// stop ends the connection with 1000, or the dial or the wait under way,
+// and shows Disconnected with detail. It does not reconnect; connect
+// starts again.
+func (s *socket) stop(detail string) {
+	s.drop(detail)
+	s.setState(Disconnected, detail)
+}
+
+// redial drops the connection, if any, and dials again at once: for when
+// what url returns has changed.
+func (s *socket) redial() {
+	s.drop("redial")
+	s.connect()
+}
+
+// drop ends whatever is under way without showing it; what the old
+// generation posts from now on is dropped.
+func (s *socket) drop(reason string) {
+	s.stopRetry()
+	s.gen++
+	if conn := s.conn; conn != nil {
+		close(s.out)
+		// Close waits for the server's answer, so it runs off the loop.
+		go conn.Close(websocket.StatusNormalClosure, reason)
+	}
+	s.conn, s.out, s.state = nil, nil, Disconnected
+}
+
+func (s *socket) setState(state ConnState, detail string) {
+	s.state = state
+	s.owner.showState(state, detail)
+}
