@@ -93,13 +93,19 @@ type outgoing struct {
 // queue means the peer reads slower than messages arrive for it: the client
 // is closed with 1008 and m is dropped. It reports whether m was queued.
 func (c *client) enqueue(m *websocket.PreparedMessage) bool {
+	return c.enqueueAt(m, time.Now())
+}
+
+// enqueueAt is enqueue with the time to measure the fan-out latency from:
+// a broadcast reads the clock once for all its recipients.
+func (c *client) enqueueAt(m *websocket.PreparedMessage, at time.Time) bool {
 	select {
 	case <-c.done:
 		return false
 	default:
 	}
 	select {
-	case c.send <- outgoing{m, time.Now()}:
+	case c.send <- outgoing{m, at}:
 		return true
 	default:
 		c.close(websocket.ClosePolicyViolation, reasonTooSlow)

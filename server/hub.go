@@ -358,11 +358,12 @@ func (h *hub) handleTyping(in inbound) {
 	h.broadcast(shared.Message{Type: shared.TypeTyping, Room: h.room, Username: in.m.user, Timestamp: now.UTC()})
 }
 
-// broadcast encodes m once and queues it for every member.
+// broadcast encodes m once and queues it for every member, reading the
+// clock once for all of them.
 func (h *hub) broadcast(m shared.Message) {
-	pm := prepare(m)
+	pm, now := prepare(m), time.Now()
 	for mem := range h.members {
-		mem.c.enqueue(pm)
+		mem.c.enqueueAt(pm, now)
 	}
 }
 
