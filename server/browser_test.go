@@ -351,19 +351,24 @@ func TestBrowserChatSurvivesAServerRestart(t *testing.T) {
 	))
 
 	first.stop(t)
+	explain := func() string { // what the cards say, for a failure
+		s, _ := chromedp.Run(ctx, chromedp.Evaluate[string](
+			`[...document.querySelectorAll('.card')].map(c => c.dataset.user + ': ' + c.querySelector('.state').dataset.state + ' / ' + c.querySelector('.detail').textContent).join('\n')`))
+		return s
+	}
+	require.NoError(t, chromedp.Do(ctx, waitFor(adaCard+` .state[data-state="disconnected"]`)), "%s", explain())
 	require.NoError(t, chromedp.Do(ctx,
-		waitFor(adaCard+` .state[data-state="disconnected"]`),
 		chromedp.SendKeys(chromedp.CSS(adaCard+" form input"), "while down"),
 		chromedp.Click(chromedp.CSS(adaCard+" form button")),
 		waitFor(adaCard+` li.text.pending`),
-	))
+	), "%s", explain())
 
 	addr := strings.TrimPrefix(first.URL, "http://")
 	startServerAt(t, cfg, site, addr) // same address, same data directory
 	require.NoError(t, chromedp.Do(ctx,
 		waitFor(bobCard+` li.text[data-seq="2"]`),
 		waitFor(adaCard+` li.text.own[data-seq="2"]:not(.pending)`),
-	))
+	), "%s", explain())
 	assert.Equal(t, "while down", text(t, ctx, bobCard+` li.text[data-seq="2"] .content`))
 	n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('`+bobCard+` li.text').length`))
 	require.NoError(t, err)
