@@ -79,6 +79,11 @@ func (s *server) identify(r *http.Request, kind, claimed string) (string, error)
 // returns false. It runs before anything else is set up for the
 // connection, so a refused handshake costs no goroutine.
 func (s *server) identifyOrReject(w http.ResponseWriter, r *http.Request, kind, claimed string) (string, bool) {
+	// A page of another site is refused for what it is (403), before its
+	// credentials are looked at; accept checks the origin again.
+	if !s.originAllowed(w, r) {
+		return "", false
+	}
 	user, err := s.identify(r, kind, claimed)
 	switch {
 	case err == nil:

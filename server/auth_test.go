@@ -422,3 +422,21 @@ func TestFault02_Login(t *testing.T) {
 	// Tokens from the deployment's own issuer, with the same secret, still work.
 	assert.Equal(t, "ada", off.chatIdentity(t, chatQuery("own-issuer", "nobody"), bearer(goodToken(t, "ada"))))
 }
+
+// A foreign page is told 403 for its origin, before and whatever its
+// credentials: FAULTS row 1 under -require-auth.
+func TestFault01_ForeignOriginIs403EvenWhenAuthIsRequired(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig(t)
+	cfg.RequireAuth = true
+	ts := startServer(t, cfg)
+	for _, path := range []string{"/ws/echo", "/ws/chat?username=ada", "/ws/notifications?user_id=ada", "/ws/dashboard"} {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		_, resp, err := websocket.Dial(ctx, ts.wsURL(path), &websocket.DialOptions{HTTPHeader: http.Header{"Origin": {"https://evil.example"}}})
+		cancel()
+		require.Error(t, err, path)
+		require.NotNil(t, resp, path)
+		assert.Equal(t, http.StatusForbidden, resp.StatusCode, path)
+	}
+	assert.Equal(t, 0, ts.sessions.len())
+}

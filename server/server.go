@@ -104,6 +104,16 @@ func (s *server) checkOrigin(r *http.Request) (reason string, ok bool) {
 	return "origin not allowed", false
 }
 
+// originAllowed applies checkOrigin to a handshake, answering a refusal
+// with 403 and the reason in the log.
+func (s *server) originAllowed(w http.ResponseWriter, r *http.Request) bool {
+	reason, ok := s.checkOrigin(r)
+	if !ok {
+		s.reject(w, r, http.StatusForbidden, reason, "origin not allowed: open the page from this server, or add its origin to -allowed-origins")
+	}
+	return ok
+}
+
 // accept checks a WebSocket handshake and upgrades it. On any refusal it
 // has written the HTTP answer and logged why, and returns nil. The caller
 // must call s.serve with the client it returns.
@@ -133,8 +143,7 @@ func (s *server) acceptAs(w http.ResponseWriter, r *http.Request, endpoint, user
 		s.reject(w, r, http.StatusServiceUnavailable, "shutting down", "the server is shutting down")
 		return nil
 	}
-	if reason, ok := s.checkOrigin(r); !ok {
-		s.reject(w, r, http.StatusForbidden, reason, "origin not allowed: open the page from this server, or add its origin to -allowed-origins")
+	if !s.originAllowed(w, r) {
 		return nil
 	}
 	ip := remoteIP(r)
