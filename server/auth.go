@@ -191,7 +191,10 @@ func (s *server) serveLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	http.SetCookie(w, &http.Cookie{
 		Name: tokenCookie, Value: token, Path: "/", Expires: exp,
-		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil,
+		HttpOnly: true, SameSite: http.SameSiteStrictMode,
+		// Behind a TLS-terminating proxy the server sees plain HTTP, so
+		// -secure-cookie says what r.TLS cannot.
+		Secure: r.TLS != nil || s.cfg.SecureCookie,
 	})
 	writeJSON(w, http.StatusOK, loginResponse{Token: token, Username: req.Username, ExpiresAt: exp.UTC()})
 }

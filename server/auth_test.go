@@ -440,3 +440,16 @@ func TestFault01_ForeignOriginIs403EvenWhenAuthIsRequired(t *testing.T) {
 	}
 	assert.Equal(t, 0, ts.sessions.len())
 }
+
+// Behind a TLS-terminating proxy the server sees plain HTTP; -secure-cookie
+// still marks the login cookie Secure.
+func TestLoginCookieSecureBehindAProxy(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig(t)
+	cfg.SecureCookie = true
+	ts := startServer(t, cfg)
+	resp, body := ts.login(t, `{"username":"ada"}`)
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)
+	require.Len(t, resp.Cookies(), 1)
+	assert.True(t, resp.Cookies()[0].Secure)
+}

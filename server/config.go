@@ -99,6 +99,10 @@ type Config struct {
 	JWTSecret string
 	// TokenTTL is how long a token from /api/login is valid. Default 1 h.
 	TokenTTL time.Duration
+	// SecureCookie marks the login cookie Secure even when the server
+	// itself sees plain HTTP, as behind a TLS-terminating proxy. Default
+	// off (the cookie is Secure when the request came over TLS).
+	SecureCookie bool
 
 	// MaxConns bounds the WebSocket connections in total (503 past it);
 	// MaxConnsPerIP and MaxConnsPerUser bound them per remote address and
@@ -170,6 +174,7 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (C
 	fs.BoolVar(&c.GuestLogin, "guest-login", true, "let POST /api/login issue a token for any valid name")
 	fs.StringVar(&c.JWTSecret, "jwt-secret", "", "`secret` that signs tokens (HS256); empty: random at each start")
 	fs.DurationVar(&c.TokenTTL, "token-ttl", time.Hour, "how long a token from /api/login is valid")
+	fs.BoolVar(&c.SecureCookie, "secure-cookie", false, "mark the login cookie Secure (set it behind a TLS-terminating proxy)")
 	fs.IntVar(&c.MaxConns, "max-conns", 10000, "WebSocket connections in total")
 	fs.IntVar(&c.MaxConnsPerIP, "max-conns-per-ip", 256, "WebSocket connections from one remote address")
 	fs.IntVar(&c.MaxConnsPerUser, "max-conns-per-user", 32, "WebSocket connections of one user")
