@@ -1,12 +1,8 @@
 package main
 
 import (
-	"context"
-	"encoding/json"
 	"net/url"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/coder/websocket"
 	"github.com/stretchr/testify/require"
@@ -14,16 +10,9 @@ import (
 	"wsplay/shared"
 )
 
-// chatConn is a test client of /ws/chat: a real coder/websocket connection
-// whose messages a goroutine decodes into a channel.
+// chatConn is a test client of /ws/chat.
 type chatConn struct {
-	t    *testing.T
-	conn *websocket.Conn
-	msgs chan shared.Message
-	done chan struct{} // closed when the reader has stopped
-
-	mu       sync.Mutex // guards closeErr
-	closeErr error      // why the reader stopped
+	*testConn[shared.Message]
 }
 
 // chatQuery builds the query of a chat URL.
@@ -47,97 +36,18 @@ func (ts *testServer) joinChat(t *testing.T, room, user string, extra ...string)
 func (ts *testServer) joinChatAt(t *testing.T, path string, opts *websocket.DialOptions) *chatConn {
 	t.Helper()
 	conn := ts.dial(t, path, opts)
-	c := &chatConn{t: t, conn: conn, msgs: make(chan shared.Message, 100000), done: make(chan struct{})}
-	go c.read()
-	t.Cleanup(func() {
-		conn.CloseNow()
-		<-c.done
-	})
-	return c
-}
-
-func (c *chatConn) read() {
-	defer close(c.done)
-	for {
-		typ, data, err := c.conn.Read(context.Background())
-		if err != nil {
-			c.mu.Lock()
-			c.closeErr = err
-			c.mu.Unlock()
-			return
-		}
-		if typ != websocket.MessageText {
-			c.t.Errorf("server sent a binary frame on /ws/chat")
-			continue
-		}
-		m, err := shared.Decode(data)
-		if err != nil {
-			c.t.Errorf("server sent a message that does not decode: %v: %s", err, data)
-			continue
-		}
-		c.msgs <- m
-	}
+	return &chatConn{newTestConn(t, conn, shared.Decode)}
 }
 
 // send writes m as JSON.
 func (c *chatConn) send(m shared.Message) {
 	c.t.Helper()
-	b, err := json.Marshal(m)
-	require.NoError(c.t, err)
-	c.sendRaw(websocket.MessageText, b)
-}
-
-func (c *chatConn) sendRaw(typ websocket.MessageType, b []byte) {
-	c.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	require.NoError(c.t, c.conn.Write(ctx, typ, b))
+	c.sendJSON(m)
 }
 
 func (c *chatConn) say(content string) {
 	c.t.Helper()
 	c.send(shared.Message{Type: shared.TypeText, Content: content})
-}
-
-// next returns the next message, failing the test after 20 s (generous:
-// only a failing test waits that long, and a loaded machine is slow).
-func (c *chatConn) next() shared.Message {
-	c.t.Helper()
-	select {
-	case m := <-c.msgs:
-		return m
-	case <-c.done:
-		// Messages that arrived before the end are still queued.
-		select {
-		case m := <-c.msgs:
-			return m
-		default:
-		}
-		c.t.Fatalf("connection ended while waiting for a message: %v", c.err())
-	case <-time.After(20 * time.Second):
-		c.t.Fatal("timed out waiting for a message")
-	}
-	return shared.Message{}
-}
-
-// nextOrEnd returns the next message, or nil once the connection has ended
-// and every message before the end has been read.
-func (c *chatConn) nextOrEnd() *shared.Message {
-	c.t.Helper()
-	select {
-	case m := <-c.msgs:
-		return &m
-	case <-c.done:
-		select {
-		case m := <-c.msgs:
-			return &m
-		default:
-			return nil
-		}
-	case <-time.After(20 * time.Second):
-		c.t.Fatal("timed out waiting for a message or the end")
-	}
-	return nil
 }
 
 // expect returns the next message and checks its type.
@@ -169,21 +79,4 @@ func (c *chatConn) joined() (history, users shared.Message) {
 	}
 	require.Equal(c.t, shared.TypeHistory, m.Type, "%+v", m)
 	return m, c.expect(shared.TypeUserList)
-}
-
-// closeStatus waits for the connection to end and returns its close code.
-func (c *chatConn) closeStatus() websocket.StatusCode {
-	c.t.Helper()
-	select {
-	case <-c.done:
-	case <-time.After(20 * time.Second):
-		c.t.Fatal("timed out waiting for the connection to close")
-	}
-	return websocket.CloseStatus(c.err())
-}
-
-func (c *chatConn) err() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.closeErr
 }

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"sync"
 	"testing"
 	"time"
 
@@ -29,17 +28,9 @@ func notifyConfig(t *testing.T) Config {
 	return cfg
 }
 
-// notifyTab is a test client of /ws/notifications, one browser tab: a real
-// coder/websocket connection whose messages a goroutine decodes into a
-// channel.
+// notifyTab is a test client of /ws/notifications, one browser tab.
 type notifyTab struct {
-	t    *testing.T
-	conn *websocket.Conn
-	msgs chan shared.NotifyMessage
-	done chan struct{} // closed when the reader has stopped
-
-	mu       sync.Mutex // guards closeErr
-	closeErr error
+	*testConn[shared.NotifyMessage]
 }
 
 func notifyQuery(user string, extra ...string) string {
@@ -62,69 +53,12 @@ func (ts *testServer) openTab(t *testing.T, user string, extra ...string) *notif
 func (ts *testServer) openTabAt(t *testing.T, path string, opts *websocket.DialOptions) *notifyTab {
 	t.Helper()
 	conn := ts.dial(t, path, opts)
-	c := &notifyTab{t: t, conn: conn, msgs: make(chan shared.NotifyMessage, 100000), done: make(chan struct{})}
-	go c.read()
-	t.Cleanup(func() {
-		conn.CloseNow()
-		<-c.done
-	})
-	return c
-}
-
-func (c *notifyTab) read() {
-	defer close(c.done)
-	for {
-		typ, data, err := c.conn.Read(context.Background())
-		if err != nil {
-			c.mu.Lock()
-			c.closeErr = err
-			c.mu.Unlock()
-			return
-		}
-		if typ != websocket.MessageText {
-			c.t.Errorf("server sent a binary frame on /ws/notifications")
-			continue
-		}
-		m, err := shared.DecodeNotify(data)
-		if err != nil {
-			c.t.Errorf("server sent a message that does not decode: %v: %s", err, data)
-			continue
-		}
-		c.msgs <- m
-	}
+	return &notifyTab{newTestConn(t, conn, shared.DecodeNotify)}
 }
 
 func (c *notifyTab) send(m shared.NotifyMessage) {
 	c.t.Helper()
-	b, err := json.Marshal(m)
-	require.NoError(c.t, err)
-	c.sendRaw(websocket.MessageText, b)
-}
-
-func (c *notifyTab) sendRaw(typ websocket.MessageType, b []byte) {
-	c.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	require.NoError(c.t, c.conn.Write(ctx, typ, b))
-}
-
-// next returns the next message, failing the test after 10 s.
-func (c *notifyTab) next() shared.NotifyMessage {
-	c.t.Helper()
-	select {
-	case m := <-c.msgs:
-		return m
-	case <-c.done:
-		select {
-		case m := <-c.msgs:
-			return m
-		default:
-		}
-		c.t.Fatalf("connection ended while waiting for a message: %v", c.err())
-	case <-time.After(10 * time.Second):
-		c.t.Fatal("timed out waiting for a message")
-	}
-	return shared.NotifyMessage{}
+	c.sendJSON(m)
 }
 
 // expect returns the next message and checks its type.
@@ -158,33 +92,6 @@ func (c *notifyTab) notification() shared.Notification {
 	m := c.expect(shared.NotifyNotification)
 	require.NotNil(c.t, m.Notification)
 	return *m.Notification
-}
-
-// closeStatus waits for the connection to end and returns its close code.
-func (c *notifyTab) closeStatus() websocket.StatusCode {
-	c.t.Helper()
-	select {
-	case <-c.done:
-	case <-time.After(10 * time.Second):
-		c.t.Fatal("timed out waiting for the connection to close")
-	}
-	return websocket.CloseStatus(c.err())
-}
-
-func (c *notifyTab) err() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.closeErr
-}
-
-// quiet asserts that no message arrives for a moment.
-func (c *notifyTab) quiet(d time.Duration) {
-	c.t.Helper()
-	select {
-	case m := <-c.msgs:
-		c.t.Fatalf("unexpected message: %+v", m)
-	case <-time.After(d):
-	}
 }
 
 // api sends a request to the notification API with token (none if "")
