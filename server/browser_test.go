@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -245,6 +246,34 @@ func TestBrowserChatVirtualClients(t *testing.T) {
 	screenshot(t, ctx, "chat.png")
 }
 
+// holdAddress listens on addr and hangs up on every connection, as a
+// stopped server's port would refuse them, until release is called.
+func holdAddress(t *testing.T, addr string) (release func()) {
+	t.Helper()
+	ln, err := net.Listen("tcp", addr)
+	require.NoError(t, err)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	var once sync.Once
+	release = func() {
+		once.Do(func() {
+			ln.Close()
+			<-done
+		})
+	}
+	t.Cleanup(release)
+	return release
+}
+
 // waitForText waits until the element's text is want.
 func waitForText(css, want string) chromedp.Action[chromedp.Void] {
 	return chromedp.Poll[chromedp.Void](
@@ -351,6 +380,10 @@ func TestBrowserChatSurvivesAServerRestart(t *testing.T) {
 	))
 
 	first.stop(t)
+	// Keep the address while the server is down, hanging up on every
+	// connection, so that no other test's server can take it meanwhile.
+	addr := strings.TrimPrefix(first.URL, "http://")
+	release := holdAddress(t, addr)
 	explain := func() string { // what the cards say, for a failure
 		s, _ := chromedp.Run(ctx, chromedp.Evaluate[string](
 			`[...document.querySelectorAll('.card')].map(c => c.dataset.user + ': ' + c.querySelector('.state').dataset.state + ' / ' + c.querySelector('.detail').textContent).join('\n')`))
@@ -363,7 +396,7 @@ func TestBrowserChatSurvivesAServerRestart(t *testing.T) {
 		waitFor(adaCard+` li.text.pending`),
 	), "%s", explain())
 
-	addr := strings.TrimPrefix(first.URL, "http://")
+	release()
 	startServerAt(t, cfg, site, addr) // same address, same data directory
 	require.NoError(t, chromedp.Do(ctx,
 		waitFor(bobCard+` li.text[data-seq="2"]`),

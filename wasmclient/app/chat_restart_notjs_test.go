@@ -37,6 +37,7 @@ func TestChatResumesWithoutLossAcrossAServerRestart(t *testing.T) {
 
 	require.NoError(t, srv.stop(), "the server exits cleanly on SIGTERM")
 	srv = nil
+	release := holdAddress(t, addr)
 	eventually(t, "both notice", func() bool {
 		return adaRec.getState() != Connected && bobRec.getState() != Connected
 	})
@@ -44,6 +45,7 @@ func TestChatResumesWithoutLossAcrossAServerRestart(t *testing.T) {
 	h.onLoop(func() { require.NoError(t, bob.Send("while down")) })
 	h.onLoop(func() { assert.Equal(t, 1, bob.Pending()) })
 
+	release()
 	srv, err = startProcess("-addr", addr, "-data", data)
 	require.NoError(t, err)
 	eventually(t, "both reconnected", func() bool { return adaRec.getState() == Connected && bobRec.getState() == Connected })

@@ -366,6 +366,7 @@ func TestFault25_ClientsReconnectSpreadOutAndResumeAfterSIGKILL(t *testing.T) {
 	killProcess(srv)
 	srv = nil
 	killed := time.Now()
+	release := holdAddress(t, addr)
 	eventually(t, "every client noticed", func() bool {
 		for _, r := range chatRecs {
 			if r.getState() == Connected {
@@ -392,6 +393,7 @@ func TestFault25_ClientsReconnectSpreadOutAndResumeAfterSIGKILL(t *testing.T) {
 		return true
 	})
 
+	release()
 	srv, err = startProcess("-addr", addr, "-data", data, "-admin-token", admin)
 	require.NoError(t, err)
 	restarted := time.Now()

@@ -8,11 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sync"
 	"syscall"
+	"testing"
 	"time"
 )
 
@@ -121,4 +123,36 @@ func startServer() (url string, stop func() error, err error) {
 		}
 		return err
 	}, nil
+}
+
+// holdAddress listens on addr and hangs up on every connection, as a
+// stopped server's port would refuse them, so that no other test's server
+// takes the address while this test's server is down. Call release just
+// before starting the server again.
+func holdAddress(t *testing.T, addr string) (release func()) {
+	t.Helper()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatalf("hold %s: %v", addr, err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	var once sync.Once
+	release = func() {
+		once.Do(func() {
+			ln.Close()
+			<-done
+		})
+	}
+	t.Cleanup(release)
+	return release
 }
