@@ -42,7 +42,7 @@ func buildWsplay(t *testing.T) string {
 // wsplayProc is a running server process.
 type wsplayProc struct {
 	cmd    *exec.Cmd
-	logs   *logBuffer
+	logs   *syncBuffer
 	addr   string        // host:port it listens on
 	exited chan struct{} // closed when the process has exited
 	err    error         // its exit status, once exited is closed
@@ -58,7 +58,7 @@ func startWsplay(t *testing.T, bin string, args ...string) *wsplayProc {
 		args = append([]string{"-addr", "127.0.0.1:0"}, args...)
 	}
 	args = append(args, "-log-format", "json")
-	p := &wsplayProc{cmd: exec.Command(bin, args...), logs: &logBuffer{}, exited: make(chan struct{})}
+	p := &wsplayProc{cmd: exec.Command(bin, args...), logs: &syncBuffer{}, exited: make(chan struct{})}
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, envPrefix) { // flags alone configure the server
 			p.cmd.Env = append(p.cmd.Env, kv)

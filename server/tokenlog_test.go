@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,25 +17,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// logBuffer collects a server's log output; the server writes from many
-// goroutines while the test reads.
-type logBuffer struct {
-	mu  sync.Mutex // guards buf
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // listenAddrIn waits for the JSON "listening" line in logs and returns
 // its address.
@@ -62,7 +42,7 @@ func listenAddrIn(t *testing.T, logs func() string) string {
 // body; pages tell the browser not to send their URL on as a referrer.
 func TestFault03_TokenInTheQueryIsNeverLogged(t *testing.T) {
 	t.Parallel()
-	var logs logBuffer
+	var logs syncBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	args := []string{"-addr", "127.0.0.1:0", "-log-format", "json", "-log-level", "debug", "-data", t.TempDir(),
