@@ -46,7 +46,7 @@ import (
 // here with real values.
 //
 //	key                              unit         meaning
-//	cpu_usage                        %            CPU time the process used in the last interval, as a share of all cores (0-100; 50 on a 2-core machine is one core busy)
+//	cpu_usage                        %            CPU time the process used in the last interval (the last half second if the interval is shorter), as a share of all cores (0-100; 50 on a 2-core machine is one core busy)
 //	memory_usage                     MiB          heap in use: live and not yet swept heap objects (runtime/metrics /memory/classes/heap/objects:bytes)
 //	requests                         requests/s   HTTP requests, WebSocket handshakes included
 //	active_users                     users        distinct users online on chat and notifications (0 while no endpoint reports users)
@@ -307,7 +307,7 @@ func (s *sampler) take() *websocket.PreparedMessage {
 	}
 	snap := shared.DashboardData{
 		Timestamp: cur.r.at.UTC().Round(0),
-		Metrics:   snapshotMetrics(s.past[0], s.past[len(s.past)-2], cur),
+		Metrics:   snapshotMetrics(s.past),
 	}
 	s.history = append(s.history, snap)
 	if len(s.history) > shared.DashboardHistory {
@@ -344,10 +344,16 @@ func (s *sampler) encode(d shared.DashboardData) *websocket.PreparedMessage {
 	return m
 }
 
-// snapshotMetrics computes the snapshot's keys (see serveDashboard) from
-// three samples: cur, the one before it (prev) for rates, and an older one
-// (base) for the latency quantiles.
-func snapshotMetrics(base, prev, cur sample) map[string]float64 {
+// snapshotMetrics computes the snapshot's keys (see serveDashboard) from the
+// recent samples, oldest first and at least two: the newest (cur), the one
+// before it (prev) for rates, the oldest (base) for the latency quantiles,
+// and the newest at least cpuWindow old for CPU.
+func snapshotMetrics(past []sample) map[string]float64 {
+	base, prev, cur := past[0], past[len(past)-2], past[len(past)-1]
+	procs := make([]processReading, len(past)-1)
+	for i := range procs {
+		procs[i] = past[i].p
+	}
 	snap := map[string]float64{}
 	put := func(key string, v float64) { snap[key] = math.Round(finite(v)*1000) / 1000 }
 	secs := cur.r.at.Sub(prev.r.at).Seconds()
@@ -391,7 +397,7 @@ func snapshotMetrics(base, prev, cur sample) map[string]float64 {
 	put("notifications_stored", float64(cur.r.notesStored))
 	put("notifications_delivered", float64(cur.r.notesSent))
 	put("snapshots_conflated", float64(cur.r.conflated))
-	put("cpu_usage", cpuPercent(prev.p, cur.p, cur.r.at.Sub(prev.r.at)))
+	put("cpu_usage", cpuPercent(cpuBase(procs, cur.p), cur.p))
 	put("memory_usage", float64(cur.p.heapBytes)/(1<<20))
 	put("goroutines", float64(cur.p.goroutines))
 	put("gc_pause_ms", longestGCPause(prev.p, cur.p)*1000)

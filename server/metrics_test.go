@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
 	"syscall"
@@ -193,6 +194,42 @@ func TestQuantile(t *testing.T) {
 	assert.Equal(t, time.Hour+15*time.Microsecond, sum)
 }
 
+func TestCPUPercent(t *testing.T) {
+	t.Parallel()
+	t0 := time.Now()
+	at := func(ms int, cpu time.Duration) processReading {
+		return processReading{at: t0.Add(time.Duration(ms) * time.Millisecond), cpu: cpu}
+	}
+	cores := time.Duration(runtime.NumCPU())
+
+	// One core busy for a second is 100/cores percent.
+	assert.InDelta(t, 100/float64(cores), cpuPercent(at(0, 0), at(1000, time.Second)), 1e-9)
+	// Over a short span the kernel's tick accounting can credit more CPU
+	// than the span held: capped, never over 100.
+	assert.Equal(t, 100.0, cpuPercent(at(0, 0), at(10, cores*18*time.Millisecond)))
+	// No time passed, or the counter went back: no reading.
+	assert.Zero(t, cpuPercent(at(5, 0), at(5, time.Second)))
+	assert.Zero(t, cpuPercent(at(0, time.Second), at(10, 0)))
+
+	// The base is the newest reading at least cpuWindow old.
+	past := []processReading{at(0, 0), at(100, 0), at(400, 0), at(900, 0)}
+	assert.Equal(t, past[2], cpuBase(past, at(1000, 0)))
+	assert.Equal(t, past[3], cpuBase(past, at(1400, 0)))
+	// None that old: the oldest there is.
+	assert.Equal(t, past[0], cpuBase(past, at(300, 0)))
+	assert.Equal(t, at(7, 0), cpuBase(nil, at(7, 0)))
+
+	// The real reader: a busy goroutine shows as CPU, within the bounds.
+	pr := newProcessReader()
+	before := pr.read()
+	for end := time.Now().Add(cpuWindow); time.Now().Before(end); {
+	}
+	after := pr.read()
+	got := cpuPercent(before, after)
+	assert.Greater(t, got, 0.0)
+	assert.LessOrEqual(t, got, 100.0)
+}
+
 // documentedNames returns the words of a doc comment table in a source
 // file that match pattern, so that tests hold the docs to the code.
 func documentedNames(t *testing.T, file string, pattern *regexp.Regexp) []string {
@@ -315,7 +352,7 @@ func TestMetricsFedByChatAndNotifications(t *testing.T) {
 	assert.Equal(t, 2.0, families["wsplay_notifications_stored_total"].values[""])
 	assert.Equal(t, 1.0, families["wsplay_notifications_delivered_total"].values[""])
 
-	snap := snapshotMetrics(sample{r: r}, sample{r: r}, sample{r: r})
+	snap := snapshotMetrics([]sample{{r: r}, {r: r}, {r: r}})
 	assert.Equal(t, 3.0, snap["rooms"])
 	assert.Equal(t, 1.0, snap["active_users"])
 	assert.Equal(t, 2.0, snap["notifications_stored"])

@@ -26,6 +26,7 @@ const (
 
 // processReading is the process at one moment.
 type processReading struct {
+	at         time.Time     // when cpu was read
 	cpu        time.Duration // CPU time used since start, user and system
 	heapBytes  uint64        // bytes of live and not yet swept heap objects
 	goroutines uint64
@@ -43,7 +44,7 @@ func newProcessReader() *processReader {
 
 func (p *processReader) read() processReading {
 	rtmetrics.Read(p.samples)
-	r := processReading{cpu: processCPUTime()}
+	r := processReading{cpu: processCPUTime(), at: time.Now()}
 	if v := p.samples[0].Value; v.Kind() == rtmetrics.KindUint64 {
 		r.heapBytes = v.Uint64()
 	}
@@ -59,13 +60,39 @@ func (p *processReader) read() processReading {
 	return r
 }
 
+// cpuWindow is the shortest span cpuPercent is asked to measure, history
+// permitting. The kernel brings a running thread's CPU time up to date only
+// at scheduler ticks (a few milliseconds apart), so over a short span the
+// reading is off by up to a tick per busy thread: 10 ms on two busy cores
+// could read well over 100%. Half a second keeps that error under 1% and
+// is still one interval at the default interval of a second.
+const cpuWindow = 500 * time.Millisecond
+
 // cpuPercent is the CPU the process used between two readings, as a share
-// of all the machine's cores: 100 means every core was busy.
-func cpuPercent(prev, cur processReading, wall time.Duration) float64 {
-	if wall <= 0 {
+// of all the machine's cores: 100 means every core was busy. Tick
+// granularity can push a reading over a short span past 100, so it is
+// capped there.
+func cpuPercent(prev, cur processReading) float64 {
+	wall := cur.at.Sub(prev.at)
+	if wall <= 0 || cur.cpu < prev.cpu {
 		return 0
 	}
-	return 100 * float64(cur.cpu-prev.cpu) / (float64(wall) * float64(runtime.NumCPU()))
+	return min(100, 100*float64(cur.cpu-prev.cpu)/(float64(wall)*float64(runtime.NumCPU())))
+}
+
+// cpuBase returns the reading to measure cur's CPU share from: the newest
+// of past taken at least cpuWindow before cur, or the oldest if none is
+// that old.
+func cpuBase(past []processReading, cur processReading) processReading {
+	for i := len(past) - 1; i >= 0; i-- {
+		if cur.at.Sub(past[i].at) >= cpuWindow {
+			return past[i]
+		}
+	}
+	if len(past) == 0 {
+		return cur
+	}
+	return past[0]
 }
 
 // longestGCPause returns the longest GC pause between two readings, in
