@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gorilla/websocket"
 
@@ -77,18 +76,8 @@ func (s *server) serveChat(w http.ResponseWriter, r *http.Request) {
 
 	strikes, limiter := 0, newMessageLimiter(&s.cfg)
 	s.serve(c, func(typ int, data []byte) error {
-		ok, warn, closeConn := limiter.check(time.Now())
-		switch {
-		case closeConn:
-			c.log.Info("closing: over the message rate for too long", "limit", limiter)
-			c.close(websocket.ClosePolicyViolation, reasonRateLimit)
-			return errClosedByServer
-		case warn != nil:
-			c.log.Info("rate limited", "limit", limiter)
-			c.enqueue(prepare(errorMessage(room, warn)))
-		}
-		if !ok {
-			return nil
+		if ok, err := limiter.admit(c, func(e *shared.Error) { c.enqueue(prepare(errorMessage(room, e))) }); !ok {
+			return err
 		}
 		if typ != websocket.TextMessage {
 			c.log.Info("closing: binary frame on a text endpoint")

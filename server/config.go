@@ -83,8 +83,8 @@ type Config struct {
 	// PresenceBatch is how long presence changes wait in a big room.
 	// Default 250 ms.
 	PresenceBatch time.Duration
-	// MessageRate is how many messages a second one chat connection may
-	// send, with bursts of MessageBurst. Defaults 10 and 20.
+	// MessageRate is how many messages a second one chat or notifications
+	// connection may send, with bursts of MessageBurst. Defaults 10 and 20.
 	MessageRate  float64
 	MessageBurst int
 
@@ -168,8 +168,8 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (C
 	fs.DurationVar(&c.RoomIdle, "room-idle", 30*time.Second, "how long an empty room keeps its goroutine")
 	fs.IntVar(&c.PresenceBatchAbove, "presence-batch-above", 100, "room size above which joins and leaves are sent in batches")
 	fs.DurationVar(&c.PresenceBatch, "presence-batch", 250*time.Millisecond, "how long joins and leaves wait to be batched in a big room")
-	fs.Float64Var(&c.MessageRate, "message-rate", 10, "messages a second one chat connection may send")
-	fs.IntVar(&c.MessageBurst, "message-burst", 20, "messages one chat connection may send in a burst")
+	fs.Float64Var(&c.MessageRate, "message-rate", 10, "messages a second one chat or notifications connection may send")
+	fs.IntVar(&c.MessageBurst, "message-burst", 20, "messages one chat or notifications connection may send in a burst")
 	fs.BoolVar(&c.RequireAuth, "require-auth", false, "refuse WebSocket handshakes without a valid token")
 	fs.BoolVar(&c.GuestLogin, "guest-login", true, "let POST /api/login issue a token for any valid name")
 	fs.StringVar(&c.JWTSecret, "jwt-secret", "", "`secret` that signs tokens (HS256); empty: random at each start")

@@ -4,13 +4,15 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"golang.org/x/time/rate"
 
 	"wsplay/shared"
 )
 
 // messageLimiter applies Config.MessageRate and MessageBurst to the
-// messages of one connection. Used only by that connection's readPump.
+// messages of one chat or notifications connection. Used only by that
+// connection's readPump.
 //
 // A message over the rate is not handled. The client is told with a
 // rate_limited error that says when to retry — at most once a second, so
@@ -54,6 +56,24 @@ func (l *messageLimiter) check(now time.Time) (ok bool, warn *shared.Error, clos
 			float64(l.lim.Limit()), l.lim.Burst(), wait.Round(time.Millisecond))
 	}
 	return false, warn, false
+}
+
+// admit applies the limit to a message that arrived on c now. It reports
+// whether to handle the message; when the client is over the rate it is
+// told through warn, and when it has been over too long c is closed with
+// 1008 and err is errClosedByServer.
+func (l *messageLimiter) admit(c *client, warn func(*shared.Error)) (ok bool, err error) {
+	ok, w, closeConn := l.check(time.Now())
+	switch {
+	case closeConn:
+		c.log.Info("closing: over the message rate for too long", "limit", l)
+		c.close(websocket.ClosePolicyViolation, reasonRateLimit)
+		return false, errClosedByServer
+	case w != nil:
+		c.log.Info("rate limited", "limit", l)
+		warn(w)
+	}
+	return ok, nil
 }
 
 // String describes the limit, for logs.

@@ -246,8 +246,15 @@ func (s *server) serveNotifications(w http.ResponseWriter, r *http.Request) {
 	defer wg.Wait() // the sync ends once c is closed
 	wg.Go(func() { s.notify.sync(nc, since, resume) })
 
-	strikes := 0
+	strikes, limiter := 0, newMessageLimiter(&s.cfg)
 	s.serve(c, func(typ int, data []byte) error {
+		warn := func(e *shared.Error) {
+			_, pm := prepareNotify(e.NotifyMessage())
+			c.enqueue(pm)
+		}
+		if ok, err := limiter.admit(c, warn); !ok {
+			return err
+		}
 		if typ != websocket.TextMessage {
 			c.log.Info("closing: binary frame on a text endpoint")
 			c.close(websocket.CloseUnsupportedData, reasonBinary)
@@ -266,8 +273,7 @@ func (s *server) serveNotifications(w http.ResponseWriter, r *http.Request) {
 			c.close(websocket.ClosePolicyViolation, reasonTooManyFaults)
 			return errClosedByServer
 		}
-		_, pm := prepareNotify(perr.NotifyMessage())
-		c.enqueue(pm)
+		warn(perr)
 		return nil
 	})
 }

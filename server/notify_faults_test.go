@@ -267,3 +267,67 @@ func TestNotifyShutdownKeepsEveryAcceptedPost(t *testing.T) {
 	}
 	t.Logf("%d accepted, %d refused, %d stored", len(accepted), refused, len(stored))
 }
+
+// FAULTS row 14 on /ws/notifications: marking read is a write to the store
+// and a message to every tab, so a tab that floods marks is limited like a
+// chat connection: its burst is handled, the excess gets a rate_limited
+// error, and a tab that keeps on is closed with 1008. The user's other tab
+// keeps its own limit and keeps receiving.
+func TestFault14_MarkReadFloodIsRateLimitedThenClosed(t *testing.T) {
+	t.Parallel()
+	cfg := notifyConfig(t)
+	cfg.MessageRate, cfg.MessageBurst = 1, 20 // a slow refill, so the counts below hold on a busy machine
+	ts := startServer(t, cfg)
+	notes := make([]shared.Notification, 30)
+	for i := range notes {
+		notes[i] = ts.sendNote(t, "ada", fmt.Sprint("note ", i))
+	}
+	flood, other := ts.openTab(t, "ada"), ts.openTab(t, "ada")
+	flood.synced()
+	other.synced()
+
+	// Mark each note read, in order, then go on marking the first again
+	// (already read: no change) far faster than the limit.
+	for _, n := range notes {
+		flood.send(shared.NotifyMessage{Type: shared.NotifyMarkRead, ID: n.ID})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	again, err := json.Marshal(shared.NotifyMessage{Type: shared.NotifyMarkRead, ID: notes[0].ID})
+	require.NoError(t, err)
+	for range 300 {
+		if flood.conn.Write(ctx, websocket.MessageText, again) != nil {
+			break // closed by the server
+		}
+	}
+
+	var reads, limited int
+	for m := flood.nextOrEnd(); m != nil; m = flood.nextOrEnd() {
+		switch m.Type {
+		case shared.NotifyRead:
+			require.Equal(t, []string{notes[reads].ID}, m.IDs, "marks are handled in order")
+			reads++
+		case shared.NotifyError:
+			require.Equal(t, shared.CodeRateLimited, m.Code)
+			assert.Contains(t, m.Message, "retry in")
+			limited++
+		default:
+			t.Fatalf("unexpected %+v", m)
+		}
+	}
+	assert.Equal(t, websocket.StatusPolicyViolation, flood.closeStatus())
+	assert.GreaterOrEqual(t, reads, 20, "the burst is handled")
+	assert.Less(t, reads, 30, "the excess is not")
+	assert.GreaterOrEqual(t, limited, 1)
+
+	// The other tab saw exactly the marks that were handled, and goes on.
+	for i := range reads {
+		assert.Equal(t, []string{notes[i].ID}, other.expect(shared.NotifyRead).IDs)
+	}
+	n := ts.sendNote(t, "ada", "after the flood")
+	assert.Equal(t, n.ID, other.notification().ID)
+	other.send(shared.NotifyMessage{Type: shared.NotifyMarkRead, ID: n.ID})
+	r := other.expect(shared.NotifyRead)
+	assert.Equal(t, []string{n.ID}, r.IDs)
+	assert.Equal(t, 30-reads, r.Unread)
+}

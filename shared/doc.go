@@ -102,7 +102,10 @@
 // for its recipient, with From set by the server to the sender's identity
 // (a From sent by the client is ignored), and acknowledged to the sender
 // with [NotifyPoked]. Pokes are rate-limited per connection: the excess
-// gets an error with [CodeRateLimited] saying when to try again.
+// gets an error with [CodeRateLimited] saying when to try again. Every
+// message counts against the same per-connection message rate as chat, so
+// a client that floods marks is refused the same way and, if it keeps on,
+// closed with 1008 (policy violation).
 //
 // A client that reads too slowly is closed with 1008 like any other; it
 // reconnects with since= and loses nothing. Each user keeps a bounded
