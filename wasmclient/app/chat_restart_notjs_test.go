@@ -49,6 +49,13 @@ func TestChatResumesWithoutLossAcrossAServerRestart(t *testing.T) {
 	srv, err = startProcess("-addr", addr, "-data", data)
 	require.NoError(t, err)
 	eventually(t, "both reconnected", func() bool { return adaRec.getState() == Connected && bobRec.getState() == Connected })
+	// Bob resends his outbox after he resumes; wait for its ack, so that
+	// the order of the two clients' messages below is defined.
+	eventually(t, "bob's outbox acknowledged", func() bool {
+		var n int
+		h.onLoop(func() { n = bob.Pending() })
+		return n == 0
+	})
 	h.onLoop(func() { require.NoError(t, ada.Send("after")) })
 
 	want := []string{"before 1", "before 2", "before 3", "while down", "after"}
