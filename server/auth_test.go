@@ -198,7 +198,7 @@ func TestFault02_BadCredentialsGet401BeforeTheUpgrade(t *testing.T) {
 	for _, ts := range []*testServer{required, optional} {
 		assert.Zero(t, ts.sessions.len(), "sessions")
 		assert.Zero(t, ts.rooms.count(), "rooms started")
-		assert.Zero(t, ts.notify.delivery.(*memoryNotifier).subscribers("ada"), "notification subscribers")
+		assert.Zero(t, ts.notify.delivery.(*memoryBroker[notifyEvent]).subscribers("ada"), "notification subscribers")
 	}
 	goleak.VerifyNone(t, baseline)
 

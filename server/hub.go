@@ -26,8 +26,9 @@ import (
 //   - handlers select on done when they talk to run, so a stopped hub never
 //     strands them.
 //
-// Each broadcast is encoded once, as a websocket.PreparedMessage, and the
-// same bytes go to every member.
+// Each broadcast is encoded once, as a websocket.PreparedMessage, and
+// published under the room's name through a broker (broker.go), which
+// hands the same bytes to every member's queue.
 //
 // A message is stored (see store) before it is broadcast: when its sender
 // sees it come back, it is on disk. Storing is synchronous in run, which
@@ -35,14 +36,15 @@ import (
 // second with WAL) — plenty for a playground, and simple to reason about.
 //
 // Several server processes sharing a room (later, through NATS) would
-// replace two things behind their seams: presence (an interface already)
-// and broadcast, which would publish to the room's subject and deliver
-// what arrives from it.
+// replace what sits behind its two seams: presence, and the fan-out
+// broker, which would publish on the room's subject and deliver what
+// arrives from it to this process's members.
 type hub struct {
-	room  string
-	cfg   *Config
-	log   *slog.Logger
-	store *store
+	room   string
+	cfg    *Config
+	log    *slog.Logger
+	store  *store
+	fanout broker[roomEvent] // members subscribe under the room's name
 
 	join    chan joinRequest
 	leave   chan *member
@@ -54,7 +56,7 @@ type hub struct {
 	users, conns atomic.Int64
 
 	// Owned by run.
-	members  map[*member]struct{}
+	members  map[*member]func() // → its fan-out unsubscribe
 	presence presence
 	state    roomState
 	tail     []shared.Message // newest messages, oldest first
@@ -73,6 +75,18 @@ type member struct {
 	user string
 }
 
+// roomEvent is one broadcast of a room: the message prepared once for
+// every member, and when it was published, to measure the fan-out latency
+// from. (A transport between processes would carry the encoded message
+// and prepare it once on arrival; its seq orders and de-duplicates it.)
+type roomEvent struct {
+	frame *websocket.PreparedMessage
+	at    time.Time
+}
+
+// deliver queues a broadcast for m; it never blocks (see client.enqueue).
+func (m *member) deliver(ev roomEvent) { m.c.enqueueAt(ev.frame, ev.at) }
+
 // joinRequest asks to add a member. With resume set, the member reconnects
 // and wants the messages after since in epoch.
 type joinRequest struct {
@@ -88,18 +102,19 @@ type inbound struct {
 	msg shared.Message
 }
 
-func newHub(room string, cfg *Config, log *slog.Logger, st *store) *hub {
+func newHub(room string, cfg *Config, log *slog.Logger, st *store, fanout broker[roomEvent]) *hub {
 	return &hub{
 		room:     room,
 		cfg:      cfg,
 		log:      log.With("room", room),
 		store:    st,
+		fanout:   fanout,
 		join:     make(chan joinRequest),
 		leave:    make(chan *member),
 		inbound:  make(chan inbound),
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
-		members:  map[*member]struct{}{},
+		members:  map[*member]func(){},
 		presence: newMemoryPresence(),
 		typing:   map[string]time.Time{},
 		now:      time.Now,
@@ -142,6 +157,11 @@ func (h *hub) shutdown() {
 
 func (h *hub) run() {
 	defer close(h.done)
+	defer func() { // stopped with members left: shutdown
+		for _, unsubscribe := range h.members {
+			unsubscribe()
+		}
+	}()
 	ctx := context.Background()
 	st, err := h.store.openRoom(ctx, h.room, h.cfg.MaxRooms)
 	if err != nil {
@@ -198,7 +218,7 @@ func (h *hub) tailSize() int { return max(h.cfg.HistoryOnJoin, 256) }
 
 func (h *hub) handleJoin(j joinRequest) {
 	first := h.presence.add(j.m.user)
-	h.members[j.m] = struct{}{}
+	h.members[j.m] = h.fanout.subscribe(h.room, j.m.deliver)
 	h.updateCounts()
 	if first {
 		h.announce(shared.TypeJoin, j.m.user)
@@ -212,9 +232,11 @@ func (h *hub) handleJoin(j joinRequest) {
 }
 
 func (h *hub) handleLeave(m *member) {
-	if _, ok := h.members[m]; !ok {
+	unsubscribe, ok := h.members[m]
+	if !ok {
 		return
 	}
+	unsubscribe()
 	delete(h.members, m)
 	last := h.presence.remove(m.user)
 	h.updateCounts()
@@ -358,13 +380,10 @@ func (h *hub) handleTyping(in inbound) {
 	h.broadcast(shared.Message{Type: shared.TypeTyping, Room: h.room, Username: in.m.user, Timestamp: now.UTC()})
 }
 
-// broadcast encodes m once and queues it for every member, reading the
+// broadcast encodes m once and publishes it to every member, reading the
 // clock once for all of them.
 func (h *hub) broadcast(m shared.Message) {
-	pm, now := prepare(m), time.Now()
-	for mem := range h.members {
-		mem.c.enqueueAt(pm, now)
-	}
+	h.fanout.publish(h.room, roomEvent{frame: prepare(m), at: time.Now()})
 }
 
 func (h *hub) updateCounts() {

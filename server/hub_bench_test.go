@@ -17,12 +17,13 @@ func BenchmarkHubBroadcast(b *testing.B) {
 	for _, n := range []int{100, 1000, 5000} {
 		b.Run(fmt.Sprintf("members=%d", n), func(b *testing.B) {
 			cfg := testConfig(b)
-			h := newHub("bench", &cfg, discardLogger(), nil)
+			h := newHub("bench", &cfg, discardLogger(), nil, newMemoryBroker[roomEvent]())
 			var drainers sync.WaitGroup
 			stop := make(chan struct{})
 			for i := range n {
 				c := fakeClient(&cfg, 1024)
-				h.members[&member{c: c, user: fmt.Sprint("u", i)}] = struct{}{}
+				m := &member{c: c, user: fmt.Sprint("u", i)}
+				h.members[m] = h.fanout.subscribe(h.room, m.deliver)
 				drainers.Go(func() {
 					for {
 						select {
@@ -54,7 +55,7 @@ func BenchmarkHubText(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer st.close()
-	h := newHub("bench", &cfg, discardLogger(), st)
+	h := newHub("bench", &cfg, discardLogger(), st, newMemoryBroker[roomEvent]())
 	if h.state, err = st.openRoom(b.Context(), "bench", cfg.MaxRooms); err != nil {
 		b.Fatal(err)
 	}
@@ -66,7 +67,8 @@ func BenchmarkHubText(b *testing.B) {
 		if i == 0 {
 			c = sender.c
 		}
-		h.members[&member{c: c, user: fmt.Sprint("u", i)}] = struct{}{}
+		m := &member{c: c, user: fmt.Sprint("u", i)}
+		h.members[m] = h.fanout.subscribe(h.room, m.deliver)
 		drainers.Go(func() {
 			for {
 				select {

@@ -35,7 +35,7 @@ func newTestHub(t *testing.T, cfg *Config) *hub {
 	st, err := openStore(t.TempDir())
 	require.NoError(t, err)
 	t.Cleanup(func() { st.close() })
-	return newHub("general", cfg, discardLogger(), st)
+	return newHub("general", cfg, discardLogger(), st, newMemoryBroker[roomEvent]())
 }
 
 func TestHubEdgeCases(t *testing.T) {
@@ -76,9 +76,13 @@ func TestHubEdgeCases(t *testing.T) {
 		synctest.Wait()
 		assert.EqualValues(t, 1, h.users.Load())
 		assert.EqualValues(t, 1, h.conns.Load())
+		fanout := h.fanout.(*memoryBroker[roomEvent])
+		assert.Equal(t, 1, fanout.subscribers("general"), "slow's subscription went with it")
 
-		// After stop, callers return at once instead of blocking.
+		// After stop, callers return at once instead of blocking, and
+		// the members left behind are unsubscribed.
 		h.shutdown()
+		assert.Zero(t, fanout.subscribers("general"))
 		done := make(chan struct{})
 		go func() {
 			assert.False(t, h.add(joinRequest{m: &member{c: fakeClient(&cfg, 1), user: "late"}}))

@@ -19,8 +19,8 @@ import (
 
 // notifications is the notification service: it stores notifications
 // (notifystore.go), publishes each stored change to the user's connections
-// through a notifier (notifier.go), and serves /ws/notifications here and
-// the HTTP API in notifyapi.go.
+// through a broker (broker.go), and serves /ws/notifications
+// here and the HTTP API in notifyapi.go.
 //
 // Delivery is exact because of three rules:
 //
@@ -39,7 +39,7 @@ type notifications struct {
 	cfg      *Config
 	log      *slog.Logger
 	store    *store
-	delivery notifier
+	delivery broker[notifyEvent] // publishes under the user's id
 	// metrics counts what the service does; newServer wires the server's
 	// metrics (metrics.go) here. Default: counts nothing.
 	metrics notifyMetrics
@@ -68,7 +68,7 @@ func (noNotifyMetrics) userConnected(string)    {}
 func (noNotifyMetrics) userDisconnected(string) {}
 
 func newNotifications(cfg *Config, log *slog.Logger, st *store) *notifications {
-	return &notifications{cfg: cfg, log: log, store: st, delivery: newMemoryNotifier(), metrics: noNotifyMetrics{}}
+	return &notifications{cfg: cfg, log: log, store: st, delivery: newMemoryBroker[notifyEvent](), metrics: noNotifyMetrics{}}
 }
 
 // begin admits a request or connection that will use the store; it
@@ -169,7 +169,23 @@ func (n *notifications) markAllRead(ctx context.Context, user string, upTo uint6
 	return err
 }
 
-// publish encodes a stored change once and hands it to the notifier.
+// notifyEvent is one stored change to a user's notifications, ready to
+// send: what the notification service publishes under the user's id
+// through its broker (broker.go) to every connection of that user. The
+// service publishes a user's changes one at a time, in version order; a
+// connection drops any event whose version it already has, so a transport
+// that delivers twice does no harm, and the store remains the source of
+// truth for a reconnect.
+type notifyEvent struct {
+	version uint64 // the change's position among the user's changes
+	seq     uint64 // the notification's seq, for a new notification; else 0
+	data    []byte // the encoded shared.NotifyMessage
+	// frame is data prepared once for every connection (a transport
+	// between processes would send data and prepare it on arrival).
+	frame *websocket.PreparedMessage
+}
+
+// publish encodes a stored change once and hands it to the broker.
 // Called with mu held.
 func (n *notifications) publish(ch notifyChange) {
 	m := shared.NotifyMessage{Unread: ch.unread}
@@ -238,7 +254,7 @@ func (s *server) serveNotifications(w http.ResponseWriter, r *http.Request) {
 		c: c, user: user, metrics: s.notify.metrics, syncing: true, maxPending: s.cfg.SendQueue,
 		pokes: rate.NewLimiter(rate.Every(s.cfg.PokeInterval), s.cfg.PokeBurst),
 	}
-	unsubscribe := s.notify.delivery.subscribe(user, nc) // before the snapshot
+	unsubscribe := s.notify.delivery.subscribe(user, nc.deliver) // before the snapshot
 	defer unsubscribe()
 	s.notify.metrics.userConnected(user)
 	defer s.notify.metrics.userDisconnected(user)
@@ -294,7 +310,7 @@ type notifyConn struct {
 	version uint64 // the newest change this connection has, sent or in its snapshot
 }
 
-// deliver takes a change from the notifier. It never blocks: a connection
+// deliver takes a change from the broker. It never blocks: a connection
 // whose changes pile up is closed with 1008, and resumes with since=.
 func (nc *notifyConn) deliver(ev notifyEvent) {
 	nc.mu.Lock()

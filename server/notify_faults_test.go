@@ -154,7 +154,7 @@ func TestFault21_NotificationRacingTheOnlyTabClosing(t *testing.T) {
 	assert.Equal(t, seqRange(1, rounds), seen)
 	assert.Equal(t, uint64(rounds), synced.Seq)
 	eventually(t, "every subscription to go", func() bool {
-		return ts.notify.delivery.(*memoryNotifier).subscribers("ada") == 1
+		return ts.notify.delivery.(*memoryBroker[notifyEvent]).subscribers("ada") == 1
 	})
 }
 

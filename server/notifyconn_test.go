@@ -9,32 +9,6 @@ import (
 	"wsplay/shared"
 )
 
-// recordingSubscriber keeps what it is delivered.
-type recordingSubscriber struct{ got []uint64 }
-
-func (r *recordingSubscriber) deliver(ev notifyEvent) { r.got = append(r.got, ev.version) }
-
-func TestMemoryNotifierReachesOnlyTheUsersSubscribers(t *testing.T) {
-	t.Parallel()
-	n := newMemoryNotifier()
-	tab1, tab2, other := &recordingSubscriber{}, &recordingSubscriber{}, &recordingSubscriber{}
-	unsub1 := n.subscribe("ada", tab1)
-	n.subscribe("ada", tab2)
-	n.subscribe("bob", other)
-
-	n.publish("ada", notifyEvent{version: 1})
-	unsub1()
-	unsub1() // harmless
-	n.publish("ada", notifyEvent{version: 2})
-	n.publish("cy", notifyEvent{version: 1}) // nobody listens: dropped
-
-	assert.Equal(t, []uint64{1}, tab1.got)
-	assert.Equal(t, []uint64{1, 2}, tab2.got)
-	assert.Empty(t, other.got)
-	assert.Equal(t, 1, n.subscribers("ada"))
-	assert.Zero(t, n.subscribers("cy"))
-}
-
 // testNotifyConn is a notifyConn over a client with no socket: what it
 // queues stays in the client's send queue for the test to read.
 func testNotifyConn(queue int) *notifyConn {

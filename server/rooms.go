@@ -14,9 +14,10 @@ import (
 // rooms hold no goroutine. Handlers acquire a hub before joining it and
 // release it after leaving; a hub with holders is never stopped.
 type rooms struct {
-	cfg   *Config
-	log   *slog.Logger
-	store *store
+	cfg    *Config
+	log    *slog.Logger
+	store  *store
+	fanout broker[roomEvent] // shared by the hubs, keyed by room
 
 	mu     sync.Mutex // guards hubs and closed; never held while waiting
 	hubs   map[string]*roomEntry
@@ -35,7 +36,7 @@ var (
 )
 
 func newRooms(cfg *Config, log *slog.Logger, st *store) *rooms {
-	return &rooms{cfg: cfg, log: log, store: st, hubs: map[string]*roomEntry{}}
+	return &rooms{cfg: cfg, log: log, store: st, fanout: newMemoryBroker[roomEvent](), hubs: map[string]*roomEntry{}}
 }
 
 // acquire returns the room's hub, starting it if needed. The caller must
@@ -51,7 +52,7 @@ func (r *rooms) acquire(name string) (*hub, error) {
 		if len(r.hubs) >= r.cfg.MaxRooms {
 			return nil, errTooManyRooms
 		}
-		e = &roomEntry{h: newHub(name, r.cfg, r.log, r.store)}
+		e = &roomEntry{h: newHub(name, r.cfg, r.log, r.store, r.fanout)}
 		r.hubs[name] = e
 		go e.h.run()
 	}
