@@ -81,7 +81,7 @@ func TestBrowserDashboard(t *testing.T) {
 
 	// Disconnecting stops the viewer; the server's sampler stops with it.
 	require.NoError(t, chromedp.Do(ctx,
-		chromedp.Click(chromedp.CSS("#dash-connect")),
+		press("#dash-connect"),
 		waitFor(`#dash-state[data-state="disconnected"]`),
 	))
 	eventually(t, "the sampler to stop", func() bool { return ts.dashboard.running() == 0 })
