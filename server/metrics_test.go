@@ -45,18 +45,21 @@ func TestMetricsCountEchoTraffic(t *testing.T) {
 	// Wire bytes of one "hello": the client's frame is a 2-byte header, a
 	// 4-byte mask and 5 bytes; the server's is unmasked.
 	const in, out = 2 + 4 + 5, 2 + 5
+	observed := func(e endpointReading) (n uint64) {
+		for _, c := range e.fanout {
+			n += c
+		}
+		return n
+	}
+	// The writer counts a message sent, then its latency: wait for both.
 	eventually(t, "the counters to settle", func() bool {
 		e := endpointNow(ts, "echo")
-		return e.msgsIn == 3 && e.msgsOut == 3 && e.bytesIn == 3*in && e.bytesOut == 3*out
+		return e.msgsIn == 3 && e.msgsOut == 3 && e.bytesIn == 3*in && e.bytesOut == 3*out && observed(e) >= 3
 	})
 	e := endpointNow(ts, "echo")
 	assert.Equal(t, int64(1), e.open)
 	assert.Equal(t, uint64(1), e.accepted)
-	var observed uint64
-	for _, n := range e.fanout {
-		observed += n
-	}
-	assert.Equal(t, uint64(3), observed, "one fan-out latency per echoed message")
+	assert.Equal(t, uint64(3), observed(e), "one fan-out latency per echoed message")
 	assert.Zero(t, endpointNow(ts, "dashboard").accepted, "no other endpoint counted")
 
 	require.NoError(t, c.Close(websocket.StatusNormalClosure, ""))
@@ -300,7 +303,10 @@ func TestPrometheusEndpointCarriesTheDocumentedNames(t *testing.T) {
 	require.NoError(t, c.Write(ctx, websocket.MessageText, []byte("hello")))
 	_, _, err := c.Read(ctx)
 	require.NoError(t, err)
-	eventually(t, "the echo to be counted", func() bool { return endpointNow(ts, "echo").msgsOut == 1 })
+	eventually(t, "the echo and its latency to be counted", func() bool {
+		e := endpointNow(ts, "echo")
+		return e.msgsOut == 1 && e.fanoutSum > 0
+	})
 
 	families := scrape(t, ts)
 	documented := documentedNames(t, "metrics.go", regexp.MustCompile(`^(wsplay|go|process)_[a-z_]+$`))
