@@ -16,20 +16,31 @@ import (
 
 // chatRecorder is a ChatView that records what it is shown.
 type chatRecorder struct {
-	mu     sync.Mutex
-	state  ConnState
-	detail string
-	lines  []ChatLine
-	acks   map[string]uint64
-	users  []string
-	typing []string
-	errs   []string
+	mu       sync.Mutex
+	state    ConnState
+	detail   string
+	connects int // times the state became Connected
+	lines    []ChatLine
+	acks     map[string]uint64
+	users    []string
+	typing   []string
+	errs     []string
 }
 
 func (r *chatRecorder) ChatState(s ConnState, d string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if s == Connected && r.state != Connected {
+		r.connects++
+	}
 	r.state, r.detail = s, d
+}
+
+// connections returns how many times the client has connected.
+func (r *chatRecorder) connections() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.connects
 }
 func (r *chatRecorder) ChatAppend(l ChatLine) {
 	r.mu.Lock()

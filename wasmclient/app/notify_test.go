@@ -18,14 +18,15 @@ import (
 
 // notifyRecorder is a NotifyView that records what it is shown.
 type notifyRecorder struct {
-	mu     sync.Mutex
-	state  ConnState
-	detail string
-	notes  []shownNote
-	unread int
-	read   []string
-	poked  []string
-	errs   []string
+	mu       sync.Mutex
+	state    ConnState
+	detail   string
+	connects int // times the state became Connected
+	notes    []shownNote
+	unread   int
+	read     []string
+	poked    []string
+	errs     []string
 }
 
 type shownNote struct {
@@ -36,7 +37,17 @@ type shownNote struct {
 func (r *notifyRecorder) NotifyState(s ConnState, d string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if s == Connected && r.state != Connected {
+		r.connects++
+	}
 	r.state, r.detail = s, d
+}
+
+// connections returns how many times the client has connected.
+func (r *notifyRecorder) connections() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.connects
 }
 func (r *notifyRecorder) Notify(n shared.Notification, live bool) {
 	r.mu.Lock()
