@@ -109,7 +109,9 @@ func TestDashboardReconnectsWithBackoff(t *testing.T) {
 	m := f.connections()
 	assert.LessOrEqual(t, m, n+1, "at most the dial that was under way")
 	time.Sleep(200 * time.Millisecond)
-	assert.Equal(t, m, f.connections(), "no reconnect after Disconnect")
+	// The dial under way may also land after the first look; a client
+	// still reconnecting would have made several by now.
+	assert.LessOrEqual(t, f.connections(), n+1, "no reconnect after Disconnect")
 }
 
 func TestDashboardDoesNotReconnectWhenRetryingCannotHelp(t *testing.T) {

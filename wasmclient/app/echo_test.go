@@ -153,7 +153,8 @@ func TestEchoDisconnectClosesNormally(t *testing.T) {
 	eventually(t, "the close", func() bool { return len(rec.entries(Event, "close")) == 1 })
 	c := rec.entries(Event, "close")[0].Close
 	assert.Equal(t, shared.CloseNormal, c.Code)
-	assert.Equal(t, Disconnected, rec.lastState())
+	// The close is logged, then the state changes: wait for it.
+	eventually(t, "disconnected", func() bool { return rec.lastState() == Disconnected })
 
 	// And it can connect again.
 	loop.Post(echo.Toggle)
