@@ -36,12 +36,6 @@ func (r *chatRecorder) ChatState(s ConnState, d string) {
 	r.state, r.detail = s, d
 }
 
-// connections returns how many times the client has connected.
-func (r *chatRecorder) connections() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.connects
-}
 func (r *chatRecorder) ChatAppend(l ChatLine) {
 	r.mu.Lock()
 	r.lines = append(r.lines, l)

@@ -464,3 +464,17 @@ func TestFault25_ClientsReconnectSpreadOutAndResumeAfterSIGKILL(t *testing.T) {
 	assert.Greater(t, spread, 100*time.Millisecond, "reconnections spread out")
 	assert.Less(t, busiest, len(back)*3/4, "no burst of reconnections")
 }
+
+// connections returns how many times the client has connected.
+func (r *chatRecorder) connections() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.connects
+}
+
+// connections returns how many times the client has connected.
+func (r *notifyRecorder) connections() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.connects
+}

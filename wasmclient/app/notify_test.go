@@ -43,12 +43,6 @@ func (r *notifyRecorder) NotifyState(s ConnState, d string) {
 	r.state, r.detail = s, d
 }
 
-// connections returns how many times the client has connected.
-func (r *notifyRecorder) connections() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.connects
-}
 func (r *notifyRecorder) Notify(n shared.Notification, live bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
