@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"time"
+	"unicode/utf8"
 )
 
 // Encode returns the JSON text frame for m.
@@ -46,8 +48,28 @@ func jsonError(err error) *Error {
 		}
 		return Errorf(CodeBadJSON, "field %q has the wrong type: got a JSON %s", typeErr.Field, typeErr.Value)
 	}
+	var timeErr *time.ParseError
+	if errors.As(err, &timeErr) { // its text quotes the whole value
+		return Errorf(CodeBadJSON, "a time must be a string in RFC 3339 format, such as %q", "2026-11-28T09:30:00Z")
+	}
 	if errors.Is(err, io.EOF) {
 		return Errorf(CodeBadJSON, "empty message")
 	}
-	return Errorf(CodeBadJSON, "not valid JSON: %v", err)
+	return Errorf(CodeBadJSON, "not valid JSON: %s", clip(err.Error(), maxJSONDetail))
+}
+
+// maxJSONDetail bounds how much of a JSON error's own text an error
+// message repeats: enough to point at the problem, never the input at
+// length.
+const maxJSONDetail = 120
+
+// clip cuts s to at most n bytes, on a rune boundary, marking the cut.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }

@@ -29,7 +29,10 @@ func TestDecodeErrors(t *testing.T) {
 		{"content wrong type", `{"type":"text","content":42}`, shared.CodeBadJSON, `"content"`},
 		{"seq wrong type", `{"type":"text","seq":"7"}`, shared.CodeBadJSON, `"seq"`},
 		{"users wrong type", `{"type":"user_list","users":"ada"}`, shared.CodeBadJSON, `"users"`},
-		{"bad timestamp", `{"type":"text","timestamp":"yesterday"}`, shared.CodeBadJSON, "not valid JSON"},
+		{"bad timestamp", `{"type":"text","timestamp":"yesterday"}`, shared.CodeBadJSON, "RFC 3339"},
+		// Found by FuzzChatInput: the time parser's error quoted the value.
+		{"long bad timestamp", `{"type":"text","timestamp":"00` + strings.Repeat("\xfe", 300) + `"}`, shared.CodeBadJSON, "RFC 3339"},
+		{"long garbage", `{"type":"text","content":"hi"` + strings.Repeat("\x01", 500), shared.CodeBadJSON, "not valid JSON"},
 		{"trailing data", `{"type":"text"} {"type":"text"}`, shared.CodeBadJSON, "trailing"},
 		{"truncated", `{"type":"text","content":"hi`, shared.CodeBadJSON, "not valid JSON"},
 		{"deep nesting", `{"type":"text","content":` + strings.Repeat("[", 20000) + strings.Repeat("]", 20000) + `}`, shared.CodeBadJSON, ""},
