@@ -118,6 +118,12 @@ type Config struct {
 	// NotifyRetention is how many notifications each user keeps; older
 	// ones are deleted, read or not. Default 500.
 	NotifyRetention int
+	// NotifyMaxUsers bounds the users the notification store knows: those
+	// with notifications, and those who connected and have none yet (who
+	// receive broadcasts). A new user beyond it makes the store forget the
+	// longest-unseen user who has none; if every user has some, a
+	// notification for a new user is refused. Default 10,000.
+	NotifyMaxUsers int
 	// PokeInterval and PokeBurst limit the pokes of one connection: PokeBurst
 	// in a row, then one per PokeInterval. Default 1 s and 3.
 	PokeInterval time.Duration
@@ -180,6 +186,7 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (C
 	fs.IntVar(&c.MaxConnsPerUser, "max-conns-per-user", 32, "WebSocket connections of one user")
 	fs.StringVar(&c.AdminToken, "admin-token", "", "bearer `token` for the notification HTTP API, at least 16 characters (default: random, logged at start)")
 	fs.IntVar(&c.NotifyRetention, "notify-retention", 500, "notifications kept per user, read or not")
+	fs.IntVar(&c.NotifyMaxUsers, "notify-max-users", 10000, "users the notification store knows; beyond, the longest-unseen user without notifications is forgotten")
 	fs.DurationVar(&c.PokeInterval, "poke-interval", time.Second, "after a burst, one poke per this `interval` per connection")
 	fs.IntVar(&c.PokeBurst, "poke-burst", 3, "pokes one connection may send in a row")
 	fs.DurationVar(&c.DashboardInterval, "dashboard-interval", time.Second, "how often /ws/dashboard pushes a snapshot, unless the viewer asks for another interval (10ms to 1m)")
@@ -246,7 +253,7 @@ func (c *Config) validate() error {
 	}
 	for name, n := range map[string]int{"-max-conns": c.MaxConns, "-max-conns-per-ip": c.MaxConnsPerIP, "-max-conns-per-user": c.MaxConnsPerUser,
 		"-history": c.HistoryOnJoin, "-history-retention": c.HistoryRetention, "-max-rooms": c.MaxRooms, "-max-content": c.MaxContent,
-		"-notify-retention": c.NotifyRetention, "-poke-burst": c.PokeBurst} {
+		"-notify-retention": c.NotifyRetention, "-notify-max-users": c.NotifyMaxUsers, "-poke-burst": c.PokeBurst} {
 		if n < 1 {
 			errs = append(errs, fmt.Errorf("%s %d: must be at least 1", name, n))
 		}

@@ -142,7 +142,7 @@ func FuzzNotifyHandle(f *testing.F) {
 	}
 	f.Cleanup(func() { s.shutdown(context.Background()) })
 	ctx := context.Background()
-	if _, err := s.notify.add(ctx,
+	if _, err := s.notify.add(ctx, false,
 		shared.Notification{ID: "n-ada-1", UserID: "ada", Title: "yours"},
 		shared.Notification{ID: "n-bob-1", UserID: "bob", Title: "not yours"},
 	); err != nil {
@@ -162,6 +162,7 @@ func FuzzNotifyHandle(f *testing.F) {
 		{Type: shared.NotifyMarkRead},
 		{Type: shared.NotifyPoke, To: "bob", Title: "Lunch?", Message: "12:30"},
 		{Type: shared.NotifyPoke, To: "bob"},
+		{Type: shared.NotifyPoke, To: "zed"}, // nobody the store knows
 		{Type: shared.NotifyPoke, To: "../x"},
 		{Type: shared.NotifyPoke, To: "bob", Title: strings.Repeat("t", shared.MaxNotifyTitle+1)},
 		{Type: shared.NotifyNotification, Notification: &shared.Notification{ID: "n-bob-1", UserID: "bob", Read: true}},
@@ -199,7 +200,7 @@ func FuzzNotifyHandle(f *testing.F) {
 				t.Fatalf("handle returned %T %v, want *shared.Error", err, err)
 			}
 			checkRefusal(t, perr, shared.CodeBadJSON, shared.CodeUnknownType, shared.CodeBadRequest,
-				shared.CodeTooLarge, shared.CodeForbidden, shared.CodeRateLimited)
+				shared.CodeTooLarge, shared.CodeForbidden, shared.CodeRateLimited, shared.CodeNotFound)
 			if _, err := shared.EncodeNotify(perr.NotifyMessage()); err != nil {
 				t.Fatalf("the error message does not encode: %v", err)
 			}

@@ -107,15 +107,17 @@ func (n *notifications) shutdown(ctx context.Context) error {
 
 // add stores ns and publishes them; it returns them as stored. It sets
 // their Timestamp, under mu, so that a user's timestamps never go back as
-// their seqs go up.
-func (n *notifications) add(ctx context.Context, ns ...shared.Notification) ([]shared.Notification, error) {
+// their seqs go up. With knownOnly, a notification for a user the store
+// does not know is refused with errUnknownUser. A new user's notification
+// may be refused with errNotifyFull.
+func (n *notifications) add(ctx context.Context, knownOnly bool, ns ...shared.Notification) ([]shared.Notification, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	now := time.Now().UTC()
 	for i := range ns {
 		ns[i].Timestamp = now
 	}
-	changes, err := n.store.addNotifications(ctx, ns, n.cfg.NotifyRetention)
+	changes, err := n.store.addNotifications(ctx, ns, n.limits(), knownOnly)
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +136,7 @@ func (n *notifications) broadcast(ctx context.Context, tmpl shared.Notification)
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	tmpl.Timestamp = time.Now().UTC()
-	changes, err := n.store.broadcastNotification(ctx, tmpl, n.cfg.NotifyRetention)
+	changes, err := n.store.broadcastNotification(ctx, tmpl, n.limits())
 	if err != nil {
 		return 0, err
 	}
@@ -143,6 +145,10 @@ func (n *notifications) broadcast(ctx context.Context, tmpl shared.Notification)
 		n.publish(ch)
 	}
 	return len(changes), nil
+}
+
+func (n *notifications) limits() notifyLimits {
+	return notifyLimits{keep: n.cfg.NotifyRetention, maxUsers: n.cfg.NotifyMaxUsers}
 }
 
 // markRead marks one of user's notifications read and tells all of the
@@ -342,11 +348,15 @@ func (nc *notifyConn) send(ev notifyEvent) {
 // it may wait for room in the client's queue (the snapshot can be longer
 // than the queue); it returns early once the client is closed.
 func (n *notifications) sync(nc *notifyConn, since uint64, resume bool) {
-	snap, err := n.store.notifySnapshot(context.Background(), nc.user, since, resume)
+	snap, err := n.store.notifySnapshot(context.Background(), nc.user, since, resume, n.cfg.NotifyMaxUsers)
 	if err != nil {
 		nc.c.log.Error("cannot read the user's notifications", "err", err)
 		nc.c.close(websocket.CloseInternalServerErr, "notifications unavailable")
 		return
+	}
+	if !snap.known {
+		nc.c.log.Warn("the notification store is full: this user gets live notifications but no broadcasts",
+			"max_users", n.cfg.NotifyMaxUsers)
 	}
 	unread := len(snap.unreadIDs)
 	for i := range snap.notes {
@@ -455,11 +465,16 @@ func (n *notifications) handlePoke(nc *notifyConn, m shared.NotifyMessage) error
 		return shared.Errorf(shared.CodeRateLimited, "pokes are limited to %d in a row, then one per %v; try again in %v",
 			nc.pokes.Burst(), n.cfg.PokeInterval, wait.Round(10*time.Millisecond))
 	}
-	stored, err := n.add(context.Background(), shared.Notification{
+	// Only a user the store knows can be poked: names made up on the spot
+	// must not grow the store.
+	stored, err := n.add(context.Background(), true, shared.Notification{
 		ID: newID(), UserID: m.To, Type: shared.PokeType, Title: title, Message: message,
 		From: nc.user,
 	})
-	if err != nil {
+	switch {
+	case errors.Is(err, errUnknownUser):
+		return shared.Errorf(shared.CodeNotFound, "poke: %q has never connected to notifications", m.To)
+	case err != nil:
 		return n.internal(nc, err)
 	}
 	_, pm := prepareNotify(shared.NotifyMessage{Type: shared.NotifyPoked, To: m.To, ID: stored[0].ID})

@@ -313,7 +313,9 @@ func TestNotifyRejectsBadHandshakesBeforeTheUpgrade(t *testing.T) {
 
 func TestNotifyPokeSenderIsTheConnectionsUser(t *testing.T) {
 	t.Parallel()
-	ts := startServer(t, notifyConfig(t))
+	cfg := notifyConfig(t)
+	cfg.PokeBurst = 10 // the pokes below, a refused one included
+	ts := startServer(t, cfg)
 	ada := ts.openTab(t, "ada")
 	ada.synced()
 	bob := ts.openTab(t, "bob")
@@ -338,11 +340,24 @@ func TestNotifyPokeSenderIsTheConnectionsUser(t *testing.T) {
 	ada.expect(shared.NotifyPoked)
 
 	// A poke to someone offline waits for them, from the right sender.
+	cy := ts.openTab(t, "cy")
+	cy.synced()
+	require.NoError(t, cy.conn.Close(websocket.StatusNormalClosure, ""))
 	ada.send(shared.NotifyMessage{Type: shared.NotifyPoke, To: "cy", Message: "later"})
 	ada.expect(shared.NotifyPoked)
 	stored := ts.list(t, "cy", false)
 	require.Len(t, stored, 1)
 	assert.Equal(t, "ada", stored[0].From)
+
+	// A name nobody has used is refused, and not remembered: made-up
+	// names must not grow the store.
+	ada.send(shared.NotifyMessage{Type: shared.NotifyPoke, To: "nobody", Message: "hello?"})
+	e := ada.expect(shared.NotifyError)
+	assert.Equal(t, shared.CodeNotFound, e.Code)
+	assert.Contains(t, e.Message, `"nobody" has never connected`)
+	assert.Empty(t, ts.list(t, "nobody", false))
+	ada.send(shared.NotifyMessage{Type: shared.NotifyPoke, To: "bob"})
+	ada.expect(shared.NotifyPoked) // the connection stays
 }
 
 func TestNotifyPokesAreRateLimited(t *testing.T) {
@@ -499,6 +514,45 @@ func TestNotifyAPIErrors(t *testing.T) {
 	require.Equal(t, http.StatusCreated, status)
 	assert.NotContains(t, string(body), `"data"`)
 	assert.Contains(t, string(body), `"type":"info"`, "the default type")
+}
+
+// -notify-max-users over HTTP and the socket: once every user the store
+// may keep has notifications, a notification for a new user gets 503
+// unavailable and nothing is stored; known users go on as before, and a
+// new user who connects is served, only not kept for broadcasts.
+func TestNotifyStoreFullRefusesNewUsersOnly(t *testing.T) {
+	t.Parallel()
+	cfg := notifyConfig(t)
+	cfg.NotifyMaxUsers = 2
+	ts := startServer(t, cfg)
+	ts.sendNote(t, "ann", "one")
+	ts.sendNote(t, "ben", "two")
+
+	status, body := ts.api(t, http.MethodPost, "/api/notifications", testAdminToken,
+		[]byte(`{"user_id":"cat","type":"test","title":"three","message":"m"}`))
+	assert.Equal(t, http.StatusServiceUnavailable, status, "%s", body)
+	e := apiErrorOf(t, body)
+	assert.Equal(t, shared.CodeUnavailable, e.Code)
+	assert.Contains(t, e.Message, "-notify-max-users")
+	assert.Empty(t, ts.list(t, "cat", false))
+
+	ann := ts.openTab(t, "ann")
+	ann.synced()
+	ts.sendNote(t, "ann", "four")
+	assert.Equal(t, "four", ann.notification().Title)
+
+	cat := ts.openTab(t, "cat")
+	backlog, synced := cat.synced()
+	assert.Empty(t, backlog)
+	assert.Zero(t, synced.Seq)
+	status, resp := ts.api(t, http.MethodPost, "/api/notifications", testAdminToken,
+		[]byte(`{"user_id":"*","type":"test","title":"to all"}`))
+	require.Equal(t, http.StatusCreated, status, "%s", resp)
+	var b broadcastResult
+	require.NoError(t, json.Unmarshal(resp, &b))
+	assert.Equal(t, 2, b.Recipients, "ann and ben, the users kept")
+	assert.Equal(t, "to all", ann.notification().Title)
+	cat.quiet(100 * time.Millisecond)
 }
 
 func TestNotifyGeneratedAdminTokenIsLoggedOnce(t *testing.T) {

@@ -127,7 +127,13 @@ func (s *server) postNotification(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	n.ID = newID()
-	stored, err := s.notify.add(ctx, n)
+	stored, err := s.notify.add(ctx, false, n)
+	if errors.Is(err, errNotifyFull) {
+		s.log.Warn("notification refused: the store is full", "max_users", s.cfg.NotifyMaxUsers)
+		writeAPIError(w, http.StatusServiceUnavailable, shared.CodeUnavailable,
+			"the notification store is full: every user it may keep (-notify-max-users) has notifications; nothing was sent")
+		return
+	}
 	if err != nil {
 		s.log.Error("cannot store a notification", "err", err)
 		writeAPIError(w, http.StatusInternalServerError, shared.CodeInternal, "the notification could not be stored; nothing was sent")

@@ -13,9 +13,14 @@ import (
 // The notification tables (migration 2 in store.go):
 //
 //   - notify_users has one row per user who has had a notification or
-//     connected to /ws/notifications: the seq of their newest notification
-//     and a version that counts every change to their notifications. A
-//     broadcast reaches exactly these users.
+//     connected to /ws/notifications: the seq of their newest notification,
+//     a version that counts every change to their notifications, and when
+//     they last connected. A broadcast reaches exactly these users. There
+//     are at most Config.NotifyMaxUsers: a new user beyond it makes the
+//     store forget the longest-unseen user who has no notification (version
+//     0: nothing to lose, and no connection of theirs holds a version that
+//     a new row would repeat); if every user has some, the new user is
+//     refused (errNotifyFull).
 //   - notifications holds each user's newest notifications (retention
 //     trims older ones, read or not), keyed by (user_id, seq).
 //
@@ -43,17 +48,34 @@ type notifySnapshot struct {
 	lastSeq   uint64                // the user's newest seq
 	version   uint64                // the user's newest change included
 	unreadIDs []string              // every unread notification, oldest first
+	known     bool                  // false: the store is full and does not keep the user
 }
+
+// errNotifyFull refuses a notification for a new user when the store
+// knows Config.NotifyMaxUsers users already, every one with notifications.
+var errNotifyFull = errors.New("the notification store is full: every user it may keep has notifications")
+
+// errUnknownUser refuses a poke to a user the store does not know: one who
+// has never connected and never had a notification.
+var errUnknownUser = errors.New("no such user")
 
 // errNotYours answers a mark-read of an id that is not one of the user's
 // notifications: someone else's, or none at all. The two are not told
 // apart, so that nobody learns which ids exist.
 var errNotYours = errors.New("not one of your notifications")
 
+// notifyLimits are the store's bounds (see Config).
+type notifyLimits struct {
+	keep     int // notifications per user
+	maxUsers int
+}
+
 // addNotifications stores each of ns for its UserID (ID, Timestamp and
-// the content already set) and returns the changes, in order. Each user
-// keeps their newest keep notifications.
-func (s *store) addNotifications(ctx context.Context, ns []shared.Notification, keep int) ([]notifyChange, error) {
+// the content already set) and returns the changes, in order. With
+// knownOnly, a notification for a user the store does not know is refused
+// with errUnknownUser; otherwise it makes the user known, or fails with
+// errNotifyFull. Nothing is stored if any of ns is refused.
+func (s *store) addNotifications(ctx context.Context, ns []shared.Notification, lim notifyLimits, knownOnly bool) ([]notifyChange, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("add notification: %w", err)
@@ -61,7 +83,16 @@ func (s *store) addNotifications(ctx context.Context, ns []shared.Notification, 
 	defer tx.Rollback()
 	changes := make([]notifyChange, 0, len(ns))
 	for _, n := range ns {
-		ch, err := insertNotification(ctx, tx, n, keep)
+		if knownOnly {
+			var known bool
+			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM notify_users WHERE user_id = ?)`, n.UserID).Scan(&known); err != nil {
+				return nil, fmt.Errorf("add notification: %w", err)
+			}
+			if !known {
+				return nil, errUnknownUser
+			}
+		}
+		ch, err := insertNotification(ctx, tx, n, lim)
 		if err != nil {
 			return nil, fmt.Errorf("add notification: %w", err)
 		}
@@ -75,7 +106,7 @@ func (s *store) addNotifications(ctx context.Context, ns []shared.Notification, 
 
 // broadcastNotification stores a copy of tmpl, each with an id from
 // newID, for every user in notify_users, in one transaction.
-func (s *store) broadcastNotification(ctx context.Context, tmpl shared.Notification, keep int) ([]notifyChange, error) {
+func (s *store) broadcastNotification(ctx context.Context, tmpl shared.Notification, lim notifyLimits) ([]notifyChange, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("broadcast notification: %w", err)
@@ -102,7 +133,7 @@ func (s *store) broadcastNotification(ctx context.Context, tmpl shared.Notificat
 	for _, u := range users {
 		n := tmpl
 		n.UserID, n.ID = u, newID()
-		ch, err := insertNotification(ctx, tx, n, keep)
+		ch, err := insertNotification(ctx, tx, n, lim)
 		if err != nil {
 			return nil, fmt.Errorf("broadcast notification: %w", err)
 		}
@@ -114,16 +145,24 @@ func (s *store) broadcastNotification(ctx context.Context, tmpl shared.Notificat
 	return changes, nil
 }
 
-// insertNotification stores n as its user's next notification, trims the
-// user's oldest beyond keep, and returns the change.
-func insertNotification(ctx context.Context, tx *sql.Tx, n shared.Notification, keep int) (notifyChange, error) {
+// insertNotification stores n as its user's next notification, making the
+// user known if need be, trims the user's oldest beyond lim.keep, and
+// returns the change.
+func insertNotification(ctx context.Context, tx *sql.Tx, n shared.Notification, lim notifyLimits) (notifyChange, error) {
 	ch := notifyChange{user: n.UserID}
-	err := tx.QueryRowContext(ctx, `INSERT INTO notify_users (user_id, last_seq, version) VALUES (?, 1, 1)
-		ON CONFLICT (user_id) DO UPDATE SET last_seq = last_seq + 1, version = version + 1
-		RETURNING last_seq, version`, n.UserID).Scan(&n.Seq, &ch.version)
+	known, err := knowUser(ctx, tx, n.UserID, lim.maxUsers, false)
 	if err != nil {
 		return ch, err
 	}
+	if !known {
+		return ch, errNotifyFull
+	}
+	err = tx.QueryRowContext(ctx, `UPDATE notify_users SET last_seq = last_seq + 1, version = version + 1
+		WHERE user_id = ? RETURNING last_seq, version`, n.UserID).Scan(&n.Seq, &ch.version)
+	if err != nil {
+		return ch, err
+	}
+	keep := lim.keep
 	var data any // NULL when there is none
 	if len(n.Data) > 0 {
 		data = string(n.Data)
@@ -228,22 +267,67 @@ func countUnread(ctx context.Context, tx *sql.Tx, user string) (int, error) {
 	return n, err
 }
 
-// notifySnapshot registers user as known (so that broadcasts reach them)
-// and returns, in one transaction, what a connection is sent first: with
-// resume, every stored notification after since (all of them when since
-// is beyond the newest, as after a reset of the data); without, the unread
-// ones.
-func (s *store) notifySnapshot(ctx context.Context, user string, since uint64, resume bool) (notifySnapshot, error) {
+// knowUser makes user known to the store, making room if needed (see the
+// tables' description above), and reports whether it is known. With seen,
+// it also records that the user connected now.
+func knowUser(ctx context.Context, tx *sql.Tx, user string, maxUsers int, seen bool) (bool, error) {
+	now := time.Now().UnixMilli()
+	query := `SELECT EXISTS (SELECT 1 FROM notify_users WHERE user_id = ?)`
+	args := []any{user}
+	if seen {
+		query = `UPDATE notify_users SET seen = ? WHERE user_id = ? RETURNING 1`
+		args = []any{now, user}
+	}
+	var known bool
+	switch err := tx.QueryRowContext(ctx, query, args...).Scan(&known); {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return false, err
+	}
+	if known {
+		return true, nil
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO notify_users (user_id, seen) VALUES (?, ?)`, user, now); err != nil {
+		return false, err
+	}
+	var count int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM notify_users`).Scan(&count); err != nil {
+		return false, err
+	}
+	over := count - maxUsers
+	if over <= 0 {
+		return true, nil
+	}
+	res, err := tx.ExecContext(ctx, `DELETE FROM notify_users WHERE user_id IN
+		(SELECT user_id FROM notify_users WHERE version = 0 AND user_id != ? ORDER BY seen, user_id LIMIT ?)`, user, over)
+	if err != nil {
+		return false, err
+	}
+	if forgot, err := res.RowsAffected(); err != nil || forgot >= int64(over) {
+		return err == nil, err
+	}
+	// Everyone else has notifications: the new user cannot be kept.
+	_, err = tx.ExecContext(ctx, `DELETE FROM notify_users WHERE user_id = ?`, user)
+	return false, err
+}
+
+// notifySnapshot makes user known (so that broadcasts reach them;
+// snap.known is false if the store is full) and returns, in one transaction, what a
+// connection is sent first: with resume, every stored notification after
+// since (all of them when since is beyond the newest, as after a reset of
+// the data); without, the unread ones.
+func (s *store) notifySnapshot(ctx context.Context, user string, since uint64, resume bool, maxUsers int) (notifySnapshot, error) {
 	var snap notifySnapshot
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return snap, fmt.Errorf("read notifications: %w", err)
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `INSERT INTO notify_users (user_id) VALUES (?) ON CONFLICT DO NOTHING`, user); err != nil {
+	if snap.known, err = knowUser(ctx, tx, user, maxUsers, true); err != nil {
 		return snap, fmt.Errorf("read notifications: %w", err)
 	}
-	if err := tx.QueryRowContext(ctx, `SELECT last_seq, version FROM notify_users WHERE user_id = ?`, user).Scan(&snap.lastSeq, &snap.version); err != nil {
+	err = tx.QueryRowContext(ctx, `SELECT last_seq, version FROM notify_users WHERE user_id = ?`, user).Scan(&snap.lastSeq, &snap.version)
+	if err != nil && !(errors.Is(err, sql.ErrNoRows) && !snap.known) {
 		return snap, fmt.Errorf("read notifications: %w", err)
 	}
 	if resume && since > snap.lastSeq {

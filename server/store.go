@@ -70,6 +70,11 @@ var migrations = []string{
 		PRIMARY KEY (user_id, seq)
 	) WITHOUT ROWID;
 	CREATE INDEX notifications_unread ON notifications (user_id, seq) WHERE read = 0;`,
+
+	// 3: when each notification user last connected, so that the store can
+	// forget the longest-unseen of those who have no notification.
+	`ALTER TABLE notify_users ADD COLUMN seen INTEGER NOT NULL DEFAULT 0; -- unix ms
+	CREATE INDEX notify_users_quiet ON notify_users (seen) WHERE version = 0;`,
 }
 
 // openStore opens (creating if needed) the database under dir and brings

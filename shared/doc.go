@@ -101,7 +101,9 @@
 // is not the user's gets an error with [CodeForbidden]. A poke is stored
 // for its recipient, with From set by the server to the sender's identity
 // (a From sent by the client is ignored), and acknowledged to the sender
-// with [NotifyPoked]. Pokes are rate-limited per connection: the excess
+// with [NotifyPoked]. Only a user the server knows (one who has connected
+// or had a notification) can be poked; any other name gets an error with
+// [CodeNotFound]. Pokes are rate-limited per connection: the excess
 // gets an error with [CodeRateLimited] saying when to try again. Every
 // message counts against the same per-connection message rate as chat, so
 // a client that floods marks is refused the same way and, if it keeps on,

@@ -36,10 +36,12 @@ const (
 	// (HTTP 405; the Allow header lists those it takes).
 	CodeMethodNotAllowed ErrorCode = "method_not_allowed"
 	// CodeUnavailable: the server is shutting down (HTTP 503); try again
-	// after a moment, against the restarted server.
+	// after a moment, against the restarted server. Also: the
+	// notification store is full, and cannot take a new user.
 	CodeUnavailable ErrorCode = "unavailable"
 	// CodeNotFound: an HTTP API that this server does not offer, such as
-	// guest login when it is turned off.
+	// guest login when it is turned off; or a poke to a user the server
+	// does not know.
 	CodeNotFound ErrorCode = "not_found"
 )
 
