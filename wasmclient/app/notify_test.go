@@ -249,6 +249,22 @@ func TestNotificationsPokeIsCheckedAndRateLimited(t *testing.T) {
 	assert.Contains(t, rec.lastError(), "try again in")
 }
 
+// A poke to a name nobody has used is refused by the server, and the pane
+// says why; the client goes on.
+func TestNotificationsPokeToAnUnknownUserIsShownAsAnError(t *testing.T) {
+	url := needServer(t)
+	h := newChatHarness(t)
+	ada, bob := uniqueUser("ada"), uniqueUser("bob")
+	h.addNotifications(url, ada)
+	poker, rec := h.addNotifications(url, bob)
+	h.onLoop(func() { require.NoError(t, poker.Poke(uniqueUser("nobody"), "", "")) })
+	eventually(t, "the refusal", func() bool { _, e := rec.counts(); return e == 1 })
+	assert.Contains(t, rec.lastError(), "not_found")
+	assert.Contains(t, rec.lastError(), "has never connected")
+	h.onLoop(func() { require.NoError(t, poker.Poke(ada, "", "")) })
+	eventually(t, "the next poke", func() bool { p, _ := rec.counts(); return p == 1 })
+}
+
 func TestNotificationsRejectBadUserIDBeforeConnecting(t *testing.T) {
 	t.Parallel()
 	_, err := NewNotifications(NewLoop(), &notifyRecorder{}, "ws://127.0.0.1:1/ws/notifications", "../admin")
