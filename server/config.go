@@ -115,6 +115,9 @@ type Config struct {
 	// Default: a random one made at start and logged once at Info. When
 	// set, it must be at least 16 characters.
 	AdminToken string
+	// MetricsToken, when set, is the bearer token GET /metrics requires.
+	// Default: none, and /metrics answers anyone. At least 16 characters.
+	MetricsToken string
 	// NotifyRetention is how many notifications each user keeps; older
 	// ones are deleted, read or not. Default 500.
 	NotifyRetention int
@@ -185,6 +188,7 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (C
 	fs.IntVar(&c.MaxConnsPerIP, "max-conns-per-ip", 256, "WebSocket connections from one remote address")
 	fs.IntVar(&c.MaxConnsPerUser, "max-conns-per-user", 32, "WebSocket connections of one user")
 	fs.StringVar(&c.AdminToken, "admin-token", "", "bearer `token` for the notification HTTP API, at least 16 characters (default: random, logged at start)")
+	fs.StringVar(&c.MetricsToken, "metrics-token", "", "bearer `token` that GET /metrics requires, at least 16 characters (default: none, /metrics is public)")
 	fs.IntVar(&c.NotifyRetention, "notify-retention", 500, "notifications kept per user, read or not")
 	fs.IntVar(&c.NotifyMaxUsers, "notify-max-users", 10000, "users the notification store knows; beyond, the longest-unseen user without notifications is forgotten")
 	fs.DurationVar(&c.PokeInterval, "poke-interval", time.Second, "after a burst, one poke per this `interval` per connection")
@@ -272,6 +276,9 @@ func (c *Config) validate() error {
 	}
 	if c.AdminToken != "" && len(c.AdminToken) < 16 {
 		errs = append(errs, errors.New("-admin-token: must be at least 16 characters (or leave it unset for a random one)"))
+	}
+	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
+		errs = append(errs, errors.New("-metrics-token: must be at least 16 characters (or leave it unset for a public /metrics)"))
 	}
 	for name, d := range map[string]time.Duration{"-write-wait": c.WriteWait, "-close-grace": c.CloseGrace, "-shutdown-timeout": c.ShutdownTimeout, "-room-idle": c.RoomIdle,
 		"-presence-batch": c.PresenceBatch, "-poke-interval": c.PokeInterval, "-token-ttl": c.TokenTTL,

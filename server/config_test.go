@@ -154,6 +154,7 @@ func TestParseConfigErrors(t *testing.T) {
 		{"negative read limit", []string{"-read-limit", "-1"}, nil, []string{"-read-limit -1"}},
 		{"send queue 0", []string{"-send-queue", "0"}, nil, []string{"-send-queue 0"}},
 		{"no notification users", nil, map[string]string{"WSPLAY_NOTIFY_MAX_USERS": "0"}, []string{"-notify-max-users 0"}},
+		{"short metrics token", []string{"-metrics-token", "short"}, nil, []string{"-metrics-token"}},
 		{"zero write wait", []string{"-write-wait", "0s"}, nil, []string{"-write-wait"}},
 		{"negative close grace", []string{"-close-grace", "-1s"}, nil, []string{"-close-grace"}},
 		{"zero shutdown timeout", []string{"-shutdown-timeout", "0s"}, nil, []string{"-shutdown-timeout"}},

@@ -255,7 +255,18 @@ func documentedNames(t *testing.T, file string, pattern *regexp.Regexp) []string
 
 func scrape(t *testing.T, ts *testServer) map[string]*ioFamily {
 	t.Helper()
-	resp, err := http.Get(ts.URL + "/metrics")
+	return scrapeWith(t, ts, "")
+}
+
+// scrapeWith is scrape with a bearer token, if not "".
+func scrapeWith(t *testing.T, ts *testServer, token string) map[string]*ioFamily {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, ts.URL+"/metrics", nil)
+	require.NoError(t, err)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
@@ -338,6 +349,42 @@ func TestPrometheusEndpointCarriesTheDocumentedNames(t *testing.T) {
 
 // The methods chat and notifications will call show on /metrics and on the
 // dashboard.
+// With -metrics-token, /metrics answers only a scraper that sends it;
+// /healthz stays open for load balancers.
+func TestMetricsTokenGuardsMetrics(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig(t)
+	cfg.MetricsToken = "metrics-token-0123456789"
+	ts := startServer(t, cfg)
+	for name, auth := range map[string]string{
+		"none":        "",
+		"wrong":       "Bearer metrics-token-9876543210",
+		"basic":       "Basic bWV0cmljczptZXRyaWNzLXRva2VuLTAxMjM0NTY3ODk=",
+		"admin token": "Bearer " + cfg.AdminToken,
+	} {
+		req, err := http.NewRequest(http.MethodGet, ts.URL+"/metrics", nil)
+		require.NoError(t, err)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, name)
+		assert.Equal(t, `Bearer realm="wsplay metrics"`, resp.Header.Get("WWW-Authenticate"), name)
+		assert.NotContains(t, string(body), "wsplay_", name)
+		assert.NotContains(t, string(body), cfg.MetricsToken, name)
+	}
+	families := scrapeWith(t, ts, cfg.MetricsToken)
+	assert.Contains(t, families, "wsplay_connections_open")
+
+	resp, err := http.Get(ts.URL + "/healthz")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+}
+
 func TestMetricsFedByChatAndNotifications(t *testing.T) {
 	t.Parallel()
 	ts := startServer(t, testConfig(t))

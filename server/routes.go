@@ -16,7 +16,7 @@ func (s *server) handler() http.Handler {
 	mux.HandleFunc("/ws/echo", s.serveEcho)
 	mux.HandleFunc("/ws/dashboard", s.serveDashboard)
 	// The same counters the dashboard shows, in the Prometheus text format.
-	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
+	mux.Handle("GET /metrics", s.metricsAuth(promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{})))
 	mux.HandleFunc("/ws/chat", s.serveChat)
 	mux.HandleFunc("GET /api/rooms", s.serveRooms)
 	mux.HandleFunc("POST /api/login", s.serveLogin)
@@ -25,6 +25,22 @@ func (s *server) handler() http.Handler {
 	mux.HandleFunc("/api/notifications", s.serveNotificationsAPI)
 	mux.Handle("/", pageHeaders(s.site))
 	return s.metrics.countRequests(mux)
+}
+
+// metricsAuth lets only requests with -metrics-token through to next, if
+// the token is set.
+func (s *server) metricsAuth(next http.Handler) http.Handler {
+	if s.cfg.MetricsToken == "" {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !bearerIs(r, s.cfg.MetricsToken) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="wsplay metrics"`)
+			http.Error(w, "send the metrics token as \"Authorization: Bearer TOKEN\" (see -metrics-token)", http.StatusUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // serveHealth reports whether the server takes new connections: 200 while
