@@ -350,10 +350,6 @@ func (s *sampler) encode(d shared.DashboardData) *websocket.PreparedMessage {
 // and the newest at least cpuWindow old for CPU.
 func snapshotMetrics(past []sample) map[string]float64 {
 	base, prev, cur := past[0], past[len(past)-2], past[len(past)-1]
-	procs := make([]processReading, len(past)-1)
-	for i := range procs {
-		procs[i] = past[i].p
-	}
 	snap := map[string]float64{}
 	put := func(key string, v float64) { snap[key] = math.Round(finite(v)*1000) / 1000 }
 	secs := cur.r.at.Sub(prev.r.at).Seconds()
@@ -397,12 +393,25 @@ func snapshotMetrics(past []sample) map[string]float64 {
 	put("notifications_stored", float64(cur.r.notesStored))
 	put("notifications_delivered", float64(cur.r.notesSent))
 	put("snapshots_conflated", float64(cur.r.conflated))
-	put("cpu_usage", cpuPercent(cpuBase(procs, cur.p), cur.p))
+	put("cpu_usage", cpuPercent(cpuBase(past), cur.p))
 	put("memory_usage", float64(cur.p.heapBytes)/(1<<20))
 	put("goroutines", float64(cur.p.goroutines))
 	put("gc_pause_ms", longestGCPause(prev.p, cur.p)*1000)
 	put("uptime_seconds", cur.r.uptime.Seconds())
 	return snap
+}
+
+// cpuBase returns the reading to measure the newest sample's CPU share
+// from: the newest earlier one taken at least cpuWindow before it, or the
+// oldest if none is that old.
+func cpuBase(past []sample) processReading {
+	cur := past[len(past)-1].p
+	for i := len(past) - 2; i >= 0; i-- {
+		if cur.at.Sub(past[i].p.at) >= cpuWindow {
+			return past[i].p
+		}
+	}
+	return past[0].p
 }
 
 // findEndpoint returns the reading of the named endpoint, or a zero one

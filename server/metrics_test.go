@@ -214,13 +214,18 @@ func TestCPUPercent(t *testing.T) {
 	assert.Zero(t, cpuPercent(at(5, 0), at(5, time.Second)))
 	assert.Zero(t, cpuPercent(at(0, time.Second), at(10, 0)))
 
-	// The base is the newest reading at least cpuWindow old.
-	past := []processReading{at(0, 0), at(100, 0), at(400, 0), at(900, 0)}
-	assert.Equal(t, past[2], cpuBase(past, at(1000, 0)))
-	assert.Equal(t, past[3], cpuBase(past, at(1400, 0)))
+	// The base is the newest reading at least cpuWindow before the last.
+	samples := func(ms ...int) []sample {
+		out := make([]sample, len(ms))
+		for i, m := range ms {
+			out[i].p = at(m, 0)
+		}
+		return out
+	}
+	assert.Equal(t, at(400, 0), cpuBase(samples(0, 100, 400, 900, 1000)))
+	assert.Equal(t, at(900, 0), cpuBase(samples(0, 100, 400, 900, 1400)))
 	// None that old: the oldest there is.
-	assert.Equal(t, past[0], cpuBase(past, at(300, 0)))
-	assert.Equal(t, at(7, 0), cpuBase(nil, at(7, 0)))
+	assert.Equal(t, at(0, 0), cpuBase(samples(0, 100, 300)))
 
 	// The real reader: a busy goroutine shows as CPU, within the bounds.
 	pr := newProcessReader()

@@ -136,7 +136,7 @@ func (n *notifications) broadcast(ctx context.Context, tmpl shared.Notification)
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	tmpl.Timestamp = time.Now().UTC()
-	changes, err := n.store.broadcastNotification(ctx, tmpl, n.limits())
+	changes, err := n.store.broadcastNotification(ctx, tmpl, n.cfg.NotifyRetention)
 	if err != nil {
 		return 0, err
 	}

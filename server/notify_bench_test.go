@@ -145,7 +145,7 @@ func BenchmarkNotifyBroadcastToMaxUsers(b *testing.B) {
 	}
 	tmpl := shared.Notification{Type: "news", Title: "to everyone", Message: "a broadcast", Timestamp: time.Now()}
 	for b.Loop() {
-		changes, err := st.broadcastNotification(ctx, tmpl, lim)
+		changes, err := st.broadcastNotification(ctx, tmpl, lim.keep)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -83,16 +83,10 @@ func (s *store) addNotifications(ctx context.Context, ns []shared.Notification, 
 	defer tx.Rollback()
 	changes := make([]notifyChange, 0, len(ns))
 	for _, n := range ns {
-		if knownOnly {
-			var known bool
-			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM notify_users WHERE user_id = ?)`, n.UserID).Scan(&known); err != nil {
-				return nil, fmt.Errorf("add notification: %w", err)
-			}
-			if !known {
-				return nil, errUnknownUser
-			}
+		ch, err := insertNotification(ctx, tx, n, lim.keep)
+		if errors.Is(err, errUnknownUser) && !knownOnly {
+			ch, err = insertForNewUser(ctx, tx, n, lim)
 		}
-		ch, err := insertNotification(ctx, tx, n, lim)
 		if err != nil {
 			return nil, fmt.Errorf("add notification: %w", err)
 		}
@@ -106,7 +100,7 @@ func (s *store) addNotifications(ctx context.Context, ns []shared.Notification, 
 
 // broadcastNotification stores a copy of tmpl, each with an id from
 // newID, for every user in notify_users, in one transaction.
-func (s *store) broadcastNotification(ctx context.Context, tmpl shared.Notification, lim notifyLimits) ([]notifyChange, error) {
+func (s *store) broadcastNotification(ctx context.Context, tmpl shared.Notification, keep int) ([]notifyChange, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("broadcast notification: %w", err)
@@ -133,7 +127,7 @@ func (s *store) broadcastNotification(ctx context.Context, tmpl shared.Notificat
 	for _, u := range users {
 		n := tmpl
 		n.UserID, n.ID = u, newID()
-		ch, err := insertNotification(ctx, tx, n, lim)
+		ch, err := insertNotification(ctx, tx, n, keep)
 		if err != nil {
 			return nil, fmt.Errorf("broadcast notification: %w", err)
 		}
@@ -145,24 +139,19 @@ func (s *store) broadcastNotification(ctx context.Context, tmpl shared.Notificat
 	return changes, nil
 }
 
-// insertNotification stores n as its user's next notification, making the
-// user known if need be, trims the user's oldest beyond lim.keep, and
-// returns the change.
-func insertNotification(ctx context.Context, tx *sql.Tx, n shared.Notification, lim notifyLimits) (notifyChange, error) {
+// insertNotification stores n as its user's next notification, trims the
+// user's oldest beyond keep, and returns the change. It returns
+// errUnknownUser if the store does not know the user (see addUser).
+func insertNotification(ctx context.Context, tx *sql.Tx, n shared.Notification, keep int) (notifyChange, error) {
 	ch := notifyChange{user: n.UserID}
-	known, err := knowUser(ctx, tx, n.UserID, lim.maxUsers, false)
-	if err != nil {
-		return ch, err
-	}
-	if !known {
-		return ch, errNotifyFull
-	}
-	err = tx.QueryRowContext(ctx, `UPDATE notify_users SET last_seq = last_seq + 1, version = version + 1
+	err := tx.QueryRowContext(ctx, `UPDATE notify_users SET last_seq = last_seq + 1, version = version + 1
 		WHERE user_id = ? RETURNING last_seq, version`, n.UserID).Scan(&n.Seq, &ch.version)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ch, errUnknownUser
+	}
 	if err != nil {
 		return ch, err
 	}
-	keep := lim.keep
 	var data any // NULL when there is none
 	if len(n.Data) > 0 {
 		data = string(n.Data)
@@ -267,27 +256,24 @@ func countUnread(ctx context.Context, tx *sql.Tx, user string) (int, error) {
 	return n, err
 }
 
-// knowUser makes user known to the store, making room if needed (see the
-// tables' description above), and reports whether it is known. With seen,
-// it also records that the user connected now.
-func knowUser(ctx context.Context, tx *sql.Tx, user string, maxUsers int, seen bool) (bool, error) {
-	now := time.Now().UnixMilli()
-	query := `SELECT EXISTS (SELECT 1 FROM notify_users WHERE user_id = ?)`
-	args := []any{user}
-	if seen {
-		query = `UPDATE notify_users SET seen = ? WHERE user_id = ? RETURNING 1`
-		args = []any{now, user}
+// insertForNewUser makes n's user, whom the store does not know, known if
+// there is room, and stores n; errNotifyFull if there is none.
+func insertForNewUser(ctx context.Context, tx *sql.Tx, n shared.Notification, lim notifyLimits) (notifyChange, error) {
+	added, err := addUser(ctx, tx, n.UserID, lim.maxUsers)
+	if err != nil {
+		return notifyChange{}, err
 	}
-	var known bool
-	switch err := tx.QueryRowContext(ctx, query, args...).Scan(&known); {
-	case errors.Is(err, sql.ErrNoRows):
-	case err != nil:
-		return false, err
+	if !added {
+		return notifyChange{}, errNotifyFull
 	}
-	if known {
-		return true, nil
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO notify_users (user_id, seen) VALUES (?, ?)`, user, now); err != nil {
+	return insertNotification(ctx, tx, n, lim.keep)
+}
+
+// addUser makes user, whom the store does not know, known, making room if
+// needed (see the tables' description above). It reports false, and adds
+// nobody, when there is no room.
+func addUser(ctx context.Context, tx *sql.Tx, user string, maxUsers int) (bool, error) {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO notify_users (user_id, seen) VALUES (?, ?)`, user, time.Now().UnixMilli()); err != nil {
 		return false, err
 	}
 	var count int
@@ -312,10 +298,10 @@ func knowUser(ctx context.Context, tx *sql.Tx, user string, maxUsers int, seen b
 }
 
 // notifySnapshot makes user known (so that broadcasts reach them;
-// snap.known is false if the store is full) and returns, in one transaction, what a
-// connection is sent first: with resume, every stored notification after
-// since (all of them when since is beyond the newest, as after a reset of
-// the data); without, the unread ones.
+// snap.known is false if the store is full) and returns, in one
+// transaction, what a connection is sent first: with resume, every stored
+// notification after since (all of them when since is beyond the newest,
+// as after a reset of the data); without, the unread ones.
 func (s *store) notifySnapshot(ctx context.Context, user string, since uint64, resume bool, maxUsers int) (notifySnapshot, error) {
 	var snap notifySnapshot
 	tx, err := s.db.BeginTx(ctx, nil)
@@ -323,7 +309,12 @@ func (s *store) notifySnapshot(ctx context.Context, user string, since uint64, r
 		return snap, fmt.Errorf("read notifications: %w", err)
 	}
 	defer tx.Rollback()
-	if snap.known, err = knowUser(ctx, tx, user, maxUsers, true); err != nil {
+	// A known user is marked seen now; a new one is added.
+	err = tx.QueryRowContext(ctx, `UPDATE notify_users SET seen = ? WHERE user_id = ? RETURNING 1`, time.Now().UnixMilli(), user).Scan(&snap.known)
+	if errors.Is(err, sql.ErrNoRows) {
+		snap.known, err = addUser(ctx, tx, user, maxUsers)
+	}
+	if err != nil {
 		return snap, fmt.Errorf("read notifications: %w", err)
 	}
 	err = tx.QueryRowContext(ctx, `SELECT last_seq, version FROM notify_users WHERE user_id = ?`, user).Scan(&snap.lastSeq, &snap.version)

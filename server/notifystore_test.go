@@ -75,7 +75,7 @@ func TestNotifyStoreBoundsItsUsers(t *testing.T) {
 	assert.Equal(t, []string{"ann", "dan", "eve"}, knownUsers(t, st))
 	// Known users are not affected.
 	require.NoError(t, note("ann"))
-	changes, err := st.broadcastNotification(ctx, shared.Notification{Title: "all", Timestamp: time.Now()}, lim)
+	changes, err := st.broadcastNotification(ctx, shared.Notification{Title: "all", Timestamp: time.Now()}, lim.keep)
 	require.NoError(t, err)
 	assert.Len(t, changes, 3)
 

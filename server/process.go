@@ -80,21 +80,6 @@ func cpuPercent(prev, cur processReading) float64 {
 	return min(100, 100*float64(cur.cpu-prev.cpu)/(float64(wall)*float64(runtime.NumCPU())))
 }
 
-// cpuBase returns the reading to measure cur's CPU share from: the newest
-// of past taken at least cpuWindow before cur, or the oldest if none is
-// that old.
-func cpuBase(past []processReading, cur processReading) processReading {
-	for i := len(past) - 1; i >= 0; i-- {
-		if cur.at.Sub(past[i].at) >= cpuWindow {
-			return past[i]
-		}
-	}
-	if len(past) == 0 {
-		return cur
-	}
-	return past[0]
-}
-
 // longestGCPause returns the longest GC pause between two readings, in
 // seconds: the upper bound of the highest histogram bucket that gained a
 // pause (its lower bound for the last, unbounded bucket), or 0 when no
