@@ -227,6 +227,16 @@ func TestCPUPercent(t *testing.T) {
 	// None that old: the oldest there is.
 	assert.Equal(t, at(0, 0), cpuBase(samples(0, 100, 300)))
 
+	// The snapshot measures over that span, not over the last interval:
+	// the last 10 ms were credited two intervals' worth of CPU (which
+	// would read as 100%, capped), the 610 ms since the base much less.
+	past := samples(0, 600, 610)
+	past[2].p.cpu = cores * 20 * time.Millisecond
+	for i := range past {
+		past[i].r.at = past[i].p.at
+	}
+	assert.InDelta(t, 100*20.0/610, snapshotMetrics(past)["cpu_usage"], 0.001)
+
 	// The real reader: a busy goroutine shows as CPU, within the bounds.
 	pr := newProcessReader()
 	before := pr.read()
