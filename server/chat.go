@@ -70,7 +70,7 @@ func (s *server) serveChat(w http.ResponseWriter, r *http.Request) {
 	c.log = c.log.With("room", room, "user", user)
 	join.m = &member{c: c, user: user}
 	if !h.add(join) {
-		c.close(websocket.CloseGoingAway, reasonShutdown)
+		c.close(websocket.CloseGoingAway, shared.ReasonShutdown)
 	}
 	defer h.remove(join.m)
 
@@ -81,7 +81,7 @@ func (s *server) serveChat(w http.ResponseWriter, r *http.Request) {
 		}
 		if typ != websocket.TextMessage {
 			c.log.Info("closing: binary frame on a text endpoint")
-			c.close(websocket.CloseUnsupportedData, reasonBinary)
+			c.close(websocket.CloseUnsupportedData, shared.ReasonBinary)
 			return errClosedByServer
 		}
 		msg, perr := s.chatInput(data, room)
@@ -89,7 +89,7 @@ func (s *server) serveChat(w http.ResponseWriter, r *http.Request) {
 			strikes++
 			c.log.Info("bad message", "code", perr.Code, "detail", perr.Detail, "strikes", strikes)
 			if strikes >= maxStrikes {
-				c.close(websocket.ClosePolicyViolation, reasonTooManyFaults)
+				c.close(websocket.ClosePolicyViolation, shared.ReasonTooManyFaults)
 				return errClosedByServer
 			}
 			c.enqueue(prepare(errorMessage(room, perr)))

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+	"wsplay/shared"
 
 	"github.com/gorilla/websocket"
 )
@@ -71,17 +72,6 @@ func newClient(id uint64, ws *websocket.Conn, cfg *Config, log *slog.Logger) *cl
 	}
 }
 
-// Reasons sent in close frames that the server decides on.
-const (
-	reasonTooSlow       = "too slow"
-	reasonShutdown      = "server shutting down"
-	reasonInvalidUTF8   = "invalid UTF-8"
-	reasonTooBig        = "message too big"
-	reasonBinary        = "binary frames are not accepted here"
-	reasonTooManyFaults = "too many bad messages"
-	reasonRateLimit     = "over the message rate"
-)
-
 // outgoing is a message waiting in a send queue, with the time it was
 // queued, so that writePump can measure the fan-out latency.
 type outgoing struct {
@@ -108,7 +98,7 @@ func (c *client) enqueueAt(m *websocket.PreparedMessage, at time.Time) bool {
 	case c.send <- outgoing{m, at}:
 		return true
 	default:
-		c.close(websocket.ClosePolicyViolation, reasonTooSlow)
+		c.close(websocket.ClosePolicyViolation, shared.ReasonTooSlow)
 		return false
 	}
 }
@@ -168,7 +158,7 @@ func (c *client) run(handle func(typ int, data []byte) error) {
 		// close was called with the code to send.
 	case errors.Is(err, websocket.ErrReadLimit):
 		// gorilla has already sent 1009; record it for the log.
-		c.close(websocket.CloseMessageTooBig, reasonTooBig)
+		c.close(websocket.CloseMessageTooBig, shared.ReasonTooBig)
 	case errors.As(err, &netErr):
 		// Reset, closed by writePump, or silent past the read deadline:
 		// there is no one left to send a close frame to, nor to drain.
@@ -186,7 +176,7 @@ func (c *client) run(handle func(typ int, data []byte) error) {
 		c.log.Info("closing: protocol error", "err", err)
 	}
 	<-c.writeDone
-	if c.closeReason == reasonTooSlow {
+	if c.closeReason == shared.ReasonTooSlow {
 		c.stats.slowConsumer() // here, once, however many enqueues found the queue full
 	}
 	switch {
@@ -222,7 +212,7 @@ func (c *client) readPump(handle func(typ int, data []byte) error) error {
 		// gorilla does not check that text is UTF-8; RFC 6455 requires it.
 		if typ == websocket.TextMessage && !utf8.Valid(data) {
 			c.log.Info("closing: invalid UTF-8 in a text frame")
-			c.close(websocket.CloseInvalidFramePayloadData, reasonInvalidUTF8)
+			c.close(websocket.CloseInvalidFramePayloadData, shared.ReasonInvalidUTF8)
 			return errClosedByServer
 		}
 		if err := handle(typ, data); err != nil {
@@ -261,7 +251,7 @@ func (c *client) writePump() {
 				return
 			}
 		case <-c.done:
-			if c.closeReason != reasonTooSlow {
+			if c.closeReason != shared.ReasonTooSlow {
 				c.flush()
 			}
 			c.writeClose()

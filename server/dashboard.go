@@ -101,7 +101,7 @@ func (s *server) serveDashboard(w http.ResponseWriter, r *http.Request) {
 	defer s.dashboard.leave(v)
 	s.serve(c, func(typ int, _ []byte) error {
 		if typ == websocket.BinaryMessage {
-			c.close(websocket.CloseUnsupportedData, reasonBinary)
+			c.close(websocket.CloseUnsupportedData, shared.ReasonBinary)
 			return errClosedByServer
 		}
 		return nil // a viewer has nothing to say

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"wsplay/shared"
 
 	"github.com/coder/websocket"
 	gorilla "github.com/gorilla/websocket"
@@ -97,7 +98,7 @@ func TestEchoClosesWith1007OnInvalidUTF8(t *testing.T) {
 	var ce *gorilla.CloseError
 	require.ErrorAs(t, err, &ce)
 	assert.Equal(t, gorilla.CloseInvalidFramePayloadData, ce.Code)
-	assert.Equal(t, reasonInvalidUTF8, ce.Text)
+	assert.Equal(t, shared.ReasonInvalidUTF8, ce.Text)
 
 	// The server kept serving everyone else.
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)

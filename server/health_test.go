@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"wsplay/shared"
 
 	"github.com/coder/websocket"
 	"github.com/stretchr/testify/assert"
@@ -44,7 +45,7 @@ func TestHealthz(t *testing.T) {
 		shutdownErr <- ts.sessions.shutdown(ctx)
 	}()
 	assert.Equal(t, websocket.StatusGoingAway, <-codes)
-	assert.Equal(t, reasonShutdown, wc.expectClose(t, 1001))
+	assert.Equal(t, shared.ReasonShutdown, wc.expectClose(t, 1001))
 	ts.expectSessions(t, 1)
 	status, body = health(t, ts.URL)
 	assert.Equal(t, http.StatusServiceUnavailable, status)

@@ -203,7 +203,7 @@ func (h *hub) failed() {
 	for {
 		select {
 		case j := <-h.join:
-			j.m.c.close(websocket.CloseInternalServerErr, "room unavailable")
+			j.m.c.close(websocket.CloseInternalServerErr, shared.ReasonRoomFailed)
 		case <-h.leave:
 		case <-h.inbound:
 		case <-h.stop:

@@ -67,7 +67,7 @@ func (l *messageLimiter) admit(c *client, warn func(*shared.Error)) (ok bool, er
 	switch {
 	case closeConn:
 		c.log.Info("closing: over the message rate for too long", "limit", l)
-		c.close(websocket.ClosePolicyViolation, reasonRateLimit)
+		c.close(websocket.ClosePolicyViolation, shared.ReasonRateLimit)
 		return false, errClosedByServer
 	case w != nil:
 		c.log.Info("rate limited", "limit", l)

@@ -279,7 +279,7 @@ func (s *server) serveNotifications(w http.ResponseWriter, r *http.Request) {
 		}
 		if typ != websocket.TextMessage {
 			c.log.Info("closing: binary frame on a text endpoint")
-			c.close(websocket.CloseUnsupportedData, reasonBinary)
+			c.close(websocket.CloseUnsupportedData, shared.ReasonBinary)
 			return errClosedByServer
 		}
 		var perr *shared.Error
@@ -292,7 +292,7 @@ func (s *server) serveNotifications(w http.ResponseWriter, r *http.Request) {
 		}
 		c.log.Info("bad message", "code", perr.Code, "detail", perr.Detail, "strikes", strikes)
 		if strikes >= maxStrikes {
-			c.close(websocket.ClosePolicyViolation, reasonTooManyFaults)
+			c.close(websocket.ClosePolicyViolation, shared.ReasonTooManyFaults)
 			return errClosedByServer
 		}
 		warn(perr)
@@ -326,7 +326,7 @@ func (nc *notifyConn) deliver(ev notifyEvent) {
 		return
 	}
 	if len(nc.pending) >= nc.maxPending {
-		nc.c.close(websocket.ClosePolicyViolation, reasonTooSlow)
+		nc.c.close(websocket.ClosePolicyViolation, shared.ReasonTooSlow)
 		return
 	}
 	nc.pending = append(nc.pending, ev)
@@ -351,7 +351,7 @@ func (n *notifications) sync(nc *notifyConn, since uint64, resume bool) {
 	snap, err := n.store.notifySnapshot(context.Background(), nc.user, since, resume, n.cfg.NotifyMaxUsers)
 	if err != nil {
 		nc.c.log.Error("cannot read the user's notifications", "err", err)
-		nc.c.close(websocket.CloseInternalServerErr, "notifications unavailable")
+		nc.c.close(websocket.CloseInternalServerErr, shared.ReasonNotifyFailed)
 		return
 	}
 	if !snap.known {

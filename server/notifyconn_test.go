@@ -77,6 +77,6 @@ func TestNotifyConnTooManyPendingCloses(t *testing.T) {
 	default:
 		t.Fatal("the connection was not closed")
 	}
-	require.Equal(t, reasonTooSlow, nc.c.closeReason)
+	require.Equal(t, shared.ReasonTooSlow, nc.c.closeReason)
 	nc.goLive(0) // returns: the client is closed
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"wsplay/shared"
 
 	"github.com/gorilla/websocket"
 )
@@ -166,7 +167,7 @@ func (s *server) acceptAs(w http.ResponseWriter, r *http.Request, endpoint, user
 	if !s.sessions.add(c) {
 		// Shutdown began during the handshake.
 		s.sessions.unreserve(ip, user)
-		c.close(websocket.CloseGoingAway, reasonShutdown)
+		c.close(websocket.CloseGoingAway, shared.ReasonShutdown)
 		c.run(func(int, []byte) error { return errClosedByServer })
 		return nil
 	}
@@ -322,7 +323,7 @@ func (ss *sessionSet) shutdown(ctx context.Context) error {
 	ss.mu.Unlock()
 
 	for _, c := range clients {
-		c.close(websocket.CloseGoingAway, reasonShutdown)
+		c.close(websocket.CloseGoingAway, shared.ReasonShutdown)
 	}
 	done := make(chan struct{})
 	go func() {

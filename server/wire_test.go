@@ -28,6 +28,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"wsplay/shared"
 
 	"github.com/coder/websocket"
 	"github.com/stretchr/testify/assert"
@@ -391,8 +392,8 @@ func TestFault06_DeclaredLengthOverLimit(t *testing.T) {
 		// The most significant bit must be 0 (RFC 6455 section 5.2); gorilla
 		// reports it as over the limit without a close frame, and the
 		// server sends 1009 itself.
-		{"2^63", 1 << 63, reasonTooBig},
-		{"2^64-1", math.MaxUint64, reasonTooBig},
+		{"2^63", 1 << 63, shared.ReasonTooBig},
+		{"2^64-1", math.MaxUint64, shared.ReasonTooBig},
 	}
 	t.Run("cases", func(t *testing.T) {
 		for _, tt := range tests {
@@ -547,7 +548,7 @@ func TestFault08_InvalidUTF8(t *testing.T) {
 					wc.expectClose(t, 1000)
 					return
 				}
-				assert.Equal(t, reasonInvalidUTF8, wc.expectClose(t, 1007))
+				assert.Equal(t, shared.ReasonInvalidUTF8, wc.expectClose(t, 1007))
 				wc.writeClose(t, 1007)
 				wc.expectHangUp(t)
 			})
@@ -568,7 +569,7 @@ func TestFault08_HangUpAsSoonAsThePeerAnswersTheClose(t *testing.T) {
 	cn := startCanary(t, ts)
 	wc := handshake(t, addr, "/ws/echo", nil)
 	wc.writeFrame(t, true, 0, opText, true, []byte("\xff"))
-	assert.Equal(t, reasonInvalidUTF8, wc.expectClose(t, 1007))
+	assert.Equal(t, shared.ReasonInvalidUTF8, wc.expectClose(t, 1007))
 	wc.writeClose(t, 1007)
 	wc.expectHangUp(t)
 	cn.check(t)

@@ -59,3 +59,17 @@ func DescribeClose(code CloseCode) CloseAdvice {
 	}
 	return CloseAdvice{fmt.Sprintf("close code %d: not one wsplay uses", int(code)), false}
 }
+
+// The reasons a wsplay server puts in the close frames it decides on, with
+// the code each goes with. Clients may show them; they branch on the code.
+const (
+	ReasonTooSlow       = "too slow"                            // 1008: the send queue filled
+	ReasonShutdown      = "server shutting down"                // 1001
+	ReasonInvalidUTF8   = "invalid UTF-8"                       // 1007
+	ReasonTooBig        = "message too big"                     // 1009
+	ReasonBinary        = "binary frames are not accepted here" // 1003
+	ReasonTooManyFaults = "too many bad messages"               // 1008: repeated bad input
+	ReasonRateLimit     = "over the message rate"               // 1008: a flood
+	ReasonRoomFailed    = "room unavailable"                    // 1011: the room's history cannot be read
+	ReasonNotifyFailed  = "notifications unavailable"           // 1011: the user's notifications cannot be read
+)
