@@ -65,8 +65,8 @@ func (s *server) serveChat(w http.ResponseWriter, r *http.Request) {
 	if c == nil {
 		return
 	}
-	s.metrics.userConnected(user)
-	defer s.metrics.userDisconnected(user)
+	s.metrics.UserConnected(user)
+	defer s.metrics.UserDisconnected(user)
 	c.log = c.log.With("room", room, "user", user)
 	join.m = &member{c: c, user: user}
 	if !h.add(join) {

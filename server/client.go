@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+	"wsplay/server/metrics"
 	"wsplay/shared"
 
 	"github.com/gorilla/websocket"
@@ -44,7 +45,7 @@ type client struct {
 
 	// stats counts this connection's traffic into its endpoint's metrics;
 	// nil counts nothing. Set before run.
-	stats *endpointStats
+	stats *metrics.Endpoint
 	// latest, when not nil, is a second source of messages for writePump:
 	// a one-slot mailbox that its producer overwrites instead of queueing
 	// behind (see viewer.offer in dashboard.go). Set before run.
@@ -177,7 +178,7 @@ func (c *client) run(handle func(typ int, data []byte) error) {
 	}
 	<-c.writeDone
 	if c.closeReason == shared.ReasonTooSlow {
-		c.stats.slowConsumer() // here, once, however many enqueues found the queue full
+		c.stats.SlowConsumer() // here, once, however many enqueues found the queue full
 	}
 	switch {
 	case peerClosed, peerGone:
@@ -203,7 +204,7 @@ func (c *client) readPump(handle func(typ int, data []byte) error) error {
 		if err != nil {
 			return err
 		}
-		c.stats.received()
+		c.stats.Received()
 		select {
 		case <-c.done:
 			return errClosedByServer
@@ -235,15 +236,15 @@ func (c *client) writePump() {
 				c.writeFailed(err)
 				return
 			}
-			c.stats.sent()
-			c.stats.observeFanout(time.Since(q.at))
+			c.stats.Sent()
+			c.stats.ObserveFanout(time.Since(q.at))
 		case m := <-c.latest: // never ready when latest is nil
 			c.ws.SetWriteDeadline(time.Now().Add(c.cfg.WriteWait))
 			if err := c.ws.WritePreparedMessage(m); err != nil {
 				c.writeFailed(err)
 				return
 			}
-			c.stats.sent()
+			c.stats.Sent()
 		case <-ping.C:
 			c.ws.SetWriteDeadline(time.Now().Add(c.cfg.WriteWait))
 			if err := c.ws.WriteMessage(websocket.PingMessage, nil); err != nil {
@@ -271,8 +272,8 @@ func (c *client) flush() {
 			if err := c.ws.WritePreparedMessage(q.m); err != nil {
 				return
 			}
-			c.stats.sent()
-			c.stats.observeFanout(time.Since(q.at))
+			c.stats.Sent()
+			c.stats.ObserveFanout(time.Since(q.at))
 		default:
 			return
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"wsplay/server/metrics"
 	"wsplay/shared"
 )
 
@@ -117,7 +118,7 @@ const latencyWindow = 10
 // with its first viewer and stops when its last one leaves; on shutdown
 // that happens as sessionSet.shutdown closes every viewer.
 type dashboard struct {
-	m   *metrics
+	m   *metrics.Metrics
 	log *slog.Logger
 
 	mu       sync.Mutex // guards samplers; taken before any sampler.mu
@@ -125,7 +126,7 @@ type dashboard struct {
 	wg       sync.WaitGroup // one count per running sampler
 }
 
-func newDashboard(m *metrics, log *slog.Logger) *dashboard {
+func newDashboard(m *metrics.Metrics, log *slog.Logger) *dashboard {
 	return &dashboard{m: m, log: log, samplers: map[time.Duration]*sampler{}}
 }
 
@@ -137,7 +138,7 @@ func (d *dashboard) join(v *viewer, interval time.Duration) {
 	if s == nil {
 		s = &sampler{
 			d: d, interval: interval, wake: make(chan struct{}, 1),
-			viewers: map[*viewer]struct{}{}, proc: newProcessReader(),
+			viewers: map[*viewer]struct{}{}, proc: metrics.NewProcessReader(),
 		}
 		d.samplers[interval] = s
 		d.wg.Add(1)
@@ -236,7 +237,7 @@ type sampler struct {
 	viewers map[*viewer]struct{}
 
 	// Touched only by run.
-	proc       *processReader
+	proc       *metrics.ProcessReader
 	past       []sample               // the last latencyWindow+1 samples, oldest first
 	history    []shared.DashboardData // the last DashboardHistory snapshots, oldest first
 	historyMsg *websocket.PreparedMessage
@@ -244,8 +245,8 @@ type sampler struct {
 
 // sample is everything read at one moment.
 type sample struct {
-	r reading
-	p processReading
+	r metrics.Reading
+	p metrics.ProcessReading
 }
 
 func (s *sampler) poke() {
@@ -261,7 +262,7 @@ func (s *sampler) run() {
 	defer s.d.wg.Done()
 	// The first sample is the baseline the first snapshot's rates are
 	// computed from.
-	s.past = []sample{{s.d.m.read(), s.proc.read()}}
+	s.past = []sample{{s.d.m.Read(), s.proc.Read()}}
 	ticker := time.NewTicker(s.interval)
 	defer ticker.Stop()
 	for {
@@ -291,7 +292,7 @@ func (s *sampler) run() {
 				continue
 			}
 			if tick != nil && v.offer(tick, s.historyMessage) {
-				s.d.m.snapshotConflated()
+				s.d.m.SnapshotConflated()
 			}
 		}
 	}
@@ -300,13 +301,13 @@ func (s *sampler) run() {
 // take reads the metrics, records the snapshot in the history and returns
 // it encoded, or nil if it could not be encoded.
 func (s *sampler) take() *websocket.PreparedMessage {
-	cur := sample{s.d.m.read(), s.proc.read()}
+	cur := sample{s.d.m.Read(), s.proc.Read()}
 	s.past = append(s.past, cur)
 	if len(s.past) > latencyWindow+1 {
 		s.past = slices.Delete(s.past, 0, 1)
 	}
 	snap := shared.DashboardData{
-		Timestamp: cur.r.at.UTC().Round(0),
+		Timestamp: cur.r.At.UTC().Round(0),
 		Metrics:   snapshotMetrics(s.past),
 	}
 	s.history = append(s.history, snap)
@@ -347,12 +348,12 @@ func (s *sampler) encode(d shared.DashboardData) *websocket.PreparedMessage {
 // snapshotMetrics computes the snapshot's keys (see serveDashboard) from the
 // recent samples, oldest first and at least two: the newest (cur), the one
 // before it (prev) for rates, the oldest (base) for the latency quantiles,
-// and the newest at least cpuWindow old for CPU.
+// and the newest at least metrics.CPUWindow old for CPU.
 func snapshotMetrics(past []sample) map[string]float64 {
 	base, prev, cur := past[0], past[len(past)-2], past[len(past)-1]
 	snap := map[string]float64{}
 	put := func(key string, v float64) { snap[key] = math.Round(finite(v)*1000) / 1000 }
-	secs := cur.r.at.Sub(prev.r.at).Seconds()
+	secs := cur.r.At.Sub(prev.r.At).Seconds()
 	rate := func(from, to uint64) float64 {
 		if secs <= 0 || to < from {
 			return 0
@@ -360,67 +361,64 @@ func snapshotMetrics(past []sample) map[string]float64 {
 		return float64(to-from) / secs
 	}
 	var msgsIn, msgsOut, bytesIn, bytesOut float64
-	for _, e := range cur.r.endpoints {
-		p, b := findEndpoint(prev.r.endpoints, e.name), findEndpoint(base.r.endpoints, e.name)
-		in, out, bin, bout := rate(p.msgsIn, e.msgsIn), rate(p.msgsOut, e.msgsOut), rate(p.bytesIn, e.bytesIn), rate(p.bytesOut, e.bytesOut)
+	for _, e := range cur.r.Endpoints {
+		p, b := prev.r.FindEndpoint(e.Name), base.r.FindEndpoint(e.Name)
+		in, out, bin, bout := rate(p.MsgsIn, e.MsgsIn), rate(p.MsgsOut, e.MsgsOut), rate(p.BytesIn, e.BytesIn), rate(p.BytesOut, e.BytesOut)
 		msgsIn, msgsOut, bytesIn, bytesOut = msgsIn+in, msgsOut+out, bytesIn+bin, bytesOut+bout
-		put("connections."+e.name, float64(e.open))
-		put("messages_in_per_sec."+e.name, in)
-		put("messages_out_per_sec."+e.name, out)
-		put("bytes_in_per_sec."+e.name, bin)
-		put("bytes_out_per_sec."+e.name, bout)
-		window := slices.Clone(e.fanout) // observations since base
-		for i := range b.fanout {
-			window[i] -= min(b.fanout[i], window[i])
+		put("connections."+e.Name, float64(e.Open))
+		put("messages_in_per_sec."+e.Name, in)
+		put("messages_out_per_sec."+e.Name, out)
+		put("bytes_in_per_sec."+e.Name, bin)
+		put("bytes_out_per_sec."+e.Name, bout)
+		window := slices.Clone(e.Fanout) // observations since base
+		for i := range b.Fanout {
+			window[i] -= min(b.Fanout[i], window[i])
 		}
-		put("fanout_p50_ms."+e.name, quantile(0.5, window)*1000)
-		put("fanout_p99_ms."+e.name, quantile(0.99, window)*1000)
+		put("fanout_p50_ms."+e.Name, metrics.Quantile(0.5, window)*1000)
+		put("fanout_p99_ms."+e.Name, metrics.Quantile(0.99, window)*1000)
 	}
-	put("connections", float64(cur.r.totalOpen))
+	put("connections", float64(cur.r.TotalOpen))
 	put("messages_in_per_sec", msgsIn)
 	put("messages_out_per_sec", msgsOut)
 	put("bytes_in_per_sec", bytesIn)
 	put("bytes_out_per_sec", bytesOut)
-	put("requests", rate(prev.r.httpRequests, cur.r.httpRequests))
-	put("active_users", float64(cur.r.usersOnline))
+	put("requests", rate(prev.r.HTTPRequests, cur.r.HTTPRequests))
+	put("active_users", float64(cur.r.UsersOnline))
 	put("response_time", snap["fanout_p50_ms.chat"])
-	put("rooms", float64(cur.r.rooms))
-	put("slow_consumer_disconnects", float64(cur.r.totalSlow))
-	put("handshakes_rejected", float64(cur.r.totalRejected))
-	for reason, n := range cur.r.rejected {
+	put("rooms", float64(cur.r.Rooms))
+	put("slow_consumer_disconnects", float64(cur.r.TotalSlow))
+	put("handshakes_rejected", float64(cur.r.TotalRejected))
+	for reason, n := range cur.r.Rejected {
 		put("handshakes_rejected."+reason, float64(n))
 	}
-	put("notifications_stored", float64(cur.r.notesStored))
-	put("notifications_delivered", float64(cur.r.notesSent))
-	put("snapshots_conflated", float64(cur.r.conflated))
-	put("cpu_usage", cpuPercent(cpuBase(past), cur.p))
-	put("memory_usage", float64(cur.p.heapBytes)/(1<<20))
-	put("goroutines", float64(cur.p.goroutines))
-	put("gc_pause_ms", longestGCPause(prev.p, cur.p)*1000)
-	put("uptime_seconds", cur.r.uptime.Seconds())
+	put("notifications_stored", float64(cur.r.NotesStored))
+	put("notifications_delivered", float64(cur.r.NotesSent))
+	put("snapshots_conflated", float64(cur.r.Conflated))
+	put("cpu_usage", metrics.CPUPercent(cpuBase(past), cur.p))
+	put("memory_usage", float64(cur.p.HeapBytes)/(1<<20))
+	put("goroutines", float64(cur.p.Goroutines))
+	put("gc_pause_ms", metrics.LongestGCPause(prev.p, cur.p)*1000)
+	put("uptime_seconds", cur.r.Uptime.Seconds())
 	return snap
 }
 
 // cpuBase returns the reading to measure the newest sample's CPU share
-// from: the newest earlier one taken at least cpuWindow before it, or the
+// from: the newest earlier one taken at least metrics.CPUWindow before it, or the
 // oldest if none is that old.
-func cpuBase(past []sample) processReading {
+func cpuBase(past []sample) metrics.ProcessReading {
 	cur := past[len(past)-1].p
 	for i := len(past) - 2; i >= 0; i-- {
-		if cur.at.Sub(past[i].p.at) >= cpuWindow {
+		if cur.At.Sub(past[i].p.At) >= metrics.CPUWindow {
 			return past[i].p
 		}
 	}
 	return past[0].p
 }
 
-// findEndpoint returns the reading of the named endpoint, or a zero one
-// if it did not exist yet.
-func findEndpoint(eps []endpointReading, name string) endpointReading {
-	for _, e := range eps {
-		if e.name == name {
-			return e
-		}
+// finite replaces NaN and infinities, which JSON cannot carry, with 0.
+func finite(v float64) float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0
 	}
-	return endpointReading{name: name}
+	return v
 }

@@ -5,38 +5,24 @@ import (
 	"io"
 	"log/slog"
 	"testing"
-	"time"
+	"wsplay/server/metrics"
 
 	"github.com/gorilla/websocket"
 )
-
-// The cost of counting on a connection's hot path: one read, one write
-// and its fan-out latency, as readPump and writePump count them.
-func BenchmarkEndpointStatsPerMessage(b *testing.B) {
-	e := newEndpointStats("bench")
-	b.ReportAllocs()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			e.received()
-			e.sent()
-			e.observeFanout(42 * time.Microsecond)
-		}
-	})
-}
 
 // The cost of one dashboard snapshot: reading every counter and the
 // runtime, computing rates and quantiles, and encoding it. A sampler does
 // this once per interval, whatever the number of viewers.
 func BenchmarkDashboardSnapshot(b *testing.B) {
-	m := newMetrics()
+	m := metrics.New()
 	for _, reason := range []string{"origin not allowed", "bad interval"} {
-		m.handshakeRejected(reason)
+		m.HandshakeRejected(reason)
 	}
 	s := &sampler{
 		d:    &dashboard{m: m, log: slog.New(slog.NewTextHandler(io.Discard, nil))},
-		proc: newProcessReader(),
+		proc: metrics.NewProcessReader(),
 	}
-	s.past = []sample{{m.read(), s.proc.read()}}
+	s.past = []sample{{m.Read(), s.proc.Read()}}
 	for range 60 {
 		s.take() // a full history
 	}

@@ -107,7 +107,7 @@ func TestDashboardKeysAreDocumented(t *testing.T) {
 	patterns := map[string]bool{}
 	for _, key := range documented {
 		if base, ok := strings.CutSuffix(key, ".<endpoint>"); ok {
-			for _, ep := range knownEndpoints {
+			for _, ep := range shared.Endpoints {
 				assert.Contains(t, d.Metrics, base+"."+ep)
 			}
 			patterns[base] = true
@@ -178,7 +178,7 @@ func TestDashboardValuesFollowRealTraffic(t *testing.T) {
 	wg.Wait()
 	assert.GreaterOrEqual(t, d.Metrics["messages_in_per_sec"], d.Metrics["messages_in_per_sec.echo"])
 	assert.GreaterOrEqual(t, d.Metrics["fanout_p99_ms.echo"], d.Metrics["fanout_p50_ms.echo"])
-	assert.Positive(t, endpointNow(ts, "dashboard").msgsOut)
+	assert.Positive(t, endpointNow(ts, "dashboard").MsgsOut)
 	assert.Positive(t, d.Metrics["goroutines"])
 	assert.Positive(t, d.Metrics["memory_usage"])
 	assert.Positive(t, d.Metrics["uptime_seconds"])
@@ -214,7 +214,7 @@ func TestDashboardIntervalParameter(t *testing.T) {
 		assert.Contains(t, string(body), "want one of 100ms, 250ms", "interval=%.20s", bad)
 		assert.Less(t, len(body), 200, "the reason does not echo the input at length")
 	}
-	assert.Equal(t, uint64(7), ts.metrics.read().rejected["bad_interval"])
+	assert.Equal(t, uint64(7), ts.metrics.Read().Rejected["bad_interval"])
 
 	// 100ms (or 0.1s) is allowed and gets its own sampler next to the
 	// default one.
@@ -352,7 +352,7 @@ func TestDashboardSlowViewerNeitherBacklogsNorDelaysOthers(t *testing.T) {
 	// Wait until the stalled viewer has skipped 100 snapshots: its
 	// socket buffers are full and its writer is blocked. Filling them
 	// takes longer on a busy machine than eventually's 5 s allow.
-	for deadline := time.Now().Add(30 * time.Second); ts.metrics.read().conflated < 100; time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(30 * time.Second); ts.metrics.Read().Conflated < 100; time.Sleep(10 * time.Millisecond) {
 		require.True(t, time.Now().Before(deadline), "timed out waiting for the stalled viewer to skip snapshots")
 	}
 
@@ -452,7 +452,7 @@ func TestDashboardViewersComeAndGo(t *testing.T) {
 		select {
 		case <-done:
 			assert.Positive(t, ticks)
-			eventually(t, "the churning viewers to be gone", func() bool { return endpointNow(ts, "dashboard").open == 1 })
+			eventually(t, "the churning viewers to be gone", func() bool { return endpointNow(ts, "dashboard").Open == 1 })
 			steady.Close(websocket.StatusNormalClosure, "")
 			eventually(t, "the sampler to stop", func() bool { return ts.dashboard.running() == 0 })
 			return

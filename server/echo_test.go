@@ -220,7 +220,7 @@ func TestEchoDropsASilentClientAfterThePongDeadline(t *testing.T) {
 	defer c.Close()
 	// Accepted counts up and stays: the connection itself lives only for
 	// the pong wait, which a busy machine may let pass unobserved.
-	eventually(t, "the connection to be accepted", func() bool { return endpointNow(ts, "echo").accepted == 1 })
+	eventually(t, "the connection to be accepted", func() bool { return endpointNow(ts, "echo").Accepted == 1 })
 	eventually(t, "the silent client to be dropped", func() bool { return ts.sessions.len() == 0 })
 }
 

@@ -149,7 +149,7 @@ func FuzzNotifyHandle(f *testing.F) {
 		f.Fatal(err)
 	}
 	c := newClient(1, nil, &s.cfg, log)
-	nc := &notifyConn{c: c, user: "ada", metrics: noNotifyMetrics{}, maxPending: s.cfg.SendQueue,
+	nc := &notifyConn{c: c, user: "ada", maxPending: s.cfg.SendQueue,
 		pokes: rate.NewLimiter(rate.Every(time.Millisecond), 1)}
 
 	seeds := []shared.NotifyMessage{

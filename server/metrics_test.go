@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"wsplay/server/metrics"
+	"wsplay/shared"
 
 	"github.com/coder/websocket"
 	gorilla "github.com/gorilla/websocket"
@@ -25,8 +27,8 @@ import (
 )
 
 // endpointNow returns the current counters of one endpoint.
-func endpointNow(ts *testServer, name string) endpointReading {
-	return findEndpoint(ts.metrics.read().endpoints, name)
+func endpointNow(ts *testServer, name string) metrics.EndpointReading {
+	return ts.metrics.Read().FindEndpoint(name)
 }
 
 func TestMetricsCountEchoTraffic(t *testing.T) {
@@ -45,8 +47,8 @@ func TestMetricsCountEchoTraffic(t *testing.T) {
 	// Wire bytes of one "hello": the client's frame is a 2-byte header, a
 	// 4-byte mask and 5 bytes; the server's is unmasked.
 	const in, out = 2 + 4 + 5, 2 + 5
-	observed := func(e endpointReading) (n uint64) {
-		for _, c := range e.fanout {
+	observed := func(e metrics.EndpointReading) (n uint64) {
+		for _, c := range e.Fanout {
 			n += c
 		}
 		return n
@@ -54,17 +56,17 @@ func TestMetricsCountEchoTraffic(t *testing.T) {
 	// The writer counts a message sent, then its latency: wait for both.
 	eventually(t, "the counters to settle", func() bool {
 		e := endpointNow(ts, "echo")
-		return e.msgsIn == 3 && e.msgsOut == 3 && e.bytesIn == 3*in && e.bytesOut == 3*out && observed(e) >= 3
+		return e.MsgsIn == 3 && e.MsgsOut == 3 && e.BytesIn == 3*in && e.BytesOut == 3*out && observed(e) >= 3
 	})
 	e := endpointNow(ts, "echo")
-	assert.Equal(t, int64(1), e.open)
-	assert.Equal(t, uint64(1), e.accepted)
+	assert.Equal(t, int64(1), e.Open)
+	assert.Equal(t, uint64(1), e.Accepted)
 	assert.Equal(t, uint64(3), observed(e), "one fan-out latency per echoed message")
-	assert.Zero(t, endpointNow(ts, "dashboard").accepted, "no other endpoint counted")
+	assert.Zero(t, endpointNow(ts, "dashboard").Accepted, "no other endpoint counted")
 
 	require.NoError(t, c.Close(websocket.StatusNormalClosure, ""))
-	eventually(t, "the connection to be counted closed", func() bool { return endpointNow(ts, "echo").open == 0 })
-	assert.Equal(t, uint64(1), endpointNow(ts, "echo").accepted)
+	eventually(t, "the connection to be counted closed", func() bool { return endpointNow(ts, "echo").Open == 0 })
+	assert.Equal(t, uint64(1), endpointNow(ts, "echo").Accepted)
 }
 
 func TestMetricsCountRejectedHandshakes(t *testing.T) {
@@ -82,12 +84,12 @@ func TestMetricsCountRejectedHandshakes(t *testing.T) {
 	resp.Body.Close()
 	require.Equal(t, http.StatusBadRequest, resp.StatusCode)
 
-	r := ts.metrics.read()
-	assert.Equal(t, uint64(2), r.rejected["origin_not_allowed"])
-	assert.Equal(t, uint64(1), r.rejected["null_origin"])
-	assert.Equal(t, uint64(1), r.rejected["not_a_websocket_handshake"])
-	assert.Equal(t, uint64(4), r.totalRejected)
-	assert.Zero(t, endpointNow(ts, "echo").accepted, "nothing upgraded")
+	r := ts.metrics.Read()
+	assert.Equal(t, uint64(2), r.Rejected["origin_not_allowed"])
+	assert.Equal(t, uint64(1), r.Rejected["null_origin"])
+	assert.Equal(t, uint64(1), r.Rejected["not_a_websocket_handshake"])
+	assert.Equal(t, uint64(4), r.TotalRejected)
+	assert.Zero(t, endpointNow(ts, "echo").Accepted, "nothing upgraded")
 }
 
 func TestMetricsCountHTTPRequests(t *testing.T) {
@@ -99,7 +101,7 @@ func TestMetricsCountHTTPRequests(t *testing.T) {
 		resp.Body.Close()
 	}
 	ts.dial(t, "/ws/echo", nil)
-	assert.Equal(t, uint64(3), ts.metrics.read().httpRequests, "two GETs and one handshake")
+	assert.Equal(t, uint64(3), ts.metrics.Read().HTTPRequests, "two GETs and one handshake")
 }
 
 // A client that sends but never reads fills its send queue; it is closed
@@ -111,15 +113,15 @@ func TestMetricsCountSlowConsumers(t *testing.T) {
 	ts := startServer(t, cfg)
 	c := dialSmallBuffer(t, ts.wsURL("/ws/echo"))
 	big := bytes.Repeat([]byte("x"), 60<<10)
-	for i := 0; i < 1000 && endpointNow(ts, "echo").slow == 0; i++ {
+	for i := 0; i < 1000 && endpointNow(ts, "echo").Slow == 0; i++ {
 		c.SetWriteDeadline(time.Now().Add(5 * time.Second))
 		if err := c.WriteMessage(gorilla.TextMessage, big); err != nil {
 			break // the server has hung up
 		}
 	}
-	eventually(t, "the slow consumer to be counted", func() bool { return endpointNow(ts, "echo").slow == 1 })
-	eventually(t, "the slow consumer to be gone", func() bool { return endpointNow(ts, "echo").open == 0 })
-	assert.Equal(t, uint64(1), endpointNow(ts, "echo").slow)
+	eventually(t, "the slow consumer to be counted", func() bool { return endpointNow(ts, "echo").Slow == 1 })
+	eventually(t, "the slow consumer to be gone", func() bool { return endpointNow(ts, "echo").Open == 0 })
+	assert.Equal(t, uint64(1), endpointNow(ts, "echo").Slow)
 }
 
 // dialSmallBuffer connects a gorilla client with a small socket receive
@@ -140,112 +142,6 @@ func dialSmallBuffer(t *testing.T, url string) *gorilla.Conn {
 	require.NoError(t, err)
 	t.Cleanup(func() { c.Close() })
 	return c
-}
-
-func TestMetricsUsersOnlineCountsDistinctUsers(t *testing.T) {
-	t.Parallel()
-	m := newMetrics()
-	m.userConnected("ada")
-	m.userConnected("ada") // a second tab
-	m.userConnected("bob")
-	assert.Equal(t, int64(2), m.read().usersOnline)
-	m.userDisconnected("ada")
-	assert.Equal(t, int64(2), m.read().usersOnline, "ada still has a tab")
-	m.userDisconnected("ada")
-	m.userDisconnected("nobody") // unknown: ignored
-	assert.Equal(t, int64(1), m.read().usersOnline)
-}
-
-func TestMetricsBoundsRejectReasons(t *testing.T) {
-	t.Parallel()
-	m := newMetrics()
-	for i := range 100 {
-		m.handshakeRejected("reason " + strings.Repeat("x", i))
-	}
-	r := m.read()
-	assert.LessOrEqual(t, len(r.rejected), m.maxRejectKeys+1)
-	assert.Positive(t, r.rejected["other"])
-	assert.Equal(t, uint64(100), r.totalRejected)
-}
-
-func TestQuantile(t *testing.T) {
-	t.Parallel()
-	buckets := make([]uint64, len(latencyBounds)+1)
-	assert.Zero(t, quantile(0.5, buckets), "no observations")
-
-	// 100 observations, all in the bucket (10 µs, 20 µs].
-	buckets[1] = 100
-	assert.InDelta(t, 15e-6, quantile(0.5, buckets), 1e-9)
-	assert.InDelta(t, 19.9e-6, quantile(0.99, buckets), 1e-9)
-
-	// One slow outlier moves p99 into its bucket, not p50.
-	buckets[1], buckets[10] = 98, 2
-	assert.InDelta(t, 10e-6+10e-6*50/98, quantile(0.5, buckets), 1e-12)
-	assert.Greater(t, quantile(0.99, buckets), latencyBounds[9])
-
-	// Past the last bound: reported as the largest finite bound.
-	clear(buckets)
-	buckets[len(latencyBounds)] = 1
-	assert.Equal(t, latencyBounds[len(latencyBounds)-1], quantile(0.5, buckets))
-
-	var h latencyHistogram = newLatencyHistogram()
-	h.observe(15 * time.Microsecond)
-	h.observe(time.Hour)
-	counts, sum := h.load()
-	assert.Equal(t, uint64(1), counts[1])
-	assert.Equal(t, uint64(1), counts[len(latencyBounds)])
-	assert.Equal(t, time.Hour+15*time.Microsecond, sum)
-}
-
-func TestCPUPercent(t *testing.T) {
-	t.Parallel()
-	t0 := time.Now()
-	at := func(ms int, cpu time.Duration) processReading {
-		return processReading{at: t0.Add(time.Duration(ms) * time.Millisecond), cpu: cpu}
-	}
-	cores := time.Duration(runtime.NumCPU())
-
-	// One core busy for a second is 100/cores percent.
-	assert.InDelta(t, 100/float64(cores), cpuPercent(at(0, 0), at(1000, time.Second)), 1e-9)
-	// Over a short span the kernel's tick accounting can credit more CPU
-	// than the span held: capped, never over 100.
-	assert.Equal(t, 100.0, cpuPercent(at(0, 0), at(10, cores*18*time.Millisecond)))
-	// No time passed, or the counter went back: no reading.
-	assert.Zero(t, cpuPercent(at(5, 0), at(5, time.Second)))
-	assert.Zero(t, cpuPercent(at(0, time.Second), at(10, 0)))
-
-	// The base is the newest reading at least cpuWindow before the last.
-	samples := func(ms ...int) []sample {
-		out := make([]sample, len(ms))
-		for i, m := range ms {
-			out[i].p = at(m, 0)
-		}
-		return out
-	}
-	assert.Equal(t, at(400, 0), cpuBase(samples(0, 100, 400, 900, 1000)))
-	assert.Equal(t, at(900, 0), cpuBase(samples(0, 100, 400, 900, 1400)))
-	// None that old: the oldest there is.
-	assert.Equal(t, at(0, 0), cpuBase(samples(0, 100, 300)))
-
-	// The snapshot measures over that span, not over the last interval:
-	// the last 10 ms were credited two intervals' worth of CPU (which
-	// would read as 100%, capped), the 610 ms since the base much less.
-	past := samples(0, 600, 610)
-	past[2].p.cpu = cores * 20 * time.Millisecond
-	for i := range past {
-		past[i].r.at = past[i].p.at
-	}
-	assert.InDelta(t, 100*20.0/610, snapshotMetrics(past)["cpu_usage"], 0.001)
-
-	// The real reader: a busy goroutine shows as CPU, within the bounds.
-	pr := newProcessReader()
-	before := pr.read()
-	for end := time.Now().Add(cpuWindow); time.Now().Before(end); {
-	}
-	after := pr.read()
-	got := cpuPercent(before, after)
-	assert.Greater(t, got, 0.0)
-	assert.LessOrEqual(t, got, 100.0)
 }
 
 // documentedNames returns the words of a doc comment table in a source
@@ -331,14 +227,14 @@ func TestPrometheusEndpointCarriesTheDocumentedNames(t *testing.T) {
 	require.NoError(t, err)
 	eventually(t, "the echo and its latency to be counted", func() bool {
 		e := endpointNow(ts, "echo")
-		return e.msgsOut == 1 && e.fanoutSum > 0
+		return e.MsgsOut == 1 && e.FanoutSum > 0
 	})
 
 	families := scrape(t, ts)
-	documented := documentedNames(t, "metrics.go", regexp.MustCompile(`^(wsplay|go|process)_[a-z_]+$`))
+	documented := documentedNames(t, "metrics/metrics.go", regexp.MustCompile(`^(wsplay|go|process)_[a-z_]+$`))
 	require.NotEmpty(t, documented)
 	for _, name := range documented {
-		assert.Contains(t, families, name, "documented in metrics.go but not on /metrics")
+		assert.Contains(t, families, name, "documented in metrics/metrics.go but not on /metrics")
 	}
 	for name := range families {
 		if strings.HasPrefix(name, "wsplay_") {
@@ -347,7 +243,7 @@ func TestPrometheusEndpointCarriesTheDocumentedNames(t *testing.T) {
 	}
 
 	// Every endpoint reports from the start, and the values are the ones counted.
-	for _, ep := range knownEndpoints {
+	for _, ep := range shared.Endpoints {
 		assert.Contains(t, families["wsplay_connections_open"].values, "endpoint="+ep)
 	}
 	assert.Equal(t, "GAUGE", families["wsplay_connections_open"].typ)
@@ -403,17 +299,17 @@ func TestMetricsTokenGuardsMetrics(t *testing.T) {
 func TestMetricsFedByChatAndNotifications(t *testing.T) {
 	t.Parallel()
 	ts := startServer(t, testConfig(t))
-	ts.metrics.countRoomsWith(func() int { return 3 })
-	ts.metrics.userConnected("ada")
+	ts.metrics.CountRoomsWith(func() int { return 3 })
+	ts.metrics.UserConnected("ada")
 	for range 2 {
-		ts.metrics.notificationStored()
+		ts.metrics.NotificationStored()
 	}
-	ts.metrics.notificationDelivered()
+	ts.metrics.NotificationDelivered()
 
-	r := ts.metrics.read()
-	assert.Equal(t, int64(3), r.rooms)
-	assert.Equal(t, uint64(2), r.notesStored)
-	assert.Equal(t, uint64(1), r.notesSent)
+	r := ts.metrics.Read()
+	assert.Equal(t, int64(3), r.Rooms)
+	assert.Equal(t, uint64(2), r.NotesStored)
+	assert.Equal(t, uint64(1), r.NotesSent)
 	families := scrape(t, ts)
 	assert.Equal(t, 3.0, families["wsplay_chat_rooms"].values[""])
 	assert.Equal(t, 1.0, families["wsplay_users_online"].values[""])
@@ -441,4 +337,38 @@ func TestConfigDashboardInterval(t *testing.T) {
 	}, io.Discard)
 	require.NoError(t, err)
 	assert.Equal(t, 250*time.Millisecond, cfg.DashboardInterval)
+}
+
+// The dashboard measures CPU from the newest sample at least
+// metrics.CPUWindow old, not over the last interval.
+func TestDashboardCPUBase(t *testing.T) {
+	t.Parallel()
+	t0 := time.Now()
+	at := func(ms int, cpu time.Duration) metrics.ProcessReading {
+		return metrics.ProcessReading{At: t0.Add(time.Duration(ms) * time.Millisecond), CPU: cpu}
+	}
+	cores := time.Duration(runtime.NumCPU())
+	// The base is the newest reading at least metrics.CPUWindow before the last.
+	samples := func(ms ...int) []sample {
+		out := make([]sample, len(ms))
+		for i, m := range ms {
+			out[i].p = at(m, 0)
+		}
+		return out
+	}
+	assert.Equal(t, at(400, 0), cpuBase(samples(0, 100, 400, 900, 1000)))
+	assert.Equal(t, at(900, 0), cpuBase(samples(0, 100, 400, 900, 1400)))
+	// None that old: the oldest there is.
+	assert.Equal(t, at(0, 0), cpuBase(samples(0, 100, 300)))
+
+	// The snapshot measures over that span, not over the last interval:
+	// the last 10 ms were credited two intervals' worth of CPU (which
+	// would read as 100%, capped), the 610 ms since the base much less.
+	past := samples(0, 600, 610)
+	past[2].p.CPU = cores * 20 * time.Millisecond
+	for i := range past {
+		past[i].r.At = past[i].p.At
+	}
+	assert.InDelta(t, 100*20.0/610, snapshotMetrics(past)["cpu_usage"], 0.001)
+
 }

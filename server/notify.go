@@ -14,6 +14,7 @@ import (
 	"github.com/gorilla/websocket"
 	"golang.org/x/time/rate"
 
+	"wsplay/server/metrics"
 	"wsplay/shared"
 )
 
@@ -41,8 +42,8 @@ type notifications struct {
 	store    *store
 	delivery broker[notifyEvent] // publishes under the user's id
 	// metrics counts what the service does; newServer wires the server's
-	// metrics (metrics.go) here. Default: counts nothing.
-	metrics notifyMetrics
+	// metrics here. Default (nil): counts nothing.
+	metrics *metrics.Metrics
 
 	mu sync.Mutex // serialises store-then-publish; see the type's doc
 
@@ -51,24 +52,8 @@ type notifications struct {
 	active sync.WaitGroup // requests and connections using the store
 }
 
-// notifyMetrics is what the notification service reports. The server's
-// metrics type implements it: newServer sets notifications.metrics.
-type notifyMetrics interface {
-	notificationStored()    // one notification persisted (a broadcast counts one per user)
-	notificationDelivered() // one notification queued for one connection
-	userConnected(user string)
-	userDisconnected(user string)
-}
-
-type noNotifyMetrics struct{}
-
-func (noNotifyMetrics) notificationStored()     {}
-func (noNotifyMetrics) notificationDelivered()  {}
-func (noNotifyMetrics) userConnected(string)    {}
-func (noNotifyMetrics) userDisconnected(string) {}
-
 func newNotifications(cfg *Config, log *slog.Logger, st *store) *notifications {
-	return &notifications{cfg: cfg, log: log, store: st, delivery: newMemoryBroker[notifyEvent](), metrics: noNotifyMetrics{}}
+	return &notifications{cfg: cfg, log: log, store: st, delivery: newMemoryBroker[notifyEvent]()}
 }
 
 // begin admits a request or connection that will use the store; it
@@ -123,7 +108,7 @@ func (n *notifications) add(ctx context.Context, knownOnly bool, ns ...shared.No
 	}
 	out := make([]shared.Notification, len(changes))
 	for i, ch := range changes {
-		n.metrics.notificationStored()
+		n.metrics.NotificationStored()
 		n.publish(ch)
 		out[i] = *ch.note
 	}
@@ -141,7 +126,7 @@ func (n *notifications) broadcast(ctx context.Context, tmpl shared.Notification)
 		return 0, err
 	}
 	for _, ch := range changes {
-		n.metrics.notificationStored()
+		n.metrics.NotificationStored()
 		n.publish(ch)
 	}
 	return len(changes), nil
@@ -262,8 +247,8 @@ func (s *server) serveNotifications(w http.ResponseWriter, r *http.Request) {
 	}
 	unsubscribe := s.notify.delivery.subscribe(user, nc.deliver) // before the snapshot
 	defer unsubscribe()
-	s.notify.metrics.userConnected(user)
-	defer s.notify.metrics.userDisconnected(user)
+	s.notify.metrics.UserConnected(user)
+	defer s.notify.metrics.UserDisconnected(user)
 	var wg sync.WaitGroup
 	defer wg.Wait() // the sync ends once c is closed
 	wg.Go(func() { s.notify.sync(nc, since, resume) })
@@ -306,7 +291,7 @@ func (s *server) serveNotifications(w http.ResponseWriter, r *http.Request) {
 type notifyConn struct {
 	c          *client
 	user       string
-	metrics    notifyMetrics
+	metrics    *metrics.Metrics
 	maxPending int
 	pokes      *rate.Limiter // read by the connection's reader only
 
@@ -339,7 +324,7 @@ func (nc *notifyConn) send(ev notifyEvent) {
 	}
 	nc.version = ev.version
 	if nc.c.enqueue(ev.frame) && ev.seq != 0 {
-		nc.metrics.notificationDelivered()
+		nc.metrics.NotificationDelivered()
 	}
 }
 
@@ -364,7 +349,7 @@ func (n *notifications) sync(nc *notifyConn, since uint64, resume bool) {
 		if !nc.c.enqueueWait(pm) {
 			return
 		}
-		n.metrics.notificationDelivered()
+		n.metrics.NotificationDelivered()
 	}
 	_, pm := prepareNotify(shared.NotifyMessage{Type: shared.NotifySynced, Seq: snap.lastSeq, Unread: unread, IDs: snap.unreadIDs})
 	if !nc.c.enqueueWait(pm) {
@@ -405,7 +390,7 @@ func (nc *notifyConn) goLive(version uint64) {
 				return
 			}
 			if ev.seq != 0 {
-				nc.metrics.notificationDelivered()
+				nc.metrics.NotificationDelivered()
 			}
 		}
 	}

@@ -13,7 +13,7 @@ import (
 // queues stays in the client's send queue for the test to read.
 func testNotifyConn(queue int) *notifyConn {
 	c := &client{send: make(chan outgoing, queue), done: make(chan struct{})}
-	return &notifyConn{c: c, user: "ada", metrics: noNotifyMetrics{}, syncing: true, maxPending: 8}
+	return &notifyConn{c: c, user: "ada", syncing: true, maxPending: 8}
 }
 
 func testEvent(version, seq uint64) notifyEvent {

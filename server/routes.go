@@ -3,8 +3,6 @@ package main
 import (
 	"encoding/json"
 	"net/http"
-
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // handler returns every route of the server, in one place.
@@ -16,7 +14,7 @@ func (s *server) handler() http.Handler {
 	mux.HandleFunc("/ws/echo", s.serveEcho)
 	mux.HandleFunc("/ws/dashboard", s.serveDashboard)
 	// The same counters the dashboard shows, in the Prometheus text format.
-	mux.Handle("GET /metrics", s.metricsAuth(promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{})))
+	mux.Handle("GET /metrics", s.metricsAuth(s.metrics.Handler()))
 	mux.HandleFunc("/ws/chat", s.serveChat)
 	mux.HandleFunc("GET /api/rooms", s.serveRooms)
 	mux.HandleFunc("POST /api/login", s.serveLogin)
@@ -24,7 +22,7 @@ func (s *server) handler() http.Handler {
 	// Every method, so that a wrong one gets the API's JSON 405.
 	mux.HandleFunc("/api/notifications", s.serveNotificationsAPI)
 	mux.Handle("/", pageHeaders(s.site))
-	return s.metrics.countRequests(mux)
+	return s.metrics.CountRequests(mux)
 }
 
 // metricsAuth lets only requests with -metrics-token through to next, if

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"wsplay/server/metrics"
 	"wsplay/shared"
 
 	"github.com/gorilla/websocket"
@@ -30,8 +31,8 @@ type server struct {
 	jwtKey   []byte
 	notify   *notifications
 
-	metrics   *metrics   // what the server counts about itself (metrics.go)
-	dashboard *dashboard // the samplers of /ws/dashboard (dashboard.go)
+	metrics   *metrics.Metrics // what the server counts about itself (metrics.go)
+	dashboard *dashboard       // the samplers of /ws/dashboard (dashboard.go)
 }
 
 func newServer(cfg Config, log *slog.Logger, siteFS fs.FS) (*server, error) {
@@ -46,8 +47,9 @@ func newServer(cfg Config, log *slog.Logger, siteFS fs.FS) (*server, error) {
 	s := &server{cfg: cfg, log: log, site: site, origins: map[string]bool{}, store: st}
 	s.jwtKey, _ = newJWTKey(cfg.JWTSecret)
 	s.rooms = newRooms(&s.cfg, log, st)
-	s.metrics = newMetrics()
-	s.metrics.countRoomsWith(s.rooms.count)
+	s.metrics = metrics.New()
+	s.metrics.DeclareRejectReasons(rejectReasons...)
+	s.metrics.CountRoomsWith(s.rooms.count)
 	s.dashboard = newDashboard(s.metrics, log)
 	s.notify = newNotifications(&s.cfg, log, st)
 	s.notify.metrics = s.metrics
@@ -162,7 +164,7 @@ func (s *server) acceptAs(w http.ResponseWriter, r *http.Request, endpoint, user
 	id := s.nextID.Add(1)
 	c := newClient(id, ws, &s.cfg, s.log.With("conn", id, "endpoint", endpoint, "remote", r.RemoteAddr))
 	c.ip, c.user = ip, user
-	c.stats = s.metrics.endpoint(endpoint)
+	c.stats = s.metrics.Endpoint(endpoint)
 	counter.conn.stats = c.stats
 	if !s.sessions.add(c) {
 		// Shutdown began during the handshake.
@@ -192,12 +194,19 @@ func (s *server) shutdown(ctx context.Context) error {
 	return errors.Join(err, notifyErr, s.store.close())
 }
 
+// rejectReasons are the reasons handshakes are refused for. They report 0
+// from the start; a reason not listed here appears on its first use.
+var rejectReasons = []string{
+	"not a websocket handshake", "unsupported websocket version", "shutting down",
+	"null origin", "malformed origin", "origin not allowed", "bad handshake", "bad interval",
+}
+
 // reject answers a request that will not become a WebSocket, and logs it
 // at Info: it is the client's doing, not a server fault.
 func (s *server) reject(w http.ResponseWriter, r *http.Request, status int, reason, body string) {
 	s.log.Info("handshake rejected", "status", status, "reason", reason,
 		"path", r.URL.Path, "origin", r.Header.Get("Origin"), "remote", r.RemoteAddr)
-	s.metrics.handshakeRejected(reason)
+	s.metrics.HandshakeRejected(reason)
 	http.Error(w, body, status)
 }
 
@@ -281,7 +290,7 @@ func (ss *sessionSet) add(c *client) bool {
 	}
 	ss.clients[c] = struct{}{}
 	ss.wg.Add(1)
-	c.stats.opened()
+	c.stats.Opened()
 	return true
 }
 
@@ -291,7 +300,7 @@ func (ss *sessionSet) remove(c *client) {
 	if _, ok := ss.clients[c]; ok {
 		delete(ss.clients, c)
 		ss.unreserveLocked(c.ip, c.user)
-		c.stats.closed()
+		c.stats.Closed()
 		ss.wg.Done()
 	}
 }

@@ -740,7 +740,7 @@ func TestFault05_SilentWebSocketDropped(t *testing.T) {
 	ts, addr := startWireServer(t, cfg)
 	cn := startCanary(t, ts)
 	wc := handshake(t, addr, "/ws/echo", nil)
-	eventually(t, "both accepted", func() bool { return endpointNow(ts, "echo").accepted == 2 })
+	eventually(t, "both accepted", func() bool { return endpointNow(ts, "echo").Accepted == 2 })
 	pings := 0
 	for {
 		f, err := wc.readFrame()
@@ -771,7 +771,7 @@ func TestFault18_ResetMidHandshake(t *testing.T) {
 		require.NoError(t, err)
 		reset(t, c)
 	})
-	t.Run("before reading the 101", func(t *testing.T) {
+	t.Run("before metrics.Reading the 101", func(t *testing.T) {
 		for range 20 {
 			c := dialTCP(t, addr)
 			_, err := c.Write(req)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"net"
 	"net/http"
+	"wsplay/server/metrics"
 )
 
 // byteCounter is the ResponseWriter that accept hands to the upgrader. When
@@ -39,13 +40,13 @@ func (b *byteCounter) Unwrap() http.ResponseWriter { return b.ResponseWriter }
 // needed.
 type countingConn struct {
 	net.Conn
-	stats *endpointStats
+	stats *metrics.Endpoint
 }
 
 func (c *countingConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
 	if c.stats != nil && n > 0 {
-		c.stats.bytesIn.Add(uint64(n))
+		c.stats.AddBytesIn(n)
 	}
 	return n, err
 }
@@ -53,7 +54,7 @@ func (c *countingConn) Read(p []byte) (int, error) {
 func (c *countingConn) Write(p []byte) (int, error) {
 	n, err := c.Conn.Write(p)
 	if c.stats != nil && n > 0 {
-		c.stats.bytesOut.Add(uint64(n))
+		c.stats.AddBytesOut(n)
 	}
 	return n, err
 }

@@ -1,37 +1,28 @@
-package main
-
-import (
-	"math"
-	"net/http"
-	"slices"
-	"strings"
-	"sync"
-	"sync/atomic"
-	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-)
-
-// metrics is the server watching itself: every counter and gauge that the
-// dashboard (/ws/dashboard) pushes and Prometheus (/metrics) scrapes.
+// Package metrics is the server watching itself: every counter and gauge
+// that the dashboard (/ws/dashboard) pushes and Prometheus (/metrics)
+// scrapes, and the process readings (CPU, heap, goroutines, GC pauses)
+// beside them.
 //
 // The values live in atomics and small mutex-guarded maps, updated on the
 // hot paths with one atomic add and no allocation. Nothing is computed
-// until someone looks: metrics is a [prometheus.Collector] that turns the
-// current values into Prometheus metrics at scrape time, and the dashboard's
-// sampler reads the same values with [metrics.read] and turns them into
+// until someone looks: a [Metrics] is a [prometheus.Collector] that turns
+// the current values into Prometheus metrics at scrape time, and the
+// dashboard reads the same values with [Metrics.Read] and turns them into
 // rates. So both show the same numbers, from one source.
 //
 // The registry is private (not prometheus.DefaultRegisterer): tests start
 // many servers in one process, and each must count only its own traffic.
 //
+// Every method of [*Metrics] and [*Endpoint] is safe for concurrent use
+// and on a nil receiver, which counts nothing: a package given no metrics
+// still works.
+//
 // # Prometheus metrics
 //
 // Names follow the Prometheus conventions: base units (seconds, bytes),
-// _total on counters. The endpoint label is echo, chat, notifications or
-// dashboard (each exists from the start, so it reports 0 until used); the
-// reason label is the fixed reason that [server.reject] logs, in
+// _total on counters. The endpoint label is one of [shared.Endpoints] (each
+// exists from the start, so it reports 0 until used); the reason label is
+// the fixed reason the admission gate refused a handshake for, in
 // snake_case.
 //
 //	name                                          type       labels    meaning
@@ -65,33 +56,50 @@ import (
 // # Who feeds what
 //
 // Everything about connections is counted by code that every endpoint
-// shares, so a new endpoint gets it by calling [server.accept] and
-// [server.serve]. Only facts that the endpoints alone know need a call:
+// shares, so a new endpoint gets it by being admitted through the gate and
+// run as a connection of package wsconn. Only facts that the endpoints
+// alone know need a call:
 //
-//	connections_open, connections_accepted   sessionSet.add / sessionSet.remove (server.go)
-//	messages_received, received_bytes        client.readPump and the connection's byte counter (client.go, wirebytes.go)
-//	messages_sent, sent_bytes                client.writePump, client.flush and the byte counter
-//	fanout_latency                           client.writePump and client.flush, for every message that went through client.enqueue
-//	slow_consumer_disconnects                client.run, when enqueue closed the client for a full queue
-//	handshakes_rejected                      server.reject
-//	http_requests                            metrics.countRequests, the outermost handler (routes.go)
-//	dashboard_snapshots_conflated            the dashboard sampler (dashboard.go)
-//	users_online                             serveChat and serveNotifications: userConnected / userDisconnected, once per connection that has a user
-//	chat_rooms                               newServer hands rooms.count to countRoomsWith; read at each sample and scrape
-//	notifications_stored                     notifications (notify.go, through its notifyMetrics): notificationStored once per notification persisted
-//	notifications_delivered                  notifications, the same way: notificationDelivered once per notification queued for a connection
-//
-// Every method is safe for concurrent use.
-type metrics struct {
+//	connections_open, connections_accepted   the gate, as it registers and forgets a connection (Endpoint.Opened, Closed)
+//	messages_received, received_bytes        the connection's read pump and byte counter (Endpoint.Received, AddBytesIn)
+//	messages_sent, sent_bytes                the connection's write pump and byte counter (Endpoint.Sent, AddBytesOut)
+//	fanout_latency                           the write pump, for every message that went through the send queue (Endpoint.ObserveFanout)
+//	slow_consumer_disconnects                the connection, when its queue was full (Endpoint.SlowConsumer)
+//	handshakes_rejected                      the gate (HandshakeRejected)
+//	http_requests                            CountRequests, the outermost handler
+//	dashboard_snapshots_conflated            the dashboard's samplers (SnapshotConflated)
+//	users_online                             chat and notifications: UserConnected / UserDisconnected, once per connection that has a user
+//	chat_rooms                               the function given to CountRoomsWith; read at each sample and scrape
+//	notifications_stored                     notifications: NotificationStored once per notification persisted
+//	notifications_delivered                  notifications: NotificationDelivered once per notification queued for a connection
+package metrics
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"wsplay/shared"
+)
+
+// Metrics holds the counters of one server. Make it with [New].
+type Metrics struct {
 	reg   *prometheus.Registry
 	start time.Time
 
-	mu        sync.Mutex                // guards endpoints and rejected
-	endpoints map[string]*endpointStats // by endpoint name; entries are never removed
-	rejected  map[string]uint64         // handshakes rejected, by reason
+	mu        sync.Mutex           // guards endpoints and rejected
+	endpoints map[string]*Endpoint // by endpoint name; entries are never removed
+	rejected  map[string]uint64    // handshakes rejected, by reason
 
 	httpRequests  atomic.Uint64
-	roomCount     func() int // set once before serving; nil reports 0
+	roomCount     atomic.Pointer[func() int] // nil reports 0
 	notesStored   atomic.Uint64
 	notesSent     atomic.Uint64
 	conflated     atomic.Uint64
@@ -101,32 +109,18 @@ type metrics struct {
 	maxRejectKeys int            // bound on distinct reasons; later ones count as "other"
 }
 
-// knownEndpoints exist from the start, so that every metric reports 0 for
-// them before their first connection.
-var knownEndpoints = []string{"echo", "chat", "notifications", "dashboard"}
-
-// knownRejectReasons are the reasons server.go and dashboard.go reject
-// handshakes with. They report 0 from the start; a reason not listed here
-// appears on its first use.
-var knownRejectReasons = []string{
-	"not a websocket handshake", "unsupported websocket version", "shutting down",
-	"null origin", "malformed origin", "origin not allowed", "bad handshake", "bad interval",
-}
-
-func newMetrics() *metrics {
-	m := &metrics{
+// New returns metrics with every endpoint of [shared.Endpoints] at zero.
+func New() *Metrics {
+	m := &Metrics{
 		reg:           prometheus.NewRegistry(),
 		start:         time.Now(),
-		endpoints:     map[string]*endpointStats{},
+		endpoints:     map[string]*Endpoint{},
 		rejected:      map[string]uint64{},
 		users:         map[string]int{},
 		maxRejectKeys: 32,
 	}
-	for _, name := range knownEndpoints {
-		m.endpoints[name] = newEndpointStats(name)
-	}
-	for _, reason := range knownRejectReasons {
-		m.rejected[slug(reason)] = 0
+	for _, name := range shared.Endpoints {
+		m.endpoints[name] = newEndpoint(name)
 	}
 	m.reg.MustRegister(
 		m,
@@ -136,24 +130,54 @@ func newMetrics() *metrics {
 	return m
 }
 
-// endpoint returns the counters of the named endpoint, creating them on
+// Handler serves the metrics in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	if m == nil {
+		return http.NotFoundHandler()
+	}
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}
+
+// Endpoint returns the counters of the named endpoint, creating them on
 // first use. Connections keep the pointer, so their hot paths never lock.
-func (m *metrics) endpoint(name string) *endpointStats {
+func (m *Metrics) Endpoint(name string) *Endpoint {
+	if m == nil {
+		return nil
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	e, ok := m.endpoints[name]
 	if !ok {
-		e = newEndpointStats(name)
+		e = newEndpoint(name)
 		m.endpoints[name] = e
 	}
 	return e
 }
 
-// handshakeRejected counts a request to a WebSocket endpoint that was
+// DeclareRejectReasons makes each reason report 0 until a handshake is
+// refused for it, so that a dashboard shows every reason from the start.
+func (m *Metrics) DeclareRejectReasons(reasons ...string) {
+	if m == nil {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, r := range reasons {
+		key := slug(r)
+		if _, ok := m.rejected[key]; !ok && len(m.rejected) < m.maxRejectKeys {
+			m.rejected[key] = 0
+		}
+	}
+}
+
+// HandshakeRejected counts a request to a WebSocket endpoint that was
 // answered without an upgrade. reason must be one of a fixed set of
 // strings chosen by the server, never client input: it becomes a label.
 // Past a bound on distinct reasons, new ones count as "other".
-func (m *metrics) handshakeRejected(reason string) {
+func (m *Metrics) HandshakeRejected(reason string) {
+	if m == nil {
+		return
+	}
 	key := slug(reason)
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -163,28 +187,37 @@ func (m *metrics) handshakeRejected(reason string) {
 	m.rejected[key]++
 }
 
-// countRequests counts every HTTP request, then hands it on unchanged. It
+// CountRequests counts every HTTP request, then hands it on unchanged. It
 // does not wrap the ResponseWriter, so WebSocket upgrades can still hijack
 // the connection.
-func (m *metrics) countRequests(next http.Handler) http.Handler {
+func (m *Metrics) CountRequests(next http.Handler) http.Handler {
+	if m == nil {
+		return next
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		m.httpRequests.Add(1)
 		next.ServeHTTP(w, r)
 	})
 }
 
-// userConnected counts a connection of user. Call it once per connection
-// that has a user, and userDisconnected once when that connection ends;
+// UserConnected counts a connection of user. Call it once per connection
+// that has a user, and UserDisconnected once when that connection ends;
 // a user is online while they have at least one.
-func (m *metrics) userConnected(user string) {
+func (m *Metrics) UserConnected(user string) {
+	if m == nil {
+		return
+	}
 	m.usersMu.Lock()
 	defer m.usersMu.Unlock()
 	m.users[user]++
 	m.usersOnlineN.Store(int64(len(m.users)))
 }
 
-// userDisconnected undoes one userConnected.
-func (m *metrics) userDisconnected(user string) {
+// UserDisconnected undoes one UserConnected.
+func (m *Metrics) UserDisconnected(user string) {
+	if m == nil {
+		return
+	}
 	m.usersMu.Lock()
 	defer m.usersMu.Unlock()
 	switch n := m.users[user]; {
@@ -196,20 +229,36 @@ func (m *metrics) userDisconnected(user string) {
 	m.usersOnlineN.Store(int64(len(m.users)))
 }
 
-// countRoomsWith makes f the source of the number of chat rooms: it is
+// CountRoomsWith makes f the source of the number of chat rooms: it is
 // called at every sample and scrape, so it must be quick and must not
-// call back into metrics. Call it once, before the server serves.
-func (m *metrics) countRoomsWith(f func() int) { m.roomCount = f }
+// call back into the metrics.
+func (m *Metrics) CountRoomsWith(f func() int) {
+	if m != nil {
+		m.roomCount.Store(&f)
+	}
+}
 
-// notificationStored counts a notification accepted and persisted.
-func (m *metrics) notificationStored() { m.notesStored.Add(1) }
+// NotificationStored counts a notification accepted and persisted.
+func (m *Metrics) NotificationStored() {
+	if m != nil {
+		m.notesStored.Add(1)
+	}
+}
 
-// notificationDelivered counts a notification handed to one connection.
-func (m *metrics) notificationDelivered() { m.notesSent.Add(1) }
+// NotificationDelivered counts a notification handed to one connection.
+func (m *Metrics) NotificationDelivered() {
+	if m != nil {
+		m.notesSent.Add(1)
+	}
+}
 
-// snapshotConflated counts a dashboard snapshot that a newer one replaced
+// SnapshotConflated counts a dashboard snapshot that a newer one replaced
 // before a viewer's writer took it.
-func (m *metrics) snapshotConflated() { m.conflated.Add(1) }
+func (m *Metrics) SnapshotConflated() {
+	if m != nil {
+		m.conflated.Add(1)
+	}
+}
 
 // slug turns a reason such as "origin not allowed" into a label value
 // such as origin_not_allowed.
@@ -223,10 +272,10 @@ func slug(s string) string {
 	}, s)
 }
 
-// endpointStats are the counters of one endpoint. Each connection holds a
-// pointer to its endpoint's stats. Methods are safe on a nil pointer, which
-// counts nothing, so a client made without stats (in a unit test) works.
-type endpointStats struct {
+// Endpoint holds the counters of one endpoint. Each connection holds a
+// pointer to its endpoint's counters. Its methods are safe on a nil
+// pointer, which counts nothing.
+type Endpoint struct {
 	name     string
 	open     atomic.Int64
 	accepted atomic.Uint64
@@ -238,59 +287,76 @@ type endpointStats struct {
 	fanout   latencyHistogram
 }
 
-func newEndpointStats(name string) *endpointStats {
-	return &endpointStats{name: name, fanout: newLatencyHistogram()}
+func newEndpoint(name string) *Endpoint {
+	return &Endpoint{name: name, fanout: newLatencyHistogram()}
 }
 
-func (e *endpointStats) opened() {
+// Opened counts a connection accepted and now open.
+func (e *Endpoint) Opened() {
 	if e != nil {
 		e.accepted.Add(1)
 		e.open.Add(1)
 	}
 }
 
-func (e *endpointStats) closed() {
+// Closed counts an open connection gone.
+func (e *Endpoint) Closed() {
 	if e != nil {
 		e.open.Add(-1)
 	}
 }
 
-// received counts a message read from a client.
-func (e *endpointStats) received() {
+// Received counts a message read from a client.
+func (e *Endpoint) Received() {
 	if e != nil {
 		e.msgsIn.Add(1)
 	}
 }
 
-// sent counts a message written to a client.
-func (e *endpointStats) sent() {
+// Sent counts a message written to a client.
+func (e *Endpoint) Sent() {
 	if e != nil {
 		e.msgsOut.Add(1)
 	}
 }
 
-// observeFanout records the time from a message's enqueue to the end of
+// AddBytesIn counts bytes read from a connection, as they arrive on the
+// wire.
+func (e *Endpoint) AddBytesIn(n int) {
+	if e != nil && n > 0 {
+		e.bytesIn.Add(uint64(n))
+	}
+}
+
+// AddBytesOut counts bytes written to a connection.
+func (e *Endpoint) AddBytesOut(n int) {
+	if e != nil && n > 0 {
+		e.bytesOut.Add(uint64(n))
+	}
+}
+
+// ObserveFanout records the time from a message's enqueue to the end of
 // its write.
-func (e *endpointStats) observeFanout(d time.Duration) {
+func (e *Endpoint) ObserveFanout(d time.Duration) {
 	if e != nil {
 		e.fanout.observe(d)
 	}
 }
 
-// slowConsumer counts a client closed because its send queue was full.
-func (e *endpointStats) slowConsumer() {
+// SlowConsumer counts a client closed because its send queue was full.
+func (e *Endpoint) SlowConsumer() {
 	if e != nil {
 		e.slow.Add(1)
 	}
 }
 
-// latencyBounds are the upper bounds, in seconds, of the fan-out latency
+// LatencyBounds are the upper bounds, in seconds, of the fan-out latency
 // histogram's buckets: 10 µs doubling up to about 10.5 s. Enqueue to write
 // is microseconds on an idle server and grows to the write timeout when a
 // peer stalls, so the range is wide and relative precision is what matters.
-var latencyBounds = prometheus.ExponentialBuckets(10e-6, 2, 21)
+var LatencyBounds = prometheus.ExponentialBuckets(10e-6, 2, 21)
 
-// latencyHistogram counts durations into latencyBounds. Each observation
+// latencyHistogram counts durations into LatencyBounds. Each observation
 // is two atomic adds. It is a plain array rather than a
 // prometheus.Histogram so that the dashboard can read bucket counts and
 // compute quantiles from their change between two samples, the way
@@ -301,11 +367,11 @@ type latencyHistogram struct {
 }
 
 func newLatencyHistogram() latencyHistogram {
-	return latencyHistogram{counts: make([]atomic.Uint64, len(latencyBounds)+1)}
+	return latencyHistogram{counts: make([]atomic.Uint64, len(LatencyBounds)+1)}
 }
 
 func (h *latencyHistogram) observe(d time.Duration) {
-	i, _ := slices.BinarySearch(latencyBounds, d.Seconds())
+	i, _ := slices.BinarySearch(LatencyBounds, d.Seconds())
 	h.counts[i].Add(1)
 	h.sumNs.Add(int64(d))
 }
@@ -319,12 +385,12 @@ func (h *latencyHistogram) load() ([]uint64, time.Duration) {
 	return out, time.Duration(h.sumNs.Load())
 }
 
-// quantile returns the q-quantile (0 < q < 1), in seconds, of the
+// Quantile returns the q-Quantile (0 < q < 1), in seconds, of the
 // observations counted in buckets (not cumulative, +Inf last), by linear
 // interpolation inside the bucket that holds it, as PromQL's
-// histogram_quantile does. It returns 0 when there are none. A quantile in
+// histogram_quantile does. It returns 0 when there are none. A Quantile in
 // the +Inf bucket is reported as the largest finite bound.
-func quantile(q float64, buckets []uint64) float64 {
+func Quantile(q float64, buckets []uint64) float64 {
 	var total uint64
 	for _, c := range buckets {
 		total += c
@@ -339,85 +405,100 @@ func quantile(q float64, buckets []uint64) float64 {
 			continue
 		}
 		if cum+float64(c) >= rank {
-			if i == len(latencyBounds) {
-				return latencyBounds[len(latencyBounds)-1]
+			if i == len(LatencyBounds) {
+				return LatencyBounds[len(LatencyBounds)-1]
 			}
 			lo := 0.0
 			if i > 0 {
-				lo = latencyBounds[i-1]
+				lo = LatencyBounds[i-1]
 			}
-			hi := latencyBounds[i]
+			hi := LatencyBounds[i]
 			return lo + (hi-lo)*(rank-cum)/float64(c)
 		}
 		cum += float64(c)
 	}
-	return latencyBounds[len(latencyBounds)-1]
+	return LatencyBounds[len(LatencyBounds)-1]
 }
 
-// reading is every counter and gauge at one moment, as the dashboard's
-// sampler sees it. Counters are cumulative since start; the sampler turns
-// two readings into rates.
-type reading struct {
-	at            time.Time
-	endpoints     []endpointReading // sorted by name
-	httpRequests  uint64
-	rejected      map[string]uint64
-	usersOnline   int64
-	rooms         int64
-	notesStored   uint64
-	notesSent     uint64
-	conflated     uint64
-	uptime        time.Duration
-	totalOpen     int64
-	totalSlow     uint64
-	totalRejected uint64
+// Reading is every counter and gauge at one moment, as the dashboard
+// sees it. Counters are cumulative since start; the dashboard turns two
+// readings into rates.
+type Reading struct {
+	At            time.Time
+	Endpoints     []EndpointReading // sorted by name
+	HTTPRequests  uint64
+	Rejected      map[string]uint64 // by reason label
+	UsersOnline   int64
+	Rooms         int64
+	NotesStored   uint64
+	NotesSent     uint64
+	Conflated     uint64
+	Uptime        time.Duration
+	TotalOpen     int64  // connections open, all endpoints
+	TotalSlow     uint64 // slow consumers dropped, all endpoints
+	TotalRejected uint64 // handshakes refused, all reasons
 }
 
-type endpointReading struct {
-	name                                               string
-	open                                               int64
-	accepted, msgsIn, msgsOut, bytesIn, bytesOut, slow uint64
-	fanout                                             []uint64 // bucket counts, not cumulative
-	fanoutSum                                          time.Duration
+// EndpointReading is one endpoint's counters in a [Reading].
+type EndpointReading struct {
+	Name                                               string
+	Open                                               int64
+	Accepted, MsgsIn, MsgsOut, BytesIn, BytesOut, Slow uint64
+	Fanout                                             []uint64 // bucket counts of LatencyBounds, not cumulative, +Inf last
+	FanoutSum                                          time.Duration
 }
 
-// read returns the current values. It allocates a little (the maps and
+// FindEndpoint returns the reading of the named endpoint, or a zero one
+// if it did not exist yet.
+func (r Reading) FindEndpoint(name string) EndpointReading {
+	for _, e := range r.Endpoints {
+		if e.Name == name {
+			return e
+		}
+	}
+	return EndpointReading{Name: name}
+}
+
+// Read returns the current values. It allocates a little (the maps and
 // slices it returns belong to the caller) and never blocks on a
-// connection.
-func (m *metrics) read() reading {
-	r := reading{at: time.Now(), rejected: map[string]uint64{}}
+// connection. A nil Metrics reads as zero.
+func (m *Metrics) Read() Reading {
+	r := Reading{At: time.Now(), Rejected: map[string]uint64{}}
+	if m == nil {
+		return r
+	}
 	m.mu.Lock()
-	eps := make([]*endpointStats, 0, len(m.endpoints))
+	eps := make([]*Endpoint, 0, len(m.endpoints))
 	for _, e := range m.endpoints {
 		eps = append(eps, e)
 	}
 	for k, v := range m.rejected {
-		r.rejected[k] = v
-		r.totalRejected += v
+		r.Rejected[k] = v
+		r.TotalRejected += v
 	}
 	m.mu.Unlock()
-	slices.SortFunc(eps, func(a, b *endpointStats) int { return strings.Compare(a.name, b.name) })
+	slices.SortFunc(eps, func(a, b *Endpoint) int { return strings.Compare(a.name, b.name) })
 	for _, e := range eps {
 		fan, sum := e.fanout.load()
-		er := endpointReading{
-			name: e.name, open: e.open.Load(), accepted: e.accepted.Load(),
-			msgsIn: e.msgsIn.Load(), msgsOut: e.msgsOut.Load(),
-			bytesIn: e.bytesIn.Load(), bytesOut: e.bytesOut.Load(),
-			slow: e.slow.Load(), fanout: fan, fanoutSum: sum,
+		er := EndpointReading{
+			Name: e.name, Open: e.open.Load(), Accepted: e.accepted.Load(),
+			MsgsIn: e.msgsIn.Load(), MsgsOut: e.msgsOut.Load(),
+			BytesIn: e.bytesIn.Load(), BytesOut: e.bytesOut.Load(),
+			Slow: e.slow.Load(), Fanout: fan, FanoutSum: sum,
 		}
-		r.endpoints = append(r.endpoints, er)
-		r.totalOpen += er.open
-		r.totalSlow += er.slow
+		r.Endpoints = append(r.Endpoints, er)
+		r.TotalOpen += er.Open
+		r.TotalSlow += er.Slow
 	}
-	r.httpRequests = m.httpRequests.Load()
-	r.usersOnline = m.usersOnlineN.Load()
-	if m.roomCount != nil {
-		r.rooms = int64(m.roomCount())
+	r.HTTPRequests = m.httpRequests.Load()
+	r.UsersOnline = m.usersOnlineN.Load()
+	if f := m.roomCount.Load(); f != nil {
+		r.Rooms = int64((*f)())
 	}
-	r.notesStored = m.notesStored.Load()
-	r.notesSent = m.notesSent.Load()
-	r.conflated = m.conflated.Load()
-	r.uptime = r.at.Sub(m.start)
+	r.NotesStored = m.notesStored.Load()
+	r.NotesSent = m.notesSent.Load()
+	r.Conflated = m.conflated.Load()
+	r.Uptime = r.At.Sub(m.start)
 	return r
 }
 
@@ -456,7 +537,7 @@ var (
 )
 
 // Describe implements prometheus.Collector.
-func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
+func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		descConnsOpen, descConnsAccepted, descMsgsIn, descMsgsOut, descBytesIn, descBytesOut,
 		descSlow, descFanout, descRejected, descHTTP, descUsers, descRooms,
@@ -467,46 +548,38 @@ func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
 }
 
 // Collect implements prometheus.Collector: it reports the current values.
-func (m *metrics) Collect(ch chan<- prometheus.Metric) {
-	r := m.read()
+func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
+	r := m.Read()
 	counter := func(d *prometheus.Desc, v uint64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
 	}
 	gauge := func(d *prometheus.Desc, v int64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, float64(v), labels...)
 	}
-	for _, e := range r.endpoints {
-		gauge(descConnsOpen, e.open, e.name)
-		counter(descConnsAccepted, e.accepted, e.name)
-		counter(descMsgsIn, e.msgsIn, e.name)
-		counter(descMsgsOut, e.msgsOut, e.name)
-		counter(descBytesIn, e.bytesIn, e.name)
-		counter(descBytesOut, e.bytesOut, e.name)
-		counter(descSlow, e.slow, e.name)
-		buckets := make(map[float64]uint64, len(latencyBounds))
+	for _, e := range r.Endpoints {
+		gauge(descConnsOpen, e.Open, e.Name)
+		counter(descConnsAccepted, e.Accepted, e.Name)
+		counter(descMsgsIn, e.MsgsIn, e.Name)
+		counter(descMsgsOut, e.MsgsOut, e.Name)
+		counter(descBytesIn, e.BytesIn, e.Name)
+		counter(descBytesOut, e.BytesOut, e.Name)
+		counter(descSlow, e.Slow, e.Name)
+		buckets := make(map[float64]uint64, len(LatencyBounds))
 		var cum uint64
-		for i, bound := range latencyBounds {
-			cum += e.fanout[i]
+		for i, bound := range LatencyBounds {
+			cum += e.Fanout[i]
 			buckets[bound] = cum
 		}
-		count := cum + e.fanout[len(latencyBounds)]
-		ch <- prometheus.MustNewConstHistogram(descFanout, count, e.fanoutSum.Seconds(), buckets, e.name)
+		count := cum + e.Fanout[len(LatencyBounds)]
+		ch <- prometheus.MustNewConstHistogram(descFanout, count, e.FanoutSum.Seconds(), buckets, e.Name)
 	}
-	for reason, n := range r.rejected {
+	for reason, n := range r.Rejected {
 		counter(descRejected, n, reason)
 	}
-	counter(descHTTP, r.httpRequests)
-	gauge(descUsers, r.usersOnline)
-	gauge(descRooms, r.rooms)
-	counter(descNotesStored, r.notesStored)
-	counter(descNotesSent, r.notesSent)
-	counter(descConflated, r.conflated)
-}
-
-// finite replaces NaN and infinities, which JSON cannot carry, with 0.
-func finite(v float64) float64 {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return 0
-	}
-	return v
+	counter(descHTTP, r.HTTPRequests)
+	gauge(descUsers, r.UsersOnline)
+	gauge(descRooms, r.Rooms)
+	counter(descNotesStored, r.NotesStored)
+	counter(descNotesSent, r.NotesSent)
+	counter(descConflated, r.Conflated)
 }
