@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"wsplay/server/broker"
 	"wsplay/shared"
 )
 
@@ -198,7 +199,7 @@ func TestFault02_BadCredentialsGet401BeforeTheUpgrade(t *testing.T) {
 	for _, ts := range []*testServer{required, optional} {
 		assert.Zero(t, ts.sessions.len(), "sessions")
 		assert.Zero(t, ts.rooms.count(), "rooms started")
-		assert.Zero(t, ts.notify.delivery.(*memoryBroker[notifyEvent]).subscribers("ada"), "notification subscribers")
+		assert.Zero(t, ts.notify.delivery.(*broker.Memory).Subscribers(notifyKey("ada")), "notification subscribers")
 	}
 	assert.NoError(t, findLeaks(baseline))
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"wsplay/server/broker"
 	"wsplay/shared"
 )
 
@@ -26,9 +27,10 @@ import (
 //   - handlers select on done when they talk to run, so a stopped hub never
 //     strands them.
 //
-// Each broadcast is encoded once, as a websocket.PreparedMessage, and
-// published under the room's name through a broker (broker.go), which
-// hands the same bytes to every member's queue.
+// Each broadcast is encoded once and published under the room's key
+// through a broker (package broker). The hub is the one subscriber of its
+// room's key in this process: what the broker delivers it prepares once,
+// as a websocket.PreparedMessage, and hands to every member's queue.
 //
 // A message is stored (see store) before it is broadcast: when its sender
 // sees it come back, it is on disk. Storing is synchronous in run, which
@@ -36,15 +38,16 @@ import (
 // second with WAL) — plenty for a playground, and simple to reason about.
 //
 // Several server processes sharing a room (later, through NATS) would
-// replace what sits behind its two seams: presence, and the fan-out
-// broker, which would publish on the room's subject and deliver what
-// arrives from it to this process's members.
+// replace what sits behind its two seams: presence, and the broker, which
+// then carries the room's broadcasts between the processes; each process's
+// hub delivers them to its own members.
 type hub struct {
 	room   string
 	cfg    *Config
 	log    *slog.Logger
 	store  *store
-	fanout broker[roomEvent] // members subscribe under the room's name
+	fanout broker.Broker // carries the room's broadcasts under key
+	key    string        // the room's key in fanout
 
 	join    chan joinRequest
 	leave   chan *member
@@ -55,8 +58,14 @@ type hub struct {
 	// For /api/rooms: written by run, read by anyone.
 	users, conns atomic.Int64
 
+	// local is the members that deliver reaches, a slice that is never
+	// changed once stored: run stores a new one on each join and leave, so
+	// deliver, which a broker may call from any goroutine, reads it
+	// without a lock or a copy.
+	local atomic.Pointer[[]*member]
+
 	// Owned by run.
-	members  map[*member]func() // → its fan-out unsubscribe
+	members  map[*member]struct{}
 	presence presence
 	state    roomState
 	tail     []shared.Message // newest messages, oldest first
@@ -75,18 +84,6 @@ type member struct {
 	user string
 }
 
-// roomEvent is one broadcast of a room: the message prepared once for
-// every member, and when it was published, to measure the fan-out latency
-// from. (A transport between processes would carry the encoded message
-// and prepare it once on arrival; its seq orders and de-duplicates it.)
-type roomEvent struct {
-	frame *websocket.PreparedMessage
-	at    time.Time
-}
-
-// deliver queues a broadcast for m; it never blocks (see client.enqueue).
-func (m *member) deliver(ev roomEvent) { m.c.enqueueAt(ev.frame, ev.at) }
-
 // joinRequest asks to add a member. With resume set, the member reconnects
 // and wants the messages after since in epoch.
 type joinRequest struct {
@@ -102,19 +99,20 @@ type inbound struct {
 	msg shared.Message
 }
 
-func newHub(room string, cfg *Config, log *slog.Logger, st *store, fanout broker[roomEvent]) *hub {
+func newHub(room string, cfg *Config, log *slog.Logger, st *store, fanout broker.Broker) *hub {
 	return &hub{
 		room:     room,
 		cfg:      cfg,
 		log:      log.With("room", room),
 		store:    st,
 		fanout:   fanout,
+		key:      roomKey(room),
 		join:     make(chan joinRequest),
 		leave:    make(chan *member),
 		inbound:  make(chan inbound),
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
-		members:  map[*member]func(){},
+		members:  map[*member]struct{}{},
 		presence: newMemoryPresence(),
 		typing:   map[string]time.Time{},
 		now:      time.Now,
@@ -155,13 +153,51 @@ func (h *hub) shutdown() {
 	<-h.done
 }
 
+// roomKey is a room's key in the broker.
+func roomKey(room string) string { return "chat:" + room }
+
+// subscribe makes the hub its room's subscriber in the broker; run calls
+// it, and the returned function ends the subscription.
+func (h *hub) subscribe() (func(), error) {
+	return h.fanout.Subscribe(h.key, h.deliver)
+}
+
+// deliver hands a broadcast the broker delivered to every member here. It
+// never blocks (see client.enqueue), and it reads the clock once for all
+// of them, to measure the fan-out latency from.
+func (h *hub) deliver(ev broker.Event) {
+	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, ev.Data)
+	if err != nil {
+		return // only for a bad frame type
+	}
+	members := h.local.Load()
+	if members == nil {
+		return
+	}
+	at := time.Now()
+	for _, m := range *members {
+		m.c.enqueueAt(pm, at)
+	}
+}
+
+// setLocal stores the members deliver reaches. Called by run only.
+func (h *hub) setLocal() {
+	members := make([]*member, 0, len(h.members))
+	for m := range h.members {
+		members = append(members, m)
+	}
+	h.local.Store(&members)
+}
+
 func (h *hub) run() {
 	defer close(h.done)
-	defer func() { // stopped with members left: shutdown
-		for _, unsubscribe := range h.members {
-			unsubscribe()
-		}
-	}()
+	unsubscribe, err := h.subscribe()
+	if err != nil {
+		h.log.Error("cannot subscribe to the room's broadcasts", "err", err)
+		h.failed()
+		return
+	}
+	defer unsubscribe()
 	ctx := context.Background()
 	st, err := h.store.openRoom(ctx, h.room, h.cfg.MaxRooms)
 	if err != nil {
@@ -218,7 +254,8 @@ func (h *hub) tailSize() int { return max(h.cfg.HistoryOnJoin, 256) }
 
 func (h *hub) handleJoin(j joinRequest) {
 	first := h.presence.add(j.m.user)
-	h.members[j.m] = h.fanout.subscribe(h.room, j.m.deliver)
+	h.members[j.m] = struct{}{}
+	h.setLocal()
 	h.updateCounts()
 	if first {
 		h.announce(shared.TypeJoin, j.m.user)
@@ -232,12 +269,11 @@ func (h *hub) handleJoin(j joinRequest) {
 }
 
 func (h *hub) handleLeave(m *member) {
-	unsubscribe, ok := h.members[m]
-	if !ok {
+	if _, ok := h.members[m]; !ok {
 		return
 	}
-	unsubscribe()
 	delete(h.members, m)
+	h.setLocal()
 	last := h.presence.remove(m.user)
 	h.updateCounts()
 	if !last {
@@ -380,10 +416,17 @@ func (h *hub) handleTyping(in inbound) {
 	h.broadcast(shared.Message{Type: shared.TypeTyping, Room: h.room, Username: in.m.user, Timestamp: now.UTC()})
 }
 
-// broadcast encodes m once and publishes it to every member, reading the
-// clock once for all of them.
+// broadcast encodes m once and publishes it under the room's key; the
+// broker hands it back to deliver, here and in every other process with
+// members in the room.
 func (h *hub) broadcast(m shared.Message) {
-	h.fanout.publish(h.room, roomEvent{frame: prepare(m), at: time.Now()})
+	b, err := shared.Encode(m)
+	if err != nil {
+		panic("encode a message: " + err.Error()) // only plain types: cannot fail
+	}
+	if err := h.fanout.Publish(context.Background(), h.key, broker.Event{Seq: m.Seq, Data: b}); err != nil {
+		h.log.Error("cannot publish to the room", "err", err)
+	}
 }
 
 func (h *hub) updateCounts() {

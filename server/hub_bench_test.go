@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 
+	"wsplay/server/broker"
 	"wsplay/shared"
 )
 
@@ -17,13 +18,13 @@ func BenchmarkHubBroadcast(b *testing.B) {
 	for _, n := range []int{100, 1000, 5000} {
 		b.Run(fmt.Sprintf("members=%d", n), func(b *testing.B) {
 			cfg := testConfig(b)
-			h := newHub("bench", &cfg, discardLogger(), nil, newMemoryBroker[roomEvent]())
+			h := newHub("bench", &cfg, discardLogger(), nil, broker.NewMemory())
 			var drainers sync.WaitGroup
 			stop := make(chan struct{})
 			for i := range n {
 				c := fakeClient(&cfg, 1024)
 				m := &member{c: c, user: fmt.Sprint("u", i)}
-				h.members[m] = h.fanout.subscribe(h.room, m.deliver)
+				h.members[m] = struct{}{}
 				drainers.Go(func() {
 					for {
 						select {
@@ -34,6 +35,9 @@ func BenchmarkHubBroadcast(b *testing.B) {
 					}
 				})
 			}
+			h.setLocal()
+			unsubscribe, _ := h.subscribe()
+			defer unsubscribe()
 			m := shared.Message{Type: shared.TypeText, Room: "bench", Username: "ada", Content: strings.Repeat("x", 100), Seq: 1}
 			b.ReportAllocs()
 			for b.Loop() {
@@ -55,7 +59,7 @@ func BenchmarkHubText(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer st.close()
-	h := newHub("bench", &cfg, discardLogger(), st, newMemoryBroker[roomEvent]())
+	h := newHub("bench", &cfg, discardLogger(), st, broker.NewMemory())
 	if h.state, err = st.openRoom(b.Context(), "bench", cfg.MaxRooms); err != nil {
 		b.Fatal(err)
 	}
@@ -68,7 +72,7 @@ func BenchmarkHubText(b *testing.B) {
 			c = sender.c
 		}
 		m := &member{c: c, user: fmt.Sprint("u", i)}
-		h.members[m] = h.fanout.subscribe(h.room, m.deliver)
+		h.members[m] = struct{}{}
 		drainers.Go(func() {
 			for {
 				select {
@@ -79,6 +83,9 @@ func BenchmarkHubText(b *testing.B) {
 			}
 		})
 	}
+	h.setLocal()
+	unsubscribe, _ := h.subscribe()
+	defer unsubscribe()
 	in := inbound{m: sender, msg: shared.Message{Type: shared.TypeText, Content: strings.Repeat("x", 100)}}
 	b.ReportAllocs()
 	for b.Loop() {

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"wsplay/server/broker"
 	"wsplay/shared"
 )
 
@@ -35,7 +36,7 @@ func newTestHub(t *testing.T, cfg *Config) *hub {
 	st, err := openStore(t.TempDir())
 	require.NoError(t, err)
 	t.Cleanup(func() { st.close() })
-	return newHub("general", cfg, discardLogger(), st, newMemoryBroker[roomEvent]())
+	return newHub("general", cfg, discardLogger(), st, broker.NewMemory())
 }
 
 func TestHubEdgeCases(t *testing.T) {
@@ -76,13 +77,14 @@ func TestHubEdgeCases(t *testing.T) {
 		synctest.Wait()
 		assert.EqualValues(t, 1, h.users.Load())
 		assert.EqualValues(t, 1, h.conns.Load())
-		fanout := h.fanout.(*memoryBroker[roomEvent])
-		assert.Equal(t, 1, fanout.subscribers("general"), "slow's subscription went with it")
+		assert.Len(t, *h.local.Load(), 1, "slow is no longer delivered to")
+		fanout := h.fanout.(*broker.Memory)
+		assert.Equal(t, 1, fanout.Subscribers(roomKey("general")), "the hub is the room's one subscriber")
 
 		// After stop, callers return at once instead of blocking, and
-		// the members left behind are unsubscribed.
+		// the hub's subscription is gone.
 		h.shutdown()
-		assert.Zero(t, fanout.subscribers("general"))
+		assert.Zero(t, fanout.Subscribers(roomKey("general")))
 		done := make(chan struct{})
 		go func() {
 			assert.False(t, h.add(joinRequest{m: &member{c: fakeClient(&cfg, 1), user: "late"}}))

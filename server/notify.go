@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"github.com/gorilla/websocket"
 	"golang.org/x/time/rate"
 
+	"wsplay/server/broker"
 	"wsplay/server/metrics"
 	"wsplay/shared"
 )
@@ -40,7 +42,7 @@ type notifications struct {
 	cfg      *Config
 	log      *slog.Logger
 	store    *store
-	delivery broker[notifyEvent] // publishes under the user's id
+	delivery broker.Broker // carries each user's changes under notifyKey
 	// metrics counts what the service does; newServer wires the server's
 	// metrics here. Default (nil): counts nothing.
 	metrics *metrics.Metrics
@@ -53,7 +55,7 @@ type notifications struct {
 }
 
 func newNotifications(cfg *Config, log *slog.Logger, st *store) *notifications {
-	return &notifications{cfg: cfg, log: log, store: st, delivery: newMemoryBroker[notifyEvent]()}
+	return &notifications{cfg: cfg, log: log, store: st, delivery: broker.NewMemory()}
 }
 
 // begin admits a request or connection that will use the store; it
@@ -160,39 +162,40 @@ func (n *notifications) markAllRead(ctx context.Context, user string, upTo uint6
 	return err
 }
 
-// notifyEvent is one stored change to a user's notifications, ready to
-// send: what the notification service publishes under the user's id
-// through its broker (broker.go) to every connection of that user. The
-// service publishes a user's changes one at a time, in version order; a
-// connection drops any event whose version it already has, so a transport
-// that delivers twice does no harm, and the store remains the source of
-// truth for a reconnect.
-type notifyEvent struct {
-	version uint64 // the change's position among the user's changes
-	seq     uint64 // the notification's seq, for a new notification; else 0
-	data    []byte // the encoded shared.NotifyMessage
-	// frame is data prepared once for every connection (a transport
-	// between processes would send data and prepare it on arrival).
-	frame *websocket.PreparedMessage
-}
-
-// publish encodes a stored change once and hands it to the broker.
-// Called with mu held.
+// publish encodes a stored change once and hands it to the broker under
+// the user's key, numbered by its version: every connection of the user,
+// in this process or another, drops an event whose version it already
+// has, so a transport that delivers twice does no harm, and the store
+// remains the source of truth for a reconnect. Called with mu held, so a
+// user's changes are published one at a time, in version order.
 func (n *notifications) publish(ch notifyChange) {
 	m := shared.NotifyMessage{Unread: ch.unread}
-	ev := notifyEvent{version: ch.version}
 	switch {
 	case ch.note != nil:
 		m.Type, m.Notification = shared.NotifyNotification, ch.note
-		ev.seq = ch.note.Seq
 	case ch.readIDs != nil:
 		m.Type, m.IDs = shared.NotifyRead, ch.readIDs
 	default:
 		m.Type, m.All, m.Seq = shared.NotifyRead, true, ch.readUpTo
 	}
-	ev.data, ev.frame = prepareNotify(m)
-	n.delivery.publish(ch.user, ev)
+	data, err := shared.EncodeNotify(m)
+	if err != nil {
+		panic("encode a notification message: " + err.Error()) // only plain types and checked JSON
+	}
+	if err := n.delivery.Publish(context.Background(), notifyKey(ch.user), broker.Event{Seq: ch.version, Data: data}); err != nil {
+		n.log.Error("cannot publish a notification change", "user", ch.user, "err", err)
+	}
 }
+
+// notifyKey is a user's key in the broker.
+func notifyKey(user string) string { return "notify:" + user }
+
+// notificationPrefix starts every encoded [shared.NotifyNotification]
+// message: encoding/json writes the fields of shared.NotifyMessage in
+// order, and Type is the first. It tells a connection which events it
+// delivers are notifications, for the delivered count, without decoding
+// them.
+var notificationPrefix = []byte(`{"type":"` + shared.NotifyNotification + `"`)
 
 // prepareNotify encodes m once for any number of connections.
 func prepareNotify(m shared.NotifyMessage) ([]byte, *websocket.PreparedMessage) {
@@ -245,7 +248,12 @@ func (s *server) serveNotifications(w http.ResponseWriter, r *http.Request) {
 		c: c, user: user, metrics: s.notify.metrics, syncing: true, maxPending: s.cfg.SendQueue,
 		pokes: rate.NewLimiter(rate.Every(s.cfg.PokeInterval), s.cfg.PokeBurst),
 	}
-	unsubscribe := s.notify.delivery.subscribe(user, nc.deliver) // before the snapshot
+	unsubscribe, err := s.notify.delivery.Subscribe(notifyKey(user), nc.deliver) // before the snapshot
+	if err != nil {
+		c.log.Error("cannot subscribe to the user's notifications", "err", err)
+		c.close(websocket.CloseInternalServerErr, shared.ReasonNotifyFailed)
+		unsubscribe = func() {}
+	}
 	defer unsubscribe()
 	s.notify.metrics.UserConnected(user)
 	defer s.notify.metrics.UserDisconnected(user)
@@ -297,13 +305,13 @@ type notifyConn struct {
 
 	mu      sync.Mutex // guards the fields below; held only while queueing without waiting
 	syncing bool
-	pending []notifyEvent
+	pending []broker.Event
 	version uint64 // the newest change this connection has, sent or in its snapshot
 }
 
 // deliver takes a change from the broker. It never blocks: a connection
 // whose changes pile up is closed with 1008, and resumes with since=.
-func (nc *notifyConn) deliver(ev notifyEvent) {
+func (nc *notifyConn) deliver(ev broker.Event) {
 	nc.mu.Lock()
 	defer nc.mu.Unlock()
 	if !nc.syncing {
@@ -318,15 +326,28 @@ func (nc *notifyConn) deliver(ev notifyEvent) {
 }
 
 // send queues ev unless the connection has it already. Called with mu held.
-func (nc *notifyConn) send(ev notifyEvent) {
-	if ev.version <= nc.version {
+func (nc *notifyConn) send(ev broker.Event) {
+	if ev.Seq <= nc.version {
 		return
 	}
-	nc.version = ev.version
-	if nc.c.enqueue(ev.frame) && ev.seq != 0 {
+	nc.version = ev.Seq
+	if nc.c.enqueue(prepareEvent(ev)) && isNotification(ev) {
 		nc.metrics.NotificationDelivered()
 	}
 }
+
+// prepareEvent prepares an event's data for this connection's queue.
+func prepareEvent(ev broker.Event) *websocket.PreparedMessage {
+	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, ev.Data)
+	if err != nil {
+		panic("prepare a message: " + err.Error()) // only for a bad frame type
+	}
+	return pm
+}
+
+// isNotification reports whether ev carries a new notification (rather
+// than a change of read state).
+func isNotification(ev broker.Event) bool { return bytes.HasPrefix(ev.Data, notificationPrefix) }
 
 // sync sends nc its snapshot, then the changes that arrived meanwhile,
 // then switches it to live delivery. It runs on its own goroutine because
@@ -377,19 +398,19 @@ func (nc *notifyConn) goLive(version uint64) {
 			nc.mu.Unlock()
 			return
 		}
-		var send []notifyEvent
+		var send []broker.Event
 		for _, ev := range batch {
-			if ev.version > nc.version {
-				nc.version = ev.version
+			if ev.Seq > nc.version {
+				nc.version = ev.Seq
 				send = append(send, ev)
 			}
 		}
 		nc.mu.Unlock()
 		for _, ev := range send {
-			if !nc.c.enqueueWait(ev.frame) {
+			if !nc.c.enqueueWait(prepareEvent(ev)) {
 				return
 			}
-			if ev.seq != 0 {
+			if isNotification(ev) {
 				nc.metrics.NotificationDelivered()
 			}
 		}

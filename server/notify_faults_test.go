@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"wsplay/server/broker"
 	"wsplay/shared"
 )
 
@@ -154,7 +155,7 @@ func TestFault21_NotificationRacingTheOnlyTabClosing(t *testing.T) {
 	assert.Equal(t, seqRange(1, rounds), seen)
 	assert.Equal(t, uint64(rounds), synced.Seq)
 	eventually(t, "every subscription to go", func() bool {
-		return ts.notify.delivery.(*memoryBroker[notifyEvent]).subscribers("ada") == 1
+		return ts.notify.delivery.(*broker.Memory).Subscribers(notifyKey("ada")) == 1
 	})
 }
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"wsplay/server/broker"
 )
 
 // rooms starts a hub for a room when its first connection arrives and
@@ -17,7 +18,7 @@ type rooms struct {
 	cfg    *Config
 	log    *slog.Logger
 	store  *store
-	fanout broker[roomEvent] // shared by the hubs, keyed by room
+	fanout broker.Broker // shared by the hubs, keyed by room
 
 	mu     sync.Mutex // guards hubs and closed; never held while waiting
 	hubs   map[string]*roomEntry
@@ -36,7 +37,7 @@ var (
 )
 
 func newRooms(cfg *Config, log *slog.Logger, st *store) *rooms {
-	return &rooms{cfg: cfg, log: log, store: st, fanout: newMemoryBroker[roomEvent](), hubs: map[string]*roomEntry{}}
+	return &rooms{cfg: cfg, log: log, store: st, fanout: broker.NewMemory(), hubs: map[string]*roomEntry{}}
 }
 
 // acquire returns the room's hub, starting it if needed. The caller must
