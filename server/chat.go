@@ -9,6 +9,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"wsplay/server/wsconn"
 	"wsplay/shared"
 )
 
@@ -67,32 +68,32 @@ func (s *server) serveChat(w http.ResponseWriter, r *http.Request) {
 	}
 	s.metrics.UserConnected(user)
 	defer s.metrics.UserDisconnected(user)
-	c.log = c.log.With("room", room, "user", user)
+	c.LogWith("room", room, "user", user)
 	join.m = &member{c: c, user: user}
 	if !h.add(join) {
-		c.close(websocket.CloseGoingAway, shared.ReasonShutdown)
+		c.Close(websocket.CloseGoingAway, shared.ReasonShutdown)
 	}
 	defer h.remove(join.m)
 
-	strikes, limiter := 0, newMessageLimiter(&s.cfg)
+	strikes, limiter := 0, wsconn.NewLimiter(s.cfg.MessageRate, s.cfg.MessageBurst)
 	s.serve(c, func(typ int, data []byte) error {
-		if ok, err := limiter.admit(c, func(e *shared.Error) { c.enqueue(prepare(errorMessage(room, e))) }); !ok {
+		if ok, err := limiter.Admit(c, func(e *shared.Error) { c.Enqueue(prepare(errorMessage(room, e))) }); !ok {
 			return err
 		}
 		if typ != websocket.TextMessage {
-			c.log.Info("closing: binary frame on a text endpoint")
-			c.close(websocket.CloseUnsupportedData, shared.ReasonBinary)
-			return errClosedByServer
+			c.Log().Info("closing: binary frame on a text endpoint")
+			c.Close(websocket.CloseUnsupportedData, shared.ReasonBinary)
+			return wsconn.ErrClosedByServer
 		}
 		msg, perr := s.chatInput(data, room)
 		if perr != nil {
 			strikes++
-			c.log.Info("bad message", "code", perr.Code, "detail", perr.Detail, "strikes", strikes)
+			c.Log().Info("bad message", "code", perr.Code, "detail", perr.Detail, "strikes", strikes)
 			if strikes >= maxStrikes {
-				c.close(websocket.ClosePolicyViolation, shared.ReasonTooManyFaults)
-				return errClosedByServer
+				c.Close(websocket.ClosePolicyViolation, shared.ReasonTooManyFaults)
+				return wsconn.ErrClosedByServer
 			}
-			c.enqueue(prepare(errorMessage(room, perr)))
+			c.Enqueue(prepare(errorMessage(room, perr)))
 			return nil
 		}
 		strikes = 0

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"wsplay/server/wsconn"
 )
 
 // Config is everything the server can be told at start. Every field is a
@@ -308,4 +309,12 @@ func normalizeOrigin(origin string) (string, error) {
 		return "", fmt.Errorf("origin %q: want scheme://host[:port] with scheme http or https", origin)
 	}
 	return strings.ToLower(u.Scheme + "://" + u.Host), nil
+}
+
+// connConfig is the configuration of every WebSocket connection.
+func (c *Config) connConfig() wsconn.Config {
+	return wsconn.Config{
+		ReadLimit: c.ReadLimit, PingInterval: c.PingInterval, PongWait: c.PongWait,
+		WriteWait: c.WriteWait, CloseGrace: c.CloseGrace, SendQueue: c.SendQueue,
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"wsplay/server/metrics"
+	"wsplay/server/wsconn"
 	"wsplay/shared"
 )
 
@@ -96,14 +97,14 @@ func (s *server) serveDashboard(w http.ResponseWriter, r *http.Request) {
 	if c == nil {
 		return
 	}
-	c.latest = make(chan *websocket.PreparedMessage, 1)
-	v := &viewer{mailbox: c.latest}
+	v := &viewer{mailbox: make(chan *websocket.PreparedMessage, 1)}
+	c.SetLatest(v.mailbox)
 	s.dashboard.join(v, interval)
 	defer s.dashboard.leave(v)
 	s.serve(c, func(typ int, _ []byte) error {
 		if typ == websocket.BinaryMessage {
-			c.close(websocket.CloseUnsupportedData, shared.ReasonBinary)
-			return errClosedByServer
+			c.Close(websocket.CloseUnsupportedData, shared.ReasonBinary)
+			return wsconn.ErrClosedByServer
 		}
 		return nil // a viewer has nothing to say
 	})

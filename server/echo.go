@@ -23,7 +23,7 @@ func (s *server) serveEcho(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return err // only for an invalid type, which ReadMessage never returns
 		}
-		c.enqueue(m)
+		c.Enqueue(m)
 		return nil
 	})
 }

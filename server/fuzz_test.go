@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"wsplay/server/wsconn/wsconntest"
 	"wsplay/shared"
 )
 
@@ -148,8 +149,8 @@ func FuzzNotifyHandle(f *testing.F) {
 	); err != nil {
 		f.Fatal(err)
 	}
-	c := newClient(1, nil, &s.cfg, log)
-	nc := &notifyConn{c: c, user: "ada", maxPending: s.cfg.SendQueue,
+	c := wsconntest.NewConn(s.cfg.SendQueue)
+	nc := &notifyConn{c: c, log: log, user: "ada", maxPending: s.cfg.SendQueue,
 		pokes: rate.NewLimiter(rate.Every(time.Millisecond), 1)}
 
 	seeds := []shared.NotifyMessage{
@@ -186,11 +187,11 @@ func FuzzNotifyHandle(f *testing.F) {
 
 	f.Fuzz(func(t *testing.T, data []byte) {
 		err := s.notify.handle(nc, data)
-		for len(c.send) > 0 {
-			<-c.send
+		for len(c.Queue) > 0 {
+			<-c.Queue
 		}
 		select {
-		case <-c.done:
+		case <-c.Done():
 			t.Fatalf("handling %q closed the connection", data)
 		default:
 		}

@@ -20,7 +20,7 @@ import (
 // taken out:
 //
 //   - run never sends into its own channels, so it cannot block on itself;
-//   - run never blocks on a client: client.enqueue drops a client whose
+//   - run never blocks on a client: wsconn.Conn.Enqueue drops a client whose
 //     queue is full (close 1008) instead of waiting for it;
 //   - nobody closes a client's send queue, so leaving twice, or leaving
 //     after being dropped, cannot close it twice;
@@ -80,8 +80,16 @@ type hub struct {
 // member is one connection in a room, with the identity the server gave it
 // at connect time. Nothing a client sends changes it.
 type member struct {
-	c    *client
+	c    conn
 	user string
+}
+
+// conn is what a room needs of a member's connection: a *wsconn.Conn is
+// one; unit tests use a wsconntest.Conn.
+type conn interface {
+	Enqueue(m *websocket.PreparedMessage) bool
+	EnqueueAt(m *websocket.PreparedMessage, at time.Time) bool
+	Close(code int, reason string)
 }
 
 // joinRequest asks to add a member. With resume set, the member reconnects
@@ -163,7 +171,7 @@ func (h *hub) subscribe() (func(), error) {
 }
 
 // deliver hands a broadcast the broker delivered to every member here. It
-// never blocks (see client.enqueue), and it reads the clock once for all
+// never blocks (see wsconn.Conn.Enqueue), and it reads the clock once for all
 // of them, to measure the fan-out latency from.
 func (h *hub) deliver(ev broker.Event) {
 	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, ev.Data)
@@ -176,7 +184,7 @@ func (h *hub) deliver(ev broker.Event) {
 	}
 	at := time.Now()
 	for _, m := range *members {
-		m.c.enqueueAt(pm, at)
+		m.c.EnqueueAt(pm, at)
 	}
 }
 
@@ -239,7 +247,7 @@ func (h *hub) failed() {
 	for {
 		select {
 		case j := <-h.join:
-			j.m.c.close(websocket.CloseInternalServerErr, shared.ReasonRoomFailed)
+			j.m.c.Close(websocket.CloseInternalServerErr, shared.ReasonRoomFailed)
 		case <-h.leave:
 		case <-h.inbound:
 		case <-h.stop:
@@ -260,12 +268,12 @@ func (h *hub) handleJoin(j joinRequest) {
 	if first {
 		h.announce(shared.TypeJoin, j.m.user)
 	}
-	j.m.c.enqueue(prepare(h.history(j)))
+	j.m.c.Enqueue(prepare(h.history(j)))
 	// The list goes to the new connection only; everyone else updates
 	// theirs from join and leave. Broadcasting the whole list on every
 	// change, as the tutorial does, costs members² messages of members'
 	// size: a room of a few thousand could not be joined.
-	j.m.c.enqueue(prepare(shared.Message{Type: shared.TypeUserList, Room: h.room, Users: h.presence.users(), Timestamp: h.now().UTC()}))
+	j.m.c.Enqueue(prepare(shared.Message{Type: shared.TypeUserList, Room: h.room, Users: h.presence.users(), Timestamp: h.now().UTC()}))
 }
 
 func (h *hub) handleLeave(m *member) {
@@ -390,12 +398,12 @@ func (h *hub) handleText(in inbound) {
 	stored, dup, err := h.store.appendMessage(context.Background(), m, fromClient, h.cfg.HistoryRetention)
 	if err != nil {
 		h.log.Error("cannot store a message", "err", err)
-		in.m.c.enqueue(prepare(errorMessage(h.room, shared.Errorf(shared.CodeInternal, "the message could not be stored; send it again"))))
+		in.m.c.Enqueue(prepare(errorMessage(h.room, shared.Errorf(shared.CodeInternal, "the message could not be stored; send it again"))))
 		return
 	}
 	if dup {
 		// A resend after a reconnect: acknowledge it to its sender only.
-		in.m.c.enqueue(prepare(stored))
+		in.m.c.Enqueue(prepare(stored))
 		return
 	}
 	h.flush() // who came and went before this message, comes first

@@ -22,13 +22,13 @@ func BenchmarkHubBroadcast(b *testing.B) {
 			var drainers sync.WaitGroup
 			stop := make(chan struct{})
 			for i := range n {
-				c := fakeClient(&cfg, 1024)
+				c := fakeClient(1024)
 				m := &member{c: c, user: fmt.Sprint("u", i)}
 				h.members[m] = struct{}{}
 				drainers.Go(func() {
 					for {
 						select {
-						case <-c.send:
+						case <-c.Queue:
 						case <-stop:
 							return
 						}
@@ -65,18 +65,19 @@ func BenchmarkHubText(b *testing.B) {
 	}
 	stop := make(chan struct{})
 	var drainers sync.WaitGroup
-	sender := &member{c: fakeClient(&cfg, 1024), user: "ada"}
+	senderConn := fakeClient(1024)
+	sender := &member{c: senderConn, user: "ada"}
 	for i := range 1000 {
-		c := fakeClient(&cfg, 1024)
+		c := fakeClient(1024)
 		if i == 0 {
-			c = sender.c
+			c = senderConn
 		}
 		m := &member{c: c, user: fmt.Sprint("u", i)}
 		h.members[m] = struct{}{}
 		drainers.Go(func() {
 			for {
 				select {
-				case <-c.send:
+				case <-c.Queue:
 				case <-stop:
 					return
 				}

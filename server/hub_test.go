@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"wsplay/server/broker"
+	"wsplay/server/wsconn/wsconntest"
 	"wsplay/shared"
 )
 
@@ -20,16 +21,7 @@ import (
 
 func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
-func fakeClient(cfg *Config, queue int) *client {
-	return &client{
-		cfg:       cfg,
-		log:       discardLogger(),
-		send:      make(chan outgoing, queue),
-		done:      make(chan struct{}),
-		readDone:  make(chan struct{}),
-		writeDone: make(chan struct{}),
-	}
-}
+func fakeClient(queue int) *wsconntest.Conn { return wsconntest.NewConn(queue) }
 
 func newTestHub(t *testing.T, cfg *Config) *hub {
 	t.Helper()
@@ -45,8 +37,9 @@ func TestHubEdgeCases(t *testing.T) {
 		h := newTestHub(t, &cfg)
 		go h.run()
 
-		ada := &member{c: fakeClient(&cfg, 64), user: "ada"}
-		slow := &member{c: fakeClient(&cfg, 3), user: "slow"}
+		adaConn, slowConn := fakeClient(64), fakeClient(3)
+		ada := &member{c: adaConn, user: "ada"}
+		slow := &member{c: slowConn, user: "slow"}
 		require.True(t, h.add(joinRequest{m: ada}))
 		require.True(t, h.add(joinRequest{m: slow}))
 		synctest.Wait()
@@ -55,25 +48,26 @@ func TestHubEdgeCases(t *testing.T) {
 		// slow never reads: its own join, its history and its user list fill
 		// its queue of 3, and the next broadcast finds it full and closes it
 		// instead of waiting. ada, who reads, is not held up.
-		assert.Len(t, slow.c.send, 3)
+		assert.Len(t, slowConn.Queue, 3)
 		for i := range 3 {
 			h.send(inbound{m: ada, msg: shared.Message{Type: shared.TypeText, Content: fmt.Sprint(i)}})
 		}
 		synctest.Wait()
 		select {
-		case <-slow.c.done:
+		case <-slowConn.Done():
 		default:
 			t.Fatal("a client with a full queue was not closed")
 		}
-		assert.Equal(t, websocket.ClosePolicyViolation, slow.c.closeCode)
+		code, _ := slowConn.CloseStatus()
+		assert.Equal(t, websocket.ClosePolicyViolation, code)
 		// ada: her join, history, list, slow's join, and the three texts.
-		assert.Len(t, ada.c.send, 7)
+		assert.Len(t, adaConn.Queue, 7)
 
 		// Leaving after being dropped, twice, and an unknown member: no
 		// panic, and the counts stay right.
 		h.remove(slow)
 		h.remove(slow)
-		h.remove(&member{c: fakeClient(&cfg, 1), user: "ghost"})
+		h.remove(&member{c: fakeClient(1), user: "ghost"})
 		synctest.Wait()
 		assert.EqualValues(t, 1, h.users.Load())
 		assert.EqualValues(t, 1, h.conns.Load())
@@ -87,7 +81,7 @@ func TestHubEdgeCases(t *testing.T) {
 		assert.Zero(t, fanout.Subscribers(roomKey("general")))
 		done := make(chan struct{})
 		go func() {
-			assert.False(t, h.add(joinRequest{m: &member{c: fakeClient(&cfg, 1), user: "late"}}))
+			assert.False(t, h.add(joinRequest{m: &member{c: fakeClient(1), user: "late"}}))
 			h.remove(ada)
 			h.send(inbound{m: ada, msg: shared.Message{Type: shared.TypeText, Content: "late"}})
 			close(done)

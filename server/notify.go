@@ -17,6 +17,7 @@ import (
 
 	"wsplay/server/broker"
 	"wsplay/server/metrics"
+	"wsplay/server/wsconn"
 	"wsplay/shared"
 )
 
@@ -243,15 +244,15 @@ func (s *server) serveNotifications(w http.ResponseWriter, r *http.Request) {
 	if c == nil {
 		return
 	}
-	c.log = c.log.With("user", user)
+	c.LogWith("user", user)
 	nc := &notifyConn{
-		c: c, user: user, metrics: s.notify.metrics, syncing: true, maxPending: s.cfg.SendQueue,
+		c: c, log: c.Log(), user: user, metrics: s.notify.metrics, syncing: true, maxPending: s.cfg.SendQueue,
 		pokes: rate.NewLimiter(rate.Every(s.cfg.PokeInterval), s.cfg.PokeBurst),
 	}
 	unsubscribe, err := s.notify.delivery.Subscribe(notifyKey(user), nc.deliver) // before the snapshot
 	if err != nil {
-		c.log.Error("cannot subscribe to the user's notifications", "err", err)
-		c.close(websocket.CloseInternalServerErr, shared.ReasonNotifyFailed)
+		c.Log().Error("cannot subscribe to the user's notifications", "err", err)
+		c.Close(websocket.CloseInternalServerErr, shared.ReasonNotifyFailed)
 		unsubscribe = func() {}
 	}
 	defer unsubscribe()
@@ -261,19 +262,19 @@ func (s *server) serveNotifications(w http.ResponseWriter, r *http.Request) {
 	defer wg.Wait() // the sync ends once c is closed
 	wg.Go(func() { s.notify.sync(nc, since, resume) })
 
-	strikes, limiter := 0, newMessageLimiter(&s.cfg)
+	strikes, limiter := 0, wsconn.NewLimiter(s.cfg.MessageRate, s.cfg.MessageBurst)
 	s.serve(c, func(typ int, data []byte) error {
 		warn := func(e *shared.Error) {
 			_, pm := prepareNotify(e.NotifyMessage())
-			c.enqueue(pm)
+			c.Enqueue(pm)
 		}
-		if ok, err := limiter.admit(c, warn); !ok {
+		if ok, err := limiter.Admit(c, warn); !ok {
 			return err
 		}
 		if typ != websocket.TextMessage {
-			c.log.Info("closing: binary frame on a text endpoint")
-			c.close(websocket.CloseUnsupportedData, shared.ReasonBinary)
-			return errClosedByServer
+			c.Log().Info("closing: binary frame on a text endpoint")
+			c.Close(websocket.CloseUnsupportedData, shared.ReasonBinary)
+			return wsconn.ErrClosedByServer
 		}
 		var perr *shared.Error
 		if !errors.As(s.notify.handle(nc, data), &perr) {
@@ -283,21 +284,30 @@ func (s *server) serveNotifications(w http.ResponseWriter, r *http.Request) {
 		if perr.Code != shared.CodeInternal { // the server's fault, not the client's
 			strikes++
 		}
-		c.log.Info("bad message", "code", perr.Code, "detail", perr.Detail, "strikes", strikes)
+		c.Log().Info("bad message", "code", perr.Code, "detail", perr.Detail, "strikes", strikes)
 		if strikes >= maxStrikes {
-			c.close(websocket.ClosePolicyViolation, shared.ReasonTooManyFaults)
-			return errClosedByServer
+			c.Close(websocket.ClosePolicyViolation, shared.ReasonTooManyFaults)
+			return wsconn.ErrClosedByServer
 		}
 		warn(perr)
 		return nil
 	})
 }
 
+// tabConn is what a notification connection needs of its socket: a
+// *wsconn.Conn is one; unit tests use a wsconntest.Conn.
+type tabConn interface {
+	Enqueue(m *websocket.PreparedMessage) bool
+	EnqueueWait(m *websocket.PreparedMessage) bool
+	Close(code int, reason string)
+}
+
 // notifyConn is one connection of /ws/notifications as a subscriber of its
 // user's changes. Until its snapshot is sent (syncing), changes wait in
 // pending; then they go straight to the client's queue.
 type notifyConn struct {
-	c          *client
+	c          tabConn
+	log        *slog.Logger
 	user       string
 	metrics    *metrics.Metrics
 	maxPending int
@@ -319,7 +329,7 @@ func (nc *notifyConn) deliver(ev broker.Event) {
 		return
 	}
 	if len(nc.pending) >= nc.maxPending {
-		nc.c.close(websocket.ClosePolicyViolation, shared.ReasonTooSlow)
+		nc.c.Close(websocket.ClosePolicyViolation, shared.ReasonTooSlow)
 		return
 	}
 	nc.pending = append(nc.pending, ev)
@@ -331,7 +341,7 @@ func (nc *notifyConn) send(ev broker.Event) {
 		return
 	}
 	nc.version = ev.Seq
-	if nc.c.enqueue(prepareEvent(ev)) && isNotification(ev) {
+	if nc.c.Enqueue(prepareEvent(ev)) && isNotification(ev) {
 		nc.metrics.NotificationDelivered()
 	}
 }
@@ -356,24 +366,24 @@ func isNotification(ev broker.Event) bool { return bytes.HasPrefix(ev.Data, noti
 func (n *notifications) sync(nc *notifyConn, since uint64, resume bool) {
 	snap, err := n.store.notifySnapshot(context.Background(), nc.user, since, resume, n.cfg.NotifyMaxUsers)
 	if err != nil {
-		nc.c.log.Error("cannot read the user's notifications", "err", err)
-		nc.c.close(websocket.CloseInternalServerErr, shared.ReasonNotifyFailed)
+		nc.log.Error("cannot read the user's notifications", "err", err)
+		nc.c.Close(websocket.CloseInternalServerErr, shared.ReasonNotifyFailed)
 		return
 	}
 	if !snap.known {
-		nc.c.log.Warn("the notification store is full: this user gets live notifications but no broadcasts",
+		nc.log.Warn("the notification store is full: this user gets live notifications but no broadcasts",
 			"max_users", n.cfg.NotifyMaxUsers)
 	}
 	unread := len(snap.unreadIDs)
 	for i := range snap.notes {
 		_, pm := prepareNotify(shared.NotifyMessage{Type: shared.NotifyNotification, Notification: &snap.notes[i], Unread: unread})
-		if !nc.c.enqueueWait(pm) {
+		if !nc.c.EnqueueWait(pm) {
 			return
 		}
 		n.metrics.NotificationDelivered()
 	}
 	_, pm := prepareNotify(shared.NotifyMessage{Type: shared.NotifySynced, Seq: snap.lastSeq, Unread: unread, IDs: snap.unreadIDs})
-	if !nc.c.enqueueWait(pm) {
+	if !nc.c.EnqueueWait(pm) {
 		return
 	}
 	nc.goLive(snap.version)
@@ -407,7 +417,7 @@ func (nc *notifyConn) goLive(version uint64) {
 		}
 		nc.mu.Unlock()
 		for _, ev := range send {
-			if !nc.c.enqueueWait(prepareEvent(ev)) {
+			if !nc.c.EnqueueWait(prepareEvent(ev)) {
 				return
 			}
 			if isNotification(ev) {
@@ -484,7 +494,7 @@ func (n *notifications) handlePoke(nc *notifyConn, m shared.NotifyMessage) error
 		return n.internal(nc, err)
 	}
 	_, pm := prepareNotify(shared.NotifyMessage{Type: shared.NotifyPoked, To: m.To, ID: stored[0].ID})
-	nc.c.enqueue(pm)
+	nc.c.Enqueue(pm)
 	return nil
 }
 
@@ -506,6 +516,6 @@ func (n *notifications) internal(nc *notifyConn, err error) error {
 	if err == nil {
 		return nil
 	}
-	nc.c.log.Error("notification store failed", "err", err)
+	nc.log.Error("notification store failed", "err", err)
 	return shared.Errorf(shared.CodeInternal, "the change could not be stored; try again")
 }

@@ -7,14 +7,15 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"wsplay/server/broker"
+	"wsplay/server/wsconn/wsconntest"
 	"wsplay/shared"
 )
 
 // testNotifyConn is a notifyConn over a client with no socket: what it
 // queues stays in the client's send queue for the test to read.
-func testNotifyConn(queue int) *notifyConn {
-	c := &client{send: make(chan outgoing, queue), done: make(chan struct{})}
-	return &notifyConn{c: c, user: "ada", syncing: true, maxPending: 8}
+func testNotifyConn(queue int) (*notifyConn, *wsconntest.Conn) {
+	c := wsconntest.NewConn(queue)
+	return &notifyConn{c: c, log: discardLogger(), user: "ada", syncing: true, maxPending: 8}, c
 }
 
 func testEvent(version, seq uint64) broker.Event {
@@ -29,12 +30,12 @@ func testEvent(version, seq uint64) broker.Event {
 	return broker.Event{Seq: version, Data: data}
 }
 
-// queued empties nc's client's queue and returns how many frames it held.
-func queued(nc *notifyConn) int {
+// queued empties c's queue and returns how many frames it held.
+func queued(c *wsconntest.Conn) int {
 	n := 0
 	for {
 		select {
-		case <-nc.c.send:
+		case <-c.Queue:
 			n++
 		default:
 			return n
@@ -54,17 +55,17 @@ func TestNotificationPrefix(t *testing.T) {
 // snapshot and live; the tab sends it once.
 func TestNotifyConnSendsWhatTheSnapshotLacksOnce(t *testing.T) {
 	t.Parallel()
-	nc := testNotifyConn(16)
+	nc, c := testNotifyConn(16)
 	evs := []broker.Event{testEvent(1, 1), testEvent(2, 0), testEvent(3, 2), testEvent(4, 3), testEvent(5, 0)}
 
 	// Subscribed; the snapshot is being read: changes wait.
 	for _, ev := range evs[1:4] {
 		nc.deliver(ev)
 	}
-	assert.Zero(t, queued(nc), "nothing goes out before the snapshot")
+	assert.Zero(t, queued(c), "nothing goes out before the snapshot")
 	// The snapshot held every change up to version 3: only 4 goes out.
 	nc.goLive(3)
-	assert.Equal(t, 1, queued(nc))
+	assert.Equal(t, 1, queued(c))
 	assert.Equal(t, uint64(4), nc.version)
 
 	// Live: a change delivered twice (a transport that redelivers), or
@@ -72,7 +73,7 @@ func TestNotifyConnSendsWhatTheSnapshotLacksOnce(t *testing.T) {
 	nc.deliver(evs[4])
 	nc.deliver(evs[4])
 	nc.deliver(evs[2])
-	assert.Equal(t, 1, queued(nc))
+	assert.Equal(t, 1, queued(c))
 	assert.Equal(t, uint64(5), nc.version)
 }
 
@@ -80,15 +81,16 @@ func TestNotifyConnSendsWhatTheSnapshotLacksOnce(t *testing.T) {
 // connection is closed as too slow, never waited for.
 func TestNotifyConnTooManyPendingCloses(t *testing.T) {
 	t.Parallel()
-	nc := testNotifyConn(1)
+	nc, c := testNotifyConn(1)
 	for v := range uint64(nc.maxPending + 1) {
 		nc.deliver(testEvent(v+1, v+1))
 	}
 	select {
-	case <-nc.c.done:
+	case <-c.Done():
 	default:
 		t.Fatal("the connection was not closed")
 	}
-	require.Equal(t, shared.ReasonTooSlow, nc.c.closeReason)
+	_, reason := c.CloseStatus()
+	require.Equal(t, shared.ReasonTooSlow, reason)
 	nc.goLive(0) // returns: the client is closed
 }

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"wsplay/server/metrics"
+	"wsplay/server/wsconn"
 	"wsplay/shared"
 
 	"github.com/gorilla/websocket"
@@ -119,14 +120,14 @@ func (s *server) originAllowed(w http.ResponseWriter, r *http.Request) bool {
 
 // accept checks a WebSocket handshake and upgrades it. On any refusal it
 // has written the HTTP answer and logged why, and returns nil. The caller
-// must call s.serve with the client it returns.
-func (s *server) accept(w http.ResponseWriter, r *http.Request, endpoint string) *client {
+// must Run the connection it returns.
+func (s *server) accept(w http.ResponseWriter, r *http.Request, endpoint string) *wsconn.Conn {
 	return s.acceptAs(w, r, endpoint, "")
 }
 
 // acceptAs is accept for a connection of a known user, which then counts
 // toward Config.MaxConnsPerUser.
-func (s *server) acceptAs(w http.ResponseWriter, r *http.Request, endpoint, user string) *client {
+func (s *server) acceptAs(w http.ResponseWriter, r *http.Request, endpoint, user string) *wsconn.Conn {
 	if !websocket.IsWebSocketUpgrade(r) {
 		if r.Method != http.MethodGet {
 			w.Header().Set("Allow", http.MethodGet)
@@ -155,32 +156,34 @@ func (s *server) acceptAs(w http.ResponseWriter, r *http.Request, endpoint, user
 		s.reject(w, r, status, reason, reason+": try again later")
 		return nil
 	}
-	counter := &byteCounter{ResponseWriter: w}
-	ws, err := s.upgrader.Upgrade(counter, r, nil)
+	stats := s.metrics.Endpoint(endpoint)
+	ws, err := wsconn.Upgrade(&s.upgrader, w, r, stats)
 	if err != nil {
 		s.sessions.unreserve(ip, user)
 		return nil // the upgrader's Error has answered and logged
 	}
 	id := s.nextID.Add(1)
-	c := newClient(id, ws, &s.cfg, s.log.With("conn", id, "endpoint", endpoint, "remote", r.RemoteAddr))
-	c.ip, c.user = ip, user
-	c.stats = s.metrics.Endpoint(endpoint)
-	counter.conn.stats = c.stats
-	if !s.sessions.add(c) {
+	sess := &session{ip: ip, user: user, stats: stats}
+	c := wsconn.New(ws, s.cfg.connConfig(), wsconn.Options{
+		Log:   s.log.With("conn", id, "endpoint", endpoint, "remote", r.RemoteAddr),
+		Stats: stats,
+		OnEnd: func() { s.sessions.remove(sess) },
+	})
+	sess.c = c
+	if !s.sessions.add(sess) {
 		// Shutdown began during the handshake.
 		s.sessions.unreserve(ip, user)
-		c.close(websocket.CloseGoingAway, shared.ReasonShutdown)
-		c.run(func(int, []byte) error { return errClosedByServer })
+		c.Close(websocket.CloseGoingAway, shared.ReasonShutdown)
+		c.Run(func(int, []byte) error { return wsconn.ErrClosedByServer })
 		return nil
 	}
-	c.log.Debug("connected")
+	c.Log().Debug("connected")
 	return c
 }
 
-// serve runs c until it ends and forgets it.
-func (s *server) serve(c *client, handle func(typ int, data []byte) error) {
-	defer s.sessions.remove(c)
-	c.run(handle)
+// serve runs c until it ends; the session set forgets it then.
+func (s *server) serve(c *wsconn.Conn, handle wsconn.Handler) {
+	c.Run(handle)
 }
 
 // shutdown closes every connection with 1001, stops the rooms, lets
@@ -225,7 +228,7 @@ func remoteIP(r *http.Request) string {
 // them per address and per user for the connection limits.
 type sessionSet struct {
 	mu       sync.Mutex // guards the fields below
-	clients  map[*client]struct{}
+	clients  map[*session]struct{}
 	closing  bool
 	reserved int            // connections counted against the limits
 	perIP    map[string]int // of reserved, by remote address
@@ -278,15 +281,23 @@ func (ss *sessionSet) unreserveLocked(ip, user string) {
 	}
 }
 
+// session is one live connection in the set.
+type session struct {
+	c     *wsconn.Conn
+	ip    string // remote address, for the connection limits
+	user  string // identity, for the per-user limit; "" when anonymous
+	stats *metrics.Endpoint
+}
+
 // add registers c; it reports false once shutdown has begun.
-func (ss *sessionSet) add(c *client) bool {
+func (ss *sessionSet) add(c *session) bool {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	if ss.closing {
 		return false
 	}
 	if ss.clients == nil {
-		ss.clients = map[*client]struct{}{}
+		ss.clients = map[*session]struct{}{}
 	}
 	ss.clients[c] = struct{}{}
 	ss.wg.Add(1)
@@ -294,7 +305,7 @@ func (ss *sessionSet) add(c *client) bool {
 	return true
 }
 
-func (ss *sessionSet) remove(c *client) {
+func (ss *sessionSet) remove(c *session) {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	if _, ok := ss.clients[c]; ok {
@@ -325,14 +336,14 @@ func (ss *sessionSet) len() int {
 func (ss *sessionSet) shutdown(ctx context.Context) error {
 	ss.mu.Lock()
 	ss.closing = true
-	clients := make([]*client, 0, len(ss.clients))
+	clients := make([]*wsconn.Conn, 0, len(ss.clients))
 	for c := range ss.clients {
-		clients = append(clients, c)
+		clients = append(clients, c.c)
 	}
 	ss.mu.Unlock()
 
 	for _, c := range clients {
-		c.close(websocket.CloseGoingAway, shared.ReasonShutdown)
+		c.Close(websocket.CloseGoingAway, shared.ReasonShutdown)
 	}
 	done := make(chan struct{})
 	go func() {
@@ -344,7 +355,7 @@ func (ss *sessionSet) shutdown(ctx context.Context) error {
 		return nil
 	case <-ctx.Done():
 		for _, c := range clients {
-			c.ws.Close()
+			c.Hangup()
 		}
 		<-done
 		return ctx.Err()

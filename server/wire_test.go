@@ -28,6 +28,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"wsplay/server/wsconn"
 	"wsplay/shared"
 
 	"github.com/coder/websocket"
@@ -812,9 +813,9 @@ func TestFault18_ResetWhileServerWrites(t *testing.T) {
 	wc := handshake(t, addr, "/ws/echo", nil)
 	require.NoError(t, wc.SetReadBuffer(4<<10))
 	ts.expectSessions(t, 2)
-	var stuck *client
+	var stuck *wsconn.Conn
 	for c := range ts.sessionsSnapshot() {
-		if c.ws.RemoteAddr().String() == wc.LocalAddr().String() {
+		if c.RemoteAddr().String() == wc.LocalAddr().String() {
 			stuck = c
 		}
 	}
@@ -838,7 +839,7 @@ func TestFault18_ResetWhileServerWrites(t *testing.T) {
 	// client is then closed as too slow, and writePump is still blocked.
 	eventually(t, "the server to be stuck writing", func() bool {
 		select {
-		case <-stuck.done:
+		case <-stuck.Done():
 			return true
 		default:
 			return false
@@ -852,12 +853,12 @@ func TestFault18_ResetWhileServerWrites(t *testing.T) {
 }
 
 // sessionsSnapshot returns the live connections.
-func (ts *testServer) sessionsSnapshot() map[*client]struct{} {
+func (ts *testServer) sessionsSnapshot() map[*wsconn.Conn]struct{} {
 	ts.sessions.mu.Lock()
 	defer ts.sessions.mu.Unlock()
-	m := make(map[*client]struct{}, len(ts.sessions.clients))
+	m := make(map[*wsconn.Conn]struct{}, len(ts.sessions.clients))
 	for c := range ts.sessions.clients {
-		m[c] = struct{}{}
+		m[c.c] = struct{}{}
 	}
 	return m
 }

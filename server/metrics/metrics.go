@@ -448,6 +448,20 @@ type EndpointReading struct {
 	FanoutSum                                          time.Duration
 }
 
+// Read returns the endpoint's counters now; a nil Endpoint reads as zero.
+func (e *Endpoint) Read() EndpointReading {
+	if e == nil {
+		return EndpointReading{}
+	}
+	fan, sum := e.fanout.load()
+	return EndpointReading{
+		Name: e.name, Open: e.open.Load(), Accepted: e.accepted.Load(),
+		MsgsIn: e.msgsIn.Load(), MsgsOut: e.msgsOut.Load(),
+		BytesIn: e.bytesIn.Load(), BytesOut: e.bytesOut.Load(),
+		Slow: e.slow.Load(), Fanout: fan, FanoutSum: sum,
+	}
+}
+
 // FindEndpoint returns the reading of the named endpoint, or a zero one
 // if it did not exist yet.
 func (r Reading) FindEndpoint(name string) EndpointReading {
@@ -479,13 +493,7 @@ func (m *Metrics) Read() Reading {
 	m.mu.Unlock()
 	slices.SortFunc(eps, func(a, b *Endpoint) int { return strings.Compare(a.name, b.name) })
 	for _, e := range eps {
-		fan, sum := e.fanout.load()
-		er := EndpointReading{
-			Name: e.name, Open: e.open.Load(), Accepted: e.accepted.Load(),
-			MsgsIn: e.msgsIn.Load(), MsgsOut: e.msgsOut.Load(),
-			BytesIn: e.bytesIn.Load(), BytesOut: e.bytesOut.Load(),
-			Slow: e.slow.Load(), Fanout: fan, FanoutSum: sum,
-		}
+		er := e.Read()
 		r.Endpoints = append(r.Endpoints, er)
 		r.TotalOpen += er.Open
 		r.TotalSlow += er.Slow

@@ -1,4 +1,4 @@
-package main
+package wsconn
 
 import (
 	"fmt"
@@ -10,9 +10,9 @@ import (
 	"wsplay/shared"
 )
 
-// messageLimiter applies Config.MessageRate and MessageBurst to the
-// messages of one chat or notifications connection. Used only by that
-// connection's readPump.
+// Limiter bounds the messages one connection may send: a rate, with
+// bursts. It is used only by that connection's read pump, from its
+// Handler.
 //
 // A message over the rate is not handled. The client is told with a
 // rate_limited error that says when to retry — at most once a second, so
@@ -20,7 +20,7 @@ import (
 // on a second bucket, of sustainedRefusals refilled at the same rate: a
 // client that sends somewhat too fast just loses its excess, one that
 // floods empties it within moments and is closed with 1008.
-type messageLimiter struct {
+type Limiter struct {
 	lim      *rate.Limiter // messages handled
 	abuse    *rate.Limiter // messages refused
 	lastWarn time.Time     // when the client was last told
@@ -30,17 +30,32 @@ type messageLimiter struct {
 // against the default 10, it is empty after about a fifth of a second.
 const sustainedRefusals = 100
 
-func newMessageLimiter(cfg *Config) *messageLimiter {
-	return &messageLimiter{
-		lim:   rate.NewLimiter(rate.Limit(cfg.MessageRate), cfg.MessageBurst),
-		abuse: rate.NewLimiter(rate.Limit(cfg.MessageRate), sustainedRefusals),
+// The defaults of NewLimiter.
+const (
+	DefaultMessageRate  = 10 // messages a second
+	DefaultMessageBurst = 20
+)
+
+// NewLimiter returns a limiter of perSecond messages a second with bursts
+// of burst. Zero (or less) takes the default: DefaultMessageRate and
+// DefaultMessageBurst.
+func NewLimiter(perSecond float64, burst int) *Limiter {
+	if perSecond <= 0 {
+		perSecond = DefaultMessageRate
+	}
+	if burst <= 0 {
+		burst = DefaultMessageBurst
+	}
+	return &Limiter{
+		lim:   rate.NewLimiter(rate.Limit(perSecond), burst),
+		abuse: rate.NewLimiter(rate.Limit(perSecond), sustainedRefusals),
 	}
 }
 
 // check decides on one message that arrived at now. It returns ok when
 // the message may be handled; otherwise warn, if not nil, is the error to
 // send, and closeConn says the client has gone on too long.
-func (l *messageLimiter) check(now time.Time) (ok bool, warn *shared.Error, closeConn bool) {
+func (l *Limiter) check(now time.Time) (ok bool, warn *shared.Error, closeConn bool) {
 	if l.lim.AllowN(now, 1) {
 		return true, nil, false
 	}
@@ -58,17 +73,17 @@ func (l *messageLimiter) check(now time.Time) (ok bool, warn *shared.Error, clos
 	return false, warn, false
 }
 
-// admit applies the limit to a message that arrived on c now. It reports
+// Admit applies the limit to a message that arrived on c now. It reports
 // whether to handle the message; when the client is over the rate it is
 // told through warn, and when it has been over too long c is closed with
-// 1008 and err is errClosedByServer.
-func (l *messageLimiter) admit(c *client, warn func(*shared.Error)) (ok bool, err error) {
+// 1008 and err is ErrClosedByServer, for the Handler to return.
+func (l *Limiter) Admit(c *Conn, warn func(*shared.Error)) (ok bool, err error) {
 	ok, w, closeConn := l.check(time.Now())
 	switch {
 	case closeConn:
 		c.log.Info("closing: over the message rate for too long", "limit", l)
-		c.close(websocket.ClosePolicyViolation, shared.ReasonRateLimit)
-		return false, errClosedByServer
+		c.Close(websocket.ClosePolicyViolation, shared.ReasonRateLimit)
+		return false, ErrClosedByServer
 	case w != nil:
 		c.log.Info("rate limited", "limit", l)
 		warn(w)
@@ -77,6 +92,6 @@ func (l *messageLimiter) admit(c *client, warn func(*shared.Error)) (ok bool, er
 }
 
 // String describes the limit, for logs.
-func (l *messageLimiter) String() string {
+func (l *Limiter) String() string {
 	return fmt.Sprintf("%g/s burst %d", float64(l.lim.Limit()), l.lim.Burst())
 }

@@ -1,4 +1,19 @@
-package main
+// Package wsconn is one WebSocket connection of the server: its read
+// pump, its write pump, its send queue and its close sequence, per
+// connection message rate limits, and the count of its bytes on the wire.
+//
+// gorilla/websocket allows one concurrent reader and one concurrent
+// writer. A [Conn] makes that structural: [Conn.Run] runs the read pump on
+// the caller's goroutine (the HTTP handler's) and the write pump on a
+// goroutine of its own; anyone else hands the write pump a message with
+// [Conn.Enqueue], or asks for the end with [Conn.Close]. That is the
+// gorilla chat example's client, with its bugs taken out: the send queue
+// is never closed, so nobody can send on a closed channel or close it
+// twice; and a full queue closes the slow client instead of blocking the
+// sender.
+//
+// Timeouts are in [Config], whose zero value is ready to use.
+package wsconn
 
 import (
 	"errors"
@@ -14,42 +29,33 @@ import (
 	"github.com/gorilla/websocket"
 )
 
-// client is one WebSocket connection and the two goroutines that own it.
+// Conn is one WebSocket connection and the two goroutines that own it.
 //
-// gorilla/websocket allows one concurrent reader and one concurrent writer.
-// So readPump, which runs on the HTTP handler's goroutine, is the only
-// reader, and writePump is the only writer. Anyone else hands writePump a
-// message with enqueue, or asks for the end with close. (Close and
-// WriteControl on the connection are safe from any goroutine; nothing here
-// needs them outside the pumps except for the final hang-up.)
+// readPump, which runs on the goroutine that calls Run, is the only
+// reader, and writePump is the only writer. Every method except Run may
+// be called from any goroutine.
 //
 // Teardown is a chain:
 //
-//  1. Someone calls close(code, reason): the peer sent bad input, its queue
+//  1. Someone calls Close(code, reason): the peer sent bad input, its queue
 //     filled, the server is shutting down, or readPump ended. The first call
-//     records the code and closes done; later calls do nothing.
-//  2. writePump sees done, writes the close frame, waits up to CloseGrace
+//     records the code and closes Done; later calls do nothing.
+//  2. writePump sees Done, writes the close frame, waits up to CloseGrace
 //     for readPump to see the peer's answer, and hangs up.
-//  3. readPump's read fails, and run returns.
+//  3. readPump's read fails, and Run returns.
 //
-// The send queue is never closed: producers select on done instead. So no
-// producer can send on a closed channel, and no one can close it twice.
-type client struct {
-	id   uint64
-	ip   string // remote address, for the connection limits
-	user string // identity, for the per-user limit; "" when anonymous
-	ws   *websocket.Conn
-	cfg  *Config
-	log  *slog.Logger
-	send chan outgoing
-
-	// stats counts this connection's traffic into its endpoint's metrics;
-	// nil counts nothing. Set before run.
-	stats *metrics.Endpoint
+// The send queue is never closed: producers select on Done instead.
+type Conn struct {
+	ws    *websocket.Conn
+	cfg   Config
+	log   *slog.Logger
+	send  chan outgoing
+	stats *metrics.Endpoint // nil counts nothing
 	// latest, when not nil, is a second source of messages for writePump:
 	// a one-slot mailbox that its producer overwrites instead of queueing
-	// behind (see viewer.offer in dashboard.go). Set before run.
+	// behind (see SetLatest). Set before Run.
 	latest chan *websocket.PreparedMessage
+	onEnd  func() // called once Run is done; may be nil
 
 	closeOnce   sync.Once
 	done        chan struct{} // closed by the first close call
@@ -60,12 +66,35 @@ type client struct {
 	writeDone chan struct{} // closed when writePump has returned
 }
 
-func newClient(id uint64, ws *websocket.Conn, cfg *Config, log *slog.Logger) *client {
-	return &client{
-		id:        id,
+// Options are what a Conn is given besides its socket and Config. Every
+// field may be left zero.
+type Options struct {
+	// Log receives the connection's log lines: closes at Debug, client
+	// misbehaviour at Info. Default: discarded.
+	Log *slog.Logger
+	// Stats counts the connection's messages and fan-out latency (its
+	// bytes are counted by Upgrade). Default: nothing is counted.
+	Stats *metrics.Endpoint
+	// OnEnd is called once, after Run has returned and the connection is
+	// closed. The admission gate uses it to forget the connection.
+	OnEnd func()
+}
+
+// New wraps ws, a connection just upgraded, for Run. The caller must call
+// Run exactly once, even for a connection it closes at once (Close, then
+// Run: the close frame goes out and the socket is released).
+func New(ws *websocket.Conn, cfg Config, opts Options) *Conn {
+	cfg = cfg.WithDefaults()
+	log := opts.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Conn{
 		ws:        ws,
 		cfg:       cfg,
 		log:       log,
+		stats:     opts.Stats,
+		onEnd:     opts.OnEnd,
 		send:      make(chan outgoing, cfg.SendQueue),
 		done:      make(chan struct{}),
 		readDone:  make(chan struct{}),
@@ -80,16 +109,16 @@ type outgoing struct {
 	at time.Time
 }
 
-// enqueue hands m to writePump without ever blocking the caller. A full
+// Enqueue hands m to writePump without ever blocking the caller. A full
 // queue means the peer reads slower than messages arrive for it: the client
 // is closed with 1008 and m is dropped. It reports whether m was queued.
-func (c *client) enqueue(m *websocket.PreparedMessage) bool {
-	return c.enqueueAt(m, time.Now())
+func (c *Conn) Enqueue(m *websocket.PreparedMessage) bool {
+	return c.EnqueueAt(m, time.Now())
 }
 
-// enqueueAt is enqueue with the time to measure the fan-out latency from:
+// EnqueueAt is Enqueue with the time to measure the fan-out latency from:
 // a broadcast reads the clock once for all its recipients.
-func (c *client) enqueueAt(m *websocket.PreparedMessage, at time.Time) bool {
+func (c *Conn) EnqueueAt(m *websocket.PreparedMessage, at time.Time) bool {
 	select {
 	case <-c.done:
 		return false
@@ -99,17 +128,17 @@ func (c *client) enqueueAt(m *websocket.PreparedMessage, at time.Time) bool {
 	case c.send <- outgoing{m, at}:
 		return true
 	default:
-		c.close(websocket.ClosePolicyViolation, shared.ReasonTooSlow)
+		c.Close(websocket.ClosePolicyViolation, shared.ReasonTooSlow)
 		return false
 	}
 }
 
-// enqueueWait is enqueue for a producer that may wait: it blocks until m
+// EnqueueWait is Enqueue for a producer that may wait: it blocks until m
 // is queued or the client is closed, and reports whether m was queued.
 // Only work done for this one connection may use it (such as sending its
 // stored backlog); a producer that serves many connections uses enqueue,
 // so that one slow connection never holds it up.
-func (c *client) enqueueWait(m *websocket.PreparedMessage) bool {
+func (c *Conn) EnqueueWait(m *websocket.PreparedMessage) bool {
 	select {
 	case <-c.done:
 		return false
@@ -123,25 +152,77 @@ func (c *client) enqueueWait(m *websocket.PreparedMessage) bool {
 	}
 }
 
-// close asks for the connection to end with the given close code and
+// Close asks for the connection to end with the given close code and
 // reason. Only the first call counts; it is safe from any goroutine. Code 0
 // ends the connection without a close frame (the peer is gone already).
-func (c *client) close(code int, reason string) {
+func (c *Conn) Close(code int, reason string) {
 	c.closeOnce.Do(func() {
 		c.closeCode, c.closeReason = code, reason
 		close(c.done)
 	})
 }
 
-// errClosedByServer ends readPump after the server decided to close.
-var errClosedByServer = errors.New("closed by server")
+// Done is closed once the connection is ending: Close was called, by
+// anyone, for any reason.
+func (c *Conn) Done() <-chan struct{} { return c.done }
 
-// run serves the connection until it ends: writePump on a new goroutine,
-// readPump on this one. handle is called for every message that arrives,
-// in order, from readPump; it must not block for long, and returns an error
-// only after calling close to say how the connection ends. run returns
-// after both pumps have, with the connection closed.
-func (c *client) run(handle func(typ int, data []byte) error) {
+// CloseStatus returns the close code and reason the connection ended
+// with, once Done is closed: code 0 means no close frame was sent (the
+// peer closed, or was gone).
+func (c *Conn) CloseStatus() (code int, reason string) {
+	select {
+	case <-c.done:
+		return c.closeCode, c.closeReason
+	default:
+		return 0, ""
+	}
+}
+
+// Hangup closes the socket at once, without a close frame: for a
+// shutdown whose grace period is over. Run then returns.
+func (c *Conn) Hangup() {
+	c.Close(0, "")
+	c.ws.Close()
+}
+
+// SetLatest gives the write pump a second source of messages: a mailbox
+// with room for one, which its producer overwrites instead of queueing
+// behind, so a slow reader gets the newest message and never a backlog
+// (the dashboard's viewers use it). Call it before Run.
+func (c *Conn) SetLatest(mailbox chan *websocket.PreparedMessage) { c.latest = mailbox }
+
+// LogWith adds attributes to every line the connection logs, such as
+// the room and user; call it before Run.
+func (c *Conn) LogWith(args ...any) { c.log = c.log.With(args...) }
+
+// Log returns the connection's logger.
+func (c *Conn) Log() *slog.Logger { return c.log }
+
+// RemoteAddr returns the peer's network address.
+func (c *Conn) RemoteAddr() net.Addr { return c.ws.RemoteAddr() }
+
+// Queued returns how many messages wait in the send queue, and in the
+// latest-value mailbox if there is one.
+func (c *Conn) Queued() (queue, mailbox int) { return len(c.send), len(c.latest) }
+
+// ErrClosedByServer is what a Handler returns after it called Close, to
+// end the read pump: the connection is ending by the server's decision.
+var ErrClosedByServer = errors.New("closed by server")
+
+// Handler is called by the read pump for every message that arrives, in
+// order: typ is websocket.TextMessage (valid UTF-8, already checked) or
+// websocket.BinaryMessage. It must not block for long. It returns nil to
+// go on, or, after calling Close to say how the connection ends,
+// ErrClosedByServer.
+type Handler func(typ int, data []byte) error
+
+// Run serves the connection until it ends: writePump on a new goroutine,
+// readPump on this one, which calls handle. Run returns after both pumps
+// have, with the connection closed, and then calls Options.OnEnd.
+func (c *Conn) Run(handle Handler) {
+	if c.onEnd != nil {
+		defer c.onEnd()
+	}
 	go c.writePump()
 	err := c.readPump(handle)
 	close(c.readDone)
@@ -153,27 +234,27 @@ func (c *client) run(handle func(typ int, data []byte) error) {
 	case errors.As(err, &closeErr):
 		// The peer closed and gorilla has already answered its close frame.
 		peerClosed = true
-		c.close(0, "")
+		c.Close(0, "")
 		c.log.Debug("peer closed", "code", closeErr.Code, "reason", closeErr.Text)
-	case errors.Is(err, errClosedByServer):
+	case errors.Is(err, ErrClosedByServer):
 		// close was called with the code to send.
 	case errors.Is(err, websocket.ErrReadLimit):
 		// gorilla has already sent 1009; record it for the log.
-		c.close(websocket.CloseMessageTooBig, shared.ReasonTooBig)
+		c.Close(websocket.CloseMessageTooBig, shared.ReasonTooBig)
 	case errors.As(err, &netErr):
 		// Reset, closed by writePump, or silent past the read deadline:
 		// there is no one left to send a close frame to, nor to drain.
 		peerGone = true
-		c.close(0, "")
+		c.Close(0, "")
 		if netErr.Timeout() {
 			c.log.Info("client silent past the pong deadline", "pong_wait", c.cfg.PongWait)
 		}
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
 		peerGone = true
-		c.close(0, "") // the peer hung up without a close frame
+		c.Close(0, "") // the peer hung up without a close frame
 	default:
 		// A malformed frame: gorilla has sent 1002 already.
-		c.close(websocket.CloseProtocolError, "")
+		c.Close(websocket.CloseProtocolError, "")
 		c.log.Info("closing: protocol error", "err", err)
 	}
 	<-c.writeDone
@@ -182,7 +263,7 @@ func (c *client) run(handle func(typ int, data []byte) error) {
 	}
 	switch {
 	case peerClosed, peerGone:
-	case errors.Is(err, errClosedByServer):
+	case errors.Is(err, ErrClosedByServer):
 		c.awaitClose()
 	default:
 		c.linger()
@@ -193,7 +274,7 @@ func (c *client) run(handle func(typ int, data []byte) error) {
 
 // readPump reads messages until the connection fails or the server closes
 // it. Only readPump reads, and only it touches the read deadline.
-func (c *client) readPump(handle func(typ int, data []byte) error) error {
+func (c *Conn) readPump(handle Handler) error {
 	c.ws.SetReadLimit(c.cfg.ReadLimit)
 	c.ws.SetReadDeadline(time.Now().Add(c.cfg.PongWait))
 	c.ws.SetPongHandler(func(string) error {
@@ -207,14 +288,14 @@ func (c *client) readPump(handle func(typ int, data []byte) error) error {
 		c.stats.Received()
 		select {
 		case <-c.done:
-			return errClosedByServer
+			return ErrClosedByServer
 		default:
 		}
 		// gorilla does not check that text is UTF-8; RFC 6455 requires it.
 		if typ == websocket.TextMessage && !utf8.Valid(data) {
 			c.log.Info("closing: invalid UTF-8 in a text frame")
-			c.close(websocket.CloseInvalidFramePayloadData, shared.ReasonInvalidUTF8)
-			return errClosedByServer
+			c.Close(websocket.CloseInvalidFramePayloadData, shared.ReasonInvalidUTF8)
+			return ErrClosedByServer
 		}
 		if err := handle(typ, data); err != nil {
 			return err
@@ -224,7 +305,7 @@ func (c *client) readPump(handle func(typ int, data []byte) error) error {
 
 // writePump writes queued messages and pings until the client is closed,
 // then writes the close frame. Only writePump writes.
-func (c *client) writePump() {
+func (c *Conn) writePump() {
 	defer close(c.writeDone)
 	ping := time.NewTicker(c.cfg.PingInterval)
 	defer ping.Stop()
@@ -264,7 +345,7 @@ func (c *client) writePump() {
 // flush writes what is already queued, so that a client closed for a
 // reason first receives the messages that explain it (error messages
 // before a 1008, say). A client closed for being too slow gets no flush.
-func (c *client) flush() {
+func (c *Conn) flush() {
 	c.ws.SetWriteDeadline(time.Now().Add(c.cfg.WriteWait))
 	for {
 		select {
@@ -282,15 +363,15 @@ func (c *client) flush() {
 
 // writeFailed ends a client whose connection no longer takes writes.
 // Closing the connection makes readPump's read fail.
-func (c *client) writeFailed(err error) {
+func (c *Conn) writeFailed(err error) {
 	c.log.Debug("write failed", "err", err)
-	c.close(0, "")
+	c.Close(0, "")
 	c.ws.Close()
 }
 
 // writeClose sends the close frame, if one is due, and gives the peer
 // CloseGrace to answer before hanging up.
-func (c *client) writeClose() {
+func (c *Conn) writeClose() {
 	if c.closeCode == 0 {
 		return
 	}
@@ -315,7 +396,7 @@ func (c *client) writeClose() {
 // with the frames: the server then hangs up as soon as the peer answers,
 // where linger would wait for the peer to hang up first, which browsers
 // leave to the server (RFC 6455, section 7.1.1).
-func (c *client) awaitClose() {
+func (c *Conn) awaitClose() {
 	if err := c.ws.SetReadDeadline(time.Now().Add(c.cfg.CloseGrace)); err != nil {
 		return
 	}
@@ -330,7 +411,7 @@ func (c *client) awaitClose() {
 // up or CloseGrace passes. Closing a socket with unread input makes the
 // kernel send a reset, which can destroy the close frame before the peer
 // reads it; so the server drains first. The amount read is bounded.
-func (c *client) linger() {
+func (c *Conn) linger() {
 	const maxLinger = 1 << 20
 	nc := c.ws.UnderlyingConn()
 	if err := nc.SetReadDeadline(time.Now().Add(c.cfg.CloseGrace)); err != nil {

@@ -1,0 +1,279 @@
+package wsconn_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	gorilla "github.com/gorilla/websocket"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"wsplay/server/metrics"
+	"wsplay/server/wsconn"
+	"wsplay/shared"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func TestConfigZeroValueTakesTheDefaults(t *testing.T) {
+	t.Parallel()
+	got := wsconn.Config{}.WithDefaults()
+	assert.Equal(t, wsconn.Config{
+		ReadLimit: 64 << 10, PongWait: time.Minute, PingInterval: 54 * time.Second,
+		WriteWait: 10 * time.Second, CloseGrace: time.Second, SendQueue: 256,
+	}, got)
+	// A ping interval that could not be answered in time is replaced.
+	got = wsconn.Config{PongWait: time.Second, PingInterval: 2 * time.Second}.WithDefaults()
+	assert.Equal(t, 900*time.Millisecond, got.PingInterval)
+	got = wsconn.Config{PongWait: time.Second, PingInterval: 100 * time.Millisecond}.WithDefaults()
+	assert.Equal(t, 100*time.Millisecond, got.PingInterval, "a valid one is kept")
+}
+
+// serve returns a server whose one endpoint upgrades and runs each
+// connection with cfg, calling handle for its messages (echo when nil),
+// and the channel each connection is sent on once it has ended.
+func serve(t *testing.T, cfg wsconn.Config, handle func(*wsconn.Conn) wsconn.Handler) (*httptest.Server, *metrics.Endpoint, <-chan *wsconn.Conn) {
+	t.Helper()
+	m := metrics.New()
+	stats := m.Endpoint("test")
+	ended := make(chan *wsconn.Conn, 16)
+	u := &gorilla.Upgrader{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ws, err := wsconn.Upgrade(u, w, r, stats)
+		if err != nil {
+			return
+		}
+		var c *wsconn.Conn
+		c = wsconn.New(ws, cfg, wsconn.Options{Stats: stats, OnEnd: func() { ended <- c }})
+		h := func(typ int, data []byte) error {
+			pm, err := gorilla.NewPreparedMessage(typ, data)
+			if err != nil {
+				return err
+			}
+			c.Enqueue(pm)
+			return nil
+		}
+		if handle != nil {
+			h = handle(c)
+		}
+		c.Run(h)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, stats, ended
+}
+
+func dial(t *testing.T, srv *httptest.Server) *websocket.Conn {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http"), nil)
+	require.NoError(t, err)
+	c.SetReadLimit(1 << 20)
+	t.Cleanup(func() { c.CloseNow() })
+	return c
+}
+
+func closeStatus(t *testing.T, c *websocket.Conn) (websocket.StatusCode, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for {
+		_, _, err := c.Read(ctx)
+		if err == nil {
+			continue
+		}
+		var ce websocket.CloseError
+		if errors.As(err, &ce) {
+			return ce.Code, ce.Reason
+		}
+		require.NoError(t, ctx.Err())
+		return -1, err.Error()
+	}
+}
+
+func ended(t *testing.T, ch <-chan *wsconn.Conn) *wsconn.Conn {
+	t.Helper()
+	select {
+	case c := <-ch:
+		return c
+	case <-time.After(10 * time.Second):
+		t.Fatal("the connection did not end")
+		return nil
+	}
+}
+
+// With a zero Config, a connection echoes text as text and binary as
+// binary, in order, and counts what it did.
+func TestZeroConfigEchoes(t *testing.T) {
+	t.Parallel()
+	srv, stats, done := serve(t, wsconn.Config{}, nil)
+	c := dial(t, srv)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for i, m := range []struct {
+		typ  websocket.MessageType
+		data string
+	}{{websocket.MessageText, "hello"}, {websocket.MessageBinary, "\x00\x01"}, {websocket.MessageText, "ünï"}} {
+		require.NoError(t, c.Write(ctx, m.typ, []byte(m.data)))
+		typ, data, err := c.Read(ctx)
+		require.NoError(t, err, "message %d", i)
+		assert.Equal(t, m.typ, typ)
+		assert.Equal(t, m.data, string(data))
+	}
+	require.NoError(t, c.Close(websocket.StatusNormalClosure, ""))
+	conn := ended(t, done)
+	code, _ := conn.CloseStatus()
+	assert.Zero(t, code, "the peer closed: the server sends no close of its own")
+	e := stats.Read()
+	assert.Equal(t, uint64(3), e.MsgsIn)
+	assert.Equal(t, uint64(3), e.MsgsOut)
+	assert.Positive(t, e.BytesIn)
+	assert.Positive(t, e.BytesOut)
+	assert.Positive(t, e.FanoutSum)
+}
+
+func TestCloseCodes(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		cfg    wsconn.Config
+		send   func(ctx context.Context, c *websocket.Conn) error
+		code   websocket.StatusCode
+		reason string
+	}{
+		{"over the read limit", wsconn.Config{ReadLimit: 10},
+			func(ctx context.Context, c *websocket.Conn) error {
+				return c.Write(ctx, websocket.MessageBinary, make([]byte, 11))
+			}, websocket.StatusMessageTooBig, ""},
+		{"text that is not UTF-8", wsconn.Config{},
+			func(ctx context.Context, c *websocket.Conn) error {
+				return c.Write(ctx, websocket.MessageText, []byte{0xff, 0xfe})
+			}, websocket.StatusInvalidFramePayloadData, shared.ReasonInvalidUTF8},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv, _, done := serve(t, tt.cfg, nil)
+			c := dial(t, srv)
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			require.NoError(t, tt.send(ctx, c))
+			code, reason := closeStatus(t, c)
+			assert.Equal(t, tt.code, code)
+			if tt.reason != "" {
+				assert.Equal(t, tt.reason, reason)
+			}
+			ended(t, done)
+		})
+	}
+}
+
+// A handler that closes the connection: the messages queued before the
+// close go out first, then the close frame with its code and reason.
+func TestCloseFlushesWhatWasQueued(t *testing.T) {
+	t.Parallel()
+	srv, _, done := serve(t, wsconn.Config{}, func(c *wsconn.Conn) wsconn.Handler {
+		return func(int, []byte) error {
+			for _, s := range []string{"one", "two"} {
+				pm, _ := gorilla.NewPreparedMessage(gorilla.TextMessage, []byte(s))
+				c.Enqueue(pm)
+			}
+			c.Close(gorilla.ClosePolicyViolation, "enough")
+			return wsconn.ErrClosedByServer
+		}
+	})
+	c := dial(t, srv)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, c.Write(ctx, websocket.MessageText, []byte("go")))
+	for _, want := range []string{"one", "two"} {
+		_, data, err := c.Read(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, want, string(data))
+	}
+	code, reason := closeStatus(t, c)
+	assert.Equal(t, websocket.StatusPolicyViolation, code)
+	assert.Equal(t, "enough", reason)
+	conn := ended(t, done)
+	gotCode, gotReason := conn.CloseStatus()
+	assert.Equal(t, gorilla.ClosePolicyViolation, gotCode)
+	assert.Equal(t, "enough", gotReason)
+}
+
+// A full send queue closes the slow client with 1008 "too slow" instead
+// of blocking the producer, and counts it once.
+func TestFullQueueClosesTheClient(t *testing.T) {
+	t.Parallel()
+	srv, stats, done := serve(t, wsconn.Config{SendQueue: 2}, func(c *wsconn.Conn) wsconn.Handler {
+		return func(int, []byte) error {
+			pm, _ := gorilla.NewPreparedMessage(gorilla.TextMessage, make([]byte, 1<<10))
+			for range 10_000 { // far more than the socket buffers hold
+				if !c.Enqueue(pm) {
+					break
+				}
+			}
+			return nil
+		}
+	})
+	c := dial(t, srv)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, c.Write(ctx, websocket.MessageText, []byte("flood me")))
+	conn := ended(t, done) // the client never reads
+	code, reason := conn.CloseStatus()
+	assert.Equal(t, gorilla.ClosePolicyViolation, code)
+	assert.Equal(t, shared.ReasonTooSlow, reason)
+	assert.Equal(t, uint64(1), stats.Read().Slow)
+}
+
+// The rate limit: a burst passes, the excess is refused with one
+// rate_limited warning, and a flood that goes on is closed with 1008.
+func TestLimiter(t *testing.T) {
+	t.Parallel()
+	var warnings []*shared.Error
+	srv, _, done := serve(t, wsconn.Config{}, func(c *wsconn.Conn) wsconn.Handler {
+		lim := wsconn.NewLimiter(1, 5)
+		return func(typ int, data []byte) error {
+			ok, err := lim.Admit(c, func(e *shared.Error) { warnings = append(warnings, e) })
+			if ok {
+				pm, _ := gorilla.NewPreparedMessage(typ, data)
+				c.Enqueue(pm)
+			}
+			return err
+		}
+	})
+	c := dial(t, srv)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for range 5 {
+		require.NoError(t, c.Write(ctx, websocket.MessageText, []byte("x")))
+		_, _, err := c.Read(ctx)
+		require.NoError(t, err, "within the burst")
+	}
+	go func() {
+		for range 1000 {
+			if c.Write(ctx, websocket.MessageText, []byte("x")) != nil {
+				return
+			}
+		}
+	}()
+	code, reason := closeStatus(t, c)
+	assert.Equal(t, websocket.StatusPolicyViolation, code)
+	assert.Equal(t, shared.ReasonRateLimit, reason)
+	ended(t, done)
+	require.NotEmpty(t, warnings)
+	assert.Equal(t, shared.CodeRateLimited, warnings[0].Code)
+	assert.Contains(t, warnings[0].Detail, "at most 1 a second (bursts of 5)")
+}
+
+func TestNewLimiterZeroTakesTheDefaults(t *testing.T) {
+	t.Parallel()
+	assert.Equal(t, "10/s burst 20", wsconn.NewLimiter(0, 0).String())
+}

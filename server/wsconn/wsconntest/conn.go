@@ -1,0 +1,87 @@
+// Package wsconntest is a stand-in for a [wsconn.Conn] without a socket,
+// for unit tests of code that queues messages for connections (a chat
+// room, a notification tab): what is queued stays in Queue for the test
+// to read, and a full queue closes the connection as too slow, as a real
+// one does.
+package wsconntest
+
+import (
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"wsplay/shared"
+)
+
+// Conn has the queueing and closing methods of a [wsconn.Conn].
+type Conn struct {
+	// Queue holds what was queued, oldest first; a test reads it.
+	Queue chan *websocket.PreparedMessage
+
+	once   sync.Once
+	done   chan struct{}
+	code   int
+	reason string
+}
+
+// NewConn returns a connection whose queue holds queue messages.
+func NewConn(queue int) *Conn {
+	return &Conn{Queue: make(chan *websocket.PreparedMessage, queue), done: make(chan struct{})}
+}
+
+// Enqueue queues m without blocking; a full queue closes the connection
+// with 1008 "too slow". It reports whether m was queued.
+func (c *Conn) Enqueue(m *websocket.PreparedMessage) bool { return c.EnqueueAt(m, time.Now()) }
+
+// EnqueueAt is Enqueue; the time is ignored.
+func (c *Conn) EnqueueAt(m *websocket.PreparedMessage, _ time.Time) bool {
+	select {
+	case <-c.done:
+		return false
+	default:
+	}
+	select {
+	case c.Queue <- m:
+		return true
+	default:
+		c.Close(websocket.ClosePolicyViolation, shared.ReasonTooSlow)
+		return false
+	}
+}
+
+// EnqueueWait queues m, waiting for room until the connection is closed.
+func (c *Conn) EnqueueWait(m *websocket.PreparedMessage) bool {
+	select {
+	case <-c.done:
+		return false
+	default:
+	}
+	select {
+	case c.Queue <- m:
+		return true
+	case <-c.done:
+		return false
+	}
+}
+
+// Close records the first code and reason and closes Done.
+func (c *Conn) Close(code int, reason string) {
+	c.once.Do(func() {
+		c.code, c.reason = code, reason
+		close(c.done)
+	})
+}
+
+// Done is closed by the first Close.
+func (c *Conn) Done() <-chan struct{} { return c.done }
+
+// CloseStatus returns what the first Close was given, or 0 and "".
+func (c *Conn) CloseStatus() (int, string) {
+	select {
+	case <-c.done:
+		return c.code, c.reason
+	default:
+		return 0, ""
+	}
+}
