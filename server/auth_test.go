@@ -17,6 +17,7 @@ import (
 	"go.uber.org/goleak"
 
 	"wsplay/server/broker"
+	"wsplay/server/gate"
 	"wsplay/shared"
 )
 
@@ -36,7 +37,7 @@ func authConfig(t *testing.T) Config {
 func claimsFor(user string) jwt.RegisteredClaims {
 	now := time.Now()
 	return jwt.RegisteredClaims{
-		Issuer: tokenIssuer, Audience: jwt.ClaimStrings{tokenAudience}, Subject: user,
+		Issuer: gate.TokenIssuer, Audience: jwt.ClaimStrings{gate.TokenAudience}, Subject: user,
 		IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(time.Hour)),
 	}
 }
@@ -110,7 +111,7 @@ var tokenSources = map[string]func(r *http.Request, token string){
 		q.Set("token", token)
 		r.URL.RawQuery = q.Encode()
 	},
-	"cookie": func(r *http.Request, token string) { r.Header.Set("Cookie", tokenCookie+"="+token) },
+	"cookie": func(r *http.Request, token string) { r.Header.Set("Cookie", gate.TokenCookie+"="+token) },
 }
 
 // authEndpoints are the WebSocket endpoints, each with the name a
@@ -172,7 +173,7 @@ func TestFault02_BadCredentialsGet401BeforeTheUpgrade(t *testing.T) {
 		t.Helper()
 		resp, body := ts.rawHandshake(t, path, set)
 		require.Equal(t, http.StatusUnauthorized, resp.StatusCode, "%s", body)
-		assert.Equal(t, unauthorizedBody+"\n", body, "one body for every refusal")
+		assert.Equal(t, gate.UnauthorizedBody+"\n", body, "one body for every refusal")
 		assert.Equal(t, `Bearer realm="wsplay"`, resp.Header.Get("WWW-Authenticate"))
 		assert.Empty(t, resp.Header.Get("Upgrade"))
 		assert.Empty(t, resp.Header.Get("Sec-WebSocket-Accept"))
@@ -197,7 +198,7 @@ func TestFault02_BadCredentialsGet401BeforeTheUpgrade(t *testing.T) {
 	}
 
 	for _, ts := range []*testServer{required, optional} {
-		assert.Zero(t, ts.sessions.len(), "sessions")
+		assert.Zero(t, ts.gate.Len(), "sessions")
 		assert.Zero(t, ts.rooms.count(), "rooms started")
 		assert.Zero(t, ts.notify.delivery.(*broker.Memory).Subscribers(notifyKey("ada")), "notification subscribers")
 	}
@@ -210,7 +211,7 @@ func TestFault02_BadCredentialsGet401BeforeTheUpgrade(t *testing.T) {
 			require.Equal(t, http.StatusSwitchingProtocols, resp.StatusCode, "%s %s: %s", path, source, body)
 		}
 	}
-	eventually(t, "the control connections to end", func() bool { return required.sessions.len() == 0 })
+	eventually(t, "the control connections to end", func() bool { return required.gate.Len() == 0 })
 }
 
 // chatIdentity joins a chat room at path with opts and returns the name
@@ -272,7 +273,7 @@ func TestFault02_TokenSourcesAndPrecedence(t *testing.T) {
 	t.Parallel()
 	ts := startServer(t, authConfig(t))
 	ada, bob, cy := goodToken(t, "ada"), goodToken(t, "bob"), goodToken(t, "cy")
-	cookie := func(token string) string { return tokenCookie + "=" + token }
+	cookie := func(token string) string { return gate.TokenCookie + "=" + token }
 	withQuery := func(room, token string) string {
 		return chatQuery(room, "nobody", "token", token)
 	}
@@ -367,18 +368,18 @@ func TestFault02_Login(t *testing.T) {
 	resp, body := ts.login(t, `{"username":"ada"}`)
 	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)
 	assert.Equal(t, "application/json", resp.Header.Get("Content-Type"))
-	var lr loginResponse
+	var lr shared.LoginResponse
 	require.NoError(t, json.Unmarshal(body, &lr))
 	assert.Equal(t, "ada", lr.Username)
 	assert.WithinDuration(t, before.Add(cfg.TokenTTL), lr.ExpiresAt, 5*time.Second)
-	user, err := ts.verifyToken(lr.Token)
+	user, err := ts.gate.VerifyToken(lr.Token)
 	require.NoError(t, err)
 	assert.Equal(t, "ada", user)
 
 	cookies := resp.Cookies()
 	require.Len(t, cookies, 1)
 	c := cookies[0]
-	assert.Equal(t, tokenCookie, c.Name)
+	assert.Equal(t, gate.TokenCookie, c.Name)
 	assert.Equal(t, lr.Token, c.Value)
 	assert.True(t, c.HttpOnly, "scripts on the page cannot read it")
 	assert.Equal(t, http.SameSiteStrictMode, c.SameSite, "other sites cannot make the browser send it")
@@ -387,7 +388,7 @@ func TestFault02_Login(t *testing.T) {
 
 	// The token works on a socket, from the cookie alone.
 	assert.Equal(t, "ada", ts.chatIdentity(t, chatQuery("login", "nobody"),
-		&websocket.DialOptions{HTTPHeader: http.Header{"Cookie": {tokenCookie + "=" + c.Value}}}))
+		&websocket.DialOptions{HTTPHeader: http.Header{"Cookie": {gate.TokenCookie + "=" + c.Value}}}))
 
 	bad := []struct {
 		name, body string
@@ -439,7 +440,7 @@ func TestFault01_ForeignOriginIs403EvenWhenAuthIsRequired(t *testing.T) {
 		require.NotNil(t, resp, path)
 		assert.Equal(t, http.StatusForbidden, resp.StatusCode, path)
 	}
-	assert.Equal(t, 0, ts.sessions.len())
+	assert.Equal(t, 0, ts.gate.Len())
 }
 
 // Behind a TLS-terminating proxy the server sees plain HTTP; -secure-cookie

@@ -35,7 +35,7 @@ func TestBrowserDashboard(t *testing.T) {
 	const users = `#dash-values [data-key="active_users"] .value`
 	var base int
 	eventually(t, "the page's own connections", func() bool {
-		base = ts.sessions.len()
+		base = ts.gate.Len()
 		return base >= 4 && number(connections) == base && number(users) == 2
 	})
 	assert.Contains(t, text(t, ctx, `#dash-values [data-key="memory_usage"] .value`), "MiB")

@@ -1,14 +1,16 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
 	"github.com/gorilla/websocket"
 
+	"wsplay/server/gate"
+	"wsplay/server/internal/httpjson"
 	"wsplay/server/wsconn"
 	"wsplay/shared"
 )
@@ -24,59 +26,47 @@ const maxStrikes = 10
 // missed. The username is fixed here, at connect time; a username inside a
 // message is ignored.
 func (s *server) serveChat(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	room := q.Get("room")
-	if room == "" {
-		room = shared.DefaultRoom
-	}
-	if err := shared.ValidateName("room name", room); err != nil {
-		s.reject(w, r, http.StatusBadRequest, "bad room name", "bad room: "+err.Error())
-		return
-	}
-	user, ok := s.identifyOrReject(w, r, "username", q.Get("username"))
-	if !ok {
-		return
-	}
-	join := joinRequest{epoch: q.Get("epoch")}
-	if v := q.Get("since"); v != "" {
-		since, err := strconv.ParseUint(v, 10, 64)
-		if err != nil {
-			s.reject(w, r, http.StatusBadRequest, "bad since", "bad since: want the seq of the last message seen, a whole number")
-			return
-		}
-		join.resume, join.since = true, since
-	}
-	if !websocket.IsWebSocketUpgrade(r) {
-		s.accept(w, r, "chat") // answers 400 or 405 with the reason
-		return
-	}
-
-	h, err := s.rooms.acquire(room)
-	switch {
-	case errors.Is(err, errTooManyRooms):
-		s.reject(w, r, http.StatusServiceUnavailable, "too many rooms", "too many rooms are open; join an existing one or try later")
-		return
-	case err != nil:
-		s.reject(w, r, http.StatusServiceUnavailable, "shutting down", "the server is shutting down")
-		return
-	}
-	defer s.rooms.release(h)
-
-	c := s.acceptAs(w, r, "chat", user)
+	var (
+		join joinRequest
+		h    *hub
+	)
+	c, user := s.gate.Admit(w, r, gate.Endpoint{
+		Name: shared.EndpointChat, NameParam: "username",
+		Check: func(r *http.Request, _ string) (func(), *gate.Refusal) {
+			room, j, ref := parseChatQuery(r.URL.Query())
+			if ref != nil {
+				return nil, ref
+			}
+			join = j
+			// A reservation: the room's hub starts only once the
+			// connection is upgraded, so a refused handshake opens no room.
+			var err error
+			h, err = s.rooms.acquire(room)
+			switch {
+			case errors.Is(err, errTooManyRooms):
+				return nil, gate.Refuse(http.StatusServiceUnavailable, "too many rooms", "too many rooms are open; join an existing one or try later")
+			case err != nil:
+				return nil, gate.Refuse(http.StatusServiceUnavailable, gate.ReasonShuttingDown, "the server is shutting down")
+			}
+			return func() { s.rooms.release(h) }, nil
+		},
+	})
 	if c == nil {
 		return
 	}
+	defer s.rooms.release(h)
 	s.metrics.UserConnected(user)
 	defer s.metrics.UserDisconnected(user)
+	room := h.room
 	c.LogWith("room", room, "user", user)
 	join.m = &member{c: c, user: user}
-	if !h.add(join) {
+	if !s.rooms.start(h) || !h.add(join) {
 		c.Close(websocket.CloseGoingAway, shared.ReasonShutdown)
 	}
 	defer h.remove(join.m)
 
 	strikes, limiter := 0, wsconn.NewLimiter(s.cfg.MessageRate, s.cfg.MessageBurst)
-	s.serve(c, func(typ int, data []byte) error {
+	c.Run(func(typ int, data []byte) error {
 		if ok, err := limiter.Admit(c, func(e *shared.Error) { c.Enqueue(prepare(errorMessage(room, e))) }); !ok {
 			return err
 		}
@@ -100,6 +90,27 @@ func (s *server) serveChat(w http.ResponseWriter, r *http.Request) {
 		h.send(inbound{m: join.m, msg: msg})
 		return nil
 	})
+}
+
+// parseChatQuery reads the query of a chat handshake: the room (default
+// shared.DefaultRoom) and, for a resume, since and epoch.
+func parseChatQuery(q url.Values) (string, joinRequest, *gate.Refusal) {
+	room := q.Get("room")
+	if room == "" {
+		room = shared.DefaultRoom
+	}
+	if err := shared.ValidateName("room name", room); err != nil {
+		return "", joinRequest{}, gate.Refuse(http.StatusBadRequest, "bad room name", "bad room: "+err.Error())
+	}
+	join := joinRequest{epoch: q.Get("epoch")}
+	if v := q.Get("since"); v != "" {
+		since, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			return "", joinRequest{}, gate.Refuse(http.StatusBadRequest, "bad since", "bad since: want the seq of the last message seen, a whole number")
+		}
+		join.resume, join.since = true, since
+	}
+	return room, join, nil
 }
 
 // chatInput decodes and checks one text frame a client sent on /ws/chat in
@@ -153,14 +164,8 @@ func (s *server) checkChatMessage(m shared.Message, room string) error {
 // connection counts. With -require-auth it needs a valid token, like the
 // sockets: room names and who is around are not for strangers.
 func (s *server) serveRooms(w http.ResponseWriter, r *http.Request) {
-	if s.cfg.RequireAuth {
-		if _, err := s.identify(r, "", ""); err != nil {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="wsplay"`)
-			writeAPIError(w, http.StatusUnauthorized, shared.CodeUnauthorized, unauthorizedBody)
-			return
-		}
+	if !s.gate.AuthorizeAPI(w, r) {
+		return
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	json.NewEncoder(w).Encode(map[string]any{"rooms": s.rooms.list()})
+	httpjson.Write(w, http.StatusOK, shared.RoomList{Rooms: s.rooms.list()})
 }

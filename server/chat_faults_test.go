@@ -71,7 +71,7 @@ func TestFault17_SlowReaderIsDroppedOthersGetEverything(t *testing.T) {
 	}
 	slow, _ := dialGorillaTCP(t, ts, chatQuery("general", "slow"), 4096)
 	_ = slow // it never reads
-	var rooms struct{ Rooms []roomInfo }
+	var rooms struct{ Rooms []shared.RoomInfo }
 	eventually(t, "four members", func() bool {
 		getJSON(t, ts.URL+"/api/rooms", &rooms)
 		return len(rooms.Rooms) == 1 && rooms.Rooms[0].Connections == 4
@@ -135,7 +135,7 @@ func TestFault18_ResetYieldsOneLeave(t *testing.T) {
 	}
 	bob.say("marker")
 	assert.Equal(t, "marker", bob.expect(shared.TypeText).Content, "no second leave")
-	eventually(t, "ada's session to end", func() bool { return ts.sessions.len() == 1 })
+	eventually(t, "ada's session to end", func() bool { return ts.gate.Len() == 1 })
 }
 
 // FAULTS row 14: one client floods at hundreds of messages a second. It

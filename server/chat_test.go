@@ -70,9 +70,9 @@ func TestChatRoomsAreIsolated(t *testing.T) {
 	assert.Equal(t, "only in b", got.Content, "room b saw room a's message")
 	assert.Equal(t, uint64(1), got.Seq, "each room has its own sequence")
 
-	var rooms struct{ Rooms []roomInfo }
+	var rooms struct{ Rooms []shared.RoomInfo }
 	getJSON(t, ts.URL+"/api/rooms", &rooms)
-	assert.Equal(t, []roomInfo{{"room-a", 1, 1}, {"room-b", 1, 1}}, rooms.Rooms)
+	assert.Equal(t, []shared.RoomInfo{{Name: "room-a", Users: 1, Connections: 1}, {Name: "room-b", Users: 1, Connections: 1}}, rooms.Rooms)
 }
 
 func TestChatUserWithTwoTabsIsListedOnce(t *testing.T) {
@@ -92,9 +92,9 @@ func TestChatUserWithTwoTabsIsListedOnce(t *testing.T) {
 	bob.say("marker 0")
 	assert.Equal(t, "marker 0", bob.expect(shared.TypeText).Content, "a second tab is not a join")
 
-	var rooms struct{ Rooms []roomInfo }
+	var rooms struct{ Rooms []shared.RoomInfo }
 	getJSON(t, ts.URL+"/api/rooms", &rooms)
-	assert.Equal(t, []roomInfo{{"general", 2, 3}}, rooms.Rooms)
+	assert.Equal(t, []shared.RoomInfo{{Name: "general", Users: 2, Connections: 3}}, rooms.Rooms)
 
 	// Closing one tab is not a leave; bob's next message is his own marker.
 	require.NoError(t, tab1.conn.Close(websocket.StatusNormalClosure, ""))
@@ -438,11 +438,11 @@ func TestChatChurnLeavesACorrectUserList(t *testing.T) {
 	wg.Wait()
 	// The last few leaves may still be in flight: the list settles on the
 	// observer alone.
-	var rooms struct{ Rooms []roomInfo }
+	var rooms struct{ Rooms []shared.RoomInfo }
 	eventually(t, "the room to hold only the observer", func() bool {
 		getJSON(t, ts.URL+"/api/rooms", &rooms)
-		return len(rooms.Rooms) == 1 && rooms.Rooms[0] == roomInfo{"general", 1, 1}
-	}, func() string { return fmt.Sprintf("rooms %+v, %d sessions", rooms.Rooms, ts.sessions.len()) })
+		return len(rooms.Rooms) == 1 && rooms.Rooms[0] == shared.RoomInfo{Name: "general", Users: 1, Connections: 1}
+	}, func() string { return fmt.Sprintf("rooms %+v, %d sessions", rooms.Rooms, ts.gate.Len()) })
 	// Every user's joins and leaves alternate, each a session, and they
 	// leave the observer alone. A marker from the observer comes after
 	// every broadcast the churn caused.

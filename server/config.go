@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/url"
 	"strings"
 	"time"
+	"wsplay/server/gate"
 	"wsplay/server/wsconn"
 )
 
@@ -246,7 +246,7 @@ func (c *Config) validate() error {
 		errs = append(errs, fmt.Errorf("-log-format %q: want text or json", c.LogFormat))
 	}
 	for _, o := range c.AllowedOrigins {
-		if _, err := normalizeOrigin(o); err != nil {
+		if _, err := gate.NormalizeOrigin(o); err != nil {
 			errs = append(errs, fmt.Errorf("-allowed-origins: %w", err))
 		}
 	}
@@ -297,24 +297,21 @@ func (c *Config) validate() error {
 	return errors.Join(errs...)
 }
 
-// normalizeOrigin returns origin as "scheme://host[:port]" in lower case,
-// or an error if it is not of that form.
-func normalizeOrigin(origin string) (string, error) {
-	u, err := url.Parse(origin)
-	if err != nil {
-		return "", fmt.Errorf("origin %q: %w", origin, err)
-	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
-		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
-		return "", fmt.Errorf("origin %q: want scheme://host[:port] with scheme http or https", origin)
-	}
-	return strings.ToLower(u.Scheme + "://" + u.Host), nil
-}
-
 // connConfig is the configuration of every WebSocket connection.
 func (c *Config) connConfig() wsconn.Config {
 	return wsconn.Config{
 		ReadLimit: c.ReadLimit, PingInterval: c.PingInterval, PongWait: c.PongWait,
 		WriteWait: c.WriteWait, CloseGrace: c.CloseGrace, SendQueue: c.SendQueue,
+	}
+}
+
+// gateConfig is the configuration of the admission gate.
+func (c *Config) gateConfig() gate.Config {
+	return gate.Config{
+		AllowedOrigins: c.AllowedOrigins,
+		RequireAuth:    c.RequireAuth, GuestLogin: c.GuestLogin, JWTSecret: c.JWTSecret,
+		TokenTTL: c.TokenTTL, SecureCookie: c.SecureCookie,
+		MaxConns: c.MaxConns, MaxConnsPerIP: c.MaxConnsPerIP, MaxConnsPerUser: c.MaxConnsPerUser,
+		Conn: c.connConfig(),
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"testing"
 	"time"
+	"wsplay/server/gate"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -241,7 +242,7 @@ func TestNormalizeOrigin(t *testing.T) {
 		{"", ""},
 	}
 	for _, tt := range tests {
-		got, err := normalizeOrigin(tt.in)
+		got, err := gate.NormalizeOrigin(tt.in)
 		if tt.want == "" {
 			assert.Error(t, err, "%q", tt.in)
 			continue

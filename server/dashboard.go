@@ -11,6 +11,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"wsplay/server/gate"
 	"wsplay/server/metrics"
 	"wsplay/server/wsconn"
 	"wsplay/shared"
@@ -78,22 +79,22 @@ import (
 //
 // Values are rounded to three decimals.
 func (s *server) serveDashboard(w http.ResponseWriter, r *http.Request) {
-	interval := s.cfg.DashboardInterval
-	if q := r.URL.Query(); q.Has("interval") {
-		d, err := shared.ParseDashboardInterval(q.Get("interval"))
-		if err != nil {
-			s.reject(w, r, http.StatusBadRequest, "bad interval", err.Error())
-			return
-		}
-		interval = d
-	}
 	// A viewer has no name of its own; with -require-auth it needs a
 	// token like every endpoint (the page's login cookie does).
-	user, ok := s.identifyOrReject(w, r, "", "")
-	if !ok {
-		return
-	}
-	c := s.acceptAs(w, r, "dashboard", user)
+	interval := s.cfg.DashboardInterval
+	c, _ := s.gate.Admit(w, r, gate.Endpoint{
+		Name: shared.EndpointDashboard,
+		Check: func(r *http.Request, _ string) (func(), *gate.Refusal) {
+			if q := r.URL.Query(); q.Has("interval") {
+				d, err := shared.ParseDashboardInterval(q.Get("interval"))
+				if err != nil {
+					return nil, gate.Refuse(http.StatusBadRequest, "bad interval", err.Error())
+				}
+				interval = d
+			}
+			return nil, nil
+		},
+	})
 	if c == nil {
 		return
 	}
@@ -101,7 +102,7 @@ func (s *server) serveDashboard(w http.ResponseWriter, r *http.Request) {
 	c.SetLatest(v.mailbox)
 	s.dashboard.join(v, interval)
 	defer s.dashboard.leave(v)
-	s.serve(c, func(typ int, _ []byte) error {
+	c.Run(func(typ int, _ []byte) error {
 		if typ == websocket.BinaryMessage {
 			c.Close(websocket.CloseUnsupportedData, shared.ReasonBinary)
 			return wsconn.ErrClosedByServer

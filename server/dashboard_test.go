@@ -205,11 +205,15 @@ func TestDashboardIntervalParameter(t *testing.T) {
 	t.Parallel()
 	ts := startServer(t, dashConfig(t, 10*time.Millisecond))
 
+	// The endpoint's own check comes last before the upgrade, so these
+	// are real handshakes.
 	for _, bad := range []string{"3s", "abc", "", "-1s", "1ms", "11s", strings.Repeat("9", 500) + "s"} {
-		resp, err := http.Get(ts.URL + "/ws/dashboard?interval=" + bad)
-		require.NoError(t, err)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		_, resp, err := websocket.Dial(ctx, ts.wsURL("/ws/dashboard?interval="+bad), nil)
+		cancel()
+		require.Error(t, err)
+		require.NotNil(t, resp, "interval=%.20s", bad)
 		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
 		assert.Equal(t, http.StatusBadRequest, resp.StatusCode, "interval=%.20s", bad)
 		assert.Contains(t, string(body), "want one of 100ms, 250ms", "interval=%.20s", bad)
 		assert.Less(t, len(body), 200, "the reason does not echo the input at length")
@@ -358,13 +362,11 @@ func TestDashboardSlowViewerNeitherBacklogsNorDelaysOthers(t *testing.T) {
 
 	// Meanwhile nothing is queued for it beyond the one-slot mailbox (the
 	// only places where a backlog could grow on the server).
-	ts.sessions.mu.Lock()
-	for c := range ts.sessions.clients {
-		queue, mailbox := c.c.Queued()
+	for _, c := range ts.gate.Conns() {
+		queue, mailbox := c.Queued()
 		assert.Zero(t, queue, "a viewer's send queue is unused")
 		assert.LessOrEqual(t, mailbox, 1)
 	}
-	ts.sessions.mu.Unlock()
 
 	// The healthy viewer kept its pace: a good share of the snapshots
 	// taken since the stall began (it may skip some itself on a busy

@@ -2,6 +2,8 @@ package main
 
 import (
 	"net/http"
+	"wsplay/server/gate"
+	"wsplay/shared"
 
 	"github.com/gorilla/websocket"
 )
@@ -10,15 +12,11 @@ import (
 // as text and binary as binary, in the order it arrived. It takes no name:
 // without a token the connection is anonymous, unless -require-auth.
 func (s *server) serveEcho(w http.ResponseWriter, r *http.Request) {
-	user, ok := s.identifyOrReject(w, r, "", "")
-	if !ok {
-		return
-	}
-	c := s.acceptAs(w, r, "echo", user)
+	c, _ := s.gate.Admit(w, r, gate.Endpoint{Name: shared.EndpointEcho})
 	if c == nil {
 		return
 	}
-	s.serve(c, func(typ int, data []byte) error {
+	c.Run(func(typ int, data []byte) error {
 		m, err := websocket.NewPreparedMessage(typ, data)
 		if err != nil {
 			return err // only for an invalid type, which ReadMessage never returns

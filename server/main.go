@@ -73,7 +73,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	case <-ctx.Done():
 	}
 
-	log.Info("shutting down", "connections", s.sessions.len())
+	log.Info("shutting down", "connections", s.gate.Len())
 	start := time.Now()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"wsplay/server/broker"
+	"wsplay/server/gate"
 	"wsplay/server/metrics"
 	"wsplay/server/wsconn"
 	"wsplay/shared"
@@ -216,34 +217,31 @@ func prepareNotify(m shared.NotifyMessage) ([]byte, *websocket.PreparedMessage) 
 func (s *server) serveNotifications(w http.ResponseWriter, r *http.Request) {
 	// The user_id query parameter, as in the tutorial, unless a token
 	// says who it is.
-	user, ok := s.identifyOrReject(w, r, "user_id", r.URL.Query().Get("user_id"))
-	if !ok {
-		return
-	}
-	var since uint64
-	resume := false
-	if v := r.URL.Query().Get("since"); v != "" {
-		var err error
-		if since, err = strconv.ParseUint(v, 10, 64); err != nil {
-			s.reject(w, r, http.StatusBadRequest, "bad since", "bad since: want the seq of the last notification seen, a whole number")
-			return
-		}
-		resume = true
-	}
-	if !websocket.IsWebSocketUpgrade(r) {
-		s.accept(w, r, "notifications") // answers 400 or 405 with the reason
-		return
-	}
-	if !s.notify.begin() {
-		s.reject(w, r, http.StatusServiceUnavailable, "shutting down", "the server is shutting down")
-		return
-	}
-	defer s.notify.end()
-
-	c := s.acceptAs(w, r, "notifications", user)
+	var (
+		since  uint64
+		resume bool
+	)
+	c, user := s.gate.Admit(w, r, gate.Endpoint{
+		Name: shared.EndpointNotifications, NameParam: "user_id",
+		Check: func(r *http.Request, _ string) (func(), *gate.Refusal) {
+			if v := r.URL.Query().Get("since"); v != "" {
+				var err error
+				if since, err = strconv.ParseUint(v, 10, 64); err != nil {
+					return nil, gate.Refuse(http.StatusBadRequest, "bad since", "bad since: want the seq of the last notification seen, a whole number")
+				}
+				resume = true
+			}
+			// The store stays open until this connection is done with it.
+			if !s.notify.begin() {
+				return nil, gate.Refuse(http.StatusServiceUnavailable, gate.ReasonShuttingDown, "the server is shutting down")
+			}
+			return s.notify.end, nil
+		},
+	})
 	if c == nil {
 		return
 	}
+	defer s.notify.end()
 	c.LogWith("user", user)
 	nc := &notifyConn{
 		c: c, log: c.Log(), user: user, metrics: s.notify.metrics, syncing: true, maxPending: s.cfg.SendQueue,
@@ -263,7 +261,7 @@ func (s *server) serveNotifications(w http.ResponseWriter, r *http.Request) {
 	wg.Go(func() { s.notify.sync(nc, since, resume) })
 
 	strikes, limiter := 0, wsconn.NewLimiter(s.cfg.MessageRate, s.cfg.MessageBurst)
-	s.serve(c, func(typ int, data []byte) error {
+	c.Run(func(typ int, data []byte) error {
 		warn := func(e *shared.Error) {
 			_, pm := prepareNotify(e.NotifyMessage())
 			c.Enqueue(pm)

@@ -167,9 +167,9 @@ func (ts *testServer) list(t *testing.T, user string, unreadOnly bool) []shared.
 }
 
 // apiErrorOf decodes an API error body.
-func apiErrorOf(t *testing.T, body []byte) apiError {
+func apiErrorOf(t *testing.T, body []byte) shared.APIErrorDetail {
 	t.Helper()
-	var e apiErrorBody
+	var e shared.APIError
 	require.NoError(t, json.Unmarshal(body, &e), "%s", body)
 	return e.Error
 }

@@ -308,7 +308,7 @@ func TestNotifyRejectsBadHandshakesBeforeTheUpgrade(t *testing.T) {
 	status, body := ts.api(t, http.MethodGet, "/ws/notifications?user_id=ada", "", nil)
 	assert.Equal(t, http.StatusBadRequest, status)
 	assert.Contains(t, string(body), "WebSocket endpoint")
-	assert.Zero(t, ts.sessions.len())
+	assert.Zero(t, ts.gate.Len())
 }
 
 func TestNotifyPokeSenderIsTheConnectionsUser(t *testing.T) {
@@ -422,9 +422,9 @@ func TestNotifyAPIListAndBroadcast(t *testing.T) {
 	body := []byte(`{"user_id":"*","type":"maintenance","title":"Restart at noon","data":{"minutes": 5}}`)
 	status, resp := ts.api(t, http.MethodPost, "/api/notifications", testAdminToken, body)
 	require.Equal(t, http.StatusCreated, status, "%s", resp)
-	var result broadcastResult
+	var result shared.BroadcastResult
 	require.NoError(t, json.Unmarshal(resp, &result))
-	assert.Equal(t, broadcastResult{UserID: "*", Recipients: 2}, result)
+	assert.Equal(t, shared.BroadcastResult{UserID: "*", Recipients: 2}, result)
 
 	got := cy.notification()
 	assert.Equal(t, "cy", got.UserID)
@@ -548,7 +548,7 @@ func TestNotifyStoreFullRefusesNewUsersOnly(t *testing.T) {
 	status, resp := ts.api(t, http.MethodPost, "/api/notifications", testAdminToken,
 		[]byte(`{"user_id":"*","type":"test","title":"to all"}`))
 	require.Equal(t, http.StatusCreated, status, "%s", resp)
-	var b broadcastResult
+	var b shared.BroadcastResult
 	require.NoError(t, json.Unmarshal(resp, &b))
 	assert.Equal(t, 2, b.Recipients, "ann and ben, the users kept")
 	assert.Equal(t, "to all", ann.notification().Title)

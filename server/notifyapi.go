@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"io"
@@ -13,6 +11,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"wsplay/server/gate"
+	"wsplay/server/internal/httpjson"
 	"wsplay/shared"
 )
 
@@ -40,45 +40,20 @@ import (
 // A 201 means the notification is stored: the store commits before the
 // answer, and shutdown waits for POSTs it has admitted.
 
-// notifyRequest is the body of POST /api/notifications.
-type notifyRequest struct {
-	UserID  string          `json:"user_id"`
-	Type    string          `json:"type"`
-	Title   string          `json:"title"`
-	Message string          `json:"message"`
-	Data    json.RawMessage `json:"data"`
-}
-
-// broadcastResult answers a broadcast POST.
-type broadcastResult struct {
-	UserID     string `json:"user_id"` // "*"
-	Recipients int    `json:"recipients"`
-}
-
-// apiErrorBody is the JSON of every API error.
-type apiErrorBody struct {
-	Error apiError `json:"error"`
-}
-
-type apiError struct {
-	Code    shared.ErrorCode `json:"code"`
-	Message string           `json:"message"`
-}
-
 // serveNotificationsAPI handles /api/notifications.
 func (s *server) serveNotificationsAPI(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
 		w.Header().Set("Allow", "GET, POST")
-		writeAPIError(w, http.StatusMethodNotAllowed, shared.CodeMethodNotAllowed, "use POST to send a notification, GET to list them")
+		httpjson.Error(w, http.StatusMethodNotAllowed, shared.CodeMethodNotAllowed, "use POST to send a notification, GET to list them")
 		return
 	}
 	if !s.authorized(r) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="wsplay"`)
-		writeAPIError(w, http.StatusUnauthorized, shared.CodeUnauthorized, "send the admin token as \"Authorization: Bearer TOKEN\" (see -admin-token)")
+		httpjson.Error(w, http.StatusUnauthorized, shared.CodeUnauthorized, "send the admin token as \"Authorization: Bearer TOKEN\" (see -admin-token)")
 		return
 	}
 	if !s.notify.begin() {
-		writeAPIError(w, http.StatusServiceUnavailable, shared.CodeUnavailable, "the server is shutting down; try again shortly")
+		httpjson.Error(w, http.StatusServiceUnavailable, shared.CodeUnavailable, "the server is shutting down; try again shortly")
 		return
 	}
 	defer s.notify.end()
@@ -91,19 +66,7 @@ func (s *server) serveNotificationsAPI(w http.ResponseWriter, r *http.Request) {
 
 // authorized reports whether r carries the admin token.
 func (s *server) authorized(r *http.Request) bool {
-	return bearerIs(r, s.cfg.AdminToken)
-}
-
-// bearerIs reports whether r carries token as "Authorization: Bearer". The
-// comparison takes the same time wherever the tokens differ; hashing both
-// first hides the token's length too.
-func bearerIs(r *http.Request, token string) bool {
-	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok {
-		return false
-	}
-	a, b := sha256.Sum256([]byte(got)), sha256.Sum256([]byte(token))
-	return subtle.ConstantTimeCompare(a[:], b[:]) == 1
+	return gate.BearerIs(r, s.cfg.AdminToken)
 }
 
 func (s *server) postNotification(w http.ResponseWriter, r *http.Request) {
@@ -113,7 +76,7 @@ func (s *server) postNotification(w http.ResponseWriter, r *http.Request) {
 		if perr.Code == shared.CodeTooLarge {
 			status = http.StatusRequestEntityTooLarge
 		}
-		writeAPIError(w, status, perr.Code, perr.Detail)
+		httpjson.Error(w, status, perr.Code, perr.Detail)
 		return
 	}
 	n := shared.Notification{UserID: req.UserID, Type: req.Type, Title: req.Title, Message: req.Message, Data: req.Data}
@@ -124,33 +87,33 @@ func (s *server) postNotification(w http.ResponseWriter, r *http.Request) {
 		count, err := s.notify.broadcast(ctx, n)
 		if err != nil {
 			s.log.Error("cannot store a broadcast notification", "err", err)
-			writeAPIError(w, http.StatusInternalServerError, shared.CodeInternal, "the notification could not be stored; nothing was sent")
+			httpjson.Error(w, http.StatusInternalServerError, shared.CodeInternal, "the notification could not be stored; nothing was sent")
 			return
 		}
 		s.log.Debug("notification broadcast", "recipients", count)
-		writeJSON(w, http.StatusCreated, broadcastResult{UserID: shared.NotifyBroadcast, Recipients: count})
+		httpjson.Write(w, http.StatusCreated, shared.BroadcastResult{UserID: shared.NotifyBroadcast, Recipients: count})
 		return
 	}
 	n.ID = newID()
 	stored, err := s.notify.add(ctx, false, n)
 	if errors.Is(err, errNotifyFull) {
 		s.log.Warn("notification refused: the store is full", "max_users", s.cfg.NotifyMaxUsers)
-		writeAPIError(w, http.StatusServiceUnavailable, shared.CodeUnavailable,
+		httpjson.Error(w, http.StatusServiceUnavailable, shared.CodeUnavailable,
 			"the notification store is full: every user it may keep (-notify-max-users) has notifications; nothing was sent")
 		return
 	}
 	if err != nil {
 		s.log.Error("cannot store a notification", "err", err)
-		writeAPIError(w, http.StatusInternalServerError, shared.CodeInternal, "the notification could not be stored; nothing was sent")
+		httpjson.Error(w, http.StatusInternalServerError, shared.CodeInternal, "the notification could not be stored; nothing was sent")
 		return
 	}
 	s.log.Debug("notification stored", "user", stored[0].UserID, "seq", stored[0].Seq)
-	writeJSON(w, http.StatusCreated, stored[0])
+	httpjson.Write(w, http.StatusCreated, stored[0])
 }
 
 // decodeNotifyRequest reads and checks a POST body.
-func decodeNotifyRequest(w http.ResponseWriter, r *http.Request) (notifyRequest, *shared.Error) {
-	var req notifyRequest
+func decodeNotifyRequest(w http.ResponseWriter, r *http.Request) (shared.NotifyRequest, *shared.Error) {
+	var req shared.NotifyRequest
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, shared.MaxNotifyBody))
 	dec.DisallowUnknownFields()
 	err := dec.Decode(&req)
@@ -230,33 +193,22 @@ func (s *server) listNotifications(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	user := q.Get("user_id")
 	if err := shared.ValidateName("user_id", user); err != nil {
-		writeAPIError(w, http.StatusBadRequest, shared.CodeBadRequest, err.Error())
+		httpjson.Error(w, http.StatusBadRequest, shared.CodeBadRequest, err.Error())
 		return
 	}
 	unread := false
 	if v := q.Get("unread"); v != "" {
 		var err error
 		if unread, err = strconv.ParseBool(v); err != nil {
-			writeAPIError(w, http.StatusBadRequest, shared.CodeBadRequest, "unread must be true or false")
+			httpjson.Error(w, http.StatusBadRequest, shared.CodeBadRequest, "unread must be true or false")
 			return
 		}
 	}
 	notes, err := s.store.listNotifications(r.Context(), user, unread)
 	if err != nil {
 		s.log.Error("cannot list notifications", "err", err)
-		writeAPIError(w, http.StatusInternalServerError, shared.CodeInternal, "the notifications could not be read")
+		httpjson.Error(w, http.StatusInternalServerError, shared.CodeInternal, "the notifications could not be read")
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"notifications": notes})
-}
-
-func writeAPIError(w http.ResponseWriter, status int, code shared.ErrorCode, msg string) {
-	writeJSON(w, status, apiErrorBody{apiError{code, msg}})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
+	httpjson.Write(w, http.StatusOK, shared.NotificationList{Notifications: notes})
 }

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 	"wsplay/server/broker"
+	"wsplay/shared"
 )
 
 // rooms starts a hub for a room when its first connection arrives and
@@ -26,9 +27,10 @@ type rooms struct {
 }
 
 type roomEntry struct {
-	h    *hub
-	refs int         // handlers holding the hub
-	idle *time.Timer // set while refs == 0: stops the hub when it fires
+	h       *hub
+	started bool        // h.run is running
+	refs    int         // handlers holding the hub
+	idle    *time.Timer // set while refs == 0 and started: stops the hub when it fires
 }
 
 var (
@@ -40,8 +42,10 @@ func newRooms(cfg *Config, log *slog.Logger, st *store) *rooms {
 	return &rooms{cfg: cfg, log: log, store: st, fanout: broker.NewMemory(), hubs: map[string]*roomEntry{}}
 }
 
-// acquire returns the room's hub, starting it if needed. The caller must
-// call release with it when done.
+// acquire returns the room's hub, making it if needed, without starting
+// it: a handshake reserves its room before the upgrade, and start runs
+// the hub only once the connection is upgraded. The caller must call
+// release with it when done, whether it started it or not.
 func (r *rooms) acquire(name string) (*hub, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -55,7 +59,6 @@ func (r *rooms) acquire(name string) (*hub, error) {
 		}
 		e = &roomEntry{h: newHub(name, r.cfg, r.log, r.store, r.fanout)}
 		r.hubs[name] = e
-		go e.h.run()
 	}
 	if e.idle != nil {
 		e.idle.Stop()
@@ -65,7 +68,24 @@ func (r *rooms) acquire(name string) (*hub, error) {
 	return e.h, nil
 }
 
-// release gives back a hub from acquire.
+// start runs h, from acquire, if it is not running yet. It reports false
+// once shutdown has begun: h will never run.
+func (r *rooms) start(h *hub) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	e := r.hubs[h.room]
+	if r.closed || e == nil || e.h != h {
+		return false
+	}
+	if !e.started {
+		e.started = true
+		go h.run()
+	}
+	return true
+}
+
+// release gives back a hub from acquire. A hub that never started is
+// forgotten at once: the room was only reserved.
 func (r *rooms) release(h *hub) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -74,7 +94,11 @@ func (r *rooms) release(h *hub) {
 		return // stopped by shutdown
 	}
 	e.refs--
-	if e.refs == 0 {
+	switch {
+	case e.refs > 0:
+	case !e.started:
+		delete(r.hubs, h.room)
+	default:
 		e.idle = time.AfterFunc(r.cfg.RoomIdle, func() { r.expire(h) })
 	}
 }
@@ -103,7 +127,9 @@ func (r *rooms) shutdown() {
 		if e.idle != nil {
 			e.idle.Stop()
 		}
-		hubs = append(hubs, e.h)
+		if e.started {
+			hubs = append(hubs, e.h)
+		}
 	}
 	clear(r.hubs)
 	r.mu.Unlock()
@@ -112,22 +138,18 @@ func (r *rooms) shutdown() {
 	}
 }
 
-// roomInfo is one room in GET /api/rooms.
-type roomInfo struct {
-	Name        string `json:"name"`
-	Users       int64  `json:"users"`
-	Connections int64  `json:"connections"`
-}
-
-// list returns the live rooms, by name.
-func (r *rooms) list() []roomInfo {
+// list returns the live rooms, by name; a room only reserved by a
+// handshake is not one yet.
+func (r *rooms) list() []shared.RoomInfo {
 	r.mu.Lock()
-	out := make([]roomInfo, 0, len(r.hubs))
+	out := make([]shared.RoomInfo, 0, len(r.hubs))
 	for name, e := range r.hubs {
-		out = append(out, roomInfo{Name: name, Users: e.h.users.Load(), Connections: e.h.conns.Load()})
+		if e.started {
+			out = append(out, shared.RoomInfo{Name: name, Users: e.h.users.Load(), Connections: e.h.conns.Load()})
+		}
 	}
 	r.mu.Unlock()
-	slices.SortFunc(out, func(a, b roomInfo) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortFunc(out, func(a, b shared.RoomInfo) int { return strings.Compare(a.Name, b.Name) })
 	return out
 }
 
@@ -135,5 +157,11 @@ func (r *rooms) list() []roomInfo {
 func (r *rooms) count() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return len(r.hubs)
+	n := 0
+	for _, e := range r.hubs {
+		if e.started {
+			n++
+		}
+	}
+	return n
 }

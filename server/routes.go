@@ -1,8 +1,10 @@
 package main
 
 import (
-	"encoding/json"
 	"net/http"
+	"wsplay/server/gate"
+	"wsplay/server/internal/httpjson"
+	"wsplay/shared"
 )
 
 // handler returns every route of the server, in one place.
@@ -17,7 +19,7 @@ func (s *server) handler() http.Handler {
 	mux.Handle("GET /metrics", s.metricsAuth(s.metrics.Handler()))
 	mux.HandleFunc("/ws/chat", s.serveChat)
 	mux.HandleFunc("GET /api/rooms", s.serveRooms)
-	mux.HandleFunc("POST /api/login", s.serveLogin)
+	mux.Handle("/api/login", s.gate.LoginHandler())
 	mux.HandleFunc("/ws/notifications", s.serveNotifications)
 	// Every method, so that a wrong one gets the API's JSON 405.
 	mux.HandleFunc("/api/notifications", s.serveNotificationsAPI)
@@ -32,7 +34,7 @@ func (s *server) metricsAuth(next http.Handler) http.Handler {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !bearerIs(r, s.cfg.MetricsToken) {
+		if !gate.BearerIs(r, s.cfg.MetricsToken) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="wsplay metrics"`)
 			http.Error(w, "send the metrics token as \"Authorization: Bearer TOKEN\" (see -metrics-token)", http.StatusUnauthorized)
 			return
@@ -44,14 +46,11 @@ func (s *server) metricsAuth(next http.Handler) http.Handler {
 // serveHealth reports whether the server takes new connections: 200 while
 // it runs, 503 once shutdown has begun.
 func (s *server) serveHealth(w http.ResponseWriter, r *http.Request) {
-	status, state := http.StatusOK, "ok"
-	if s.sessions.isClosing() {
-		status, state = http.StatusServiceUnavailable, "shutting down"
+	status, state := http.StatusOK, shared.HealthOK
+	if s.gate.Closing() {
+		status, state = http.StatusServiceUnavailable, shared.HealthShuttingDown
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(map[string]any{"status": state, "connections": s.sessions.len()})
+	httpjson.Write(w, status, shared.Health{Status: state, Connections: s.gate.Len()})
 }
 
 // contentSecurityPolicy allows the page only its own scripts, styles and

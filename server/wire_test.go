@@ -76,7 +76,7 @@ func startWireServer(t *testing.T, cfg Config) (*testServer, string) {
 // expectSessions waits until the server has exactly n live connections.
 func (ts *testServer) expectSessions(t *testing.T, n int) {
 	t.Helper()
-	eventually(t, fmt.Sprintf("%d live connections", n), func() bool { return ts.sessions.len() == n })
+	eventually(t, fmt.Sprintf("%d live connections", n), func() bool { return ts.gate.Len() == n })
 }
 
 // canary is a healthy client on /ws/echo. A goroutine keeps a read pending,
@@ -854,11 +854,9 @@ func TestFault18_ResetWhileServerWrites(t *testing.T) {
 
 // sessionsSnapshot returns the live connections.
 func (ts *testServer) sessionsSnapshot() map[*wsconn.Conn]struct{} {
-	ts.sessions.mu.Lock()
-	defer ts.sessions.mu.Unlock()
-	m := make(map[*wsconn.Conn]struct{}, len(ts.sessions.clients))
-	for c := range ts.sessions.clients {
-		m[c.c] = struct{}{}
+	m := map[*wsconn.Conn]struct{}{}
+	for _, c := range ts.gate.Conns() {
+		m[c] = struct{}{}
 	}
 	return m
 }
