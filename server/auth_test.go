@@ -199,7 +199,7 @@ func TestFault02_BadCredentialsGet401BeforeTheUpgrade(t *testing.T) {
 
 	for _, ts := range []*testServer{required, optional} {
 		assert.Zero(t, ts.gate.Len(), "sessions")
-		assert.Zero(t, ts.rooms.count(), "rooms started")
+		assert.Zero(t, ts.chat.RoomCount(), "rooms started")
 		assert.Zero(t, ts.notify.delivery.(*broker.Memory).Subscribers(notifyKey("ada")), "notification subscribers")
 	}
 	assert.NoError(t, findLeaks(baseline))

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"wsplay/server/wsconn"
 	"wsplay/shared"
 )
 
@@ -280,7 +281,7 @@ func TestChatBadInputGetsAnErrorAndTheConnectionStays(t *testing.T) {
 		assert.Equal(t, tt.code, e.Code, tt.name)
 		assert.NotEmpty(t, e.Content, tt.name)
 		if i == 5 {
-			// maxStrikes in a row would close; a good message resets the count.
+			// wsconn.MaxStrikes in a row would close; a good message resets the count.
 			ada.say("reset")
 			assert.Equal(t, "reset", ada.expect(shared.TypeText).Content)
 		}
@@ -296,10 +297,10 @@ func TestChatRepeatedBadInputCloses1008(t *testing.T) {
 	canary.joined()
 	ada := ts.joinChat(t, "general", "ada")
 	ada.joined()
-	for range maxStrikes {
+	for range wsconn.MaxStrikes {
 		ada.sendRaw(websocket.MessageText, []byte(`nope`))
 	}
-	for range maxStrikes - 1 {
+	for range wsconn.MaxStrikes - 1 {
 		assert.Equal(t, shared.CodeBadJSON, ada.expect(shared.TypeError).Code)
 	}
 	assert.Equal(t, websocket.StatusPolicyViolation, ada.closeStatus())
@@ -341,7 +342,7 @@ func TestChatRejectsBadNamesBeforeTheUpgrade(t *testing.T) {
 			assert.Contains(t, string(body), tt.want)
 		})
 	}
-	assert.Equal(t, 0, ts.rooms.count(), "no room was opened")
+	assert.Equal(t, 0, ts.chat.RoomCount(), "no room was opened")
 }
 
 func TestChatHistorySurvivesARestart(t *testing.T) {
@@ -374,9 +375,9 @@ func TestChatEmptyRoomsStopTheirHub(t *testing.T) {
 	ts := startServer(t, cfg)
 	ada := ts.joinChat(t, "general", "ada")
 	ada.joined()
-	assert.Equal(t, 1, ts.rooms.count())
+	assert.Equal(t, 1, ts.chat.RoomCount())
 	require.NoError(t, ada.conn.Close(websocket.StatusNormalClosure, ""))
-	eventually(t, "the idle room to stop", func() bool { return ts.rooms.count() == 0 })
+	eventually(t, "the idle room to stop", func() bool { return ts.chat.RoomCount() == 0 })
 
 	// And it comes back with its history.
 	bob := ts.joinChat(t, "general", "bob")
@@ -516,7 +517,7 @@ func TestChatBigRoomSendsPresenceInRuns(t *testing.T) {
 	l = observer.expect(shared.TypeLeave)
 	assert.Equal(t, []string{"u3"}, l.Users)
 	assert.Equal(t, "u3", l.Username)
-	rooms := ts.rooms.list()
+	rooms := ts.chat.Rooms()
 	require.Len(t, rooms, 1)
 	assert.EqualValues(t, 1, rooms[0].Connections)
 }

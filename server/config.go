@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+	"wsplay/server/chat"
 	"wsplay/server/gate"
 	"wsplay/server/wsconn"
 )
@@ -313,5 +314,15 @@ func (c *Config) gateConfig() gate.Config {
 		TokenTTL: c.TokenTTL, SecureCookie: c.SecureCookie,
 		MaxConns: c.MaxConns, MaxConnsPerIP: c.MaxConnsPerIP, MaxConnsPerUser: c.MaxConnsPerUser,
 		Conn: c.connConfig(),
+	}
+}
+
+// chatConfig is the configuration of the chat endpoint.
+func (c *Config) chatConfig() chat.Config {
+	return chat.Config{
+		HistoryOnJoin: c.HistoryOnJoin, HistoryRetention: c.HistoryRetention, MaxRooms: c.MaxRooms,
+		MaxContent: c.MaxContent, RoomIdle: c.RoomIdle,
+		PresenceBatchAbove: c.PresenceBatchAbove, PresenceBatch: c.PresenceBatch,
+		MessageRate: c.MessageRate, MessageBurst: c.MessageBurst,
 	}
 }

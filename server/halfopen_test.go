@@ -167,7 +167,7 @@ func TestFault19_HalfOpenPeerIsDroppedAndTheRoomSeesItLeave(t *testing.T) {
 		took.Round(time.Millisecond), cfg.PingInterval, cfg.PongWait, cfg.CloseGrace)
 
 	eventually(t, "only the canary's session left", func() bool { return ts.gate.Len() == 1 })
-	rooms := ts.rooms.list()
+	rooms := ts.chat.Rooms()
 	require.Len(t, rooms, 1)
 	assert.EqualValues(t, 1, rooms[0].Users)
 	canary.say("still here")

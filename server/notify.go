@@ -260,7 +260,8 @@ func (s *server) serveNotifications(w http.ResponseWriter, r *http.Request) {
 	defer wg.Wait() // the sync ends once c is closed
 	wg.Go(func() { s.notify.sync(nc, since, resume) })
 
-	strikes, limiter := 0, wsconn.NewLimiter(s.cfg.MessageRate, s.cfg.MessageBurst)
+	var strikes wsconn.Strikes
+	limiter := wsconn.NewLimiter(s.cfg.MessageRate, s.cfg.MessageBurst)
 	c.Run(func(typ int, data []byte) error {
 		warn := func(e *shared.Error) {
 			_, pm := prepareNotify(e.NotifyMessage())
@@ -275,17 +276,16 @@ func (s *server) serveNotifications(w http.ResponseWriter, r *http.Request) {
 			return wsconn.ErrClosedByServer
 		}
 		var perr *shared.Error
-		if !errors.As(s.notify.handle(nc, data), &perr) {
-			strikes = 0
+		switch {
+		case !errors.As(s.notify.handle(nc, data), &perr):
+			strikes.Good()
 			return nil
-		}
-		if perr.Code != shared.CodeInternal { // the server's fault, not the client's
-			strikes++
-		}
-		c.Log().Info("bad message", "code", perr.Code, "detail", perr.Detail, "strikes", strikes)
-		if strikes >= maxStrikes {
-			c.Close(websocket.ClosePolicyViolation, shared.ReasonTooManyFaults)
-			return wsconn.ErrClosedByServer
+		case perr.Code == shared.CodeInternal: // the server's fault, not the client's
+			c.Log().Info("store failed", "detail", perr.Detail)
+		default:
+			if err := strikes.Bad(c, perr); err != nil {
+				return err
+			}
 		}
 		warn(perr)
 		return nil

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"wsplay/server/wsconn"
 	"wsplay/shared"
 )
 
@@ -245,7 +246,7 @@ func TestNotifyBadInputGetsAnErrorAndTheConnectionStays(t *testing.T) {
 		assert.Equal(t, tt.code, e.Code, tt.name)
 		assert.NotEmpty(t, e.Message, tt.name)
 		if i == 5 {
-			// maxStrikes in a row would close; a good message resets it.
+			// wsconn.MaxStrikes in a row would close; a good message resets it.
 			tab.send(shared.NotifyMessage{Type: shared.NotifyMarkRead, All: true})
 		}
 	}
@@ -260,10 +261,10 @@ func TestNotifyRepeatedBadInputCloses1008(t *testing.T) {
 	canary.synced()
 	tab := ts.openTab(t, "ada")
 	tab.synced()
-	for range maxStrikes {
+	for range wsconn.MaxStrikes {
 		tab.sendRaw(websocket.MessageText, []byte(`nope`))
 	}
-	for range maxStrikes - 1 {
+	for range wsconn.MaxStrikes - 1 {
 		assert.Equal(t, shared.CodeBadJSON, tab.expect(shared.NotifyError).Code)
 	}
 	assert.Equal(t, websocket.StatusPolicyViolation, tab.closeStatus())

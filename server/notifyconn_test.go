@@ -1,6 +1,7 @@
 package main
 
 import (
+	"log/slog"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -15,7 +16,7 @@ import (
 // queues stays in the client's send queue for the test to read.
 func testNotifyConn(queue int) (*notifyConn, *wsconntest.Conn) {
 	c := wsconntest.NewConn(queue)
-	return &notifyConn{c: c, log: discardLogger(), user: "ada", syncing: true, maxPending: 8}, c
+	return &notifyConn{c: c, log: slog.New(slog.DiscardHandler), user: "ada", syncing: true, maxPending: 8}, c
 }
 
 func testEvent(version, seq uint64) broker.Event {

@@ -17,8 +17,8 @@ func (s *server) handler() http.Handler {
 	mux.HandleFunc("/ws/dashboard", s.serveDashboard)
 	// The same counters the dashboard shows, in the Prometheus text format.
 	mux.Handle("GET /metrics", s.metricsAuth(s.metrics.Handler()))
-	mux.HandleFunc("/ws/chat", s.serveChat)
-	mux.HandleFunc("GET /api/rooms", s.serveRooms)
+	mux.Handle("/ws/chat", s.chat)
+	mux.Handle("/api/rooms", s.chat.RoomsHandler())
 	mux.Handle("/api/login", s.gate.LoginHandler())
 	mux.HandleFunc("/ws/notifications", s.serveNotifications)
 	// Every method, so that a wrong one gets the API's JSON 405.

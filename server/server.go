@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"log/slog"
 
+	"wsplay/server/broker"
+	"wsplay/server/chat"
 	"wsplay/server/gate"
 	"wsplay/server/metrics"
 )
@@ -19,7 +21,7 @@ type server struct {
 	site   *siteHandler
 	gate   *gate.Gate
 	store  *store
-	rooms  *rooms
+	chat   *chat.Service
 	notify *notifications
 
 	metrics   *metrics.Metrics // what the server counts about itself
@@ -42,8 +44,10 @@ func newServer(cfg Config, log *slog.Logger, siteFS fs.FS) (*server, error) {
 		return nil, err
 	}
 	s := &server{cfg: cfg, log: log, site: site, gate: g, store: st, metrics: m}
-	s.rooms = newRooms(&s.cfg, log, st)
-	s.metrics.CountRoomsWith(s.rooms.count)
+	s.chat, err = chat.New(cfg.chatConfig(), chat.Deps{Store: st, Broker: broker.NewMemory(), Gate: g, Metrics: m, Log: log})
+	if err != nil {
+		return nil, err
+	}
 	s.dashboard = newDashboard(s.metrics, log)
 	s.notify = newNotifications(&s.cfg, log, st)
 	s.notify.metrics = s.metrics
@@ -57,7 +61,7 @@ func newServer(cfg Config, log *slog.Logger, siteFS fs.FS) (*server, error) {
 
 // endpointReasons are the reasons the endpoints refuse handshakes for,
 // besides the gate's. They report 0 from the start.
-var endpointReasons = []string{"bad interval", "bad room name", "bad since", "too many rooms"}
+var endpointReasons = []string{"bad interval", "bad since"}
 
 // shutdown closes every connection with 1001, stops the rooms, lets
 // notification requests already admitted finish (later ones get 503), and
@@ -65,7 +69,7 @@ var endpointReasons = []string{"bad interval", "bad room name", "bad since", "to
 func (s *server) shutdown(ctx context.Context) error {
 	err := s.gate.Shutdown(ctx)
 	s.dashboard.wait() // each sampler stops as its last viewer leaves
-	s.rooms.shutdown()
+	s.chat.Shutdown(ctx)
 	notifyErr := s.notify.shutdown(ctx)
 	return errors.Join(err, notifyErr, s.store.close())
 }

@@ -12,6 +12,7 @@ import (
 
 	_ "modernc.org/sqlite" // pure-Go SQLite driver, registered as "sqlite"
 
+	"wsplay/server/chat"
 	"wsplay/shared"
 )
 
@@ -130,18 +131,12 @@ func (s *store) migrate() error {
 
 func (s *store) close() error { return s.db.Close() }
 
-// roomState is where a room's history stands.
-type roomState struct {
-	Epoch   string
-	LastSeq uint64
-}
-
-// openRoom returns the room's state, creating the room with a new epoch if
+// OpenRoom returns the room's state, creating the room with a new epoch if
 // it has none. When that makes more than maxRooms stored rooms, the least
 // recently active other rooms lose their history (a client resuming in one
 // of them is told, through the changed epoch).
-func (s *store) openRoom(ctx context.Context, room string, maxRooms int) (roomState, error) {
-	var st roomState
+func (s *store) OpenRoom(ctx context.Context, room string, maxRooms int) (chat.RoomState, error) {
+	var st chat.RoomState
 	err := s.db.QueryRowContext(ctx, `SELECT epoch, last_seq FROM rooms WHERE name = ?`, room).Scan(&st.Epoch, &st.LastSeq)
 	if err == nil {
 		return st, nil
@@ -149,7 +144,7 @@ func (s *store) openRoom(ctx context.Context, room string, maxRooms int) (roomSt
 	if !errors.Is(err, sql.ErrNoRows) {
 		return st, fmt.Errorf("open room: %w", err)
 	}
-	st = roomState{Epoch: newID()}
+	st = chat.RoomState{Epoch: newID()}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return st, fmt.Errorf("open room: %w", err)
@@ -185,11 +180,11 @@ func (s *store) openRoom(ctx context.Context, room string, maxRooms int) (roomSt
 	return st, tx.Commit()
 }
 
-// appendMessage stores a text message as the room's next one and returns it
+// AppendMessage stores a text message as the room's next one and returns it
 // with its seq. The room's retention keeps the newest keep messages. If the
 // sender had already sent a message with the same client id, nothing is
 // stored and the earlier message is returned with dup set.
-func (s *store) appendMessage(ctx context.Context, m shared.Message, fromClient bool, keep int) (stored shared.Message, dup bool, err error) {
+func (s *store) AppendMessage(ctx context.Context, m shared.Message, fromClient bool, keep int) (stored shared.Message, dup bool, err error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return m, false, fmt.Errorf("append message: %w", err)
@@ -222,10 +217,10 @@ func (s *store) appendMessage(ctx context.Context, m shared.Message, fromClient 
 	return m, false, tx.Commit()
 }
 
-// messagesAfter returns the room's stored messages with seq > after, oldest
+// MessagesAfter returns the room's stored messages with seq > after, oldest
 // first, at most limit of them, and whether the store still holds every
 // message after that seq (false when retention has trimmed some).
-func (s *store) messagesAfter(ctx context.Context, room string, after uint64, limit int) ([]shared.Message, bool, error) {
+func (s *store) MessagesAfter(ctx context.Context, room string, after uint64, limit int) ([]shared.Message, bool, error) {
 	var oldest sql.NullInt64
 	if err := s.db.QueryRowContext(ctx, `SELECT min(seq) FROM messages WHERE room = ?`, room).Scan(&oldest); err != nil {
 		return nil, false, fmt.Errorf("read history: %w", err)
@@ -248,8 +243,8 @@ func (s *store) messagesAfter(ctx context.Context, room string, after uint64, li
 	return out, complete, rows.Err()
 }
 
-// lastMessages returns the room's newest n messages, oldest first.
-func (s *store) lastMessages(ctx context.Context, room string, n int) ([]shared.Message, error) {
+// LastMessages returns the room's newest n messages, oldest first.
+func (s *store) LastMessages(ctx context.Context, room string, n int) ([]shared.Message, error) {
 	rows, err := s.db.QueryContext(ctx,
 		`SELECT seq, id, username, content, ts FROM (SELECT * FROM messages WHERE room = ? ORDER BY seq DESC LIMIT ?) ORDER BY seq`, room, n)
 	if err != nil {

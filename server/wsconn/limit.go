@@ -95,3 +95,29 @@ func (l *Limiter) Admit(c *Conn, warn func(*shared.Error)) (ok bool, err error) 
 func (l *Limiter) String() string {
 	return fmt.Sprintf("%g/s burst %d", float64(l.lim.Limit()), l.lim.Burst())
 }
+
+// MaxStrikes is how many unusable messages in a row a client may send
+// before it is closed with 1008. Each one before that gets an error
+// message; a usable message resets the count.
+const MaxStrikes = 10
+
+// Strikes counts a connection's unusable messages in a row. Used only by
+// that connection's read pump, from its Handler.
+type Strikes struct{ n int }
+
+// Good resets the count after a usable message.
+func (s *Strikes) Good() { s.n = 0 }
+
+// Bad counts an unusable message. On the MaxStrikes-th in a row it closes
+// c with 1008 and returns ErrClosedByServer, for the Handler to return;
+// before that it returns nil, and the Handler answers with an error
+// message.
+func (s *Strikes) Bad(c *Conn, e *shared.Error) error {
+	s.n++
+	c.log.Info("bad message", "code", e.Code, "detail", e.Detail, "strikes", s.n)
+	if s.n >= MaxStrikes {
+		c.Close(websocket.ClosePolicyViolation, shared.ReasonTooManyFaults)
+		return ErrClosedByServer
+	}
+	return nil
+}

@@ -1,4 +1,4 @@
-package main
+package chat
 
 import (
 	"fmt"
@@ -25,14 +25,11 @@ func fakeClient(queue int) *wsconntest.Conn { return wsconntest.NewConn(queue) }
 
 func newTestHub(t *testing.T, cfg *Config) *hub {
 	t.Helper()
-	st, err := openStore(t.TempDir())
-	require.NoError(t, err)
-	t.Cleanup(func() { st.close() })
-	return newHub("general", cfg, discardLogger(), st, broker.NewMemory())
+	return newHub("general", cfg, discardLogger(), NewMemoryStore(), broker.NewMemory())
 }
 
 func TestHubEdgeCases(t *testing.T) {
-	cfg := testConfig(t)
+	cfg := Config{}.withDefaults()
 	synctest.Test(t, func(t *testing.T) {
 		h := newTestHub(t, &cfg)
 		go h.run()

@@ -1,4 +1,4 @@
-package main
+package chat
 
 import (
 	"fmt"
@@ -17,7 +17,7 @@ import (
 func BenchmarkHubBroadcast(b *testing.B) {
 	for _, n := range []int{100, 1000, 5000} {
 		b.Run(fmt.Sprintf("members=%d", n), func(b *testing.B) {
-			cfg := testConfig(b)
+			cfg := Config{}.withDefaults()
 			h := newHub("bench", &cfg, discardLogger(), nil, broker.NewMemory())
 			var drainers sync.WaitGroup
 			stop := make(chan struct{})
@@ -51,16 +51,14 @@ func BenchmarkHubBroadcast(b *testing.B) {
 }
 
 // BenchmarkHubText measures a chat message end to end inside the hub:
-// storing it in SQLite, then the fan-out to 1,000 members.
+// storing it (in memory; package store measures SQLite's part), then the
+// fan-out to 1,000 members.
 func BenchmarkHubText(b *testing.B) {
-	cfg := testConfig(b)
-	st, err := openStore(b.TempDir())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.close()
+	cfg := Config{}.withDefaults()
+	st := NewMemoryStore()
 	h := newHub("bench", &cfg, discardLogger(), st, broker.NewMemory())
-	if h.state, err = st.openRoom(b.Context(), "bench", cfg.MaxRooms); err != nil {
+	var err error
+	if h.state, err = st.OpenRoom(b.Context(), "bench", cfg.MaxRooms); err != nil {
 		b.Fatal(err)
 	}
 	stop := make(chan struct{})

@@ -1,4 +1,4 @@
-package main
+package chat
 
 import (
 	"context"
@@ -32,10 +32,11 @@ import (
 // room's key in this process: what the broker delivers it prepares once,
 // as a websocket.PreparedMessage, and hands to every member's queue.
 //
-// A message is stored (see store) before it is broadcast: when its sender
-// sees it come back, it is on disk. Storing is synchronous in run, which
-// bounds a room's throughput by SQLite's commit rate (some thousands a
-// second with WAL) — plenty for a playground, and simple to reason about.
+// A message is stored (see Store) before it is broadcast: when its sender
+// sees it come back, it is stored (on disk, with package store). Storing
+// is synchronous in run, which bounds a room's throughput by the store's
+// commit rate (some thousands a second for SQLite with WAL) — plenty for a
+// playground, and simple to reason about.
 //
 // Several server processes sharing a room (later, through NATS) would
 // replace what sits behind its two seams: presence, and the broker, which
@@ -45,7 +46,7 @@ type hub struct {
 	room   string
 	cfg    *Config
 	log    *slog.Logger
-	store  *store
+	store  Store
 	fanout broker.Broker // carries the room's broadcasts under key
 	key    string        // the room's key in fanout
 
@@ -67,7 +68,7 @@ type hub struct {
 	// Owned by run.
 	members  map[*member]struct{}
 	presence presence
-	state    roomState
+	state    RoomState
 	tail     []shared.Message // newest messages, oldest first
 	typing   map[string]time.Time
 	now      func() time.Time
@@ -107,7 +108,7 @@ type inbound struct {
 	msg shared.Message
 }
 
-func newHub(room string, cfg *Config, log *slog.Logger, st *store, fanout broker.Broker) *hub {
+func newHub(room string, cfg *Config, log *slog.Logger, st Store, fanout broker.Broker) *hub {
 	return &hub{
 		room:     room,
 		cfg:      cfg,
@@ -207,14 +208,14 @@ func (h *hub) run() {
 	}
 	defer unsubscribe()
 	ctx := context.Background()
-	st, err := h.store.openRoom(ctx, h.room, h.cfg.MaxRooms)
+	st, err := h.store.OpenRoom(ctx, h.room, h.cfg.MaxRooms)
 	if err != nil {
 		h.log.Error("cannot open the room's history", "err", err)
 		h.failed()
 		return
 	}
 	h.state = st
-	h.tail, err = h.store.lastMessages(ctx, h.room, h.tailSize())
+	h.tail, err = h.store.LastMessages(ctx, h.room, h.tailSize())
 	if err != nil {
 		h.log.Error("cannot read the room's history", "err", err)
 		h.failed()
@@ -364,7 +365,7 @@ func (h *hub) after(seq uint64) ([]shared.Message, bool) {
 		})
 		return slices.Clone(h.tail[i:]), true
 	}
-	msgs, complete, err := h.store.messagesAfter(context.Background(), h.room, seq, h.cfg.HistoryRetention)
+	msgs, complete, err := h.store.MessagesAfter(context.Background(), h.room, seq, h.cfg.HistoryRetention)
 	if err != nil {
 		h.log.Error("cannot read the room's history", "err", err)
 		return nil, false
@@ -395,7 +396,7 @@ func (h *hub) handleText(in inbound) {
 	if !fromClient {
 		m.ID = newID()
 	}
-	stored, dup, err := h.store.appendMessage(context.Background(), m, fromClient, h.cfg.HistoryRetention)
+	stored, dup, err := h.store.AppendMessage(context.Background(), m, fromClient, h.cfg.HistoryRetention)
 	if err != nil {
 		h.log.Error("cannot store a message", "err", err)
 		in.m.c.Enqueue(prepare(errorMessage(h.room, shared.Errorf(shared.CodeInternal, "the message could not be stored; send it again"))))

@@ -1,4 +1,4 @@
-package main
+package chat
 
 import (
 	"errors"
@@ -18,7 +18,7 @@ import (
 type rooms struct {
 	cfg    *Config
 	log    *slog.Logger
-	store  *store
+	store  Store
 	fanout broker.Broker // shared by the hubs, keyed by room
 
 	mu     sync.Mutex // guards hubs and closed; never held while waiting
@@ -38,8 +38,8 @@ var (
 	errShuttingDown = errors.New("shutting down")
 )
 
-func newRooms(cfg *Config, log *slog.Logger, st *store) *rooms {
-	return &rooms{cfg: cfg, log: log, store: st, fanout: broker.NewMemory(), hubs: map[string]*roomEntry{}}
+func newRooms(cfg *Config, log *slog.Logger, st Store, b broker.Broker) *rooms {
+	return &rooms{cfg: cfg, log: log, store: st, fanout: b, hubs: map[string]*roomEntry{}}
 }
 
 // acquire returns the room's hub, making it if needed, without starting

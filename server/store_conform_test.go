@@ -1,0 +1,19 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"wsplay/server/chat"
+	"wsplay/server/chat/chattest"
+)
+
+func TestSQLiteStoreConformsToChat(t *testing.T) {
+	chattest.RunStore(t, func(t *testing.T) chat.Store {
+		st, err := openStore(t.TempDir())
+		require.NoError(t, err)
+		t.Cleanup(func() { st.close() })
+		return st
+	})
+}
