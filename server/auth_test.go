@@ -16,8 +16,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
-	"wsplay/server/broker"
 	"wsplay/server/gate"
+	"wsplay/server/notify"
 	"wsplay/shared"
 )
 
@@ -200,7 +200,7 @@ func TestFault02_BadCredentialsGet401BeforeTheUpgrade(t *testing.T) {
 	for _, ts := range []*testServer{required, optional} {
 		assert.Zero(t, ts.gate.Len(), "sessions")
 		assert.Zero(t, ts.chat.RoomCount(), "rooms started")
-		assert.Zero(t, ts.notify.delivery.(*broker.Memory).Subscribers(notifyKey("ada")), "notification subscribers")
+		assert.Zero(t, ts.broker.Subscribers(notify.Key("ada")), "notification subscribers")
 	}
 	assert.NoError(t, findLeaks(baseline))
 

@@ -10,6 +10,7 @@ import (
 	"time"
 	"wsplay/server/chat"
 	"wsplay/server/gate"
+	"wsplay/server/notify"
 	"wsplay/server/wsconn"
 )
 
@@ -324,5 +325,15 @@ func (c *Config) chatConfig() chat.Config {
 		MaxContent: c.MaxContent, RoomIdle: c.RoomIdle,
 		PresenceBatchAbove: c.PresenceBatchAbove, PresenceBatch: c.PresenceBatch,
 		MessageRate: c.MessageRate, MessageBurst: c.MessageBurst,
+	}
+}
+
+// notifyConfig is the configuration of the notification endpoint.
+func (c *Config) notifyConfig() notify.Config {
+	return notify.Config{
+		Retention: c.NotifyRetention, MaxUsers: c.NotifyMaxUsers,
+		PokeInterval: c.PokeInterval, PokeBurst: c.PokeBurst,
+		MessageRate: c.MessageRate, MessageBurst: c.MessageBurst,
+		SendQueue: c.SendQueue, AdminToken: c.AdminToken,
 	}
 }

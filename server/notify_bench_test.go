@@ -14,6 +14,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"wsplay/server/notify"
 	"wsplay/shared"
 )
 
@@ -137,15 +138,15 @@ func BenchmarkNotifyBroadcastToMaxUsers(b *testing.B) {
 	defer st.close()
 	ctx := context.Background()
 	const users = 10000
-	lim := notifyLimits{keep: 500, maxUsers: users}
+	lim := notify.Limits{Keep: 500, MaxUsers: users}
 	for i := range users {
-		if _, err := st.notifySnapshot(ctx, fmt.Sprintf("user%05d", i), 0, false, lim.maxUsers); err != nil {
+		if _, err := st.NotifySnapshot(ctx, fmt.Sprintf("user%05d", i), 0, false, lim.MaxUsers); err != nil {
 			b.Fatal(err)
 		}
 	}
 	tmpl := shared.Notification{Type: "news", Title: "to everyone", Message: "a broadcast", Timestamp: time.Now()}
 	for b.Loop() {
-		changes, err := st.broadcastNotification(ctx, tmpl, lim.keep)
+		changes, err := st.BroadcastNotification(ctx, tmpl, lim.Keep)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"wsplay/server/broker"
+	"wsplay/server/notify"
 	"wsplay/shared"
 )
 
@@ -155,7 +155,7 @@ func TestFault21_NotificationRacingTheOnlyTabClosing(t *testing.T) {
 	assert.Equal(t, seqRange(1, rounds), seen)
 	assert.Equal(t, uint64(rounds), synced.Seq)
 	eventually(t, "every subscription to go", func() bool {
-		return ts.notify.delivery.(*broker.Memory).Subscribers(notifyKey("ada")) == 1
+		return ts.broker.Subscribers(notify.Key("ada")) == 1
 	})
 }
 

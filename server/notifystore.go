@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"wsplay/server/notify"
 	"wsplay/shared"
 )
 
@@ -20,7 +21,7 @@ import (
 //     store forget the longest-unseen user who has no notification (version
 //     0: nothing to lose, and no connection of theirs holds a version that
 //     a new row would repeat); if every user has some, the new user is
-//     refused (errNotifyFull).
+//     refused (notify.ErrFull).
 //   - notifications holds each user's newest notifications (retention
 //     trims older ones, read or not), keyed by (user_id, seq).
 //
@@ -29,62 +30,21 @@ import (
 // (seq) and tell a connection which changes its snapshot already holds
 // (version).
 
-// notifyChange is one committed change to a user's notifications: what
-// the user's connections are told. Exactly one of note, readIDs and
-// readUpTo is set.
-type notifyChange struct {
-	user    string
-	version uint64 // the change's position among the user's changes
-	unread  int    // the user's unread count after the change
-
-	note     *shared.Notification // a new notification
-	readIDs  []string             // these were marked read
-	readUpTo uint64               // every notification up to this seq was marked read
-}
-
-// notifySnapshot is what a connecting client is sent before live changes.
-type notifySnapshot struct {
-	notes     []shared.Notification // what the connection asked for, oldest first
-	lastSeq   uint64                // the user's newest seq
-	version   uint64                // the user's newest change included
-	unreadIDs []string              // every unread notification, oldest first
-	known     bool                  // false: the store is full and does not keep the user
-}
-
-// errNotifyFull refuses a notification for a new user when the store
-// knows Config.NotifyMaxUsers users already, every one with notifications.
-var errNotifyFull = errors.New("the notification store is full: every user it may keep has notifications")
-
-// errUnknownUser refuses a poke to a user the store does not know: one who
-// has never connected and never had a notification.
-var errUnknownUser = errors.New("no such user")
-
-// errNotYours answers a mark-read of an id that is not one of the user's
-// notifications: someone else's, or none at all. The two are not told
-// apart, so that nobody learns which ids exist.
-var errNotYours = errors.New("not one of your notifications")
-
-// notifyLimits are the store's bounds (see Config).
-type notifyLimits struct {
-	keep     int // notifications per user
-	maxUsers int
-}
-
-// addNotifications stores each of ns for its UserID (ID, Timestamp and
+// AddNotifications stores each of ns for its UserID (ID, Timestamp and
 // the content already set) and returns the changes, in order. With
 // knownOnly, a notification for a user the store does not know is refused
-// with errUnknownUser; otherwise it makes the user known, or fails with
-// errNotifyFull. Nothing is stored if any of ns is refused.
-func (s *store) addNotifications(ctx context.Context, ns []shared.Notification, lim notifyLimits, knownOnly bool) ([]notifyChange, error) {
+// with notify.ErrUnknownUser; otherwise it makes the user known, or fails with
+// notify.ErrFull. Nothing is stored if any of ns is refused.
+func (s *store) AddNotifications(ctx context.Context, ns []shared.Notification, lim notify.Limits, knownOnly bool) ([]notify.Change, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("add notification: %w", err)
 	}
 	defer tx.Rollback()
-	changes := make([]notifyChange, 0, len(ns))
+	changes := make([]notify.Change, 0, len(ns))
 	for _, n := range ns {
-		ch, err := insertNotification(ctx, tx, n, lim.keep)
-		if errors.Is(err, errUnknownUser) && !knownOnly {
+		ch, err := insertNotification(ctx, tx, n, lim.Keep)
+		if errors.Is(err, notify.ErrUnknownUser) && !knownOnly {
 			ch, err = insertForNewUser(ctx, tx, n, lim)
 		}
 		if err != nil {
@@ -98,9 +58,9 @@ func (s *store) addNotifications(ctx context.Context, ns []shared.Notification, 
 	return changes, nil
 }
 
-// broadcastNotification stores a copy of tmpl, each with an id from
+// BroadcastNotification stores a copy of tmpl, each with an id from
 // newID, for every user in notify_users, in one transaction.
-func (s *store) broadcastNotification(ctx context.Context, tmpl shared.Notification, keep int) ([]notifyChange, error) {
+func (s *store) BroadcastNotification(ctx context.Context, tmpl shared.Notification, keep int) ([]notify.Change, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("broadcast notification: %w", err)
@@ -123,7 +83,7 @@ func (s *store) broadcastNotification(ctx context.Context, tmpl shared.Notificat
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("broadcast notification: %w", err)
 	}
-	changes := make([]notifyChange, 0, len(users))
+	changes := make([]notify.Change, 0, len(users))
 	for _, u := range users {
 		n := tmpl
 		n.UserID, n.ID = u, newID()
@@ -141,13 +101,13 @@ func (s *store) broadcastNotification(ctx context.Context, tmpl shared.Notificat
 
 // insertNotification stores n as its user's next notification, trims the
 // user's oldest beyond keep, and returns the change. It returns
-// errUnknownUser if the store does not know the user (see addUser).
-func insertNotification(ctx context.Context, tx *sql.Tx, n shared.Notification, keep int) (notifyChange, error) {
-	ch := notifyChange{user: n.UserID}
+// notify.ErrUnknownUser if the store does not know the user (see addUser).
+func insertNotification(ctx context.Context, tx *sql.Tx, n shared.Notification, keep int) (notify.Change, error) {
+	ch := notify.Change{User: n.UserID}
 	err := tx.QueryRowContext(ctx, `UPDATE notify_users SET last_seq = last_seq + 1, version = version + 1
-		WHERE user_id = ? RETURNING last_seq, version`, n.UserID).Scan(&n.Seq, &ch.version)
+		WHERE user_id = ? RETURNING last_seq, version`, n.UserID).Scan(&n.Seq, &ch.Version)
 	if errors.Is(err, sql.ErrNoRows) {
-		return ch, errUnknownUser
+		return ch, notify.ErrUnknownUser
 	}
 	if err != nil {
 		return ch, err
@@ -167,16 +127,16 @@ func insertNotification(ctx context.Context, tx *sql.Tx, n shared.Notification, 
 			return ch, fmt.Errorf("trim: %w", err)
 		}
 	}
-	if ch.unread, err = countUnread(ctx, tx, n.UserID); err != nil {
+	if ch.Unread, err = countUnread(ctx, tx, n.UserID); err != nil {
 		return ch, err
 	}
-	ch.note = &n
+	ch.Note = &n
 	return ch, nil
 }
 
-// markRead marks the user's notification id read. changed is false when
-// it was read already; errNotYours when it is not the user's.
-func (s *store) markRead(ctx context.Context, user, id string) (ch notifyChange, changed bool, err error) {
+// MarkRead marks the user's notification id read. changed is false when
+// it was read already; notify.ErrNotYours when it is not the user's.
+func (s *store) MarkRead(ctx context.Context, user, id string) (ch notify.Change, changed bool, err error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return ch, false, fmt.Errorf("mark read: %w", err)
@@ -186,7 +146,7 @@ func (s *store) markRead(ctx context.Context, user, id string) (ch notifyChange,
 	err = tx.QueryRowContext(ctx, `SELECT read FROM notifications WHERE id = ? AND user_id = ?`, id, user).Scan(&read)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		return ch, false, errNotYours
+		return ch, false, notify.ErrNotYours
 	case err != nil:
 		return ch, false, fmt.Errorf("mark read: %w", err)
 	case read:
@@ -199,14 +159,14 @@ func (s *store) markRead(ctx context.Context, user, id string) (ch notifyChange,
 	if err != nil {
 		return ch, false, fmt.Errorf("mark read: %w", err)
 	}
-	ch.readIDs = []string{id}
+	ch.ReadIDs = []string{id}
 	return ch, true, tx.Commit()
 }
 
-// markAllRead marks every unread notification of the user with a seq up
+// MarkAllRead marks every unread notification of the user with a seq up
 // to upTo read; upTo 0 means up to the newest. changed is false when
 // there was none.
-func (s *store) markAllRead(ctx context.Context, user string, upTo uint64) (ch notifyChange, changed bool, err error) {
+func (s *store) MarkAllRead(ctx context.Context, user string, upTo uint64) (ch notify.Change, changed bool, err error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return ch, false, fmt.Errorf("mark all read: %w", err)
@@ -234,19 +194,19 @@ func (s *store) markAllRead(ctx context.Context, user string, upTo uint64) (ch n
 	if err != nil {
 		return ch, false, fmt.Errorf("mark all read: %w", err)
 	}
-	ch.readUpTo = upTo
+	ch.ReadUpTo = upTo
 	return ch, true, tx.Commit()
 }
 
 // bumpVersion counts a change to the user's notifications and returns it
 // with the new unread count.
-func bumpVersion(ctx context.Context, tx *sql.Tx, user string) (notifyChange, error) {
-	ch := notifyChange{user: user}
-	err := tx.QueryRowContext(ctx, `UPDATE notify_users SET version = version + 1 WHERE user_id = ? RETURNING version`, user).Scan(&ch.version)
+func bumpVersion(ctx context.Context, tx *sql.Tx, user string) (notify.Change, error) {
+	ch := notify.Change{User: user}
+	err := tx.QueryRowContext(ctx, `UPDATE notify_users SET version = version + 1 WHERE user_id = ? RETURNING version`, user).Scan(&ch.Version)
 	if err != nil {
 		return ch, err
 	}
-	ch.unread, err = countUnread(ctx, tx, user)
+	ch.Unread, err = countUnread(ctx, tx, user)
 	return ch, err
 }
 
@@ -257,16 +217,16 @@ func countUnread(ctx context.Context, tx *sql.Tx, user string) (int, error) {
 }
 
 // insertForNewUser makes n's user, whom the store does not know, known if
-// there is room, and stores n; errNotifyFull if there is none.
-func insertForNewUser(ctx context.Context, tx *sql.Tx, n shared.Notification, lim notifyLimits) (notifyChange, error) {
-	added, err := addUser(ctx, tx, n.UserID, lim.maxUsers)
+// there is room, and stores n; notify.ErrFull if there is none.
+func insertForNewUser(ctx context.Context, tx *sql.Tx, n shared.Notification, lim notify.Limits) (notify.Change, error) {
+	added, err := addUser(ctx, tx, n.UserID, lim.MaxUsers)
 	if err != nil {
-		return notifyChange{}, err
+		return notify.Change{}, err
 	}
 	if !added {
-		return notifyChange{}, errNotifyFull
+		return notify.Change{}, notify.ErrFull
 	}
-	return insertNotification(ctx, tx, n, lim.keep)
+	return insertNotification(ctx, tx, n, lim.Keep)
 }
 
 // addUser makes user, whom the store does not know, known, making room if
@@ -297,31 +257,31 @@ func addUser(ctx context.Context, tx *sql.Tx, user string, maxUsers int) (bool, 
 	return false, err
 }
 
-// notifySnapshot makes user known (so that broadcasts reach them;
-// snap.known is false if the store is full) and returns, in one
+// NotifySnapshot makes user known (so that broadcasts reach them;
+// snap.Known is false if the store is full) and returns, in one
 // transaction, what a connection is sent first: with resume, every stored
 // notification after since (all of them when since is beyond the newest,
 // as after a reset of the data); without, the unread ones.
-func (s *store) notifySnapshot(ctx context.Context, user string, since uint64, resume bool, maxUsers int) (notifySnapshot, error) {
-	var snap notifySnapshot
+func (s *store) NotifySnapshot(ctx context.Context, user string, since uint64, resume bool, maxUsers int) (notify.Snapshot, error) {
+	var snap notify.Snapshot
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return snap, fmt.Errorf("read notifications: %w", err)
 	}
 	defer tx.Rollback()
 	// A known user is marked seen now; a new one is added.
-	err = tx.QueryRowContext(ctx, `UPDATE notify_users SET seen = ? WHERE user_id = ? RETURNING 1`, time.Now().UnixMilli(), user).Scan(&snap.known)
+	err = tx.QueryRowContext(ctx, `UPDATE notify_users SET seen = ? WHERE user_id = ? RETURNING 1`, time.Now().UnixMilli(), user).Scan(&snap.Known)
 	if errors.Is(err, sql.ErrNoRows) {
-		snap.known, err = addUser(ctx, tx, user, maxUsers)
+		snap.Known, err = addUser(ctx, tx, user, maxUsers)
 	}
 	if err != nil {
 		return snap, fmt.Errorf("read notifications: %w", err)
 	}
-	err = tx.QueryRowContext(ctx, `SELECT last_seq, version FROM notify_users WHERE user_id = ?`, user).Scan(&snap.lastSeq, &snap.version)
-	if err != nil && !(errors.Is(err, sql.ErrNoRows) && !snap.known) {
+	err = tx.QueryRowContext(ctx, `SELECT last_seq, version FROM notify_users WHERE user_id = ?`, user).Scan(&snap.LastSeq, &snap.Version)
+	if err != nil && !(errors.Is(err, sql.ErrNoRows) && !snap.Known) {
 		return snap, fmt.Errorf("read notifications: %w", err)
 	}
-	if resume && since > snap.lastSeq {
+	if resume && since > snap.LastSeq {
 		since = 0
 	}
 	query := `SELECT ` + notifyColumns + ` FROM notifications WHERE user_id = ? AND read = 0 ORDER BY seq`
@@ -330,7 +290,7 @@ func (s *store) notifySnapshot(ctx context.Context, user string, since uint64, r
 		query = `SELECT ` + notifyColumns + ` FROM notifications WHERE user_id = ? AND seq > ? ORDER BY seq`
 		args = append(args, since)
 	}
-	if snap.notes, err = queryNotifications(ctx, tx, query, args...); err != nil {
+	if snap.Notes, err = queryNotifications(ctx, tx, query, args...); err != nil {
 		return snap, fmt.Errorf("read notifications: %w", err)
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT id FROM notifications WHERE user_id = ? AND read = 0 ORDER BY seq`, user)
@@ -338,13 +298,13 @@ func (s *store) notifySnapshot(ctx context.Context, user string, since uint64, r
 		return snap, fmt.Errorf("read notifications: %w", err)
 	}
 	defer rows.Close()
-	snap.unreadIDs = []string{}
+	snap.UnreadIDs = []string{}
 	for rows.Next() {
 		var id string
 		if err := rows.Scan(&id); err != nil {
 			return snap, fmt.Errorf("read notifications: %w", err)
 		}
-		snap.unreadIDs = append(snap.unreadIDs, id)
+		snap.UnreadIDs = append(snap.UnreadIDs, id)
 	}
 	if err := rows.Err(); err != nil {
 		return snap, fmt.Errorf("read notifications: %w", err)
@@ -353,9 +313,9 @@ func (s *store) notifySnapshot(ctx context.Context, user string, since uint64, r
 	return snap, tx.Commit()
 }
 
-// listNotifications returns the user's stored notifications, or only the
+// ListNotifications returns the user's stored notifications, or only the
 // unread ones, oldest first.
-func (s *store) listNotifications(ctx context.Context, user string, unreadOnly bool) ([]shared.Notification, error) {
+func (s *store) ListNotifications(ctx context.Context, user string, unreadOnly bool) ([]shared.Notification, error) {
 	query := `SELECT ` + notifyColumns + ` FROM notifications WHERE user_id = ? ORDER BY seq`
 	if unreadOnly {
 		query = `SELECT ` + notifyColumns + ` FROM notifications WHERE user_id = ? AND read = 0 ORDER BY seq`

@@ -20,9 +20,9 @@ func (s *server) handler() http.Handler {
 	mux.Handle("/ws/chat", s.chat)
 	mux.Handle("/api/rooms", s.chat.RoomsHandler())
 	mux.Handle("/api/login", s.gate.LoginHandler())
-	mux.HandleFunc("/ws/notifications", s.serveNotifications)
+	mux.Handle("/ws/notifications", s.notify)
 	// Every method, so that a wrong one gets the API's JSON 405.
-	mux.HandleFunc("/api/notifications", s.serveNotificationsAPI)
+	mux.Handle("/api/notifications", s.notify.APIHandler())
 	mux.Handle("/", pageHeaders(s.site))
 	return s.metrics.CountRequests(mux)
 }

@@ -10,6 +10,7 @@ import (
 	"wsplay/server/chat"
 	"wsplay/server/gate"
 	"wsplay/server/metrics"
+	"wsplay/server/notify"
 )
 
 // server holds what every endpoint shares: the configuration, the logger,
@@ -22,7 +23,8 @@ type server struct {
 	gate   *gate.Gate
 	store  *store
 	chat   *chat.Service
-	notify *notifications
+	notify *notify.Service
+	broker *broker.Memory // carries chat rooms and notification changes
 
 	metrics   *metrics.Metrics // what the server counts about itself
 	dashboard *dashboard       // the samplers of /ws/dashboard (dashboard.go)
@@ -43,25 +45,27 @@ func newServer(cfg Config, log *slog.Logger, siteFS fs.FS) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &server{cfg: cfg, log: log, site: site, gate: g, store: st, metrics: m}
-	s.chat, err = chat.New(cfg.chatConfig(), chat.Deps{Store: st, Broker: broker.NewMemory(), Gate: g, Metrics: m, Log: log})
-	if err != nil {
-		return nil, err
-	}
-	s.dashboard = newDashboard(s.metrics, log)
-	s.notify = newNotifications(&s.cfg, log, st)
-	s.notify.metrics = s.metrics
+	s := &server{cfg: cfg, log: log, site: site, gate: g, store: st, metrics: m, broker: broker.NewMemory()}
 	if s.cfg.AdminToken == "" {
 		s.cfg.AdminToken = newID()
 		log.Info("no -admin-token given: generated one for this run; send it as \"Authorization: Bearer TOKEN\" to /api/notifications",
 			"admin_token", s.cfg.AdminToken)
 	}
+	s.chat, err = chat.New(cfg.chatConfig(), chat.Deps{Store: st, Broker: s.broker, Gate: g, Metrics: m, Log: log})
+	if err != nil {
+		return nil, err
+	}
+	s.notify, err = notify.New(s.cfg.notifyConfig(), notify.Deps{Store: st, Broker: s.broker, Gate: g, Metrics: m, Log: log})
+	if err != nil {
+		return nil, err
+	}
+	s.dashboard = newDashboard(s.metrics, log)
 	return s, nil
 }
 
 // endpointReasons are the reasons the endpoints refuse handshakes for,
 // besides the gate's. They report 0 from the start.
-var endpointReasons = []string{"bad interval", "bad since"}
+var endpointReasons = []string{"bad interval"}
 
 // shutdown closes every connection with 1001, stops the rooms, lets
 // notification requests already admitted finish (later ones get 503), and
@@ -70,6 +74,6 @@ func (s *server) shutdown(ctx context.Context) error {
 	err := s.gate.Shutdown(ctx)
 	s.dashboard.wait() // each sampler stops as its last viewer leaves
 	s.chat.Shutdown(ctx)
-	notifyErr := s.notify.shutdown(ctx)
+	notifyErr := s.notify.Shutdown(ctx)
 	return errors.Join(err, notifyErr, s.store.close())
 }

@@ -1,4 +1,4 @@
-package main
+package notify
 
 import (
 	"bytes"
@@ -41,35 +41,39 @@ import (
 // answer, and shutdown waits for POSTs it has admitted.
 
 // serveNotificationsAPI handles /api/notifications.
-func (s *server) serveNotificationsAPI(w http.ResponseWriter, r *http.Request) {
+// APIHandler serves /api/notifications, the HTTP API for back-end
+// systems described above.
+func (n *Service) APIHandler() http.Handler { return http.HandlerFunc(n.serveAPI) }
+
+func (n *Service) serveAPI(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
 		w.Header().Set("Allow", "GET, POST")
 		httpjson.Error(w, http.StatusMethodNotAllowed, shared.CodeMethodNotAllowed, "use POST to send a notification, GET to list them")
 		return
 	}
-	if !s.authorized(r) {
+	if !n.authorized(r) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="wsplay"`)
 		httpjson.Error(w, http.StatusUnauthorized, shared.CodeUnauthorized, "send the admin token as \"Authorization: Bearer TOKEN\" (see -admin-token)")
 		return
 	}
-	if !s.notify.begin() {
+	if !n.begin() {
 		httpjson.Error(w, http.StatusServiceUnavailable, shared.CodeUnavailable, "the server is shutting down; try again shortly")
 		return
 	}
-	defer s.notify.end()
+	defer n.end()
 	if r.Method == http.MethodGet {
-		s.listNotifications(w, r)
+		n.listNotifications(w, r)
 		return
 	}
-	s.postNotification(w, r)
+	n.postNotification(w, r)
 }
 
 // authorized reports whether r carries the admin token.
-func (s *server) authorized(r *http.Request) bool {
-	return gate.BearerIs(r, s.cfg.AdminToken)
+func (n *Service) authorized(r *http.Request) bool {
+	return n.cfg.AdminToken != "" && gate.BearerIs(r, n.cfg.AdminToken)
 }
 
-func (s *server) postNotification(w http.ResponseWriter, r *http.Request) {
+func (n *Service) postNotification(w http.ResponseWriter, r *http.Request) {
 	req, perr := decodeNotifyRequest(w, r)
 	if perr != nil {
 		status := http.StatusBadRequest
@@ -79,35 +83,35 @@ func (s *server) postNotification(w http.ResponseWriter, r *http.Request) {
 		httpjson.Error(w, status, perr.Code, perr.Detail)
 		return
 	}
-	n := shared.Notification{UserID: req.UserID, Type: req.Type, Title: req.Title, Message: req.Message, Data: req.Data}
+	note := shared.Notification{UserID: req.UserID, Type: req.Type, Title: req.Title, Message: req.Message, Data: req.Data}
 	// The commit must not depend on the caller staying: once stored, the
 	// notification is published whether or not the 201 reaches anyone.
 	ctx := context.WithoutCancel(r.Context())
 	if req.UserID == shared.NotifyBroadcast {
-		count, err := s.notify.broadcast(ctx, n)
+		count, err := n.broadcast(ctx, note)
 		if err != nil {
-			s.log.Error("cannot store a broadcast notification", "err", err)
+			n.log.Error("cannot store a broadcast notification", "err", err)
 			httpjson.Error(w, http.StatusInternalServerError, shared.CodeInternal, "the notification could not be stored; nothing was sent")
 			return
 		}
-		s.log.Debug("notification broadcast", "recipients", count)
+		n.log.Debug("notification broadcast", "recipients", count)
 		httpjson.Write(w, http.StatusCreated, shared.BroadcastResult{UserID: shared.NotifyBroadcast, Recipients: count})
 		return
 	}
-	n.ID = newID()
-	stored, err := s.notify.add(ctx, false, n)
-	if errors.Is(err, errNotifyFull) {
-		s.log.Warn("notification refused: the store is full", "max_users", s.cfg.NotifyMaxUsers)
+	note.ID = newID()
+	stored, err := n.add(ctx, false, note)
+	if errors.Is(err, ErrFull) {
+		n.log.Warn("notification refused: the store is full", "max_users", n.cfg.MaxUsers)
 		httpjson.Error(w, http.StatusServiceUnavailable, shared.CodeUnavailable,
 			"the notification store is full: every user it may keep (-notify-max-users) has notifications; nothing was sent")
 		return
 	}
 	if err != nil {
-		s.log.Error("cannot store a notification", "err", err)
+		n.log.Error("cannot store a notification", "err", err)
 		httpjson.Error(w, http.StatusInternalServerError, shared.CodeInternal, "the notification could not be stored; nothing was sent")
 		return
 	}
-	s.log.Debug("notification stored", "user", stored[0].UserID, "seq", stored[0].Seq)
+	n.log.Debug("notification stored", "user", stored[0].UserID, "seq", stored[0].Seq)
 	httpjson.Write(w, http.StatusCreated, stored[0])
 }
 
@@ -189,7 +193,7 @@ func jsonAPIError(err error) *shared.Error {
 	return shared.Errorf(shared.CodeBadJSON, "not valid JSON: %.100v", err)
 }
 
-func (s *server) listNotifications(w http.ResponseWriter, r *http.Request) {
+func (n *Service) listNotifications(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	user := q.Get("user_id")
 	if err := shared.ValidateName("user_id", user); err != nil {
@@ -204,9 +208,9 @@ func (s *server) listNotifications(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	notes, err := s.store.listNotifications(r.Context(), user, unread)
+	notes, err := n.store.ListNotifications(r.Context(), user, unread)
 	if err != nil {
-		s.log.Error("cannot list notifications", "err", err)
+		n.log.Error("cannot list notifications", "err", err)
 		httpjson.Error(w, http.StatusInternalServerError, shared.CodeInternal, "the notifications could not be read")
 		return
 	}

@@ -1,18 +1,17 @@
-package main
+package notify
 
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"strings"
 	"testing"
 	"time"
-
-	"golang.org/x/time/rate"
-
+	"wsplay/server/wsconn"
 	"wsplay/server/wsconn/wsconntest"
 	"wsplay/shared"
+
+	"golang.org/x/time/rate"
 )
 
 // maxDetail bounds what an error tells a client: enough to fix the
@@ -20,7 +19,7 @@ import (
 const maxDetail = 300
 
 // checkRefusal fails t unless err is a refusal a client can be sent: one
-// of codes, with a short detail, that encodes.
+// of codes, with a short detail.
 func checkRefusal(t *testing.T, err *shared.Error, codes ...shared.ErrorCode) {
 	t.Helper()
 	ok := false
@@ -41,23 +40,21 @@ func checkRefusal(t *testing.T, err *shared.Error, codes ...shared.ErrorCode) {
 // an error a client can be sent, never an internal one; the connection is
 // never closed by it; and nothing ada sends touches bob's notifications.
 func FuzzNotifyHandle(f *testing.F) {
-	cfg := testConfig(f)
-	cfg.AdminToken = testAdminToken
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	s, err := newServer(cfg, log, testSite)
+	log := slog.New(slog.DiscardHandler)
+	s, err := New(Config{}, Deps{Log: log})
 	if err != nil {
 		f.Fatal(err)
 	}
-	f.Cleanup(func() { s.shutdown(context.Background()) })
+	f.Cleanup(func() { s.Shutdown(context.Background()) })
 	ctx := context.Background()
-	if _, err := s.notify.add(ctx, false,
+	if _, err := s.add(ctx, false,
 		shared.Notification{ID: "n-ada-1", UserID: "ada", Title: "yours"},
 		shared.Notification{ID: "n-bob-1", UserID: "bob", Title: "not yours"},
 	); err != nil {
 		f.Fatal(err)
 	}
-	c := wsconntest.NewConn(s.cfg.SendQueue)
-	nc := &notifyConn{c: c, log: log, user: "ada", maxPending: s.cfg.SendQueue,
+	c := wsconntest.NewConn(wsconn.DefaultSendQueue)
+	nc := &notifyConn{c: c, log: log, user: "ada", maxPending: wsconn.DefaultSendQueue,
 		pokes: rate.NewLimiter(rate.Every(time.Millisecond), 1)}
 
 	seeds := []shared.NotifyMessage{
@@ -93,7 +90,7 @@ func FuzzNotifyHandle(f *testing.F) {
 	f.Add([]byte(`null`))
 
 	f.Fuzz(func(t *testing.T, data []byte) {
-		err := s.notify.handle(nc, data)
+		err := s.handle(nc, data)
 		for len(c.Queue) > 0 {
 			<-c.Queue
 		}
@@ -113,7 +110,7 @@ func FuzzNotifyHandle(f *testing.F) {
 				t.Fatalf("the error message does not encode: %v", err)
 			}
 		}
-		bobs, err := s.store.listNotifications(ctx, "bob", false)
+		bobs, err := s.store.ListNotifications(ctx, "bob", false)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,0 +1,328 @@
+package notify
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"wsplay/server/broker"
+	"wsplay/server/gate"
+	"wsplay/server/metrics"
+	"wsplay/server/wsconn"
+	"wsplay/shared"
+
+	"github.com/gorilla/websocket"
+	"golang.org/x/time/rate"
+)
+
+// ServeHTTP handles GET /ws/notifications?user_id=ID[&since=SEQ], wherever
+// it is mounted; the package doc of shared ("Notifications") is the
+// protocol.
+func (n *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// The user_id query parameter, as in the tutorial, unless a token
+	// says who it is.
+	var (
+		since  uint64
+		resume bool
+	)
+	c, user := n.gate.Admit(w, r, gate.Endpoint{
+		Name: shared.EndpointNotifications, NameParam: "user_id",
+		Check: func(r *http.Request, _ string) (func(), *gate.Refusal) {
+			if v := r.URL.Query().Get("since"); v != "" {
+				var err error
+				if since, err = strconv.ParseUint(v, 10, 64); err != nil {
+					return nil, gate.Refuse(http.StatusBadRequest, ReasonBadSince, "bad since: want the seq of the last notification seen, a whole number")
+				}
+				resume = true
+			}
+			// The store stays open until this connection is done with it.
+			if !n.begin() {
+				return nil, gate.Refuse(http.StatusServiceUnavailable, gate.ReasonShuttingDown, "the server is shutting down")
+			}
+			return n.end, nil
+		},
+	})
+	if c == nil {
+		return
+	}
+	defer n.end()
+	c.LogWith("user", user)
+	nc := &notifyConn{
+		c: c, log: c.Log(), user: user, metrics: n.metrics, syncing: true, maxPending: n.cfg.SendQueue,
+		pokes: rate.NewLimiter(rate.Every(n.cfg.PokeInterval), n.cfg.PokeBurst),
+	}
+	unsubscribe, err := n.delivery.Subscribe(Key(user), nc.deliver) // before the snapshot
+	if err != nil {
+		c.Log().Error("cannot subscribe to the user's notifications", "err", err)
+		c.Close(websocket.CloseInternalServerErr, shared.ReasonNotifyFailed)
+		unsubscribe = func() {}
+	}
+	defer unsubscribe()
+	n.metrics.UserConnected(user)
+	defer n.metrics.UserDisconnected(user)
+	var wg sync.WaitGroup
+	defer wg.Wait() // the sync ends once c is closed
+	wg.Go(func() { n.sync(nc, since, resume) })
+
+	var strikes wsconn.Strikes
+	limiter := wsconn.NewLimiter(n.cfg.MessageRate, n.cfg.MessageBurst)
+	c.Run(func(typ int, data []byte) error {
+		warn := func(e *shared.Error) {
+			_, pm := prepareNotify(e.NotifyMessage())
+			c.Enqueue(pm)
+		}
+		if ok, err := limiter.Admit(c, warn); !ok {
+			return err
+		}
+		if typ != websocket.TextMessage {
+			c.Log().Info("closing: binary frame on a text endpoint")
+			c.Close(websocket.CloseUnsupportedData, shared.ReasonBinary)
+			return wsconn.ErrClosedByServer
+		}
+		var perr *shared.Error
+		switch {
+		case !errors.As(n.handle(nc, data), &perr):
+			strikes.Good()
+			return nil
+		case perr.Code == shared.CodeInternal: // the server's fault, not the client's
+			c.Log().Info("store failed", "detail", perr.Detail)
+		default:
+			if err := strikes.Bad(c, perr); err != nil {
+				return err
+			}
+		}
+		warn(perr)
+		return nil
+	})
+}
+
+// tabConn is what a notification connection needs of its socket: a
+// *wsconn.Conn is one; unit tests use a wsconntest.Conn.
+type tabConn interface {
+	Enqueue(m *websocket.PreparedMessage) bool
+	EnqueueWait(m *websocket.PreparedMessage) bool
+	Close(code int, reason string)
+}
+
+// notifyConn is one connection of /ws/notifications as a subscriber of its
+// user's changes. Until its snapshot is sent (syncing), changes wait in
+// pending; then they go straight to the client's queue.
+type notifyConn struct {
+	c          tabConn
+	log        *slog.Logger
+	user       string
+	metrics    *metrics.Metrics
+	maxPending int
+	pokes      *rate.Limiter // read by the connection's reader only
+
+	mu      sync.Mutex // guards the fields below; held only while queueing without waiting
+	syncing bool
+	pending []broker.Event
+	version uint64 // the newest change this connection has, sent or in its snapshot
+}
+
+// deliver takes a change from the broker. It never blocks: a connection
+// whose changes pile up is closed with 1008, and resumes with since=.
+func (nc *notifyConn) deliver(ev broker.Event) {
+	nc.mu.Lock()
+	defer nc.mu.Unlock()
+	if !nc.syncing {
+		nc.send(ev)
+		return
+	}
+	if len(nc.pending) >= nc.maxPending {
+		nc.c.Close(websocket.ClosePolicyViolation, shared.ReasonTooSlow)
+		return
+	}
+	nc.pending = append(nc.pending, ev)
+}
+
+// send queues ev unless the connection has it already. Called with mu held.
+func (nc *notifyConn) send(ev broker.Event) {
+	if ev.Seq <= nc.version {
+		return
+	}
+	nc.version = ev.Seq
+	if nc.c.Enqueue(prepareEvent(ev)) && isNotification(ev) {
+		nc.metrics.NotificationDelivered()
+	}
+}
+
+// prepareEvent prepares an event's data for this connection's queue.
+func prepareEvent(ev broker.Event) *websocket.PreparedMessage {
+	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, ev.Data)
+	if err != nil {
+		panic("prepare a message: " + err.Error()) // only for a bad frame type
+	}
+	return pm
+}
+
+// isNotification reports whether ev carries a new notification (rather
+// than a change of read state).
+func isNotification(ev broker.Event) bool { return bytes.HasPrefix(ev.Data, notificationPrefix) }
+
+// sync sends nc its snapshot, then the changes that arrived meanwhile,
+// then switches it to live delivery. It runs on its own goroutine because
+// it may wait for room in the client's queue (the snapshot can be longer
+// than the queue); it returns early once the client is closed.
+func (n *Service) sync(nc *notifyConn, since uint64, resume bool) {
+	snap, err := n.store.NotifySnapshot(context.Background(), nc.user, since, resume, n.cfg.MaxUsers)
+	if err != nil {
+		nc.log.Error("cannot read the user's notifications", "err", err)
+		nc.c.Close(websocket.CloseInternalServerErr, shared.ReasonNotifyFailed)
+		return
+	}
+	if !snap.Known {
+		nc.log.Warn("the notification store is full: this user gets live notifications but no broadcasts",
+			"max_users", n.cfg.MaxUsers)
+	}
+	unread := len(snap.UnreadIDs)
+	for i := range snap.Notes {
+		_, pm := prepareNotify(shared.NotifyMessage{Type: shared.NotifyNotification, Notification: &snap.Notes[i], Unread: unread})
+		if !nc.c.EnqueueWait(pm) {
+			return
+		}
+		n.metrics.NotificationDelivered()
+	}
+	_, pm := prepareNotify(shared.NotifyMessage{Type: shared.NotifySynced, Seq: snap.LastSeq, Unread: unread, IDs: snap.UnreadIDs})
+	if !nc.c.EnqueueWait(pm) {
+		return
+	}
+	nc.goLive(snap.Version)
+}
+
+// goLive sends nc the changes that arrived while its snapshot (which holds
+// every change up to version) was being sent, dropping those the snapshot
+// has, then switches it to live delivery. It sends in batches without
+// holding mu while it waits for queue room; live delivery starts only once
+// nothing is pending, so the order is kept. It returns early once the
+// client is closed.
+func (nc *notifyConn) goLive(version uint64) {
+	nc.mu.Lock()
+	nc.version = version
+	nc.mu.Unlock()
+	for {
+		nc.mu.Lock()
+		batch := nc.pending
+		nc.pending = nil
+		if len(batch) == 0 {
+			nc.syncing = false
+			nc.mu.Unlock()
+			return
+		}
+		var send []broker.Event
+		for _, ev := range batch {
+			if ev.Seq > nc.version {
+				nc.version = ev.Seq
+				send = append(send, ev)
+			}
+		}
+		nc.mu.Unlock()
+		for _, ev := range send {
+			if !nc.c.EnqueueWait(prepareEvent(ev)) {
+				return
+			}
+			if isNotification(ev) {
+				nc.metrics.NotificationDelivered()
+			}
+		}
+	}
+}
+
+// handle serves one message from a client. It returns an *shared.Error
+// for input the client must be told about.
+func (n *Service) handle(nc *notifyConn, data []byte) error {
+	m, err := shared.DecodeNotify(data)
+	if err != nil {
+		return err
+	}
+	switch m.Type {
+	case shared.NotifyMarkRead:
+		return n.handleMarkRead(nc, m)
+	case shared.NotifyPoke:
+		return n.handlePoke(nc, m)
+	}
+	return shared.Errorf(shared.CodeUnknownType, "clients send only mark_read and poke messages, not %q", m.Type)
+}
+
+func (n *Service) handleMarkRead(nc *notifyConn, m shared.NotifyMessage) error {
+	ctx := context.Background()
+	switch {
+	case m.All && m.ID != "":
+		return shared.Errorf(shared.CodeBadRequest, "mark_read takes an id or all, not both")
+	case m.All:
+		err := n.markAllRead(ctx, nc.user, m.Seq)
+		return n.internal(nc, err)
+	case m.ID == "":
+		return shared.Errorf(shared.CodeBadRequest, "mark_read needs the id of a notification, or all")
+	}
+	if shared.ValidateClientID(m.ID) != nil {
+		return shared.Errorf(shared.CodeForbidden, "%v", ErrNotYours)
+	}
+	err := n.markRead(ctx, nc.user, m.ID)
+	if errors.Is(err, ErrNotYours) {
+		return shared.Errorf(shared.CodeForbidden, "%v", ErrNotYours)
+	}
+	return n.internal(nc, err)
+}
+
+func (n *Service) handlePoke(nc *notifyConn, m shared.NotifyMessage) error {
+	if err := shared.ValidateName("user id", m.To); err != nil {
+		return shared.Errorf(shared.CodeBadRequest, "poke: %v", err)
+	}
+	title, message := strings.TrimSpace(m.Title), strings.TrimSpace(m.Message)
+	if err := checkNotifyText(title, message); err != nil {
+		return err
+	}
+	if title == "" {
+		title = "Poke from " + nc.user
+	}
+	if r := nc.pokes.Reserve(); r.Delay() > 0 {
+		wait := r.Delay()
+		r.Cancel()
+		return shared.Errorf(shared.CodeRateLimited, "pokes are limited to %d in a row, then one per %v; try again in %v",
+			nc.pokes.Burst(), n.cfg.PokeInterval, wait.Round(10*time.Millisecond))
+	}
+	// Only a user the store knows can be poked: names made up on the spot
+	// must not grow the store.
+	stored, err := n.add(context.Background(), true, shared.Notification{
+		ID: newID(), UserID: m.To, Type: shared.PokeType, Title: title, Message: message,
+		From: nc.user,
+	})
+	switch {
+	case errors.Is(err, ErrUnknownUser):
+		return shared.Errorf(shared.CodeNotFound, "poke: %q has never connected to notifications", m.To)
+	case err != nil:
+		return n.internal(nc, err)
+	}
+	_, pm := prepareNotify(shared.NotifyMessage{Type: shared.NotifyPoked, To: m.To, ID: stored[0].ID})
+	nc.c.Enqueue(pm)
+	return nil
+}
+
+// checkNotifyText checks a notification's title and message against the
+// limits every sender shares.
+func checkNotifyText(title, message string) *shared.Error {
+	if len(title) > shared.MaxNotifyTitle {
+		return shared.Errorf(shared.CodeTooLarge, "title is %d bytes; the limit is %d", len(title), shared.MaxNotifyTitle)
+	}
+	if len(message) > shared.MaxNotifyMessage {
+		return shared.Errorf(shared.CodeTooLarge, "message is %d bytes; the limit is %d", len(message), shared.MaxNotifyMessage)
+	}
+	return nil
+}
+
+// internal logs a store failure and turns it into the error the client
+// sees; nil stays nil.
+func (n *Service) internal(nc *notifyConn, err error) error {
+	if err == nil {
+		return nil
+	}
+	nc.log.Error("notification store failed", "err", err)
+	return shared.Errorf(shared.CodeInternal, "the change could not be stored; try again")
+}
