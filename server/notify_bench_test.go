@@ -14,7 +14,6 @@ import (
 
 	"github.com/coder/websocket"
 
-	"wsplay/server/notify"
 	"wsplay/shared"
 )
 
@@ -120,39 +119,4 @@ func readUntil(b *testing.B, ctx context.Context, c *websocket.Conn, typ shared.
 			return
 		}
 	}
-}
-
-// BenchmarkNotifyBroadcastToMaxUsers measures the store's side of a
-// broadcast to as many users as -notify-max-users keeps by default: one
-// transaction that stores a notification for each of 10,000 users. The
-// notification service holds its lock meanwhile, so this is how long
-// every other notification waits behind a broadcast. One op is one
-// broadcast.
-//
-//	go test -run '^$' -bench NotifyBroadcast -benchtime 5x ./server
-func BenchmarkNotifyBroadcastToMaxUsers(b *testing.B) {
-	st, err := openStore(b.TempDir())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.close()
-	ctx := context.Background()
-	const users = 10000
-	lim := notify.Limits{Keep: 500, MaxUsers: users}
-	for i := range users {
-		if _, err := st.NotifySnapshot(ctx, fmt.Sprintf("user%05d", i), 0, false, lim.MaxUsers); err != nil {
-			b.Fatal(err)
-		}
-	}
-	tmpl := shared.Notification{Type: "news", Title: "to everyone", Message: "a broadcast", Timestamp: time.Now()}
-	for b.Loop() {
-		changes, err := st.BroadcastNotification(ctx, tmpl, lim.Keep)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if len(changes) != users {
-			b.Fatalf("reached %d users, want %d", len(changes), users)
-		}
-	}
-	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/users, "µs/user")
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"io/fs"
 	"log/slog"
@@ -11,6 +12,7 @@ import (
 	"wsplay/server/gate"
 	"wsplay/server/metrics"
 	"wsplay/server/notify"
+	"wsplay/server/store"
 )
 
 // server holds what every endpoint shares: the configuration, the logger,
@@ -21,7 +23,7 @@ type server struct {
 	log    *slog.Logger
 	site   *siteHandler
 	gate   *gate.Gate
-	store  *store
+	store  *store.Store
 	chat   *chat.Service
 	notify *notify.Service
 	broker *broker.Memory // carries chat rooms and notification changes
@@ -41,13 +43,13 @@ func newServer(cfg Config, log *slog.Logger, siteFS fs.FS) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := openStore(cfg.DataDir)
+	st, err := store.Open(cfg.DataDir)
 	if err != nil {
 		return nil, err
 	}
 	s := &server{cfg: cfg, log: log, site: site, gate: g, store: st, metrics: m, broker: broker.NewMemory()}
 	if s.cfg.AdminToken == "" {
-		s.cfg.AdminToken = newID()
+		s.cfg.AdminToken = rand.Text()
 		log.Info("no -admin-token given: generated one for this run; send it as \"Authorization: Bearer TOKEN\" to /api/notifications",
 			"admin_token", s.cfg.AdminToken)
 	}
@@ -75,5 +77,5 @@ func (s *server) shutdown(ctx context.Context) error {
 	s.dashboard.wait() // each sampler stops as its last viewer leaves
 	s.chat.Shutdown(ctx)
 	notifyErr := s.notify.Shutdown(ctx)
-	return errors.Join(err, notifyErr, s.store.close())
+	return errors.Join(err, notifyErr, s.store.Close())
 }

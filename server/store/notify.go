@@ -1,4 +1,4 @@
-package main
+package store
 
 import (
 	"context"
@@ -35,7 +35,7 @@ import (
 // knownOnly, a notification for a user the store does not know is refused
 // with notify.ErrUnknownUser; otherwise it makes the user known, or fails with
 // notify.ErrFull. Nothing is stored if any of ns is refused.
-func (s *store) AddNotifications(ctx context.Context, ns []shared.Notification, lim notify.Limits, knownOnly bool) ([]notify.Change, error) {
+func (s *Store) AddNotifications(ctx context.Context, ns []shared.Notification, lim notify.Limits, knownOnly bool) ([]notify.Change, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("add notification: %w", err)
@@ -60,7 +60,7 @@ func (s *store) AddNotifications(ctx context.Context, ns []shared.Notification, 
 
 // BroadcastNotification stores a copy of tmpl, each with an id from
 // newID, for every user in notify_users, in one transaction.
-func (s *store) BroadcastNotification(ctx context.Context, tmpl shared.Notification, keep int) ([]notify.Change, error) {
+func (s *Store) BroadcastNotification(ctx context.Context, tmpl shared.Notification, keep int) ([]notify.Change, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("broadcast notification: %w", err)
@@ -136,7 +136,7 @@ func insertNotification(ctx context.Context, tx *sql.Tx, n shared.Notification, 
 
 // MarkRead marks the user's notification id read. changed is false when
 // it was read already; notify.ErrNotYours when it is not the user's.
-func (s *store) MarkRead(ctx context.Context, user, id string) (ch notify.Change, changed bool, err error) {
+func (s *Store) MarkRead(ctx context.Context, user, id string) (ch notify.Change, changed bool, err error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return ch, false, fmt.Errorf("mark read: %w", err)
@@ -166,7 +166,7 @@ func (s *store) MarkRead(ctx context.Context, user, id string) (ch notify.Change
 // MarkAllRead marks every unread notification of the user with a seq up
 // to upTo read; upTo 0 means up to the newest. changed is false when
 // there was none.
-func (s *store) MarkAllRead(ctx context.Context, user string, upTo uint64) (ch notify.Change, changed bool, err error) {
+func (s *Store) MarkAllRead(ctx context.Context, user string, upTo uint64) (ch notify.Change, changed bool, err error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return ch, false, fmt.Errorf("mark all read: %w", err)
@@ -262,7 +262,7 @@ func addUser(ctx context.Context, tx *sql.Tx, user string, maxUsers int) (bool, 
 // transaction, what a connection is sent first: with resume, every stored
 // notification after since (all of them when since is beyond the newest,
 // as after a reset of the data); without, the unread ones.
-func (s *store) NotifySnapshot(ctx context.Context, user string, since uint64, resume bool, maxUsers int) (notify.Snapshot, error) {
+func (s *Store) NotifySnapshot(ctx context.Context, user string, since uint64, resume bool, maxUsers int) (notify.Snapshot, error) {
 	var snap notify.Snapshot
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -315,7 +315,7 @@ func (s *store) NotifySnapshot(ctx context.Context, user string, since uint64, r
 
 // ListNotifications returns the user's stored notifications, or only the
 // unread ones, oldest first.
-func (s *store) ListNotifications(ctx context.Context, user string, unreadOnly bool) ([]shared.Notification, error) {
+func (s *Store) ListNotifications(ctx context.Context, user string, unreadOnly bool) ([]shared.Notification, error) {
 	query := `SELECT ` + notifyColumns + ` FROM notifications WHERE user_id = ? ORDER BY seq`
 	if unreadOnly {
 		query = `SELECT ` + notifyColumns + ` FROM notifications WHERE user_id = ? AND read = 0 ORDER BY seq`

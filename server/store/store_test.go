@@ -1,4 +1,4 @@
-package main
+package store
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 )
 
 // knownUsers returns the users the store knows, sorted.
-func knownUsers(t *testing.T, st *store) []string {
+func knownUsers(t *testing.T, st *Store) []string {
 	t.Helper()
 	rows, err := st.db.Query(`SELECT user_id FROM notify_users ORDER BY user_id`)
 	require.NoError(t, err)
@@ -30,9 +30,9 @@ func knownUsers(t *testing.T, st *store) []string {
 
 func TestSQLiteStoreConformsToNotify(t *testing.T) {
 	notifytest.RunStore(t, func(t *testing.T) notify.Store {
-		st, err := openStore(t.TempDir())
+		st, err := Open(t.TempDir())
 		require.NoError(t, err)
-		t.Cleanup(func() { st.close() })
+		t.Cleanup(func() { st.Close() })
 		return st
 	})
 }
@@ -52,9 +52,9 @@ func TestStoreUpgradesAnOlderDatabase(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, old.Close())
 
-	st, err := openStore(dir)
+	st, err := Open(dir)
 	require.NoError(t, err)
-	t.Cleanup(func() { st.close() })
+	t.Cleanup(func() { st.Close() })
 	var version int
 	require.NoError(t, st.db.QueryRow(`PRAGMA user_version`).Scan(&version))
 	assert.Equal(t, len(migrations), version)

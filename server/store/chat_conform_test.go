@@ -1,4 +1,4 @@
-package main
+package store
 
 import (
 	"testing"
@@ -11,9 +11,9 @@ import (
 
 func TestSQLiteStoreConformsToChat(t *testing.T) {
 	chattest.RunStore(t, func(t *testing.T) chat.Store {
-		st, err := openStore(t.TempDir())
+		st, err := Open(t.TempDir())
 		require.NoError(t, err)
-		t.Cleanup(func() { st.close() })
+		t.Cleanup(func() { st.Close() })
 		return st
 	})
 }

@@ -1,4 +1,8 @@
-package main
+// Package store is the server's durable state — chat history and
+// notifications — in one SQLite file, wsplay.db, in a directory of the
+// server's (-data). A [Store] implements both chat.Store and notify.Store,
+// so one file holds both.
+package store
 
 import (
 	"context"
@@ -13,20 +17,30 @@ import (
 	_ "modernc.org/sqlite" // pure-Go SQLite driver, registered as "sqlite"
 
 	"wsplay/server/chat"
+	"wsplay/server/notify"
 	"wsplay/shared"
 )
 
-// store is the server's durable state — chat history and notifications —
-// in one SQLite file, wsplay.db, under the -data directory.
+// Store is the SQLite database. Make it with [Open]; it is safe for
+// concurrent use.
 //
 // The database runs in WAL mode with synchronous=NORMAL: a committed write
 // survives the process being killed (SIGKILL), and is lost only if the
 // machine itself crashes within the last moments. Every write happens
 // before the server broadcasts or acknowledges it, so what a client saw
 // acknowledged is in the file.
-type store struct {
+type Store struct {
 	db *sql.DB
 }
+
+// FileName is the database's file in the directory given to Open.
+const FileName = "wsplay.db"
+
+// Both interfaces are implemented.
+var (
+	_ chat.Store   = (*Store)(nil)
+	_ notify.Store = (*Store)(nil)
+)
 
 // migrations builds the schema one step at a time; PRAGMA user_version
 // counts the steps applied. Append, never edit: a database made by an older
@@ -78,13 +92,13 @@ var migrations = []string{
 	CREATE INDEX notify_users_quiet ON notify_users (seen) WHERE version = 0;`,
 }
 
-// openStore opens (creating if needed) the database under dir and brings
+// Open opens (creating if needed) the database under dir and brings
 // its schema up to date.
-func openStore(dir string) (*store, error) {
+func Open(dir string) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	path := filepath.Join(dir, "wsplay.db")
+	path := filepath.Join(dir, FileName)
 	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(5000)"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
@@ -93,7 +107,7 @@ func openStore(dir string) (*store, error) {
 	// One connection: SQLite has one writer anyway, and this way no write
 	// ever waits on SQLITE_BUSY.
 	db.SetMaxOpenConns(1)
-	s := &store{db: db}
+	s := &Store{db: db}
 	if err := s.migrate(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
@@ -101,7 +115,7 @@ func openStore(dir string) (*store, error) {
 	return s, nil
 }
 
-func (s *store) migrate() error {
+func (s *Store) migrate() error {
 	var version int
 	if err := s.db.QueryRow(`PRAGMA user_version`).Scan(&version); err != nil {
 		return err
@@ -129,13 +143,14 @@ func (s *store) migrate() error {
 	return nil
 }
 
-func (s *store) close() error { return s.db.Close() }
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
 
 // OpenRoom returns the room's state, creating the room with a new epoch if
 // it has none. When that makes more than maxRooms stored rooms, the least
 // recently active other rooms lose their history (a client resuming in one
 // of them is told, through the changed epoch).
-func (s *store) OpenRoom(ctx context.Context, room string, maxRooms int) (chat.RoomState, error) {
+func (s *Store) OpenRoom(ctx context.Context, room string, maxRooms int) (chat.RoomState, error) {
 	var st chat.RoomState
 	err := s.db.QueryRowContext(ctx, `SELECT epoch, last_seq FROM rooms WHERE name = ?`, room).Scan(&st.Epoch, &st.LastSeq)
 	if err == nil {
@@ -184,7 +199,7 @@ func (s *store) OpenRoom(ctx context.Context, room string, maxRooms int) (chat.R
 // with its seq. The room's retention keeps the newest keep messages. If the
 // sender had already sent a message with the same client id, nothing is
 // stored and the earlier message is returned with dup set.
-func (s *store) AppendMessage(ctx context.Context, m shared.Message, fromClient bool, keep int) (stored shared.Message, dup bool, err error) {
+func (s *Store) AppendMessage(ctx context.Context, m shared.Message, fromClient bool, keep int) (stored shared.Message, dup bool, err error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return m, false, fmt.Errorf("append message: %w", err)
@@ -220,7 +235,7 @@ func (s *store) AppendMessage(ctx context.Context, m shared.Message, fromClient 
 // MessagesAfter returns the room's stored messages with seq > after, oldest
 // first, at most limit of them, and whether the store still holds every
 // message after that seq (false when retention has trimmed some).
-func (s *store) MessagesAfter(ctx context.Context, room string, after uint64, limit int) ([]shared.Message, bool, error) {
+func (s *Store) MessagesAfter(ctx context.Context, room string, after uint64, limit int) ([]shared.Message, bool, error) {
 	var oldest sql.NullInt64
 	if err := s.db.QueryRowContext(ctx, `SELECT min(seq) FROM messages WHERE room = ?`, room).Scan(&oldest); err != nil {
 		return nil, false, fmt.Errorf("read history: %w", err)
@@ -244,7 +259,7 @@ func (s *store) MessagesAfter(ctx context.Context, room string, after uint64, li
 }
 
 // LastMessages returns the room's newest n messages, oldest first.
-func (s *store) LastMessages(ctx context.Context, room string, n int) ([]shared.Message, error) {
+func (s *Store) LastMessages(ctx context.Context, room string, n int) ([]shared.Message, error) {
 	rows, err := s.db.QueryContext(ctx,
 		`SELECT seq, id, username, content, ts FROM (SELECT * FROM messages WHERE room = ? ORDER BY seq DESC LIMIT ?) ORDER BY seq`, room, n)
 	if err != nil {
