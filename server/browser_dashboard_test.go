@@ -84,5 +84,5 @@ func TestBrowserDashboard(t *testing.T) {
 		press("#dash-connect"),
 		waitFor(`#dash-state[data-state="disconnected"]`),
 	))
-	eventually(t, "the sampler to stop", func() bool { return ts.dashboard.running() == 0 })
+	eventually(t, "the sampler to stop", func() bool { return ts.dashboard.Running() == 0 })
 }

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"regexp"
-	"runtime"
 	"slices"
 	"strings"
 	"syscall"
@@ -315,12 +314,6 @@ func TestMetricsFedByChatAndNotifications(t *testing.T) {
 	assert.Equal(t, 1.0, families["wsplay_users_online"].values[""])
 	assert.Equal(t, 2.0, families["wsplay_notifications_stored_total"].values[""])
 	assert.Equal(t, 1.0, families["wsplay_notifications_delivered_total"].values[""])
-
-	snap := snapshotMetrics([]sample{{r: r}, {r: r}, {r: r}})
-	assert.Equal(t, 3.0, snap["rooms"])
-	assert.Equal(t, 1.0, snap["active_users"])
-	assert.Equal(t, 2.0, snap["notifications_stored"])
-	assert.Equal(t, 1.0, snap["notifications_delivered"])
 }
 
 func TestConfigDashboardInterval(t *testing.T) {
@@ -337,38 +330,4 @@ func TestConfigDashboardInterval(t *testing.T) {
 	}, io.Discard)
 	require.NoError(t, err)
 	assert.Equal(t, 250*time.Millisecond, cfg.DashboardInterval)
-}
-
-// The dashboard measures CPU from the newest sample at least
-// metrics.CPUWindow old, not over the last interval.
-func TestDashboardCPUBase(t *testing.T) {
-	t.Parallel()
-	t0 := time.Now()
-	at := func(ms int, cpu time.Duration) metrics.ProcessReading {
-		return metrics.ProcessReading{At: t0.Add(time.Duration(ms) * time.Millisecond), CPU: cpu}
-	}
-	cores := time.Duration(runtime.NumCPU())
-	// The base is the newest reading at least metrics.CPUWindow before the last.
-	samples := func(ms ...int) []sample {
-		out := make([]sample, len(ms))
-		for i, m := range ms {
-			out[i].p = at(m, 0)
-		}
-		return out
-	}
-	assert.Equal(t, at(400, 0), cpuBase(samples(0, 100, 400, 900, 1000)))
-	assert.Equal(t, at(900, 0), cpuBase(samples(0, 100, 400, 900, 1400)))
-	// None that old: the oldest there is.
-	assert.Equal(t, at(0, 0), cpuBase(samples(0, 100, 300)))
-
-	// The snapshot measures over that span, not over the last interval:
-	// the last 10 ms were credited two intervals' worth of CPU (which
-	// would read as 100%, capped), the 610 ms since the base much less.
-	past := samples(0, 600, 610)
-	past[2].p.CPU = cores * 20 * time.Millisecond
-	for i := range past {
-		past[i].r.At = past[i].p.At
-	}
-	assert.InDelta(t, 100*20.0/610, snapshotMetrics(past)["cpu_usage"], 0.001)
-
 }

@@ -59,7 +59,7 @@ func nothingCreated(t *testing.T, ts *testServer, live int) {
 	users := countRows(t, ts, `SELECT count(*) FROM notify_users WHERE user_id = 'ghost'`)
 	assert.Zero(t, rooms, "no room stored")
 	assert.Zero(t, users, "no notification user stored")
-	assert.Zero(t, ts.dashboard.running(), "no dashboard sampler started")
+	assert.Zero(t, ts.dashboard.Running(), "no dashboard sampler started")
 	assert.Equal(t, live, ts.gate.Len(), "no connection registered")
 	assert.Zero(t, ts.metrics.Read().UsersOnline, "nobody counted online")
 }

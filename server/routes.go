@@ -14,7 +14,7 @@ func (s *server) handler() http.Handler {
 	// WebSocket routes take every method so that accept can answer a
 	// wrong one with 405 and a reason instead of the mux's bare 405.
 	mux.HandleFunc("/ws/echo", s.serveEcho)
-	mux.HandleFunc("/ws/dashboard", s.serveDashboard)
+	mux.Handle("/ws/dashboard", s.dashboard)
 	// The same counters the dashboard shows, in the Prometheus text format.
 	mux.Handle("GET /metrics", s.metricsAuth(s.metrics.Handler()))
 	mux.Handle("/ws/chat", s.chat)

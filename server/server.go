@@ -9,6 +9,7 @@ import (
 
 	"wsplay/server/broker"
 	"wsplay/server/chat"
+	"wsplay/server/dashboard"
 	"wsplay/server/gate"
 	"wsplay/server/metrics"
 	"wsplay/server/notify"
@@ -28,8 +29,8 @@ type server struct {
 	notify *notify.Service
 	broker *broker.Memory // carries chat rooms and notification changes
 
-	metrics   *metrics.Metrics // what the server counts about itself
-	dashboard *dashboard       // the samplers of /ws/dashboard (dashboard.go)
+	metrics   *metrics.Metrics   // what the server counts about itself
+	dashboard *dashboard.Service // /ws/dashboard
 }
 
 func newServer(cfg Config, log *slog.Logger, siteFS fs.FS) (*server, error) {
@@ -38,7 +39,6 @@ func newServer(cfg Config, log *slog.Logger, siteFS fs.FS) (*server, error) {
 		return nil, err
 	}
 	m := metrics.New()
-	m.DeclareRejectReasons(endpointReasons...)
 	g, err := gate.New(cfg.gateConfig(), log, m)
 	if err != nil {
 		return nil, err
@@ -61,20 +61,19 @@ func newServer(cfg Config, log *slog.Logger, siteFS fs.FS) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.dashboard = newDashboard(s.metrics, log)
+	s.dashboard, err = dashboard.New(dashboard.Config{Interval: cfg.DashboardInterval}, dashboard.Deps{Metrics: m, Gate: g, Log: log})
+	if err != nil {
+		return nil, err
+	}
 	return s, nil
 }
-
-// endpointReasons are the reasons the endpoints refuse handshakes for,
-// besides the gate's. They report 0 from the start.
-var endpointReasons = []string{"bad interval"}
 
 // shutdown closes every connection with 1001, stops the rooms, lets
 // notification requests already admitted finish (later ones get 503), and
 // closes the store. When ctx ends first, connections are cut.
 func (s *server) shutdown(ctx context.Context) error {
 	err := s.gate.Shutdown(ctx)
-	s.dashboard.wait() // each sampler stops as its last viewer leaves
+	s.dashboard.Wait() // each sampler stops as its last viewer leaves
 	s.chat.Shutdown(ctx)
 	notifyErr := s.notify.Shutdown(ctx)
 	return errors.Join(err, notifyErr, s.store.Close())

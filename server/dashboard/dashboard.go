@@ -1,7 +1,34 @@
-package main
+// Package dashboard is the live dashboard endpoint: it pushes a snapshot
+// of the server's own metrics (package metrics), a [shared.DashboardData],
+// once per interval to every viewer.
+//
+// The interval is Config.Interval unless the request asks for one of
+// [shared.DashboardIntervals] with ?interval=; any other value gets 400
+// before the upgrade. Each interval in use has one sampler goroutine,
+// which reads the metrics, computes the snapshot and encodes it once, as a
+// websocket.PreparedMessage, for all its viewers. The first message a
+// viewer gets is the newest snapshot with the ones before it in History.
+//
+// Latest value wins. A viewer does not use the send queue that closes a
+// slow client: its write pump takes snapshots from a one-slot mailbox
+// (wsconn.Conn.SetLatest), and the sampler replaces a snapshot still
+// waiting there with the newer one (viewer.offer). So a viewer that reads
+// slowly gets the newest snapshot when it is ready, the server holds at
+// most one pending snapshot per viewer, and the sampler never waits for
+// anyone. A viewer that takes nothing at all is dropped by the write
+// timeout, like any other client.
+//
+// The endpoint is push-only but still reads, for ping, pong and close.
+// Text from the viewer is ignored; a binary frame closes with 1003.
+//
+// The snapshot's keys are the Metric constants of package shared, which
+// document each one's unit and meaning.
+package dashboard
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"math"
 	"net/http"
@@ -17,78 +44,96 @@ import (
 	"wsplay/shared"
 )
 
-// serveDashboard handles GET /ws/dashboard: it pushes a snapshot of the
-// server's own metrics, a [shared.DashboardData], once per interval.
-//
-// The interval is Config.DashboardInterval unless the request asks for
-// one of [shared.DashboardIntervals] with ?interval=; any other value gets
-// 400 before the upgrade. Each interval in use has one sampler goroutine,
-// which reads the metrics, computes the snapshot and encodes it once, as a
-// websocket.PreparedMessage, for all its viewers. The first message a
-// viewer gets is the newest snapshot with the ones before it in History.
-//
-// Latest value wins. A viewer does not use the send queue that closes a
-// slow client (client.enqueue): its writePump takes snapshots from a
-// one-slot mailbox, and the sampler replaces a snapshot still waiting there
-// with the newer one (viewer.offer). So a viewer that reads slowly gets the
-// newest snapshot when it is ready, the server holds at most one pending
-// snapshot per viewer, and the sampler never waits for anyone. A viewer
-// that takes nothing at all is dropped by the write timeout, like any
-// other client.
-//
-// The endpoint is push-only but still reads, for ping, pong and close. Text
-// from the viewer is ignored; a binary frame closes with 1003.
-//
-// # Snapshot keys
-//
-// Every key of DashboardData.Metrics, with its unit. <endpoint> is echo,
-// chat, notifications or dashboard; <reason> is a reason label of
-// wsplay_handshakes_rejected_total (see metrics). Rates are per second over
-// the last interval; "since start" values are cumulative counts. The
-// first five keys are the names the well-known dashboard tutorial uses,
-// here with real values.
-//
-//	key                              unit         meaning
-//	cpu_usage                        %            CPU time the process used in the last interval (the last half second if the interval is shorter), as a share of all cores (0-100; 50 on a 2-core machine is one core busy)
-//	memory_usage                     MiB          heap in use: live and not yet swept heap objects (runtime/metrics /memory/classes/heap/objects:bytes)
-//	requests                         requests/s   HTTP requests, WebSocket handshakes included
-//	active_users                     users        distinct users online on chat and notifications (0 while no endpoint reports users)
-//	response_time                    ms           chat fan-out latency, median: the same as fanout_p50_ms.chat
-//	connections                      connections  WebSocket connections open now, all endpoints
-//	connections.<endpoint>           connections  WebSocket connections open now on the endpoint
-//	messages_in_per_sec              messages/s   messages read from clients, all endpoints
-//	messages_in_per_sec.<endpoint>   messages/s   messages read from the endpoint's clients
-//	messages_out_per_sec             messages/s   messages written to clients, all endpoints
-//	messages_out_per_sec.<endpoint>  messages/s   messages written to the endpoint's clients
-//	bytes_in_per_sec                 B/s          bytes read from WebSocket connections (wire bytes: frame headers and control frames included), all endpoints
-//	bytes_in_per_sec.<endpoint>      B/s          the same, one endpoint
-//	bytes_out_per_sec                B/s          bytes written to WebSocket connections, all endpoints
-//	bytes_out_per_sec.<endpoint>     B/s          the same, one endpoint
-//	fanout_p50_ms.<endpoint>         ms           median time from enqueue to the end of the write, over the last 10 intervals; 0 when nothing was sent
-//	fanout_p99_ms.<endpoint>         ms           99th percentile of the same
-//	rooms                            rooms        chat rooms that exist now
-//	slow_consumer_disconnects        connections  closed with 1008 for a full send queue, since start
-//	handshakes_rejected              requests     WebSocket handshakes refused, all reasons, since start
-//	handshakes_rejected.<reason>     requests     WebSocket handshakes refused for the reason, since start
-//	notifications_stored             notes        notifications stored, since start
-//	notifications_delivered          notes        notifications written to a connection, since start
-//	snapshots_conflated              snapshots    dashboard snapshots a slow viewer skipped, since start
-//	goroutines                       goroutines   goroutines now
-//	gc_pause_ms                      ms           longest GC stop-the-world pause in the last interval (its histogram bucket's upper bound); 0 when no GC ran
-//	uptime_seconds                   s            time since the server started
-//
-// Values are rounded to three decimals.
-func (s *server) serveDashboard(w http.ResponseWriter, r *http.Request) {
-	// A viewer has no name of its own; with -require-auth it needs a
-	// token like every endpoint (the page's login cookie does).
-	interval := s.cfg.DashboardInterval
-	c, _ := s.gate.Admit(w, r, gate.Endpoint{
+// Config is how the dashboard behaves. The zero value is ready to use.
+type Config struct {
+	// Interval is how often a viewer that does not ask for another
+	// interval gets a snapshot. Between 10 ms and 1 min. Default 1 s.
+	Interval time.Duration
+}
+
+// The bounds and default of Config.Interval.
+const (
+	MinInterval     = 10 * time.Millisecond
+	MaxInterval     = time.Minute
+	DefaultInterval = time.Second
+)
+
+// Check reports an Interval out of bounds; zero takes the default.
+func (c Config) Check() error {
+	if c.Interval != 0 && (c.Interval < MinInterval || c.Interval > MaxInterval) {
+		return fmt.Errorf("dashboard interval %v: must be between %v and %v", c.Interval, MinInterval, MaxInterval)
+	}
+	return nil
+}
+
+// Deps are what a Service works with. Every field may be left nil.
+type Deps struct {
+	// Metrics are what the snapshots show. Default: a metrics.Metrics of
+	// its own, which counts the dashboard's viewers and the process.
+	Metrics *metrics.Metrics
+	// Gate admits the handshakes. Default: a gate of the zero
+	// gate.Config; a gate given here belongs to the caller, who shuts it
+	// down, and then calls Wait.
+	Gate *gate.Gate
+	// Log receives the samplers' log lines. Default: discarded.
+	Log *slog.Logger
+}
+
+// ReasonBadInterval is the reason a handshake asking for an interval not
+// in shared.DashboardIntervals is refused for.
+const ReasonBadInterval = "bad interval"
+
+// New returns a dashboard. It fails for a Config that Check refuses, or
+// when it must make a gate of its own and cannot.
+func New(cfg Config, deps Deps) (*Service, error) {
+	if err := cfg.Check(); err != nil {
+		return nil, err
+	}
+	if cfg.Interval == 0 {
+		cfg.Interval = DefaultInterval
+	}
+	d := &Service{cfg: cfg, m: deps.Metrics, gate: deps.Gate, log: deps.Log, samplers: map[time.Duration]*sampler{}}
+	if d.log == nil {
+		d.log = slog.New(slog.DiscardHandler)
+	}
+	if d.m == nil {
+		d.m = metrics.New()
+	}
+	if d.gate == nil {
+		g, err := gate.New(gate.Config{}, d.log, d.m)
+		if err != nil {
+			return nil, err
+		}
+		d.gate, d.ownsGate = g, true
+	}
+	d.m.DeclareRejectReasons(ReasonBadInterval)
+	return d, nil
+}
+
+// Shutdown closes every viewer's connection through the Service's own
+// gate, if it made one, and returns once no sampler runs.
+func (d *Service) Shutdown(ctx context.Context) error {
+	var err error
+	if d.ownsGate {
+		err = d.gate.Shutdown(ctx)
+	}
+	d.Wait()
+	return err
+}
+
+// ServeHTTP handles GET /ws/dashboard[?interval=D], wherever it is
+// mounted.
+func (d *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// A viewer has no name of its own; with the gate's RequireAuth it
+	// needs a token like every endpoint (the page's login cookie does).
+	interval := d.cfg.Interval
+	c, _ := d.gate.Admit(w, r, gate.Endpoint{
 		Name: shared.EndpointDashboard,
 		Check: func(r *http.Request, _ string) (func(), *gate.Refusal) {
 			if q := r.URL.Query(); q.Has("interval") {
 				d, err := shared.ParseDashboardInterval(q.Get("interval"))
 				if err != nil {
-					return nil, gate.Refuse(http.StatusBadRequest, "bad interval", err.Error())
+					return nil, gate.Refuse(http.StatusBadRequest, ReasonBadInterval, err.Error())
 				}
 				interval = d
 			}
@@ -100,8 +145,8 @@ func (s *server) serveDashboard(w http.ResponseWriter, r *http.Request) {
 	}
 	v := &viewer{mailbox: make(chan *websocket.PreparedMessage, 1)}
 	c.SetLatest(v.mailbox)
-	s.dashboard.join(v, interval)
-	defer s.dashboard.leave(v)
+	d.join(v, interval)
+	defer d.leave(v)
 	c.Run(func(typ int, _ []byte) error {
 		if typ == websocket.BinaryMessage {
 			c.Close(websocket.CloseUnsupportedData, shared.ReasonBinary)
@@ -116,24 +161,24 @@ func (s *server) serveDashboard(w http.ResponseWriter, r *http.Request) {
 // would mostly hold none.
 const latencyWindow = 10
 
-// dashboard owns the samplers, one per interval in use. A sampler starts
-// with its first viewer and stops when its last one leaves; on shutdown
-// that happens as sessionSet.shutdown closes every viewer.
-type dashboard struct {
-	m   *metrics.Metrics
-	log *slog.Logger
+// Service is the dashboard endpoint. It owns the samplers, one per
+// interval in use. A sampler starts with its first viewer and stops when
+// its last one leaves; on shutdown that happens as the gate closes every
+// viewer. Its methods are safe for concurrent use.
+type Service struct {
+	cfg      Config
+	m        *metrics.Metrics
+	gate     *gate.Gate
+	ownsGate bool
+	log      *slog.Logger
 
 	mu       sync.Mutex // guards samplers; taken before any sampler.mu
 	samplers map[time.Duration]*sampler
 	wg       sync.WaitGroup // one count per running sampler
 }
 
-func newDashboard(m *metrics.Metrics, log *slog.Logger) *dashboard {
-	return &dashboard{m: m, log: log, samplers: map[time.Duration]*sampler{}}
-}
-
 // join adds v to the sampler of interval, starting one if none runs.
-func (d *dashboard) join(v *viewer, interval time.Duration) {
+func (d *Service) join(v *viewer, interval time.Duration) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	s := d.samplers[interval]
@@ -155,7 +200,7 @@ func (d *dashboard) join(v *viewer, interval time.Duration) {
 }
 
 // leave removes v; its sampler stops if v was the last.
-func (d *dashboard) leave(v *viewer) {
+func (d *Service) leave(v *viewer) {
 	v.s.mu.Lock()
 	delete(v.s.viewers, v)
 	v.s.mu.Unlock()
@@ -164,7 +209,7 @@ func (d *dashboard) leave(v *viewer) {
 
 // retire removes s if it has no viewers, and reports whether it did. Under
 // d.mu, so that a join either finds s with its new viewer or starts anew.
-func (d *dashboard) retire(s *sampler) bool {
+func (d *Service) retire(s *sampler) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	s.mu.Lock()
@@ -176,12 +221,12 @@ func (d *dashboard) retire(s *sampler) bool {
 	return true
 }
 
-// wait returns when no sampler runs. Call it after every viewer's
-// connection has ended, as server.shutdown does.
-func (d *dashboard) wait() { d.wg.Wait() }
+// Wait returns when no sampler runs. Call it after every viewer's
+// connection has ended (the gate's Shutdown).
+func (d *Service) Wait() { d.wg.Wait() }
 
-// running returns how many samplers run.
-func (d *dashboard) running() int {
+// Running returns how many samplers run.
+func (d *Service) Running() int {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return len(d.samplers)
@@ -231,7 +276,7 @@ func (v *viewer) offer(tick *websocket.PreparedMessage, history func() *websocke
 // sampler computes the snapshots of one interval and hands them to the
 // interval's viewers.
 type sampler struct {
-	d        *dashboard
+	d        *Service
 	interval time.Duration
 	wake     chan struct{} // a token when viewers joined or left
 
@@ -347,7 +392,7 @@ func (s *sampler) encode(d shared.DashboardData) *websocket.PreparedMessage {
 	return m
 }
 
-// snapshotMetrics computes the snapshot's keys (see serveDashboard) from the
+// snapshotMetrics computes the snapshot's keys (shared's Metric constants) from the
 // recent samples, oldest first and at least two: the newest (cur), the one
 // before it (prev) for rates, the oldest (base) for the latency quantiles,
 // and the newest at least metrics.CPUWindow old for CPU.
@@ -367,40 +412,40 @@ func snapshotMetrics(past []sample) map[string]float64 {
 		p, b := prev.r.FindEndpoint(e.Name), base.r.FindEndpoint(e.Name)
 		in, out, bin, bout := rate(p.MsgsIn, e.MsgsIn), rate(p.MsgsOut, e.MsgsOut), rate(p.BytesIn, e.BytesIn), rate(p.BytesOut, e.BytesOut)
 		msgsIn, msgsOut, bytesIn, bytesOut = msgsIn+in, msgsOut+out, bytesIn+bin, bytesOut+bout
-		put("connections."+e.Name, float64(e.Open))
-		put("messages_in_per_sec."+e.Name, in)
-		put("messages_out_per_sec."+e.Name, out)
-		put("bytes_in_per_sec."+e.Name, bin)
-		put("bytes_out_per_sec."+e.Name, bout)
+		put(shared.EndpointKey(shared.MetricConnections, e.Name), float64(e.Open))
+		put(shared.EndpointKey(shared.MetricMessagesIn, e.Name), in)
+		put(shared.EndpointKey(shared.MetricMessagesOut, e.Name), out)
+		put(shared.EndpointKey(shared.MetricBytesIn, e.Name), bin)
+		put(shared.EndpointKey(shared.MetricBytesOut, e.Name), bout)
 		window := slices.Clone(e.Fanout) // observations since base
 		for i := range b.Fanout {
 			window[i] -= min(b.Fanout[i], window[i])
 		}
-		put("fanout_p50_ms."+e.Name, metrics.Quantile(0.5, window)*1000)
-		put("fanout_p99_ms."+e.Name, metrics.Quantile(0.99, window)*1000)
+		put(shared.EndpointKey(shared.MetricFanoutP50, e.Name), metrics.Quantile(0.5, window)*1000)
+		put(shared.EndpointKey(shared.MetricFanoutP99, e.Name), metrics.Quantile(0.99, window)*1000)
 	}
-	put("connections", float64(cur.r.TotalOpen))
-	put("messages_in_per_sec", msgsIn)
-	put("messages_out_per_sec", msgsOut)
-	put("bytes_in_per_sec", bytesIn)
-	put("bytes_out_per_sec", bytesOut)
-	put("requests", rate(prev.r.HTTPRequests, cur.r.HTTPRequests))
-	put("active_users", float64(cur.r.UsersOnline))
-	put("response_time", snap["fanout_p50_ms.chat"])
-	put("rooms", float64(cur.r.Rooms))
-	put("slow_consumer_disconnects", float64(cur.r.TotalSlow))
-	put("handshakes_rejected", float64(cur.r.TotalRejected))
+	put(shared.MetricConnections, float64(cur.r.TotalOpen))
+	put(shared.MetricMessagesIn, msgsIn)
+	put(shared.MetricMessagesOut, msgsOut)
+	put(shared.MetricBytesIn, bytesIn)
+	put(shared.MetricBytesOut, bytesOut)
+	put(shared.MetricRequests, rate(prev.r.HTTPRequests, cur.r.HTTPRequests))
+	put(shared.MetricActiveUsers, float64(cur.r.UsersOnline))
+	put(shared.MetricResponseTime, snap[shared.EndpointKey(shared.MetricFanoutP50, shared.EndpointChat)])
+	put(shared.MetricRooms, float64(cur.r.Rooms))
+	put(shared.MetricSlowDisconnects, float64(cur.r.TotalSlow))
+	put(shared.MetricRejected, float64(cur.r.TotalRejected))
 	for reason, n := range cur.r.Rejected {
-		put("handshakes_rejected."+reason, float64(n))
+		put(shared.EndpointKey(shared.MetricRejected, reason), float64(n))
 	}
-	put("notifications_stored", float64(cur.r.NotesStored))
-	put("notifications_delivered", float64(cur.r.NotesSent))
-	put("snapshots_conflated", float64(cur.r.Conflated))
-	put("cpu_usage", metrics.CPUPercent(cpuBase(past), cur.p))
-	put("memory_usage", float64(cur.p.HeapBytes)/(1<<20))
-	put("goroutines", float64(cur.p.Goroutines))
-	put("gc_pause_ms", metrics.LongestGCPause(prev.p, cur.p)*1000)
-	put("uptime_seconds", cur.r.Uptime.Seconds())
+	put(shared.MetricNotesStored, float64(cur.r.NotesStored))
+	put(shared.MetricNotesDelivered, float64(cur.r.NotesSent))
+	put(shared.MetricConflated, float64(cur.r.Conflated))
+	put(shared.MetricCPU, metrics.CPUPercent(cpuBase(past), cur.p))
+	put(shared.MetricMemory, float64(cur.p.HeapBytes)/(1<<20))
+	put(shared.MetricGoroutines, float64(cur.p.Goroutines))
+	put(shared.MetricGCPause, metrics.LongestGCPause(prev.p, cur.p)*1000)
+	put(shared.MetricUptime, cur.r.Uptime.Seconds())
 	return snap
 }
 

@@ -1,8 +1,7 @@
-package main
+package dashboard
 
 import (
 	"encoding/json"
-	"io"
 	"log/slog"
 	"testing"
 	"wsplay/server/metrics"
@@ -19,7 +18,7 @@ func BenchmarkDashboardSnapshot(b *testing.B) {
 		m.HandshakeRejected(reason)
 	}
 	s := &sampler{
-		d:    &dashboard{m: m, log: slog.New(slog.NewTextHandler(io.Discard, nil))},
+		d:    &Service{m: m, log: slog.New(slog.DiscardHandler)},
 		proc: metrics.NewProcessReader(),
 	}
 	s.past = []sample{{m.Read(), s.proc.Read()}}

@@ -1,0 +1,107 @@
+package dashboard
+
+import (
+	"runtime"
+	"testing"
+	"time"
+
+	gorilla "github.com/gorilla/websocket"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"wsplay/server/metrics"
+)
+
+func TestViewerOfferKeepsOnlyTheNewest(t *testing.T) {
+	t.Parallel()
+	msg := func(s string) *gorilla.PreparedMessage {
+		m, err := gorilla.NewPreparedMessage(gorilla.TextMessage, []byte(s))
+		require.NoError(t, err)
+		return m
+	}
+	h1, h2, t1, t2, t3 := msg("history 1"), msg("history 2"), msg("tick 1"), msg("tick 2"), msg("tick 3")
+	v := &viewer{mailbox: make(chan *gorilla.PreparedMessage, 1)}
+
+	// A greeted viewer that has not taken its first message yet: a tick
+	// replaces it with the newer first message, never with a bare tick.
+	v.mailbox <- h1
+	v.historyPending = true
+	assert.True(t, v.offer(t1, func() *gorilla.PreparedMessage { return h2 }))
+	assert.Same(t, h2, <-v.mailbox)
+
+	// Taken: the next tick goes in as it is.
+	assert.False(t, v.offer(t2, nil))
+	assert.False(t, v.historyPending)
+	// Not taken: the newer tick replaces it.
+	assert.True(t, v.offer(t3, nil))
+	assert.Same(t, t3, <-v.mailbox)
+	assert.Empty(t, v.mailbox)
+}
+
+// The dashboard measures CPU from the newest sample at least
+// metrics.CPUWindow old, not over the last interval.
+func TestDashboardCPUBase(t *testing.T) {
+	t.Parallel()
+	t0 := time.Now()
+	at := func(ms int, cpu time.Duration) metrics.ProcessReading {
+		return metrics.ProcessReading{At: t0.Add(time.Duration(ms) * time.Millisecond), CPU: cpu}
+	}
+	cores := time.Duration(runtime.NumCPU())
+	// The base is the newest reading at least metrics.CPUWindow before the last.
+	samples := func(ms ...int) []sample {
+		out := make([]sample, len(ms))
+		for i, m := range ms {
+			out[i].p = at(m, 0)
+		}
+		return out
+	}
+	assert.Equal(t, at(400, 0), cpuBase(samples(0, 100, 400, 900, 1000)))
+	assert.Equal(t, at(900, 0), cpuBase(samples(0, 100, 400, 900, 1400)))
+	// None that old: the oldest there is.
+	assert.Equal(t, at(0, 0), cpuBase(samples(0, 100, 300)))
+
+	// The snapshot measures over that span, not over the last interval:
+	// the last 10 ms were credited two intervals' worth of CPU (which
+	// would read as 100%, capped), the 610 ms since the base much less.
+	past := samples(0, 600, 610)
+	past[2].p.CPU = cores * 20 * time.Millisecond
+	for i := range past {
+		past[i].r.At = past[i].p.At
+	}
+	assert.InDelta(t, 100*20.0/610, snapshotMetrics(past)["cpu_usage"], 0.001)
+
+}
+
+func TestConfig(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		interval time.Duration
+		ok       bool
+	}{{0, true}, {10 * time.Millisecond, true}, {time.Minute, true}, {5 * time.Millisecond, false}, {2 * time.Minute, false}} {
+		err := Config{Interval: tt.interval}.Check()
+		assert.Equal(t, tt.ok, err == nil, "interval %v: %v", tt.interval, err)
+		_, err = New(Config{Interval: tt.interval}, Deps{})
+		assert.Equal(t, tt.ok, err == nil, "New with interval %v: %v", tt.interval, err)
+	}
+	d, err := New(Config{}, Deps{})
+	require.NoError(t, err)
+	assert.Equal(t, DefaultInterval, d.cfg.Interval)
+}
+
+// The counters that chat and notifications feed reach the snapshot.
+func TestSnapshotCarriesTheCounters(t *testing.T) {
+	t.Parallel()
+	m := metrics.New()
+	m.CountRoomsWith(func() int { return 3 })
+	m.UserConnected("ada")
+	for range 2 {
+		m.NotificationStored()
+	}
+	m.NotificationDelivered()
+	r := m.Read()
+	snap := snapshotMetrics([]sample{{r: r}, {r: r}, {r: r}})
+	assert.Equal(t, 3.0, snap["rooms"])
+	assert.Equal(t, 1.0, snap["active_users"])
+	assert.Equal(t, 2.0, snap["notifications_stored"])
+	assert.Equal(t, 1.0, snap["notifications_delivered"])
+}
