@@ -18,6 +18,7 @@ import (
 
 	"wsplay/server/gate"
 	"wsplay/server/notify"
+	"wsplay/server/servertest"
 	"wsplay/shared"
 )
 
@@ -98,7 +99,9 @@ func badTokens(t *testing.T) map[string]string {
 		"bad subject":    signed(t, jwt.SigningMethodHS256, key, with(func(c *jwt.RegisteredClaims) { c.Subject = "../../x" })),
 		"no subject":     signed(t, jwt.SigningMethodHS256, key, with(func(c *jwt.RegisteredClaims) { c.Subject = "" })),
 		"tampered":       good[:len(good)-4] + "AAAA",
-		"100 KB":         good + strings.Repeat("A", 100<<10),
+		// Over gate.MaxTokenLen, under the server's header limit: refused
+		// unread, with the same 401.
+		"5 KB": good + strings.Repeat("A", 5<<10),
 	}
 }
 
@@ -197,12 +200,21 @@ func TestFault02_BadCredentialsGet401BeforeTheUpgrade(t *testing.T) {
 		}
 	}
 
-	for _, ts := range []*testServer{required, optional} {
-		assert.Zero(t, ts.gate.Len(), "sessions")
-		assert.Zero(t, ts.chat.RoomCount(), "rooms started")
-		assert.Zero(t, ts.broker.Subscribers(notify.Key("ada")), "notification subscribers")
+	// A 100 KB token does not fit the server's request headers: refused
+	// before anything looks at it, by net/http, with 431.
+	for _, path := range authEndpoints {
+		for source, set := range tokenSources {
+			resp, _ := required.rawHandshake(t, path, func(r *http.Request) { set(r, goodToken(t, "ada")+strings.Repeat("A", 100<<10)) })
+			assert.Equal(t, http.StatusRequestHeaderFieldsTooLarge, resp.StatusCode, "%s %s", path, source)
+		}
 	}
-	assert.NoError(t, findLeaks(baseline))
+
+	for _, ts := range []*testServer{required, optional} {
+		assert.Zero(t, ts.Gate().Len(), "sessions")
+		assert.Zero(t, ts.Chat().RoomCount(), "rooms started")
+		assert.Zero(t, ts.memoryBroker().Subscribers(notify.Key("ada")), "notification subscribers")
+	}
+	assert.NoError(t, servertest.FindLeaks(baseline))
 
 	// The control: a good token gets through all three endpoints.
 	for _, path := range authEndpoints {
@@ -211,7 +223,7 @@ func TestFault02_BadCredentialsGet401BeforeTheUpgrade(t *testing.T) {
 			require.Equal(t, http.StatusSwitchingProtocols, resp.StatusCode, "%s %s: %s", path, source, body)
 		}
 	}
-	eventually(t, "the control connections to end", func() bool { return required.gate.Len() == 0 })
+	eventually(t, "the control connections to end", func() bool { return required.Gate().Len() == 0 })
 }
 
 // chatIdentity joins a chat room at path with opts and returns the name
@@ -372,7 +384,7 @@ func TestFault02_Login(t *testing.T) {
 	require.NoError(t, json.Unmarshal(body, &lr))
 	assert.Equal(t, "ada", lr.Username)
 	assert.WithinDuration(t, before.Add(cfg.TokenTTL), lr.ExpiresAt, 5*time.Second)
-	user, err := ts.gate.VerifyToken(lr.Token)
+	user, err := ts.Gate().VerifyToken(lr.Token)
 	require.NoError(t, err)
 	assert.Equal(t, "ada", user)
 
@@ -440,7 +452,7 @@ func TestFault01_ForeignOriginIs403EvenWhenAuthIsRequired(t *testing.T) {
 		require.NotNil(t, resp, path)
 		assert.Equal(t, http.StatusForbidden, resp.StatusCode, path)
 	}
-	assert.Equal(t, 0, ts.gate.Len())
+	assert.Equal(t, 0, ts.Gate().Len())
 }
 
 // Behind a TLS-terminating proxy the server sees plain HTTP; -secure-cookie

@@ -35,7 +35,7 @@ func TestBrowserDashboard(t *testing.T) {
 	const users = `#dash-values [data-key="active_users"] .value`
 	var base int
 	eventually(t, "the page's own connections", func() bool {
-		base = ts.gate.Len()
+		base = ts.Gate().Len()
 		return base >= 4 && number(connections) == base && number(users) == 2
 	})
 	assert.Contains(t, text(t, ctx, `#dash-values [data-key="memory_usage"] .value`), "MiB")
@@ -84,5 +84,5 @@ func TestBrowserDashboard(t *testing.T) {
 		press("#dash-connect"),
 		waitFor(`#dash-state[data-state="disconnected"]`),
 	))
-	eventually(t, "the sampler to stop", func() bool { return ts.dashboard.Running() == 0 })
+	eventually(t, "the sampler to stop", func() bool { return ts.Dashboard().Running() == 0 })
 }

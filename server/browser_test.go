@@ -387,7 +387,7 @@ func TestBrowserChatSurvivesAServerRestart(t *testing.T) {
 		waitFor(bobCard+` li.text[data-seq="1"]`),
 	))
 
-	first.stop(t)
+	require.NoError(t, first.Close())
 	// Keep the address while the server is down, hanging up on every
 	// connection, so that no other test's server can take it meanwhile.
 	addr := strings.TrimPrefix(first.URL, "http://")

@@ -36,10 +36,10 @@ func TestFault23_CapsAreCheckedBeforeTheUpgrade(t *testing.T) {
 	ts.joinChat(t, "caps", "bob")
 	refused("/ws/echo", http.StatusTooManyRequests, "from this address")
 	refused(chatQuery("caps", "cy"), http.StatusTooManyRequests, "from this address")
-	eventually(t, "five sessions", func() bool { return ts.gate.Len() == 5 })
+	eventually(t, "five sessions", func() bool { return ts.Gate().Len() == 5 })
 
 	ada1.conn.Close(websocket.StatusNormalClosure, "")
-	eventually(t, "ada's place to be free", func() bool { return ts.gate.Len() == 4 })
+	eventually(t, "ada's place to be free", func() bool { return ts.Gate().Len() == 4 })
 	ts.joinChat(t, "caps", "ada")
 
 	cfg = testConfig(t)
@@ -51,5 +51,5 @@ func TestFault23_CapsAreCheckedBeforeTheUpgrade(t *testing.T) {
 	resp, body := total.rawHandshake(t, "/ws/echo", nil)
 	require.Equal(t, http.StatusServiceUnavailable, resp.StatusCode, "%s", body)
 	assert.Contains(t, body, "too many connections")
-	eventually(t, "three sessions", func() bool { return total.gate.Len() == 3 })
+	eventually(t, "three sessions", func() bool { return total.Gate().Len() == 3 })
 }

@@ -135,7 +135,7 @@ func TestFault18_ResetYieldsOneLeave(t *testing.T) {
 	}
 	bob.say("marker")
 	assert.Equal(t, "marker", bob.expect(shared.TypeText).Content, "no second leave")
-	eventually(t, "ada's session to end", func() bool { return ts.gate.Len() == 1 })
+	eventually(t, "ada's session to end", func() bool { return ts.Gate().Len() == 1 })
 }
 
 // FAULTS row 14: one client floods at hundreds of messages a second. It

@@ -342,7 +342,7 @@ func TestChatRejectsBadNamesBeforeTheUpgrade(t *testing.T) {
 			assert.Contains(t, string(body), tt.want)
 		})
 	}
-	assert.Equal(t, 0, ts.chat.RoomCount(), "no room was opened")
+	assert.Equal(t, 0, ts.Chat().RoomCount(), "no room was opened")
 }
 
 func TestChatHistorySurvivesARestart(t *testing.T) {
@@ -353,9 +353,7 @@ func TestChatHistorySurvivesARestart(t *testing.T) {
 	h, _ := ada.joined()
 	ada.say("before the restart")
 	ada.expect(shared.TypeText)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	require.NoError(t, first.shutdown(ctx))
+	require.NoError(t, first.Close())
 
 	second := startServer(t, cfg) // same -data directory
 	bob := second.joinChat(t, "general", "bob", "since", "0", "epoch", h.Epoch)
@@ -375,9 +373,9 @@ func TestChatEmptyRoomsStopTheirHub(t *testing.T) {
 	ts := startServer(t, cfg)
 	ada := ts.joinChat(t, "general", "ada")
 	ada.joined()
-	assert.Equal(t, 1, ts.chat.RoomCount())
+	assert.Equal(t, 1, ts.Chat().RoomCount())
 	require.NoError(t, ada.conn.Close(websocket.StatusNormalClosure, ""))
-	eventually(t, "the idle room to stop", func() bool { return ts.chat.RoomCount() == 0 })
+	eventually(t, "the idle room to stop", func() bool { return ts.Chat().RoomCount() == 0 })
 
 	// And it comes back with its history.
 	bob := ts.joinChat(t, "general", "bob")
@@ -443,7 +441,7 @@ func TestChatChurnLeavesACorrectUserList(t *testing.T) {
 	eventually(t, "the room to hold only the observer", func() bool {
 		getJSON(t, ts.URL+"/api/rooms", &rooms)
 		return len(rooms.Rooms) == 1 && rooms.Rooms[0] == shared.RoomInfo{Name: "general", Users: 1, Connections: 1}
-	}, func() string { return fmt.Sprintf("rooms %+v, %d sessions", rooms.Rooms, ts.gate.Len()) })
+	}, func() string { return fmt.Sprintf("rooms %+v, %d sessions", rooms.Rooms, ts.Gate().Len()) })
 	// Every user's joins and leaves alternate, each a session, and they
 	// leave the observer alone. A marker from the observer comes after
 	// every broadcast the churn caused.
@@ -517,7 +515,7 @@ func TestChatBigRoomSendsPresenceInRuns(t *testing.T) {
 	l = observer.expect(shared.TypeLeave)
 	assert.Equal(t, []string{"u3"}, l.Users)
 	assert.Equal(t, "u3", l.Username)
-	rooms := ts.chat.Rooms()
+	rooms := ts.Chat().Rooms()
 	require.Len(t, rooms, 1)
 	assert.EqualValues(t, 1, rooms[0].Connections)
 }

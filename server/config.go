@@ -9,8 +9,10 @@ import (
 	"strings"
 	"time"
 	"wsplay/server/chat"
+	"wsplay/server/dashboard"
 	"wsplay/server/gate"
 	"wsplay/server/notify"
+	"wsplay/server/playground"
 	"wsplay/server/wsconn"
 )
 
@@ -299,41 +301,33 @@ func (c *Config) validate() error {
 	return errors.Join(errs...)
 }
 
-// connConfig is the configuration of every WebSocket connection.
-func (c *Config) connConfig() wsconn.Config {
-	return wsconn.Config{
-		ReadLimit: c.ReadLimit, PingInterval: c.PingInterval, PongWait: c.PongWait,
-		WriteWait: c.WriteWait, CloseGrace: c.CloseGrace, SendQueue: c.SendQueue,
-	}
-}
-
-// gateConfig is the configuration of the admission gate.
-func (c *Config) gateConfig() gate.Config {
-	return gate.Config{
-		AllowedOrigins: c.AllowedOrigins,
-		RequireAuth:    c.RequireAuth, GuestLogin: c.GuestLogin, JWTSecret: c.JWTSecret,
-		TokenTTL: c.TokenTTL, SecureCookie: c.SecureCookie,
-		MaxConns: c.MaxConns, MaxConnsPerIP: c.MaxConnsPerIP, MaxConnsPerUser: c.MaxConnsPerUser,
-		Conn: c.connConfig(),
-	}
-}
-
-// chatConfig is the configuration of the chat endpoint.
-func (c *Config) chatConfig() chat.Config {
-	return chat.Config{
-		HistoryOnJoin: c.HistoryOnJoin, HistoryRetention: c.HistoryRetention, MaxRooms: c.MaxRooms,
-		MaxContent: c.MaxContent, RoomIdle: c.RoomIdle,
-		PresenceBatchAbove: c.PresenceBatchAbove, PresenceBatch: c.PresenceBatch,
-		MessageRate: c.MessageRate, MessageBurst: c.MessageBurst,
-	}
-}
-
-// notifyConfig is the configuration of the notification endpoint.
-func (c *Config) notifyConfig() notify.Config {
-	return notify.Config{
-		Retention: c.NotifyRetention, MaxUsers: c.NotifyMaxUsers,
-		PokeInterval: c.PokeInterval, PokeBurst: c.PokeBurst,
-		MessageRate: c.MessageRate, MessageBurst: c.MessageBurst,
-		SendQueue: c.SendQueue, AdminToken: c.AdminToken,
+// playground is the configuration of the whole server, from the flags.
+func (c *Config) playground() playground.Config {
+	return playground.Config{
+		DataDir: c.DataDir, MetricsToken: c.MetricsToken,
+		ReadHeaderTimeout: c.ReadHeaderTimeout, IdleTimeout: c.IdleTimeout,
+		Gate: gate.Config{
+			AllowedOrigins: c.AllowedOrigins,
+			RequireAuth:    c.RequireAuth, GuestLogin: c.GuestLogin, JWTSecret: c.JWTSecret,
+			TokenTTL: c.TokenTTL, SecureCookie: c.SecureCookie,
+			MaxConns: c.MaxConns, MaxConnsPerIP: c.MaxConnsPerIP, MaxConnsPerUser: c.MaxConnsPerUser,
+			Conn: wsconn.Config{
+				ReadLimit: c.ReadLimit, PingInterval: c.PingInterval, PongWait: c.PongWait,
+				WriteWait: c.WriteWait, CloseGrace: c.CloseGrace, SendQueue: c.SendQueue,
+			},
+		},
+		Chat: chat.Config{
+			HistoryOnJoin: c.HistoryOnJoin, HistoryRetention: c.HistoryRetention, MaxRooms: c.MaxRooms,
+			MaxContent: c.MaxContent, RoomIdle: c.RoomIdle,
+			PresenceBatchAbove: c.PresenceBatchAbove, PresenceBatch: c.PresenceBatch,
+			MessageRate: c.MessageRate, MessageBurst: c.MessageBurst,
+		},
+		Notify: notify.Config{
+			Retention: c.NotifyRetention, MaxUsers: c.NotifyMaxUsers,
+			PokeInterval: c.PokeInterval, PokeBurst: c.PokeBurst,
+			MessageRate: c.MessageRate, MessageBurst: c.MessageBurst,
+			SendQueue: c.SendQueue, AdminToken: c.AdminToken,
+		},
+		Dashboard: dashboard.Config{Interval: c.DashboardInterval},
 	}
 }

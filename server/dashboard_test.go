@@ -8,7 +8,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
@@ -19,6 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"wsplay/server/servertest"
 	"wsplay/shared"
 )
 
@@ -85,7 +85,7 @@ func TestDashboardFirstMessageCarriesTheHistory(t *testing.T) {
 		prev = next.Timestamp
 	}
 	// Both viewers share one sampler.
-	assert.Equal(t, 1, ts.dashboard.Running())
+	assert.Equal(t, 1, ts.Dashboard().Running())
 }
 
 func TestDashboardValuesFollowRealTraffic(t *testing.T) {
@@ -176,7 +176,7 @@ func TestDashboardIntervalParameter(t *testing.T) {
 		assert.Contains(t, string(body), "want one of 100ms, 250ms", "interval=%.20s", bad)
 		assert.Less(t, len(body), 200, "the reason does not echo the input at length")
 	}
-	assert.Equal(t, uint64(7), ts.metrics.Read().Rejected["bad_interval"])
+	assert.Equal(t, uint64(7), ts.Metrics().Read().Rejected["bad_interval"])
 
 	// 100ms (or 0.1s) is allowed and gets its own sampler next to the
 	// default one.
@@ -196,11 +196,11 @@ func TestDashboardIntervalParameter(t *testing.T) {
 		b = readSnapshot(t, ctx, slow)
 	}
 	assert.GreaterOrEqual(t, b.Timestamp.Sub(a.Timestamp), 5*40*time.Millisecond)
-	assert.Equal(t, 2, ts.dashboard.Running())
+	assert.Equal(t, 2, ts.Dashboard().Running())
 
 	fast.Close(websocket.StatusNormalClosure, "")
 	slow.Close(websocket.StatusNormalClosure, "")
-	eventually(t, "both samplers to stop", func() bool { return ts.dashboard.Running() == 0 })
+	eventually(t, "both samplers to stop", func() bool { return ts.Dashboard().Running() == 0 })
 }
 
 func TestDashboardClosesOnBinaryAndIgnoresText(t *testing.T) {
@@ -215,7 +215,7 @@ func TestDashboardClosesOnBinaryAndIgnoresText(t *testing.T) {
 	require.NoError(t, c.Write(ctx, websocket.MessageBinary, []byte{1, 2, 3}))
 	code, _ := readClose(t, c)
 	assert.Equal(t, websocket.StatusUnsupportedData, code)
-	eventually(t, "the sampler to stop", func() bool { return ts.dashboard.Running() == 0 })
+	eventually(t, "the sampler to stop", func() bool { return ts.Dashboard().Running() == 0 })
 }
 
 // startServerSmallBuffers is startServer with a small socket send buffer on
@@ -223,19 +223,10 @@ func TestDashboardClosesOnBinaryAndIgnoresText(t *testing.T) {
 // blocks after a few kilobytes instead of after megabytes.
 func startServerSmallBuffers(t *testing.T, cfg Config) *testServer {
 	t.Helper()
-	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelInfo}))
-	s, err := newServer(cfg, log, testSite)
-	require.NoError(t, err)
-	hs := httptest.NewUnstartedServer(s.handler())
-	hs.Listener = smallBufferListener{hs.Listener}
-	hs.Start()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		require.NoError(t, s.shutdown(ctx))
-		hs.Close()
+	return startServerWith(t, cfg, servertest.Options{
+		LogLevel: slog.LevelInfo,
+		Listener: func(ln net.Listener) net.Listener { return smallBufferListener{ln} },
 	})
-	return &testServer{server: s, URL: hs.URL}
 }
 
 type smallBufferListener struct{ net.Listener }
@@ -288,13 +279,13 @@ func TestDashboardSlowViewerNeitherBacklogsNorDelaysOthers(t *testing.T) {
 	// Wait until the stalled viewer has skipped 100 snapshots: its
 	// socket buffers are full and its writer is blocked. Filling them
 	// takes longer on a busy machine than eventually's 5 s allow.
-	for deadline := time.Now().Add(30 * time.Second); ts.metrics.Read().Conflated < 100; time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(30 * time.Second); ts.Metrics().Read().Conflated < 100; time.Sleep(10 * time.Millisecond) {
 		require.True(t, time.Now().Before(deadline), "timed out waiting for the stalled viewer to skip snapshots")
 	}
 
 	// Meanwhile nothing is queued for it beyond the one-slot mailbox (the
 	// only places where a backlog could grow on the server).
-	for _, c := range ts.gate.Conns() {
+	for _, c := range ts.Gate().Conns() {
 		queue, mailbox := c.Queued()
 		assert.Zero(t, queue, "a viewer's send queue is unused")
 		assert.LessOrEqual(t, mailbox, 1)
@@ -389,7 +380,7 @@ func TestDashboardViewersComeAndGo(t *testing.T) {
 			assert.Positive(t, ticks)
 			eventually(t, "the churning viewers to be gone", func() bool { return endpointNow(ts, "dashboard").Open == 1 })
 			steady.Close(websocket.StatusNormalClosure, "")
-			eventually(t, "the sampler to stop", func() bool { return ts.dashboard.Running() == 0 })
+			eventually(t, "the sampler to stop", func() bool { return ts.Dashboard().Running() == 0 })
 			return
 		default:
 		}

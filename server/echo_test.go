@@ -58,7 +58,7 @@ func TestEchoClosesWith1009OverTheReadLimit(t *testing.T) {
 	require.NoError(t, c.Write(ctx, websocket.MessageText, bytes.Repeat([]byte("a"), 64<<10+1)))
 	code, _ := readClose(t, c)
 	assert.Equal(t, websocket.StatusMessageTooBig, code)
-	eventually(t, "the connection to be forgotten", func() bool { return ts.gate.Len() == 0 })
+	eventually(t, "the connection to be forgotten", func() bool { return ts.Gate().Len() == 0 })
 }
 
 func TestEchoReadLimitIsConfigurable(t *testing.T) {
@@ -203,7 +203,7 @@ func TestEchoRefusesWhatIsNotAWebSocketHandshake(t *testing.T) {
 			}
 		})
 	}
-	assert.Equal(t, 0, ts.gate.Len(), "nothing registered")
+	assert.Equal(t, 0, ts.Gate().Len(), "nothing registered")
 }
 
 func TestEchoDropsASilentClientAfterThePongDeadline(t *testing.T) {
@@ -221,7 +221,7 @@ func TestEchoDropsASilentClientAfterThePongDeadline(t *testing.T) {
 	// Accepted counts up and stays: the connection itself lives only for
 	// the pong wait, which a busy machine may let pass unobserved.
 	eventually(t, "the connection to be accepted", func() bool { return endpointNow(ts, "echo").Accepted == 1 })
-	eventually(t, "the silent client to be dropped", func() bool { return ts.gate.Len() == 0 })
+	eventually(t, "the silent client to be dropped", func() bool { return ts.Gate().Len() == 0 })
 }
 
 func TestEchoKeepsAClientThatAnswersPings(t *testing.T) {
@@ -258,7 +258,7 @@ func TestShutdownClosesEveryClientWith1001(t *testing.T) {
 	for i := range conns {
 		conns[i] = ts.dial(t, "/ws/echo", nil)
 	}
-	eventually(t, "every connection to be registered", func() bool { return ts.gate.Len() == n })
+	eventually(t, "every connection to be registered", func() bool { return ts.Gate().Len() == n })
 
 	codes := make(chan websocket.StatusCode, n)
 	var wg sync.WaitGroup
@@ -271,7 +271,7 @@ func TestShutdownClosesEveryClientWith1001(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	start := time.Now()
-	require.NoError(t, ts.gate.Shutdown(ctx))
+	require.NoError(t, ts.Gate().Shutdown(ctx))
 	took := time.Since(start)
 	wg.Wait()
 	close(codes)

@@ -151,7 +151,7 @@ func TestFault19_HalfOpenPeerIsDroppedAndTheRoomSeesItLeave(t *testing.T) {
 	defer cancel()
 	require.NoError(t, ghost.Write(ctx, websocket.MessageText, []byte(`{"type":"text","content":"via the proxy"}`)))
 	assert.Equal(t, "via the proxy", canary.skipTo(shared.TypeText).Content)
-	eventually(t, "three sessions", func() bool { return ts.gate.Len() == 3 })
+	eventually(t, "three sessions", func() bool { return ts.Gate().Len() == 3 })
 
 	stalled := time.Now()
 	p.stall()
@@ -166,8 +166,8 @@ func TestFault19_HalfOpenPeerIsDroppedAndTheRoomSeesItLeave(t *testing.T) {
 	t.Logf("half-open peer removed %v after its traffic stopped (ping %v, pong wait %v, close grace %v)",
 		took.Round(time.Millisecond), cfg.PingInterval, cfg.PongWait, cfg.CloseGrace)
 
-	eventually(t, "only the canary's session left", func() bool { return ts.gate.Len() == 1 })
-	rooms := ts.chat.Rooms()
+	eventually(t, "only the canary's session left", func() bool { return ts.Gate().Len() == 1 })
+	rooms := ts.Chat().Rooms()
 	require.Len(t, rooms, 1)
 	assert.EqualValues(t, 1, rooms[0].Users)
 	canary.say("still here")

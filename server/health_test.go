@@ -42,7 +42,7 @@ func TestHealthz(t *testing.T) {
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		shutdownErr <- ts.gate.Shutdown(ctx)
+		shutdownErr <- ts.Gate().Shutdown(ctx)
 	}()
 	assert.Equal(t, websocket.StatusGoingAway, <-codes)
 	assert.Equal(t, shared.ReasonShutdown, wc.expectClose(t, 1001))

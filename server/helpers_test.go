@@ -6,43 +6,25 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"log/slog"
-	"net"
-	"net/http/httptest"
 	"os"
-	"strings"
 	"testing"
-	"testing/fstest"
 	"time"
+	"wsplay/server/broker"
+	"wsplay/server/servertest"
 
 	"github.com/coder/websocket"
 	"github.com/stretchr/testify/require"
-	"go.uber.org/goleak"
 )
 
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if code == 0 {
-		if err := findLeaks(); err != nil {
+		if err := servertest.FindLeaks(); err != nil {
 			fmt.Fprintln(os.Stderr, "goleak:", err)
 			code = 1
 		}
 	}
 	os.Exit(code)
-}
-
-// findLeaks is goleak.Find with a longer patience: goleak retries for
-// about half a second, and on a busy machine a connection's goroutines may
-// take longer than that to return after it closed. A real leak stays.
-func findLeaks(opts ...goleak.Option) error {
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		err := goleak.Find(opts...)
-		if err == nil || time.Now().After(deadline) {
-			return err
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }
 
 // testConfig returns the default configuration, with the timeouts that
@@ -60,63 +42,42 @@ func testConfig(t testing.TB) Config {
 	return cfg
 }
 
-// testSite stands in for the built site in tests that do not need the
-// WebAssembly client.
-var testSite = fstest.MapFS{
-	"index.html": {Data: []byte("<!doctype html><title>wsplay</title>")},
-}
-
-// testServer is the real handler behind a loopback httptest server.
+// testServer is the whole server, in process, on a loopback port.
 type testServer struct {
-	*server
-	URL  string // http://127.0.0.1:port
-	http *httptest.Server
+	*servertest.Server
 }
 
 // startServer serves cfg's server until the test ends, then shuts it down
 // as run does, so that every connection's goroutines are gone before
 // goleak looks.
-func startServer(t *testing.T, cfg Config) *testServer {
+func startServer(t testing.TB, cfg Config) *testServer {
 	t.Helper()
-	return startServerWithSite(t, cfg, testSite)
+	return startServerWith(t, cfg, servertest.Options{})
 }
 
 // startServerWithSite is startServer serving the given site.
 func startServerWithSite(t *testing.T, cfg Config, site fs.FS) *testServer {
 	t.Helper()
-	return startServerAt(t, cfg, site, "127.0.0.1:0")
+	return startServerWith(t, cfg, servertest.Options{Site: site})
 }
 
 // startServerAt is startServerWithSite listening on addr, so that a test
 // can stop a server and start another where clients will look for it.
 func startServerAt(t *testing.T, cfg Config, site fs.FS, addr string) *testServer {
 	t.Helper()
-	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
-	s, err := newServer(cfg, log, site)
-	require.NoError(t, err)
-	ln, err := net.Listen("tcp", addr)
-	require.NoError(t, err)
-	hs := httptest.NewUnstartedServer(s.handler())
-	hs.Listener = ln
-	hs.Start()
-	ts := &testServer{server: s, URL: hs.URL, http: hs}
-	t.Cleanup(func() { ts.stop(t) })
-	return ts
+	return startServerWith(t, cfg, servertest.Options{Site: site, Addr: addr})
 }
 
-// stop shuts the server down as run does and frees its address. It may
-// be called more than once.
-func (ts *testServer) stop(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	require.NoError(t, ts.shutdown(ctx))
-	ts.http.Close()
+func startServerWith(t testing.TB, cfg Config, o servertest.Options) *testServer {
+	t.Helper()
+	return &testServer{servertest.Start(t, cfg.playground(), o)}
 }
 
 // wsURL turns the test server's http URL into a ws URL for path.
-func (ts *testServer) wsURL(path string) string {
-	return "ws" + strings.TrimPrefix(ts.URL, "http") + path
-}
+func (ts *testServer) wsURL(path string) string { return ts.WSURL(path) }
+
+// memoryBroker is the server's broker, which tests count subscribers of.
+func (ts *testServer) memoryBroker() *broker.Memory { return ts.Broker().(*broker.Memory) }
 
 // dial connects a coder/websocket client, as the playground's own client
 // does, and closes it when the test ends.
@@ -151,19 +112,8 @@ func readClose(t *testing.T, c *websocket.Conn) (websocket.StatusCode, string) {
 	}
 }
 
-// eventually polls cond every 10 ms until it holds or 20 s pass (only a
-// failing test waits that long). On a timeout it reports what, and the
-// state that explain says.
+// eventually polls cond every 10 ms until it holds or 20 s pass.
 func eventually(t *testing.T, what string, cond func() bool, explain ...func() string) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			for _, e := range explain {
-				what += "; " + e()
-			}
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	servertest.Eventually(t, what, cond, explain...)
 }

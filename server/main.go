@@ -2,7 +2,9 @@
 // client, and the WebSocket endpoints.
 //
 // Run it with scripts/run, which builds the client first. Every setting is a
-// flag with an environment fallback; see wsplay -h.
+// flag with an environment fallback; see wsplay -h. This command is only
+// flags and signals: the server is package playground, whose parts are
+// importable packages (see the README, "Layout").
 package main
 
 import (
@@ -11,17 +13,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"sync"
 	"syscall"
 	"time"
-
-	"wsplay/site"
+	"wsplay/server/playground"
 )
 
 func main() {
@@ -44,25 +43,24 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return err
 	}
 	log := newLogger(cfg, stderr)
-
-	var siteFS fs.FS = site.Files()
+	deps := playground.Deps{Log: log}
 	if cfg.SiteDir != "" {
-		siteFS = os.DirFS(cfg.SiteDir)
+		deps.Site = os.DirFS(cfg.SiteDir)
 	}
-	s, err := newServer(cfg, log, siteFS)
+	p, err := playground.New(cfg.playground(), deps)
 	if err != nil {
 		return err
 	}
-	if _, ok := s.site.files["dist/main.wasm"]; !ok {
+	if !p.SiteBuilt() {
 		log.Warn("the WebAssembly client is not built: the page will say so; start the server with scripts/run to build it")
 	}
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		// Nothing is connected yet; this closes the store.
-		return errors.Join(fmt.Errorf("listen: %w", err), s.shutdown(context.Background()))
+		return errors.Join(fmt.Errorf("listen: %w", err), p.Shutdown(context.Background()))
 	}
-	httpServer := newHTTPServer(cfg, s.handler(), log)
+	httpServer := p.HTTPServer()
 	log.Info("listening", "addr", ln.Addr().String(), "url", "http://"+ln.Addr().String()+"/")
 
 	serveErr := make(chan error, 1)
@@ -73,34 +71,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	case <-ctx.Done():
 	}
 
-	log.Info("shutting down", "connections", s.gate.Len())
+	log.Info("shutting down", "connections", p.Gate().Len())
 	start := time.Now()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	var wg sync.WaitGroup
-	var sessionsErr, httpErr error
-	wg.Go(func() { sessionsErr = s.shutdown(shutdownCtx) })
+	var playErr, httpErr error
+	wg.Go(func() { playErr = p.Shutdown(shutdownCtx) })
 	wg.Go(func() { httpErr = httpServer.Shutdown(shutdownCtx) })
 	wg.Wait()
 	<-serveErr // http.ErrServerClosed
-	if err := errors.Join(sessionsErr, httpErr); err != nil {
+	if err := errors.Join(playErr, httpErr); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	log.Info("stopped", "took", time.Since(start).Round(time.Millisecond))
 	return nil
-}
-
-// newHTTPServer returns the http.Server that serves h. It sets no
-// ReadTimeout or WriteTimeout: those would also cut WebSockets short, which
-// set their own deadlines once upgraded.
-func newHTTPServer(cfg Config, h http.Handler, log *slog.Logger) *http.Server {
-	return &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
-		IdleTimeout:       cfg.IdleTimeout,
-		MaxHeaderBytes:    16 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
 }
 
 func newLogger(cfg Config, w io.Writer) *slog.Logger {

@@ -27,7 +27,7 @@ import (
 
 // endpointNow returns the current counters of one endpoint.
 func endpointNow(ts *testServer, name string) metrics.EndpointReading {
-	return ts.metrics.Read().FindEndpoint(name)
+	return ts.Metrics().Read().FindEndpoint(name)
 }
 
 func TestMetricsCountEchoTraffic(t *testing.T) {
@@ -83,7 +83,7 @@ func TestMetricsCountRejectedHandshakes(t *testing.T) {
 	resp.Body.Close()
 	require.Equal(t, http.StatusBadRequest, resp.StatusCode)
 
-	r := ts.metrics.Read()
+	r := ts.Metrics().Read()
 	assert.Equal(t, uint64(2), r.Rejected["origin_not_allowed"])
 	assert.Equal(t, uint64(1), r.Rejected["null_origin"])
 	assert.Equal(t, uint64(1), r.Rejected["not_a_websocket_handshake"])
@@ -100,7 +100,7 @@ func TestMetricsCountHTTPRequests(t *testing.T) {
 		resp.Body.Close()
 	}
 	ts.dial(t, "/ws/echo", nil)
-	assert.Equal(t, uint64(3), ts.metrics.Read().HTTPRequests, "two GETs and one handshake")
+	assert.Equal(t, uint64(3), ts.Metrics().Read().HTTPRequests, "two GETs and one handshake")
 }
 
 // A client that sends but never reads fills its send queue; it is closed
@@ -298,14 +298,14 @@ func TestMetricsTokenGuardsMetrics(t *testing.T) {
 func TestMetricsFedByChatAndNotifications(t *testing.T) {
 	t.Parallel()
 	ts := startServer(t, testConfig(t))
-	ts.metrics.CountRoomsWith(func() int { return 3 })
-	ts.metrics.UserConnected("ada")
+	ts.Metrics().CountRoomsWith(func() int { return 3 })
+	ts.Metrics().UserConnected("ada")
 	for range 2 {
-		ts.metrics.NotificationStored()
+		ts.Metrics().NotificationStored()
 	}
-	ts.metrics.NotificationDelivered()
+	ts.Metrics().NotificationDelivered()
 
-	r := ts.metrics.Read()
+	r := ts.Metrics().Read()
 	assert.Equal(t, int64(3), r.Rooms)
 	assert.Equal(t, uint64(2), r.NotesStored)
 	assert.Equal(t, uint64(1), r.NotesSent)

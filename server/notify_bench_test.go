@@ -5,15 +5,14 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
 
+	"wsplay/server/servertest"
 	"wsplay/shared"
 )
 
@@ -70,31 +69,20 @@ func BenchmarkNotifyConnectWith500Unread(b *testing.B) {
 }
 
 // benchServer serves a server with a known admin token until b ends.
-func benchServer(b *testing.B) *httptest.Server {
+func benchServer(b *testing.B) *testServer {
 	cfg, err := parseConfig(nil, func(string) string { return "" }, io.Discard)
 	if err != nil {
 		b.Fatal(err)
 	}
 	cfg.DataDir, cfg.AdminToken = b.TempDir(), testAdminToken
-	s, err := newServer(cfg, slog.New(slog.DiscardHandler), testSite)
-	if err != nil {
-		b.Fatal(err)
-	}
-	hs := httptest.NewServer(s.handler())
-	b.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		s.shutdown(ctx)
-		hs.Close()
-	})
-	return hs
+	return startServerWith(b, cfg, servertest.Options{Log: io.Discard})
 }
 
-func benchPost(b *testing.B, hs *httptest.Server, user string, i int) {
+func benchPost(b *testing.B, hs *testServer, user string, i int) {
 	req, _ := http.NewRequest(http.MethodPost, hs.URL+"/api/notifications",
 		bytes.NewReader(fmt.Appendf(nil, `{"user_id":%q,"title":"n%d"}`, user, i)))
 	req.Header.Set("Authorization", "Bearer "+testAdminToken)
-	resp, err := hs.Client().Do(req)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -29,7 +29,7 @@ func TestNotifySlowTabIsClosedAndResumes(t *testing.T) {
 	healthy.synced()
 	slow, _ := dialGorillaTCP(t, ts, notifyQuery("ada"), 4096)
 	_ = slow // never reads
-	eventually(t, "two subscriptions", func() bool { return ts.broker.Subscribers(notify.Key("ada")) == 2 })
+	eventually(t, "two subscriptions", func() bool { return ts.memoryBroker().Subscribers(notify.Key("ada")) == 2 })
 
 	// 120 notifications of 50 KB: far more than the socket buffers hold.
 	big := strings.Repeat("x", 50<<10)
@@ -42,7 +42,7 @@ func TestNotifySlowTabIsClosedAndResumes(t *testing.T) {
 		require.NoError(t, json.Unmarshal(resp, &last))
 		require.Equal(t, uint64(i+1), healthy.notification().Seq)
 	}
-	eventually(t, "the slow tab to be dropped", func() bool { return ts.broker.Subscribers(notify.Key("ada")) == 1 })
+	eventually(t, "the slow tab to be dropped", func() bool { return ts.memoryBroker().Subscribers(notify.Key("ada")) == 1 })
 
 	again := ts.openTab(t, "ada", "since", "100")
 	backlog, synced := again.synced()

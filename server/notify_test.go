@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"wsplay/server/servertest"
 	"wsplay/server/wsconn"
 	"wsplay/shared"
 )
@@ -309,7 +310,7 @@ func TestNotifyRejectsBadHandshakesBeforeTheUpgrade(t *testing.T) {
 	status, body := ts.api(t, http.MethodGet, "/ws/notifications?user_id=ada", "", nil)
 	assert.Equal(t, http.StatusBadRequest, status)
 	assert.Contains(t, string(body), "WebSocket endpoint")
-	assert.Zero(t, ts.gate.Len())
+	assert.Zero(t, ts.Gate().Len())
 }
 
 func TestNotifyPokeSenderIsTheConnectionsUser(t *testing.T) {
@@ -399,9 +400,7 @@ func TestNotifySurvivesARestart(t *testing.T) {
 	cfg := notifyConfig(t)
 	first := startServer(t, cfg)
 	before := first.sendNote(t, "ada", "before the restart")
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	require.NoError(t, first.shutdown(ctx))
+	require.NoError(t, first.Close())
 
 	second := startServer(t, cfg) // same -data directory
 	tab := second.openTab(t, "ada")
@@ -561,15 +560,11 @@ func TestNotifyGeneratedAdminTokenIsLoggedOnce(t *testing.T) {
 	cfg := testConfig(t)
 	var logs bytes.Buffer
 	var mu sync.Mutex
-	s, err := newServer(cfg, slog.New(slog.NewTextHandler(&lockedWriter{w: &logs, mu: &mu}, nil)), testSite)
-	require.NoError(t, err)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	defer s.shutdown(ctx)
-	require.Len(t, s.cfg.AdminToken, 26)
+	s := startServerWith(t, cfg, servertest.Options{Log: &lockedWriter{w: &logs, mu: &mu}, LogLevel: slog.LevelInfo})
+	require.Len(t, s.AdminToken(), 26)
 	mu.Lock()
 	defer mu.Unlock()
-	assert.Equal(t, 1, strings.Count(logs.String(), s.cfg.AdminToken))
+	assert.Equal(t, 1, strings.Count(logs.String(), s.AdminToken()))
 	assert.Contains(t, logs.String(), "level=INFO")
 }
 

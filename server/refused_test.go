@@ -41,7 +41,7 @@ func refusedHandshake(t *testing.T, ts *testServer, path string, plain bool, h h
 // reader of it could, and returns the count.
 func countRows(t *testing.T, ts *testServer, query string) int {
 	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(ts.cfg.DataDir, store.FileName)+"?mode=ro")
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(ts.DataDir(), store.FileName)+"?mode=ro")
 	require.NoError(t, err)
 	defer db.Close()
 	var n int
@@ -54,14 +54,14 @@ func countRows(t *testing.T, ts *testServer, query string) int {
 // the store, and that no connection is registered beyond live.
 func nothingCreated(t *testing.T, ts *testServer, live int) {
 	t.Helper()
-	assert.Zero(t, ts.chat.RoomCount(), "no room opened")
+	assert.Zero(t, ts.Chat().RoomCount(), "no room opened")
 	rooms := countRows(t, ts, `SELECT count(*) FROM rooms WHERE name = 'ghost'`)
 	users := countRows(t, ts, `SELECT count(*) FROM notify_users WHERE user_id = 'ghost'`)
 	assert.Zero(t, rooms, "no room stored")
 	assert.Zero(t, users, "no notification user stored")
-	assert.Zero(t, ts.dashboard.Running(), "no dashboard sampler started")
-	assert.Equal(t, live, ts.gate.Len(), "no connection registered")
-	assert.Zero(t, ts.metrics.Read().UsersOnline, "nobody counted online")
+	assert.Zero(t, ts.Dashboard().Running(), "no dashboard sampler started")
+	assert.Equal(t, live, ts.Gate().Len(), "no connection registered")
+	assert.Zero(t, ts.Metrics().Read().UsersOnline, "nobody counted online")
 }
 
 // Nothing is created, stored or started for a handshake that is refused,
@@ -140,7 +140,7 @@ func TestRefusedHandshakesCreateNothing(t *testing.T) {
 		// the store is.
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		require.NoError(t, ts.gate.Shutdown(ctx))
+		require.NoError(t, ts.Gate().Shutdown(ctx))
 		run(t, ts, 0, []attempt{{"shutting down", http.StatusServiceUnavailable, false, nil}})
 	})
 	t.Run("bad query", func(t *testing.T) {
@@ -163,6 +163,6 @@ func TestRefusedHandshakesCreateNothing(t *testing.T) {
 				refusedHandshake(t, ts, fmt.Sprintf("/ws/chat?room=ghost%d&username=ghost", i), false, nil))
 		}
 		assert.Equal(t, 1, countRows(t, ts, `SELECT count(*) FROM rooms`), "only general is stored")
-		assert.Equal(t, 1, ts.chat.RoomCount())
+		assert.Equal(t, 1, ts.Chat().RoomCount())
 	})
 }

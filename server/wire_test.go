@@ -17,11 +17,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"math"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -53,30 +51,18 @@ const (
 	rsv3 byte = 1
 )
 
-// startWireServer is startServer with the http.Server that run builds, so
-// that its header and idle timeouts apply. It returns the server and its
-// host:port.
+// startWireServer is startServer (whose http.Server is the one run uses,
+// with its header and idle timeouts) and its host:port.
 func startWireServer(t *testing.T, cfg Config) (*testServer, string) {
 	t.Helper()
-	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
-	s, err := newServer(cfg, log, testSite)
-	require.NoError(t, err)
-	hs := httptest.NewUnstartedServer(nil)
-	hs.Config = newHTTPServer(cfg, s.handler(), log)
-	hs.Start()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		require.NoError(t, s.shutdown(ctx))
-		hs.Close()
-	})
-	return &testServer{server: s, URL: hs.URL}, hs.Listener.Addr().String()
+	ts := startServer(t, cfg)
+	return ts, ts.Addr
 }
 
 // expectSessions waits until the server has exactly n live connections.
 func (ts *testServer) expectSessions(t *testing.T, n int) {
 	t.Helper()
-	eventually(t, fmt.Sprintf("%d live connections", n), func() bool { return ts.gate.Len() == n })
+	eventually(t, fmt.Sprintf("%d live connections", n), func() bool { return ts.Gate().Len() == n })
 }
 
 // canary is a healthy client on /ws/echo. A goroutine keeps a read pending,
@@ -855,7 +841,7 @@ func TestFault18_ResetWhileServerWrites(t *testing.T) {
 // sessionsSnapshot returns the live connections.
 func (ts *testServer) sessionsSnapshot() map[*wsconn.Conn]struct{} {
 	m := map[*wsconn.Conn]struct{}{}
-	for _, c := range ts.gate.Conns() {
+	for _, c := range ts.Gate().Conns() {
 		m[c] = struct{}{}
 	}
 	return m

@@ -1,4 +1,4 @@
-package main
+package playground
 
 import (
 	"net/http"
@@ -7,34 +7,34 @@ import (
 	"wsplay/shared"
 )
 
-// handler returns every route of the server, in one place.
-func (s *server) handler() http.Handler {
+// routes returns every route of the playground, in one place.
+func (p *Playground) routes() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", s.serveHealth)
-	// WebSocket routes take every method so that accept can answer a
+	mux.HandleFunc("GET /healthz", p.serveHealth)
+	// WebSocket routes take every method so that the gate can answer a
 	// wrong one with 405 and a reason instead of the mux's bare 405.
-	mux.HandleFunc("/ws/echo", s.serveEcho)
-	mux.Handle("/ws/dashboard", s.dashboard)
+	mux.HandleFunc("/ws/echo", p.serveEcho)
+	mux.Handle("/ws/dashboard", p.dashboard)
 	// The same counters the dashboard shows, in the Prometheus text format.
-	mux.Handle("GET /metrics", s.metricsAuth(s.metrics.Handler()))
-	mux.Handle("/ws/chat", s.chat)
-	mux.Handle("/api/rooms", s.chat.RoomsHandler())
-	mux.Handle("/api/login", s.gate.LoginHandler())
-	mux.Handle("/ws/notifications", s.notify)
+	mux.Handle("GET /metrics", p.metricsAuth(p.metrics.Handler()))
+	mux.Handle("/ws/chat", p.chat)
+	mux.Handle("/api/rooms", p.chat.RoomsHandler())
+	mux.Handle("/api/login", p.gate.LoginHandler())
+	mux.Handle("/ws/notifications", p.notify)
 	// Every method, so that a wrong one gets the API's JSON 405.
-	mux.Handle("/api/notifications", s.notify.APIHandler())
-	mux.Handle("/", pageHeaders(s.site))
-	return s.metrics.CountRequests(mux)
+	mux.Handle("/api/notifications", p.notify.APIHandler())
+	mux.Handle("/", pageHeaders(p.site))
+	return p.metrics.CountRequests(mux)
 }
 
 // metricsAuth lets only requests with -metrics-token through to next, if
 // the token is set.
-func (s *server) metricsAuth(next http.Handler) http.Handler {
-	if s.cfg.MetricsToken == "" {
+func (p *Playground) metricsAuth(next http.Handler) http.Handler {
+	if p.cfg.MetricsToken == "" {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !gate.BearerIs(r, s.cfg.MetricsToken) {
+		if !gate.BearerIs(r, p.cfg.MetricsToken) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="wsplay metrics"`)
 			http.Error(w, "send the metrics token as \"Authorization: Bearer TOKEN\" (see -metrics-token)", http.StatusUnauthorized)
 			return
@@ -45,12 +45,12 @@ func (s *server) metricsAuth(next http.Handler) http.Handler {
 
 // serveHealth reports whether the server takes new connections: 200 while
 // it runs, 503 once shutdown has begun.
-func (s *server) serveHealth(w http.ResponseWriter, r *http.Request) {
+func (p *Playground) serveHealth(w http.ResponseWriter, r *http.Request) {
 	status, state := http.StatusOK, shared.HealthOK
-	if s.gate.Closing() {
+	if p.gate.Closing() {
 		status, state = http.StatusServiceUnavailable, shared.HealthShuttingDown
 	}
-	httpjson.Write(w, status, shared.Health{Status: state, Connections: s.gate.Len()})
+	httpjson.Write(w, status, shared.Health{Status: state, Connections: p.gate.Len()})
 }
 
 // contentSecurityPolicy allows the page only its own scripts, styles and

@@ -1,4 +1,4 @@
-package main
+package playground
 
 import (
 	"net/http"
@@ -11,8 +11,8 @@ import (
 // serveEcho handles GET /ws/echo: every message comes back unchanged, text
 // as text and binary as binary, in the order it arrived. It takes no name:
 // without a token the connection is anonymous, unless -require-auth.
-func (s *server) serveEcho(w http.ResponseWriter, r *http.Request) {
-	c, _ := s.gate.Admit(w, r, gate.Endpoint{Name: shared.EndpointEcho})
+func (p *Playground) serveEcho(w http.ResponseWriter, r *http.Request) {
+	c, _ := p.gate.Admit(w, r, gate.Endpoint{Name: shared.EndpointEcho})
 	if c == nil {
 		return
 	}

@@ -1,9 +1,11 @@
-package main
+package playground
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -84,63 +86,6 @@ func TestSiteServesTheBestAcceptedEncoding(t *testing.T) {
 			assert.NotEmpty(t, w.Header().Get("ETag"))
 			assert.Equal(t, fmt.Sprint(len(tt.wantBody)), w.Header().Get("Content-Length"))
 			assert.Equal(t, tt.wantBody, w.Body.String())
-		})
-	}
-}
-
-// A precompressed variant is sent with its length, as an uncompressed file
-// is, and conditional and range requests still get correct answers.
-func TestSiteVariantsOverTheWire(t *testing.T) {
-	t.Parallel()
-	// Large enough that net/http would send it chunked without a length.
-	big := strings.Repeat("b", 64<<10)
-	site := fstest.MapFS{
-		"index.html": siteFS["index.html"],
-		"x.wasm":     {Data: []byte(strings.Repeat("w", 256<<10))},
-		"x.wasm.br":  {Data: []byte(big)},
-	}
-	ts := startServerWithSite(t, testConfig(t), site)
-	etag := rawETag(t, site, "x.wasm.br")
-	tests := []struct {
-		name, method string
-		header       http.Header
-		status       int
-		encoding     string
-		length       int64
-		body         string
-	}{
-		{"GET", http.MethodGet, nil, http.StatusOK, "br", int64(len(big)), big},
-		{"HEAD", http.MethodHead, nil, http.StatusOK, "br", int64(len(big)), ""},
-		{"range", http.MethodGet, http.Header{"Range": {"bytes=0-2"}}, http.StatusPartialContent, "br", 3, "bbb"},
-		{"unsatisfiable range", http.MethodGet, http.Header{"Range": {"bytes=100000-200000"}}, http.StatusRequestedRangeNotSatisfiable, "", -1, ""},
-		{"If-None-Match", http.MethodGet, http.Header{"If-None-Match": {etag}}, http.StatusNotModified, "", -1, ""},
-		{"If-Match fails", http.MethodGet, http.Header{"If-Match": {`"other"`}}, http.StatusPreconditionFailed, "", -1, ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			req, err := http.NewRequest(tt.method, ts.URL+"/x.wasm", nil)
-			require.NoError(t, err)
-			req.Header = tt.header.Clone()
-			if req.Header == nil {
-				req.Header = http.Header{}
-			}
-			// Set by hand, so the client passes the body through as is.
-			req.Header.Set("Accept-Encoding", "br")
-			resp, err := http.DefaultClient.Do(req)
-			require.NoError(t, err)
-			defer resp.Body.Close()
-			body, err := io.ReadAll(resp.Body)
-			require.NoError(t, err, "the body matches its Content-Length")
-			assert.Equal(t, tt.status, resp.StatusCode)
-			assert.Equal(t, tt.encoding, resp.Header.Get("Content-Encoding"))
-			if tt.length >= 0 {
-				assert.Equal(t, tt.length, resp.ContentLength)
-				assert.Empty(t, resp.TransferEncoding, "not chunked")
-			}
-			if tt.body != "" {
-				assert.Equal(t, tt.body, string(body))
-			}
 		})
 	}
 }
@@ -236,70 +181,6 @@ func TestSiteRefusesOtherMethods(t *testing.T) {
 	}
 }
 
-// The handler serves only the files it indexed, so no path reaches outside
-// the site's directory, whatever the request says.
-func TestSitePathsCannotEscape(t *testing.T) {
-	t.Parallel()
-	root := t.TempDir()
-	siteDir := filepath.Join(root, "site")
-	require.NoError(t, os.Mkdir(siteDir, 0o755))
-	require.NoError(t, os.WriteFile(filepath.Join(siteDir, "index.html"), []byte("page"), 0o644))
-	require.NoError(t, os.WriteFile(filepath.Join(siteDir, "x.wasm"), []byte("wasm"), 0o644))
-	require.NoError(t, os.WriteFile(filepath.Join(root, "secret.txt"), []byte("SECRET"), 0o644))
-	h, err := newSiteHandler(os.DirFS(siteDir))
-	require.NoError(t, err)
-
-	// Straight to the handler, with paths no mux has cleaned.
-	for _, target := range []string{
-		"/../secret.txt", "/../../secret.txt", "/..%2fsecret.txt", "/%2e%2e/secret.txt",
-		"/x.wasm/../../secret.txt", `/..\secret.txt`, "/./../secret.txt",
-	} {
-		w := get(t, h, http.MethodGet, target, nil)
-		assert.Equal(t, http.StatusNotFound, w.Code, target)
-		assert.NotContains(t, w.Body.String(), "SECRET", target)
-	}
-	// A path with dot segments that stays inside the site is the file.
-	w := get(t, h, http.MethodGet, "/../x.wasm", nil)
-	assert.Equal(t, http.StatusOK, w.Code)
-	assert.Equal(t, "wasm", w.Body.String())
-
-	// Through the real server, with the request line sent as is.
-	cfg := testConfig(t)
-	cfg.SiteDir = siteDir
-	ts := startServerWithSite(t, cfg, os.DirFS(siteDir))
-	for _, target := range []string{"/../secret.txt", "/..%2fsecret.txt", "/%2e%2e/secret.txt", "/static/../../secret.txt"} {
-		status, body := rawGET(t, strings.TrimPrefix(ts.URL, "http://"), target)
-		assert.NotEqual(t, http.StatusOK, status, target)
-		assert.NotContains(t, body, "SECRET", target)
-	}
-}
-
-// rawETag returns the ETag the site handler gives a file of fsys.
-func rawETag(t *testing.T, fsys fstest.MapFS, name string) string {
-	t.Helper()
-	etag, err := hashFile(fsys, name)
-	require.NoError(t, err)
-	return etag
-}
-
-// rawGET sends a GET with target written into the request line unchanged,
-// as net/http's client would not, and returns the status and body.
-func rawGET(t *testing.T, addr, target string) (int, string) {
-	t.Helper()
-	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
-	require.NoError(t, err)
-	defer c.Close()
-	require.NoError(t, c.SetDeadline(time.Now().Add(5*time.Second)))
-	_, err = fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", target, addr)
-	require.NoError(t, err)
-	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	return resp.StatusCode, string(body)
-}
-
 func TestParseAcceptEncoding(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -339,11 +220,143 @@ func TestParseAcceptEncoding(t *testing.T) {
 	}
 }
 
+// The handler serves only the files it indexed, so no path reaches outside
+// the site's directory, whatever the request says.
+func TestSitePathsCannotEscape(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	siteDir := filepath.Join(root, "site")
+	require.NoError(t, os.Mkdir(siteDir, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(siteDir, "index.html"), []byte("page"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(siteDir, "x.wasm"), []byte("wasm"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(root, "secret.txt"), []byte("SECRET"), 0o644))
+	h, err := newSiteHandler(os.DirFS(siteDir))
+	require.NoError(t, err)
+
+	// Straight to the handler, with paths no mux has cleaned.
+	for _, target := range []string{
+		"/../secret.txt", "/../../secret.txt", "/..%2fsecret.txt", "/%2e%2e/secret.txt",
+		"/x.wasm/../../secret.txt", `/..\secret.txt`, "/./../secret.txt",
+	} {
+		w := get(t, h, http.MethodGet, target, nil)
+		assert.Equal(t, http.StatusNotFound, w.Code, target)
+		assert.NotContains(t, w.Body.String(), "SECRET", target)
+	}
+	// A path with dot segments that stays inside the site is the file.
+	w := get(t, h, http.MethodGet, "/../x.wasm", nil)
+	assert.Equal(t, http.StatusOK, w.Code)
+	assert.Equal(t, "wasm", w.Body.String())
+
+	// Through the real server, with the request line sent as is.
+	ts := serveSite(t, os.DirFS(siteDir))
+	for _, target := range []string{"/../secret.txt", "/..%2fsecret.txt", "/%2e%2e/secret.txt", "/static/../../secret.txt"} {
+		status, body := rawGET(t, strings.TrimPrefix(ts.URL, "http://"), target)
+		assert.NotEqual(t, http.StatusOK, status, target)
+		assert.NotContains(t, body, "SECRET", target)
+	}
+}
+
+// rawETag returns the ETag the site handler gives a file of fsys.
+func rawETag(t *testing.T, fsys fstest.MapFS, name string) string {
+	t.Helper()
+	etag, err := hashFile(fsys, name)
+	require.NoError(t, err)
+	return etag
+}
+
+// rawGET sends a GET with target written into the request line unchanged,
+// as net/http's client would not, and returns the status and body.
+func rawGET(t *testing.T, addr, target string) (int, string) {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	require.NoError(t, err)
+	defer c.Close()
+	require.NoError(t, c.SetDeadline(time.Now().Add(5*time.Second)))
+	_, err = fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", target, addr)
+	require.NoError(t, err)
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp.StatusCode, string(body)
+}
+
+// serveSite serves a playground with the page fsys until the test ends.
+func serveSite(t *testing.T, fsys fs.FS) *httptest.Server {
+	t.Helper()
+	p, err := New(Config{DataDir: t.TempDir()}, Deps{Site: fsys})
+	require.NoError(t, err)
+	ts := httptest.NewServer(p.Handler())
+	t.Cleanup(func() {
+		ts.Close()
+		require.NoError(t, p.Shutdown(context.Background()))
+	})
+	return ts
+}
+
+// A precompressed variant is sent with its length, as an uncompressed file
+// is, and conditional and range requests still get correct answers.
+func TestSiteVariantsOverTheWire(t *testing.T) {
+	t.Parallel()
+	// Large enough that net/http would send it chunked without a length.
+	big := strings.Repeat("b", 64<<10)
+	site := fstest.MapFS{
+		"index.html": siteFS["index.html"],
+		"x.wasm":     {Data: []byte(strings.Repeat("w", 256<<10))},
+		"x.wasm.br":  {Data: []byte(big)},
+	}
+	ts := serveSite(t, site)
+	etag := rawETag(t, site, "x.wasm.br")
+	tests := []struct {
+		name, method string
+		header       http.Header
+		status       int
+		encoding     string
+		length       int64
+		body         string
+	}{
+		{"GET", http.MethodGet, nil, http.StatusOK, "br", int64(len(big)), big},
+		{"HEAD", http.MethodHead, nil, http.StatusOK, "br", int64(len(big)), ""},
+		{"range", http.MethodGet, http.Header{"Range": {"bytes=0-2"}}, http.StatusPartialContent, "br", 3, "bbb"},
+		{"unsatisfiable range", http.MethodGet, http.Header{"Range": {"bytes=100000-200000"}}, http.StatusRequestedRangeNotSatisfiable, "", -1, ""},
+		{"If-None-Match", http.MethodGet, http.Header{"If-None-Match": {etag}}, http.StatusNotModified, "", -1, ""},
+		{"If-Match fails", http.MethodGet, http.Header{"If-Match": {`"other"`}}, http.StatusPreconditionFailed, "", -1, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			req, err := http.NewRequest(tt.method, ts.URL+"/x.wasm", nil)
+			require.NoError(t, err)
+			req.Header = tt.header.Clone()
+			if req.Header == nil {
+				req.Header = http.Header{}
+			}
+			// Set by hand, so the client passes the body through as is.
+			req.Header.Set("Accept-Encoding", "br")
+			resp, err := http.DefaultClient.Do(req)
+			require.NoError(t, err)
+			defer resp.Body.Close()
+			body, err := io.ReadAll(resp.Body)
+			require.NoError(t, err, "the body matches its Content-Length")
+			assert.Equal(t, tt.status, resp.StatusCode)
+			assert.Equal(t, tt.encoding, resp.Header.Get("Content-Encoding"))
+			if tt.length >= 0 {
+				assert.Equal(t, tt.length, resp.ContentLength)
+				assert.Empty(t, resp.TransferEncoding, "not chunked")
+			}
+			if tt.body != "" {
+				assert.Equal(t, tt.body, string(body))
+			}
+		})
+	}
+}
+
 // Every page response goes through pageHeaders; WebSocket and health
 // routes do not need them.
 func TestPageHeaders(t *testing.T) {
 	t.Parallel()
-	ts := startServerWithSite(t, testConfig(t), siteFS)
+	ts := serveSite(t, siteFS)
 	for _, path := range []string{"/", "/x.wasm", "/style.css", "/nope"} {
 		resp, err := http.Get(ts.URL + path)
 		require.NoError(t, err)

@@ -1,0 +1,237 @@
+// Package playground wires the whole wsplay server: the admission gate,
+// the endpoints (echo, chat, notifications, dashboard), the store, the
+// broker, the metrics and the page, behind one http.Handler.
+//
+// A [Playground] is made with [New] from a [Config], whose zero value is
+// ready to use (its data in ./data, the page built into the binary), and
+// runs on any http.Server; [Playground.HTTPServer] returns one with the
+// timeouts the playground needs. Command wsplay (package main in server/)
+// is only flags over this; servertest runs it in a test.
+//
+// # The data path
+//
+//	client ──handshake──▶ gate ──▶ wsconn read pump ──▶ chat hub / notify service
+//	                                                          │ store, then publish
+//	client ◀── wsconn write pump ◀── hub (one per process) ◀── broker
+//
+// A handshake passes the gate's pipeline (origin, identity, caps, the
+// endpoint's own checks) and is upgraded to a wsconn.Conn. Its read pump
+// hands each message to the endpoint; the endpoint stores what must last
+// and publishes it through the broker under a room's or a user's key; the
+// broker delivers it to the subscribers of that key, and each queues it
+// for its connections, whose write pumps send it.
+package playground
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"wsplay/server/broker"
+	"wsplay/server/chat"
+	"wsplay/server/dashboard"
+	"wsplay/server/gate"
+	"wsplay/server/metrics"
+	"wsplay/server/notify"
+	"wsplay/server/store"
+	"wsplay/site"
+)
+
+// Config is everything the playground can be told. The zero value is
+// ready to use; each field says its default.
+type Config struct {
+	// DataDir holds the database (chat history, notifications). Default
+	// ./data.
+	DataDir string
+	// MetricsToken, when set, is the bearer token GET /metrics requires.
+	// Default none: /metrics answers anyone. At least 16 characters.
+	MetricsToken string
+	// ReadHeaderTimeout bounds how long a client may take to send a
+	// request's headers, the WebSocket handshake included, so that one
+	// dribbling them a byte at a time (slowloris) is dropped. Default 10 s.
+	ReadHeaderTimeout time.Duration
+	// IdleTimeout is how long a keep-alive HTTP connection may wait for
+	// its next request. WebSockets are not affected: they have their pong
+	// deadline. Default 60 s.
+	IdleTimeout time.Duration
+
+	// Gate is who may connect, and how connections behave.
+	Gate gate.Config
+	// Chat, Notify and Dashboard configure the endpoints. An empty
+	// Notify.AdminToken is replaced by a random one, logged once at Info.
+	Chat      chat.Config
+	Notify    notify.Config
+	Dashboard dashboard.Config
+}
+
+// The defaults of Config.
+const (
+	DefaultDataDir           = "data"
+	DefaultReadHeaderTimeout = 10 * time.Second
+	DefaultIdleTimeout       = 60 * time.Second
+)
+
+// Check reports what New would refuse in cfg.
+func (c Config) Check() error {
+	var errs []error
+	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
+		errs = append(errs, errors.New("metrics token: must be at least 16 characters (or leave it unset for a public /metrics)"))
+	}
+	if t := c.Notify.AdminToken; t != "" && len(t) < 16 {
+		errs = append(errs, errors.New("admin token: must be at least 16 characters (or leave it unset for a random one)"))
+	}
+	errs = append(errs, c.Gate.Check(), c.Dashboard.Check())
+	return errors.Join(errs...)
+}
+
+// Deps are what a Playground is built with besides its Config. Every
+// field may be left nil.
+type Deps struct {
+	// Log receives every log line. Default: discarded.
+	Log *slog.Logger
+	// Site is the page. Default: the copy built into the binary
+	// (site.Files).
+	Site fs.FS
+	// Broker carries chat rooms and notification changes. Default: a
+	// broker.Memory, for one process.
+	Broker broker.Broker
+}
+
+// Playground is the whole server. Its methods are safe for concurrent use.
+type Playground struct {
+	cfg       Config
+	log       *slog.Logger
+	site      *siteHandler
+	metrics   *metrics.Metrics
+	gate      *gate.Gate
+	store     *store.Store
+	broker    broker.Broker
+	chat      *chat.Service
+	notify    *notify.Service
+	dashboard *dashboard.Service
+	handler   http.Handler
+}
+
+// New builds the playground: it opens the store and indexes the page.
+func New(cfg Config, deps Deps) (*Playground, error) {
+	if err := cfg.Check(); err != nil {
+		return nil, err
+	}
+	if cfg.DataDir == "" {
+		cfg.DataDir = DefaultDataDir
+	}
+	if cfg.ReadHeaderTimeout <= 0 {
+		cfg.ReadHeaderTimeout = DefaultReadHeaderTimeout
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = DefaultIdleTimeout
+	}
+	p := &Playground{cfg: cfg, log: deps.Log, broker: deps.Broker, metrics: metrics.New()}
+	if p.log == nil {
+		p.log = slog.New(slog.DiscardHandler)
+	}
+	if p.broker == nil {
+		p.broker = broker.NewMemory()
+	}
+	siteFS := deps.Site
+	if siteFS == nil {
+		siteFS = site.Files()
+	}
+	var err error
+	if p.site, err = newSiteHandler(siteFS); err != nil {
+		return nil, err
+	}
+	if p.gate, err = gate.New(cfg.Gate, p.log, p.metrics); err != nil {
+		return nil, err
+	}
+	if p.store, err = store.Open(cfg.DataDir); err != nil {
+		return nil, err
+	}
+	if p.cfg.Notify.AdminToken == "" {
+		p.cfg.Notify.AdminToken = rand.Text()
+		p.log.Info("no -admin-token given: generated one for this run; send it as \"Authorization: Bearer TOKEN\" to /api/notifications",
+			"admin_token", p.cfg.Notify.AdminToken)
+	}
+	p.chat, err = chat.New(cfg.Chat, chat.Deps{Store: p.store, Broker: p.broker, Gate: p.gate, Metrics: p.metrics, Log: p.log})
+	if err == nil {
+		p.notify, err = notify.New(p.cfg.Notify, notify.Deps{Store: p.store, Broker: p.broker, Gate: p.gate, Metrics: p.metrics, Log: p.log})
+	}
+	if err == nil {
+		p.dashboard, err = dashboard.New(cfg.Dashboard, dashboard.Deps{Metrics: p.metrics, Gate: p.gate, Log: p.log})
+	}
+	if err != nil {
+		p.store.Close()
+		return nil, err
+	}
+	p.handler = p.routes()
+	return p, nil
+}
+
+// Handler returns every route of the playground: the endpoints, the HTTP
+// APIs, /healthz, /metrics and the page.
+func (p *Playground) Handler() http.Handler { return p.handler }
+
+// HTTPServer returns an http.Server for the playground's handler. It
+// sets no ReadTimeout or WriteTimeout: those would also cut WebSockets
+// short, which set their own deadlines once upgraded.
+func (p *Playground) HTTPServer() *http.Server {
+	return &http.Server{
+		Handler:           p.handler,
+		ReadHeaderTimeout: p.cfg.ReadHeaderTimeout,
+		IdleTimeout:       p.cfg.IdleTimeout,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          slog.NewLogLogger(p.log.Handler(), slog.LevelWarn),
+	}
+}
+
+// Shutdown closes every connection with 1001 (http.Server.Shutdown does
+// not track hijacked connections), stops the rooms, lets notification
+// requests already admitted finish (later ones get 503), and closes the
+// store. When ctx ends first, connections are cut and its error is
+// returned. Run it beside the http.Server's own Shutdown.
+func (p *Playground) Shutdown(ctx context.Context) error {
+	err := p.gate.Shutdown(ctx)
+	p.dashboard.Wait() // each sampler stops as its last viewer leaves
+	chatErr := p.chat.Shutdown(ctx)
+	notifyErr := p.notify.Shutdown(ctx)
+	if err := errors.Join(err, chatErr, notifyErr); err != nil {
+		return errors.Join(fmt.Errorf("shutdown: %w", err), p.store.Close())
+	}
+	return p.store.Close()
+}
+
+// SiteBuilt reports whether the page's WebAssembly client is there; when
+// it is not, the page says so.
+func (p *Playground) SiteBuilt() bool {
+	_, ok := p.site.files["dist/main.wasm"]
+	return ok
+}
+
+// Gate returns the admission gate, with the live connections.
+func (p *Playground) Gate() *gate.Gate { return p.gate }
+
+// Chat returns the chat endpoint.
+func (p *Playground) Chat() *chat.Service { return p.chat }
+
+// Notify returns the notification endpoint.
+func (p *Playground) Notify() *notify.Service { return p.notify }
+
+// Dashboard returns the dashboard endpoint.
+func (p *Playground) Dashboard() *dashboard.Service { return p.dashboard }
+
+// Metrics returns what the playground counts about itself.
+func (p *Playground) Metrics() *metrics.Metrics { return p.metrics }
+
+// Broker returns the broker the endpoints publish through.
+func (p *Playground) Broker() broker.Broker { return p.broker }
+
+// AdminToken returns the notification API's token, given or generated.
+func (p *Playground) AdminToken() string { return p.cfg.Notify.AdminToken }
+
+// DataDir returns the directory of the database.
+func (p *Playground) DataDir() string { return p.cfg.DataDir }
