@@ -3,6 +3,7 @@ package chat_test
 import (
 	"context"
 	"net/http/httptest"
+	"os"
 	"testing"
 	"time"
 
@@ -41,4 +42,13 @@ func TestZeroServiceConforms(t *testing.T) {
 func TestMemoryStoreConforms(t *testing.T) {
 	chattest.RunStore(t, func(*testing.T) chat.Store { return chat.NewMemoryStore() })
 	chattest.RunStore(t, func(*testing.T) chat.Store { return &chat.MemoryStore{} })
+}
+
+// tempDir makes a directory for an example, which has no t.TempDir.
+func tempDir() (string, func()) {
+	dir, err := os.MkdirTemp("", "wsplay-example-")
+	if err != nil {
+		panic(err)
+	}
+	return dir, func() { os.RemoveAll(dir) }
 }

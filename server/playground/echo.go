@@ -2,26 +2,30 @@ package playground
 
 import (
 	"net/http"
-	"wsplay/server/gate"
-	"wsplay/shared"
 
 	"github.com/gorilla/websocket"
+
+	"wsplay/server/gate"
+	"wsplay/shared"
 )
 
-// serveEcho handles GET /ws/echo: every message comes back unchanged, text
-// as text and binary as binary, in the order it arrived. It takes no name:
-// without a token the connection is anonymous, unless -require-auth.
-func (p *Playground) serveEcho(w http.ResponseWriter, r *http.Request) {
-	c, _ := p.gate.Admit(w, r, gate.Endpoint{Name: shared.EndpointEcho})
-	if c == nil {
-		return
-	}
-	c.Run(func(typ int, data []byte) error {
-		m, err := websocket.NewPreparedMessage(typ, data)
-		if err != nil {
-			return err // only for an invalid type, which ReadMessage never returns
+// Echo returns the handler of GET /ws/echo, admitted by g: every message
+// comes back unchanged, text as text and binary as binary, in the order
+// it arrived. It takes no name: without a token the connection is
+// anonymous, unless g requires one.
+func Echo(g *gate.Gate) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, _ := g.Admit(w, r, gate.Endpoint{Name: shared.EndpointEcho})
+		if c == nil {
+			return
 		}
-		c.Enqueue(m)
-		return nil
+		c.Run(func(typ int, data []byte) error {
+			m, err := websocket.NewPreparedMessage(typ, data)
+			if err != nil {
+				return err // only for an invalid type, which ReadMessage never returns
+			}
+			c.Enqueue(m)
+			return nil
+		})
 	})
 }

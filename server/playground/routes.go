@@ -13,7 +13,7 @@ func (p *Playground) routes() http.Handler {
 	mux.HandleFunc("GET /healthz", p.serveHealth)
 	// WebSocket routes take every method so that the gate can answer a
 	// wrong one with 405 and a reason instead of the mux's bare 405.
-	mux.HandleFunc("/ws/echo", p.serveEcho)
+	mux.Handle("/ws/echo", Echo(p.gate))
 	mux.Handle("/ws/dashboard", p.dashboard)
 	// The same counters the dashboard shows, in the Prometheus text format.
 	mux.Handle("GET /metrics", p.metricsAuth(p.metrics.Handler()))
