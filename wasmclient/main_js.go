@@ -24,7 +24,7 @@ func main() {
 	p := newPage()
 	loop := app.NewLoop()
 
-	echoURL, err := app.SocketURL(p.location(), "/ws/echo")
+	echoURL, err := app.SocketURL(p.location(), shared.PathEcho)
 	if err != nil {
 		p.fail("cannot derive the socket URL: " + err.Error())
 		return
@@ -38,12 +38,12 @@ func main() {
 		loop.Post(func() { echo.Send(mode, input) })
 	})
 
-	chatURL, err := app.SocketURL(p.location(), "/ws/chat")
+	chatURL, err := app.SocketURL(p.location(), shared.PathChat)
 	if err != nil {
 		p.fail("cannot derive the socket URL: " + err.Error())
 		return
 	}
-	notifyURL, _ := app.SocketURL(p.location(), "/ws/notifications")
+	notifyURL, _ := app.SocketURL(p.location(), shared.PathNotifications)
 	addChat := func(user, room string) {
 		if err := errors.Join(shared.ValidateName("username", user), shared.ValidateName("room name", room)); err != nil {
 			p.setText("chat-add-error", err.Error())
@@ -88,7 +88,7 @@ func main() {
 	})
 	p.byID("chat-add-button").Set("disabled", false)
 
-	dashURL, err := app.SocketURL(p.location(), "/ws/dashboard")
+	dashURL, err := app.SocketURL(p.location(), shared.PathDashboard)
 	if err != nil {
 		p.fail("cannot derive the socket URL: " + err.Error())
 		return
