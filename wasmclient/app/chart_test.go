@@ -1,11 +1,14 @@
 package app
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"wsplay/shared"
 )
 
 func TestSeriesKeepsTheNewestInOrder(t *testing.T) {
@@ -118,22 +121,55 @@ func TestPlotPlacesPointsByTime(t *testing.T) {
 	assert.Equal(t, "4", p.YTicks[len(p.YTicks)-1].Label)
 }
 
-// A tab that was in the background gets the snapshots it missed in one go
-// when it runs again; they are placed by their timestamps, so the chart
-// looks the same as if it had drawn all along.
+// A tab in the background runs late. When it wakes, the snapshots that
+// were on their way arrive in one burst with the newest one, and those the
+// server skipped meanwhile (latest value wins) leave a gap in the
+// timestamps. The chart places each point by its server timestamp, not by
+// when it arrived or by its index: the burst is spaced like the steady
+// snapshots before it, and the gap breaks the line.
 func TestPlotAfterTheTabWasInTheBackground(t *testing.T) {
 	t.Parallel()
 	t0 := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
-	spec := ChartSpec{ID: "c", Unit: UnitCount, Lines: []LineSpec{{"k", "k", "#000"}}}
-	steady, burst := newSeries(100), newSeries(100)
-	for i := range 60 {
-		steady.add(Point{t0.Add(time.Duration(i) * time.Second), float64(i % 7)})
+	sec := func(i int) time.Duration { return time.Duration(i) * time.Second }
+	rec := &dashRecorder{}
+	d := NewDashboard(NewLoop(), rec, "ws://127.0.0.1:1/ws/dashboard")
+	var clock time.Time
+	d.now = func() time.Time { return clock }
+	arrive := func(at time.Time, stamp int, v float64) {
+		clock = at
+		b, err := json.Marshal(shared.DashboardData{Timestamp: t0.Add(sec(stamp)), Metrics: map[string]float64{shared.MetricGoroutines: v}})
+		require.NoError(t, err)
+		d.message(b)
 	}
-	for i := range 60 {
-		burst.add(Point{t0.Add(time.Duration(i) * time.Second), float64(i % 7)})
+	// In the foreground: a snapshot a second, each on time.
+	for i := 0; i <= 20; i++ {
+		arrive(t0.Add(sec(i)), i, 10)
 	}
-	end := t0.Add(59 * time.Second)
-	assert.Equal(t,
-		plot(spec, map[string]*series{"k": steady}, end, time.Minute),
-		plot(spec, map[string]*series{"k": burst}, end, time.Minute))
+	// In the background from 20 s to 50 s: at 50 s, 21 and 22 arrive at
+	// once with 50; the server skipped 23 to 49.
+	for _, i := range []int{21, 22, 50} {
+		arrive(t0.Add(sec(50)), i, 20)
+	}
+	// In the foreground again.
+	for i := 51; i <= 59; i++ {
+		arrive(t0.Add(sec(i)), i, 10)
+	}
+
+	p := rec.plot("goroutines")
+	require.Len(t, p.Lines, 1)
+	segs := p.Lines[0].Segments
+	require.Len(t, segs, 2, "the skipped snapshots leave a gap in the line")
+	// The window ends at the newest snapshot, 59 s, and spans a minute.
+	x := func(i int) float64 { return p.Left + (p.Right-p.Left)*float64(i+1)/60 }
+	for s, want := range [][2]int{{0, 22}, {50, 59}} {
+		require.Len(t, segs[s], want[1]-want[0]+1, "segment %d", s)
+		for j, pt := range segs[s] {
+			assert.InDelta(t, x(want[0]+j), pt.X, 1e-9, "the point stamped %d s", want[0]+j)
+		}
+	}
+	// The burst's values are where their timestamps say: 21 s one second
+	// right of 20 s, at the top of the scale (20), above 20 s's 10.
+	assert.InDelta(t, p.Top, segs[0][21].Y, 1e-9)
+	assert.InDelta(t, (p.Top+p.Bottom)/2, segs[0][20].Y, 1e-9)
+	assert.InDelta(t, p.Top, segs[1][0].Y, 1e-9)
 }
