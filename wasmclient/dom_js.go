@@ -356,14 +356,14 @@ type chatCard struct {
 	p                                               *page
 	root, head, state, detail, users, lines, typing js.Value
 	input                                           js.Value
-	pending                                         map[string]js.Value // own lines awaiting acknowledgement, by id
+	shown                                           map[string]js.Value // the transcript's lines, by key
 }
 
 // newChatCard builds a card for user in room. onSend gets what the user
 // submits, onTyping fires on input, onClose when the card's × is pressed;
 // all three run inside JavaScript callbacks and must only post to the loop.
 func newChatCard(p *page, user, room string, onSend func(string), onTyping func(), onClose func(*chatCard) func()) *chatCard {
-	c := &chatCard{p: p, pending: map[string]js.Value{}}
+	c := &chatCard{p: p, shown: map[string]js.Value{}}
 	c.root = p.element("article", "card", "")
 	c.root.Get("dataset").Set("user", user)
 
@@ -415,8 +415,16 @@ func (c *chatCard) ChatState(s app.ConnState, detail string) {
 	c.detail.Set("textContent", detail)
 }
 
-func (c *chatCard) ChatAppend(l app.ChatLine) {
-	li := c.p.element("li", "", "")
+// ChatShow shows l before the line keyed before (last for ""), in place
+// of its earlier version if there is one.
+func (c *chatCard) ChatShow(l app.ChatLine, before string) {
+	li, shown := c.shown[l.Key]
+	if shown {
+		li.Set("textContent", "")
+	} else {
+		li = c.p.element("li", "", "")
+		c.shown[l.Key] = li
+	}
 	ds := li.Get("dataset")
 	ds.Set("kind", string(l.Kind))
 	if !l.Time.IsZero() {
@@ -432,7 +440,6 @@ func (c *chatCard) ChatAppend(l app.ChatLine) {
 		li.Call("appendChild", c.p.element("span", "content", l.Content))
 		if l.Pending {
 			li.Get("classList").Call("add", "pending")
-			c.pending[l.ID] = li
 		} else {
 			ds.Set("seq", l.Seq)
 		}
@@ -446,33 +453,21 @@ func (c *chatCard) ChatAppend(l app.ChatLine) {
 		li.Set("className", "note")
 		li.Call("appendChild", c.p.doc.Call("createTextNode", l.Content))
 	}
-	c.lines.Call("appendChild", li)
-	for c.lines.Get("children").Get("length").Int() > maxLogRows {
-		c.lines.Call("removeChild", c.lines.Get("firstElementChild"))
+	if next, ok := c.shown[before]; ok {
+		c.lines.Call("insertBefore", li, next)
+	} else {
+		c.lines.Call("appendChild", li)
 	}
-	c.lines.Set("scrollTop", c.lines.Get("scrollHeight"))
+	if !shown {
+		c.lines.Set("scrollTop", c.lines.Get("scrollHeight"))
+	}
 }
 
-// ChatAck marks the line stored and moves it below the messages the
-// server stored before it, so the card shows the room's order.
-func (c *chatCard) ChatAck(id string, seq uint64) {
-	li, ok := c.pending[id]
-	if !ok {
-		return
-	}
-	delete(c.pending, id)
-	li.Get("classList").Call("remove", "pending")
-	li.Get("dataset").Set("seq", seq)
-	var last js.Value
-	for n := li.Get("nextElementSibling"); !n.IsNull(); n = n.Get("nextElementSibling") {
-		if s := n.Get("dataset").Get("seq"); !s.IsUndefined() {
-			if v, err := strconv.ParseUint(s.String(), 10, 64); err == nil && v < seq {
-				last = n
-			}
-		}
-	}
-	if !last.IsUndefined() {
-		last.Call("after", li)
+// ChatDrop removes the line keyed key.
+func (c *chatCard) ChatDrop(key string) {
+	if li, ok := c.shown[key]; ok {
+		li.Call("remove")
+		delete(c.shown, key)
 	}
 }
 
