@@ -166,28 +166,19 @@ func (p *page) newCanvas(w, h float64) canvas {
 
 func (c canvas) clear() { c.ctx.Call("clearRect", 0, 0, c.w, c.h) }
 
-// segment draws a line between x0,y0 and x1,y1.
-func (c canvas) segment(x0, y0, x1, y1 float64, color string) {
-	c.ctx.Set("strokeStyle", color)
-	c.ctx.Set("lineWidth", 1)
-	c.ctx.Call("beginPath")
-	c.ctx.Call("moveTo", x0, y0)
-	c.ctx.Call("lineTo", x1, y1)
-	c.ctx.Call("stroke")
-}
-
-// polyline draws a line through pts; a single point is drawn as a dot.
-func (c canvas) polyline(pts []app.XY, color string) {
+// polyline draws a line through pts, width pixels wide; a single point is
+// drawn as a dot.
+func (c canvas) polyline(pts []app.XY, color string, width float64) {
 	if len(pts) == 0 {
 		return
 	}
 	c.ctx.Set("strokeStyle", color)
 	c.ctx.Set("fillStyle", color)
-	c.ctx.Set("lineWidth", 1.75)
+	c.ctx.Set("lineWidth", width)
 	c.ctx.Set("lineJoin", "round")
 	c.ctx.Call("beginPath")
 	if len(pts) == 1 {
-		c.ctx.Call("arc", pts[0].X, pts[0].Y, 1.75, 0, 6.2832)
+		c.ctx.Call("arc", pts[0].X, pts[0].Y, width, 0, 6.2832)
 		c.ctx.Call("fill")
 		return
 	}
@@ -207,22 +198,6 @@ func (c canvas) text(x, y float64, s, align, baseline, color string) {
 	c.ctx.Set("textBaseline", baseline)
 	c.ctx.Call("fillText", s, x, y)
 }
-
-// clip limits drawing to a rectangle until restore.
-func (c canvas) clip(x, y, w, h float64) {
-	c.ctx.Call("save")
-	c.ctx.Call("beginPath")
-	c.ctx.Call("rect", x, y, w, h)
-	c.ctx.Call("clip")
-}
-
-func (c canvas) restore() { c.ctx.Call("restore") }
-
-// Colours of the chart furniture, from style.css's palette.
-const (
-	gridColor  = "#e2e2e0"
-	mutedColor = "#6b6b70"
-)
 
 // dashboardView shows the dashboard panel. Elements are made on first use
 // and then only updated.
@@ -311,25 +286,12 @@ func (v *dashboardView) chart(p app.Plot) *chartView {
 func (cv *chartView) draw(p app.Plot) {
 	c := cv.c
 	c.clear()
-	for _, t := range p.YTicks {
-		c.segment(p.Left, t.Pos, p.Right, t.Pos, gridColor)
-		c.text(p.Left-6, t.Pos, t.Label, "right", "middle", mutedColor)
+	for _, s := range p.Strokes() {
+		c.polyline(s.Points, s.Color, s.Width)
 	}
-	for _, t := range p.XTicks {
-		c.segment(t.Pos, p.Bottom, t.Pos, p.Bottom+3, mutedColor)
-		align := "center"
-		if t.Pos >= p.Right-1 {
-			align = "right"
-		}
-		c.text(t.Pos, p.Bottom+5, t.Label, align, "top", mutedColor)
+	for _, l := range p.Labels() {
+		c.text(l.At.X, l.At.Y, l.Text, l.Align, l.Baseline, l.Color)
 	}
-	c.clip(p.Left, 0, p.Right-p.Left, p.Height)
-	for _, l := range p.Lines {
-		for _, seg := range l.Segments {
-			c.polyline(seg, l.Color)
-		}
-	}
-	c.restore()
 	c.el.Get("dataset").Set("points", p.Points)
 	for i, l := range p.Lines {
 		if i < len(cv.legend) && cv.shown[i] != l.Current {

@@ -98,8 +98,9 @@ func TestPlotPlacesPointsByTime(t *testing.T) {
 	require.Len(t, p.Lines, 2)
 	segs := p.Lines[0].Segments
 	require.Len(t, segs, 2, "the gap breaks the line")
-	// The line enters from the left, from the last point before the window.
-	assert.Less(t, segs[0][0].X, p.Left)
+	// The line enters at the left edge, from the last point before the
+	// window.
+	assert.InDelta(t, p.Left, segs[0][0].X, 1e-9)
 	assert.Len(t, segs[0], 1+21)
 	assert.Len(t, segs[1], 21)
 	// x is proportional to time: -30 s is the middle, the newest point
@@ -119,6 +120,67 @@ func TestPlotPlacesPointsByTime(t *testing.T) {
 	assert.Equal(t, "-60s", p.XTicks[len(p.XTicks)-1].Label)
 	assert.Equal(t, "0", p.YTicks[0].Label)
 	assert.Equal(t, "4", p.YTicks[len(p.YTicks)-1].Label)
+}
+
+// A line enters the window at the left edge, where it crosses it; a line
+// that a gap separates from the window does not enter at all.
+func TestPlotLineEntersAtTheLeftEdge(t *testing.T) {
+	t.Parallel()
+	end := time.Date(2026, 11, 28, 10, 1, 0, 0, time.UTC)
+	at := func(ago int) time.Time { return end.Add(-time.Duration(ago) * time.Second) }
+	joined, cut := newSeries(10), newSeries(10)
+	// 0 at 61 s ago and 4 at 59 s ago: 2 where they cross the edge, 60 s ago.
+	joined.add(Point{at(61), 0})
+	joined.add(Point{at(59), 4})
+	joined.add(Point{at(58), 4})
+	// 30 s between the point before the window and the next: a gap.
+	cut.add(Point{at(80), 4})
+	cut.add(Point{at(50), 4})
+	cut.add(Point{at(49), 4})
+	spec := ChartSpec{ID: "c", Unit: UnitCount, Lines: []LineSpec{{"joined", "j", "#000"}, {"cut", "c", "#111"}}}
+	p := plot(spec, map[string]*series{"joined": joined, "cut": cut}, end, time.Minute)
+
+	require.Len(t, p.Lines[0].Segments, 1)
+	entry := p.Lines[0].Segments[0][0]
+	assert.InDelta(t, p.Left, entry.X, 1e-9)
+	assert.InDelta(t, (p.Top+p.Bottom)/2, entry.Y, 1e-9, "half way from 0 to 4, on a scale to 4")
+	require.Len(t, p.Lines[1].Segments, 1)
+	assert.Len(t, p.Lines[1].Segments[0], 2, "the point before the gap is left out")
+	for _, st := range p.Strokes() {
+		for _, pt := range st.Points {
+			assert.GreaterOrEqual(t, pt.X, p.Left-1e-9, "nothing is drawn left of the plot")
+		}
+	}
+}
+
+func TestPlotFurniture(t *testing.T) {
+	t.Parallel()
+	end := time.Date(2026, 11, 28, 10, 1, 0, 0, time.UTC)
+	s := newSeries(10)
+	s.add(Point{end.Add(-time.Second), 3})
+	s.add(Point{end, 3})
+	spec := ChartSpec{ID: "c", Unit: UnitCount, Lines: []LineSpec{{"k", "k", "#123456"}}}
+	p := plot(spec, map[string]*series{"k": s}, end, time.Minute)
+
+	strokes := p.Strokes()
+	require.Len(t, strokes, len(p.YTicks)+len(p.XTicks)+1)
+	grid := strokes[0]
+	assert.Equal(t, []XY{{p.Left, p.YTicks[0].Pos}, {p.Right, p.YTicks[0].Pos}}, grid.Points, "a grid line spans the plot")
+	mark := strokes[len(p.YTicks)]
+	assert.Equal(t, []float64{p.XTicks[0].Pos, p.Bottom, p.XTicks[0].Pos, p.Bottom + 3}, mark.Coords())
+	data := strokes[len(strokes)-1]
+	assert.Equal(t, "#123456", data.Color, "the line is drawn last, over the grid")
+	assert.Len(t, data.Points, 2)
+
+	labels := p.Labels()
+	require.Len(t, labels, len(p.YTicks)+len(p.XTicks))
+	assert.Equal(t, Label{XY{p.Left - 6, p.YTicks[0].Pos}, "0", "right", "middle", mutedColor}, labels[0])
+	now, ago := labels[len(p.YTicks)], labels[len(labels)-1]
+	assert.Equal(t, "now", now.Text)
+	assert.Equal(t, "right", now.Align, "the label at the right edge stays inside the chart")
+	assert.Equal(t, "-60s", ago.Text)
+	assert.Equal(t, "center", ago.Align)
+	assert.Equal(t, "top", ago.Baseline)
 }
 
 // A tab in the background runs late. When it wakes, the snapshots that
