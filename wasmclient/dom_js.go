@@ -5,11 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"syscall/js"
 	"time"
 
-	"wsplay/shared"
 	"wsplay/wasmclient/app"
 )
 
@@ -86,14 +84,11 @@ func (v echoView) EchoState(s app.ConnState) {
 	el := v.p.byID("echo-state")
 	el.Set("textContent", s.String())
 	el.Get("dataset").Set("state", s.String())
+	c := app.EchoControlsIn(s)
 	btn := v.p.byID("echo-connect")
-	btn.Set("disabled", s == app.Closing)
-	if s == app.Disconnected {
-		btn.Set("textContent", "Connect")
-	} else {
-		btn.Set("textContent", "Disconnect")
-	}
-	v.p.byID("echo-send").Set("disabled", s != app.Connected)
+	btn.Set("disabled", !c.CanToggle)
+	btn.Set("textContent", c.Toggle)
+	v.p.byID("echo-send").Set("disabled", !c.CanSend)
 	if s == app.Connected {
 		// Milliseconds from navigation start to the first connection, for
 		// the browser test that measures it.
@@ -105,31 +100,14 @@ func (v echoView) EchoState(s app.ConnState) {
 }
 
 func (v echoView) EchoLog(e app.LogEntry) {
+	r := e.Row()
 	row := v.p.doc.Call("createElement", "tr")
 	ds := row.Get("dataset")
-	ds.Set("dir", string(e.Dir))
-	ds.Set("kind", e.Kind)
-	arrow := map[app.Direction]string{app.Sent: "→", app.Received: "←", app.Event: "•"}[e.Dir]
-	size, rtt := "", ""
-	if e.Dir != app.Event {
-		size = fmt.Sprintf("%d B", e.Size)
-	}
-	if e.RTT > 0 {
-		rtt = e.RTT.Round(10 * time.Microsecond).String()
-	}
-	text := e.Text
-	if e.Close != nil {
-		text = fmt.Sprintf("%d %s", e.Close.Code, e.Close.Meaning)
-		if e.Close.Reason != "" {
-			text += fmt.Sprintf(" (reason: %q)", e.Close.Reason)
-		}
-		if e.Close.Reconnect {
-			text += " · a client should reconnect with backoff"
-		}
-	}
+	ds.Set("dir", r.Dir)
+	ds.Set("kind", r.Kind)
 	for _, cell := range []struct{ class, text string }{
-		{"time", e.Time.Format("15:04:05.000")}, {"dir", arrow}, {"kind", e.Kind},
-		{"size", size}, {"rtt", rtt}, {"data", text},
+		{"time", r.Time}, {"dir", r.Arrow}, {"kind", r.Kind},
+		{"size", r.Size}, {"rtt", r.RTT}, {"data", r.Data},
 	} {
 		row.Call("appendChild", v.p.element("td", cell.class, cell.text))
 	}
@@ -225,11 +203,7 @@ func (v *dashboardView) DashboardState(s app.ConnState, detail string, active bo
 	v.p.setText("dash-detail", detail)
 	btn := v.p.byID("dash-connect")
 	btn.Set("disabled", false)
-	if active {
-		btn.Set("textContent", "Disconnect")
-	} else {
-		btn.Set("textContent", "Connect")
-	}
+	btn.Set("textContent", app.ToggleLabel(active))
 }
 
 func (v *dashboardView) DashboardValues(values []app.Value) {
@@ -387,33 +361,21 @@ func (c *chatCard) ChatShow(l app.ChatLine, before string) {
 		li = c.p.element("li", "", "")
 		c.shown[l.Key] = li
 	}
+	r := l.Row()
+	li.Set("className", r.Class)
 	ds := li.Get("dataset")
-	ds.Set("kind", string(l.Kind))
-	if !l.Time.IsZero() {
-		li.Call("appendChild", c.p.element("time", "", l.Time.Local().Format("15:04:05")))
+	ds.Set("kind", r.Kind)
+	if r.Seq != "" {
+		ds.Set("seq", r.Seq)
 	}
-	switch l.Kind {
-	case shared.TypeText:
-		li.Set("className", "text")
-		if l.Own {
-			li.Get("classList").Call("add", "own")
-		}
-		li.Call("appendChild", c.p.element("span", "who", l.Username))
-		li.Call("appendChild", c.p.element("span", "content", l.Content))
-		if l.Pending {
-			li.Get("classList").Call("add", "pending")
-		} else {
-			ds.Set("seq", l.Seq)
-		}
-	case shared.TypeJoin:
-		li.Set("className", "event")
-		li.Call("appendChild", c.p.doc.Call("createTextNode", l.Username+" joined"))
-	case shared.TypeLeave:
-		li.Set("className", "event")
-		li.Call("appendChild", c.p.doc.Call("createTextNode", l.Username+" left"))
-	default:
-		li.Set("className", "note")
-		li.Call("appendChild", c.p.doc.Call("createTextNode", l.Content))
+	if r.Time != "" {
+		li.Call("appendChild", c.p.element("time", "", r.Time))
+	}
+	if r.Who != "" {
+		li.Call("appendChild", c.p.element("span", "who", r.Who))
+		li.Call("appendChild", c.p.element("span", "content", r.Text))
+	} else {
+		li.Call("appendChild", c.p.doc.Call("createTextNode", r.Text))
 	}
 	if next, ok := c.shown[before]; ok {
 		c.lines.Call("insertBefore", li, next)
@@ -433,28 +395,19 @@ func (c *chatCard) ChatDrop(key string) {
 	}
 }
 
-func (c *chatCard) ChatUsers(users []string) {
+func (c *chatCard) ChatUsers(users app.Presence) {
 	c.users.Set("textContent", "")
-	c.users.Call("appendChild", c.p.doc.Call("createTextNode", fmt.Sprintf("In the room (%d): ", len(users))))
+	c.users.Call("appendChild", c.p.doc.Call("createTextNode", users.Heading()))
 	for i, u := range users {
 		if i > 0 {
 			c.users.Call("appendChild", c.p.doc.Call("createTextNode", ", "))
 		}
 		c.users.Call("appendChild", c.p.element("b", "", u))
 	}
-	c.root.Get("dataset").Set("users", strings.Join(users, ","))
+	c.root.Get("dataset").Set("users", users.List())
 }
 
-func (c *chatCard) ChatTyping(users []string) {
-	switch len(users) {
-	case 0:
-		c.typing.Set("textContent", "")
-	case 1:
-		c.typing.Set("textContent", users[0]+" is typing…")
-	default:
-		c.typing.Set("textContent", strings.Join(users, ", ")+" are typing…")
-	}
-}
+func (c *chatCard) ChatTyping(users app.Typing) { c.typing.Set("textContent", users.String()) }
 
 func (c *chatCard) ChatError(msg string) { c.detail.Set("textContent", msg) }
 
@@ -519,24 +472,14 @@ func newNotifyPane(p *page, c *chatCard, onMarkRead func(id string), onMarkAll f
 }
 
 func (n *notifyPane) NotifyState(s app.ConnState, detail string) {
-	text := "notifications: " + s.String()
-	if detail != "" {
-		text += " · " + detail
-	}
-	n.status.Set("textContent", text)
+	n.status.Set("textContent", app.NotifyStatus(s, detail))
 }
 
-func (n *notifyPane) Notify(note shared.Notification, live bool) {
-	li := n.p.element("li", "", "")
-	if !note.Read {
-		li.Get("classList").Call("add", "unread")
-	}
+func (n *notifyPane) Notify(note app.Note) {
+	li := n.p.element("li", note.Class(), "")
 	li.Get("dataset").Set("id", note.ID)
 	li.Call("appendChild", n.p.element("strong", "", note.Title))
-	text := note.Message
-	if note.From != "" {
-		text += " — from " + note.From
-	}
+	text := note.Text()
 	li.Call("appendChild", n.p.element("span", "", " "+text))
 	btn := n.p.element("button", "small", "Mark read")
 	btn.Set("type", "button")
@@ -549,7 +492,7 @@ func (n *notifyPane) Notify(note shared.Notification, live bool) {
 		delete(n.items, last.Get("dataset").Get("id").String())
 		last.Call("remove")
 	}
-	if live && !note.Read {
+	if note.Toast() {
 		toast := n.p.element("div", "toast", "")
 		toast.Call("appendChild", n.p.element("strong", "", note.Title))
 		toast.Call("appendChild", n.p.element("span", "", " "+text))
@@ -571,15 +514,9 @@ func (n *notifyPane) MarkedRead(ids []string) {
 	}
 }
 
-func (n *notifyPane) Poked(to string) {
-	n.status.Set("textContent", "poked "+to)
-}
+func (n *notifyPane) Poked(to string) { n.status.Set("textContent", app.PokedStatus(to)) }
 
-func (n *notifyPane) NotifyError(msg string) {
-	if msg != "" {
-		n.status.Set("textContent", msg)
-	}
-}
+func (n *notifyPane) NotifyError(msg string) { n.status.Set("textContent", msg) }
 
 // fetchPost is the app.Poster of the page: POST through the browser's
 // fetch. The promise callbacks only hand their result to a channel.

@@ -24,13 +24,13 @@ func main() {
 	p := newPage()
 	loop := app.NewLoop()
 
-	echoURL, err := app.SocketURL(p.location(), shared.PathEcho)
+	urls, err := app.SocketsOf(p.location())
 	if err != nil {
-		p.fail("cannot derive the socket URL: " + err.Error())
+		p.fail("cannot derive the socket URLs: " + err.Error())
 		return
 	}
-	echo := app.NewEcho(loop, echoView{p}, echoURL)
-	p.setText("echo-url", echoURL)
+	echo := app.NewEcho(loop, echoView{p}, urls.Echo)
+	p.setText("echo-url", urls.Echo)
 	p.on("echo-connect", "click", func(event) { loop.Post(echo.Toggle) })
 	p.on("echo-form", "submit", func(e event) {
 		e.preventDefault() // the page must not navigate
@@ -38,12 +38,6 @@ func main() {
 		loop.Post(func() { echo.Send(mode, input) })
 	})
 
-	chatURL, err := app.SocketURL(p.location(), shared.PathChat)
-	if err != nil {
-		p.fail("cannot derive the socket URL: " + err.Error())
-		return
-	}
-	notifyURL, _ := app.SocketURL(p.location(), shared.PathNotifications)
 	addChat := func(user, room string) {
 		if err := errors.Join(shared.ValidateName("username", user), shared.ValidateName("room name", room)); err != nil {
 			p.setText("chat-add-error", err.Error())
@@ -72,8 +66,8 @@ func main() {
 			func() { loop.Post(func() { report(n, n.MarkAllRead()) }) },
 			func(to, message string) { loop.Post(func() { report(n, n.Poke(to, "poke", message)) }) },
 		)
-		c, _ = app.NewChat(loop, card, chatURL, room, user) // names checked above
-		n, _ = app.NewNotifications(loop, pane, notifyURL, user)
+		c, _ = app.NewChat(loop, card, urls.Chat, room, user) // names checked above
+		n, _ = app.NewNotifications(loop, pane, urls.Notifications, user)
 		// Each virtual client logs in as itself and sends its token with
 		// every connection, as the server asks with -require-auth.
 		tokens, _ := app.NewTokens(p.location(), user, fetchPost)
@@ -88,22 +82,17 @@ func main() {
 	})
 	p.byID("chat-add-button").Set("disabled", false)
 
-	dashURL, err := app.SocketURL(p.location(), shared.PathDashboard)
-	if err != nil {
-		p.fail("cannot derive the socket URL: " + err.Error())
-		return
-	}
-	dash := app.NewDashboard(loop, newDashboardView(p), dashURL)
-	p.setText("dash-url", dashURL)
-	intervals := [][2]string{{"", "server default"}}
-	for _, d := range shared.DashboardIntervals {
-		intervals = append(intervals, [2]string{d.String(), d.String()})
+	dash := app.NewDashboard(loop, newDashboardView(p), urls.Dashboard)
+	p.setText("dash-url", urls.Dashboard)
+	var intervals [][2]string
+	for _, c := range app.IntervalChoices() {
+		intervals = append(intervals, [2]string{c.Value, c.Label})
 	}
 	p.fillSelect("dash-interval", intervals)
 	p.on("dash-connect", "click", func(event) { loop.Post(dash.Toggle) })
 	p.on("dash-interval", "change", func(event) {
-		d, _ := time.ParseDuration(p.value("dash-interval")) // "" is the server's default
-		loop.Post(func() { dash.SetInterval(d) })
+		value := p.value("dash-interval")
+		loop.Post(func() { dash.ChooseInterval(value) })
 	})
 	// Redraw five times a second, so the charts scroll smoothly between
 	// snapshots; requests coalesce when the loop is busy, and browsers

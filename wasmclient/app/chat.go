@@ -32,6 +32,67 @@ type ChatLine struct {
 	Pending bool
 }
 
+// ChatRow is a ChatLine as a transcript shows it: the item's data-key,
+// data-kind and data-seq ("" for none: the line is not a stored message),
+// its classes, and the text of its parts. Time is "" for a line without
+// one; Who is "" but on messages.
+type ChatRow struct {
+	Key, Kind, Seq, Class string
+	Time, Who, Text       string
+}
+
+// Row returns the line as a transcript shows it: a message with its
+// author, classed own and pending as it is; a join or leave as an event
+// that names who; anything else as a note.
+func (l ChatLine) Row() ChatRow {
+	r := ChatRow{Key: l.Key, Kind: string(l.Kind), Text: l.Content}
+	if !l.Time.IsZero() {
+		r.Time = l.Time.Local().Format("15:04:05")
+	}
+	switch l.Kind {
+	case shared.TypeText:
+		r.Class, r.Who = "text", l.Username
+		if l.Own {
+			r.Class += " own"
+		}
+		if l.Pending {
+			r.Class += " pending"
+		} else {
+			r.Seq = strconv.FormatUint(l.Seq, 10)
+		}
+	case shared.TypeJoin:
+		r.Class, r.Text = "event", l.Username+" joined"
+	case shared.TypeLeave:
+		r.Class, r.Text = "event", l.Username+" left"
+	default:
+		r.Class = "note"
+	}
+	return r
+}
+
+// Presence is who is in a room, sorted.
+type Presence []string
+
+// Heading is what a card writes before the names.
+func (p Presence) Heading() string { return fmt.Sprintf("In the room (%d): ", len(p)) }
+
+// List is the names joined by commas, for a card's data-users.
+func (p Presence) List() string { return strings.Join(p, ",") }
+
+// Typing is who else is typing, sorted.
+type Typing []string
+
+// String says who is typing, or "" when no one is.
+func (t Typing) String() string {
+	switch len(t) {
+	case 0:
+		return ""
+	case 1:
+		return t[0] + " is typing…"
+	}
+	return strings.Join(t, ", ") + " are typing…"
+}
+
 // ChatView shows one chat client. Its methods are called on the loop.
 type ChatView interface {
 	// ChatState shows the connection state; detail says more, such as
@@ -45,9 +106,9 @@ type ChatView interface {
 	// ChatDrop removes the line keyed key: the oldest, when the
 	// transcript already holds MaxTranscript lines.
 	ChatDrop(key string)
-	ChatUsers(users []string)
+	ChatUsers(users Presence)
 	// ChatTyping lists the other users typing now.
-	ChatTyping(users []string)
+	ChatTyping(users Typing)
 	// ChatError shows a problem with the user's input or the connection;
 	// "" clears it.
 	ChatError(msg string)

@@ -20,8 +20,8 @@ type chatRecorder struct {
 	detail   string
 	connects int        // times the state became Connected
 	lines    []ChatLine // as a page shows them: in order, the newest version of each
-	users    []string
-	typing   []string
+	users    Presence
+	typing   Typing
 	errs     []string
 }
 
@@ -54,9 +54,9 @@ func (r *chatRecorder) ChatDrop(k string) {
 	defer r.mu.Unlock()
 	r.lines = slices.DeleteFunc(r.lines, func(x ChatLine) bool { return x.Key == k })
 }
-func (r *chatRecorder) ChatUsers(u []string)  { r.mu.Lock(); r.users = u; r.mu.Unlock() }
-func (r *chatRecorder) ChatTyping(u []string) { r.mu.Lock(); r.typing = u; r.mu.Unlock() }
-func (r *chatRecorder) ChatError(m string)    { r.mu.Lock(); r.errs = append(r.errs, m); r.mu.Unlock() }
+func (r *chatRecorder) ChatUsers(u Presence) { r.mu.Lock(); r.users = u; r.mu.Unlock() }
+func (r *chatRecorder) ChatTyping(u Typing)  { r.mu.Lock(); r.typing = u; r.mu.Unlock() }
+func (r *chatRecorder) ChatError(m string)   { r.mu.Lock(); r.errs = append(r.errs, m); r.mu.Unlock() }
 
 func (r *chatRecorder) getState() ConnState {
 	r.mu.Lock()
@@ -67,13 +67,13 @@ func (r *chatRecorder) getState() ConnState {
 func (r *chatRecorder) getUsers() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return slices.Clone(r.users)
+	return slices.Clone([]string(r.users))
 }
 
 func (r *chatRecorder) getTyping() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return slices.Clone(r.typing)
+	return slices.Clone([]string(r.typing))
 }
 
 // texts returns the contents of the stored text lines, the user's own

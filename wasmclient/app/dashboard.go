@@ -179,6 +179,28 @@ func (d *Dashboard) SetInterval(interval time.Duration) {
 	}
 }
 
+// IntervalChoice is one entry of the dashboard's interval menu: Value is
+// "" for the server's default, else a duration as ChooseInterval takes it.
+type IntervalChoice struct {
+	Value, Label string
+}
+
+// IntervalChoices are the entries of the interval menu: the server's
+// default first, then shared.DashboardIntervals.
+func IntervalChoices() []IntervalChoice {
+	choices := []IntervalChoice{{"", "server default"}}
+	for _, d := range shared.DashboardIntervals {
+		choices = append(choices, IntervalChoice{d.String(), d.String()})
+	}
+	return choices
+}
+
+// ChooseInterval is SetInterval for the Value of an IntervalChoice.
+func (d *Dashboard) ChooseInterval(value string) {
+	interval, _ := time.ParseDuration(value) // "" is 0, the server's default
+	d.SetInterval(interval)
+}
+
 func (d *Dashboard) opened() string { return "" }
 
 // message draws a snapshot, stamped with its arrival time.
