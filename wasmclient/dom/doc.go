@@ -27,6 +27,8 @@
 // to, until Go releases it. [Element.On] returns the function that
 // removes the listener and releases it; each chat card gathers its own and
 // removes them when it is closed, and only the page's own controls keep
-// theirs. A listener runs inside a JavaScript callback and must not block:
+// theirs. In the browser, the body's data-live-funcs says at all times
+// how many js.Funcs are made and not released, so that a test sees a
+// leak. A listener runs inside a JavaScript callback and must not block:
 // it reads what it needs from the page and posts the rest to app's loop.
 package dom

@@ -39,12 +39,12 @@ func await(ctx context.Context, promise js.Value) (js.Value, error) {
 	var resolved, rejected js.Func
 	settle := func(o outcome) any {
 		done <- o
-		resolved.Release()
-		rejected.Release()
+		release(resolved)
+		release(rejected)
 		return nil
 	}
-	resolved = js.FuncOf(func(_ js.Value, args []js.Value) any { return settle(outcome{v: args[0]}) })
-	rejected = js.FuncOf(func(_ js.Value, args []js.Value) any {
+	resolved = funcOf(func(_ js.Value, args []js.Value) any { return settle(outcome{v: args[0]}) })
+	rejected = funcOf(func(_ js.Value, args []js.Value) any {
 		return settle(outcome{err: errors.New("fetch: " + args[0].Call("toString").String())})
 	})
 	promise.Call("then", resolved, rejected)

@@ -2,6 +2,7 @@ package dom
 
 import (
 	"sync"
+	"sync/atomic"
 	"syscall/js"
 )
 
@@ -85,14 +86,14 @@ func (e element) Prepend(child Element, max int) {
 }
 
 func (e element) On(event string, fn func(Event)) (remove func()) {
-	f := js.FuncOf(func(_ js.Value, args []js.Value) any {
+	f := funcOf(func(_ js.Value, args []js.Value) any {
 		fn(jsEvent{args[0]})
 		return nil
 	})
 	e.v.Call("addEventListener", event, f)
 	return sync.OnceFunc(func() {
 		e.v.Call("removeEventListener", event, f)
-		f.Release()
+		release(f)
 	})
 }
 
@@ -103,6 +104,25 @@ func (ev jsEvent) PreventDefault() { ev.v.Call("preventDefault") }
 func (ev jsEvent) TargetData(name string) (string, bool) {
 	v := ev.v.Get("target").Get("dataset").Get(name)
 	return v.String(), !v.IsUndefined()
+}
+
+// live counts the js.Funcs made and not released; the body's
+// data-live-funcs shows it.
+var live atomic.Int64
+
+func funcOf(fn func(js.Value, []js.Value) any) js.Func {
+	f := js.FuncOf(fn)
+	showLive(live.Add(1))
+	return f
+}
+
+func release(f js.Func) {
+	f.Release()
+	showLive(live.Add(-1))
+}
+
+func showLive(n int64) {
+	js.Global().Get("document").Get("body").Get("dataset").Set("liveFuncs", n)
 }
 
 func (e element) Canvas(w, h float64) Canvas {
