@@ -24,7 +24,7 @@ func Cards(page Page, loop *app.Loop, pageURL string, post app.Poster) (add func
 		user, room := page.ByID("chat-add-user").Value(), page.ByID("chat-add-room").Value()
 		loop.Post(func() { add(user, room) })
 	})
-	page.ByID("chat-add-button").Set("disabled", false)
+	page.ByID("chat-add-button").SetDisabled(false)
 	return add
 }
 
@@ -51,11 +51,11 @@ func (v *chatCard) open(loop *app.Loop, card *app.Card) {
 	v.root.SetData("user", card.Chat.User)
 	v.root.Slot("title").SetText(card.Title())
 	input := v.root.Slot("input")
-	input.Set("placeholder", card.Prompt())
+	input.SetPlaceholder(card.Prompt())
 	v.listeners.on(v.root.Slot("send"), "submit", func(e Event) {
 		e.PreventDefault()
 		text := input.Value()
-		input.Set("value", "")
+		input.SetValue("")
 		loop.Post(func() { card.Send(text) })
 	})
 	v.listeners.on(input, "input", func(Event) { loop.Post(card.Chat.Typing) })
@@ -72,7 +72,7 @@ func (v *chatCard) open(loop *app.Loop, card *app.Card) {
 // close takes the card out of the page and releases its listeners.
 func (v *chatCard) close() {
 	v.listeners.close()
-	v.notes.listeners.close()
+	v.notes.close()
 	v.root.Remove()
 }
 

@@ -15,7 +15,7 @@ func Dashboard(page Page, loop *app.Loop, url string) *app.Dashboard {
 	interval := page.ByID("dash-interval")
 	for _, c := range app.IntervalChoices() {
 		o := page.Clone("option")
-		o.Set("value", c.Value)
+		o.SetValue(c.Value)
 		o.SetText(c.Label)
 		interval.Insert(o, nil)
 	}
@@ -43,7 +43,7 @@ func (v dashboardView) DashboardState(s app.ConnState, detail string, active boo
 	showState(v.state, s)
 	v.detail.SetText(detail)
 	v.toggle.SetText(app.ToggleLabel(active))
-	v.toggle.Set("disabled", false)
+	v.toggle.SetDisabled(false)
 }
 
 func (v dashboardView) DashboardValues(values []app.Value) {

@@ -32,8 +32,8 @@ func (v echoView) EchoState(s app.ConnState) {
 	showState(v.state, s)
 	c := app.EchoControlsIn(s)
 	v.toggle.SetText(c.Toggle)
-	v.toggle.Set("disabled", !c.CanToggle)
-	v.send.Set("disabled", !c.CanSend)
+	v.toggle.SetDisabled(!c.CanToggle)
+	v.send.SetDisabled(!c.CanSend)
 	if s == app.Connected {
 		v.page.Stamp("echoConnectedMs") // for the browser test that times the first connection
 	}
@@ -49,4 +49,4 @@ func (v echoView) EchoLog(e app.LogEntry) {
 
 func (v echoView) EchoError(msg string) { v.problem.SetText(msg) }
 
-func (v echoView) EchoSent() { v.input.Set("value", "") }
+func (v echoView) EchoSent() { v.input.SetValue("") }

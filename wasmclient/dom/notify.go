@@ -35,7 +35,7 @@ func (n *notifyPane) open(loop *app.Loop, card *app.Card) {
 	n.listeners.on(n.root.Slot("poke"), "submit", func(e Event) {
 		e.PreventDefault()
 		who, text := to.Value(), message.Value()
-		message.Set("value", "")
+		message.SetValue("")
 		loop.Post(func() { card.Poke(who, text) })
 	})
 	// One listener for every item's button, by event delegation.
@@ -45,6 +45,9 @@ func (n *notifyPane) open(loop *app.Loop, card *app.Card) {
 		}
 	})
 }
+
+// close releases the pane's listeners.
+func (n *notifyPane) close() { n.listeners.close() }
 
 func (n *notifyPane) NotifyState(s app.ConnState, detail string) {
 	n.status.SetText(app.NotifyStatus(s, detail))

@@ -18,7 +18,8 @@ type Page interface {
 	Stamp(name string)
 }
 
-// Element is an element of the page, or of a template's copy.
+// Element is an element of the page, or of a template's copy. Text goes
+// in only as text: nothing here sets markup.
 type Element interface {
 	// Slot returns the element in this one marked data-slot=name; a
 	// missing one is a bug, as for Page.ByID.
@@ -38,10 +39,14 @@ type Element interface {
 	// SetStyle sets one CSS property, through the CSSOM, which the page's
 	// content security policy allows.
 	SetStyle(property, value string)
-	// Set sets a property, such as disabled, placeholder or value.
-	Set(property string, value any)
 	// Value returns the value of an input, a select or an option.
 	Value() string
+	// SetValue sets the value of an input or an option.
+	SetValue(value string)
+	// SetPlaceholder sets an input's placeholder.
+	SetPlaceholder(text string)
+	// SetDisabled turns a control off, or on again.
+	SetDisabled(off bool)
 	// Insert puts child in this element just before next, or last when
 	// next is nil. A child already in it moves.
 	Insert(child, next Element)

@@ -56,7 +56,9 @@ func (e element) Text() string            { return e.v.Get("textContent").String
 func (e element) SetText(text string)     { e.v.Set("textContent", text) }
 func (e element) SetClass(classes string) { e.v.Set("className", classes) }
 func (e element) SetStyle(prop, v string) { e.v.Get("style").Set(prop, v) }
-func (e element) Set(prop string, v any)  { e.v.Set(prop, v) }
+func (e element) SetValue(value string)   { e.v.Set("value", value) }
+func (e element) SetPlaceholder(s string) { e.v.Set("placeholder", s) }
+func (e element) SetDisabled(off bool)    { e.v.Set("disabled", off) }
 func (e element) Value() string           { return e.v.Get("value").String() }
 func (e element) Clear()                  { e.v.Call("replaceChildren") }
 func (e element) Remove()                 { e.v.Call("remove") }

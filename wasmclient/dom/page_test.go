@@ -126,7 +126,8 @@ func (e *fakeElement) Slot(name string) Element {
 }
 
 func (e *fakeElement) Find(name, value string) Element {
-	if f := e.walk(func(c *fakeElement) bool { return c.data[name] == value }); f != nil {
+	has := func(c *fakeElement) bool { v, ok := c.data[name]; return ok && v == value }
+	if f := e.walk(has); f != nil {
 		return f
 	}
 	return nil // not a nil *fakeElement: an Element that is nil
@@ -149,7 +150,9 @@ func (e *fakeElement) SetData(name, value string) {
 
 func (e *fakeElement) SetClass(classes string)         { e.class = classes }
 func (e *fakeElement) SetStyle(property, value string) { e.style[property] = value }
-func (e *fakeElement) Set(property string, value any)  { e.props[property] = value }
+func (e *fakeElement) SetValue(value string)           { e.props["value"] = value }
+func (e *fakeElement) SetPlaceholder(text string)      { e.props["placeholder"] = text }
+func (e *fakeElement) SetDisabled(off bool)            { e.props["disabled"] = off }
 func (e *fakeElement) ScrollToEnd()                    { e.props["scrolledToEnd"] = true }
 
 func (e *fakeElement) Value() string {
