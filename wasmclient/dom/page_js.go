@@ -22,6 +22,9 @@ func (b browser) ByID(id string) Element {
 	return element{el}
 }
 
+// Clone copies the template's first element, not its whole content as
+// content.cloneNode(true) would: a fragment empties as it goes into the
+// page, and the view keeps the element to update it.
 func (b browser) Clone(template string) Element {
 	t := b.ByID(template).(element).v
 	return element{t.Get("content").Get("firstElementChild").Call("cloneNode", true)}
