@@ -1,110 +1,30 @@
 // Command wasmclient is the playground page's client, built with
-// GOOS=js GOARCH=wasm and loaded by site/main.js. It wires the page's
-// elements to package app, which holds all of the logic; this file and
-// dom_js.go are the only ones that touch syscall/js.
+// GOOS=js GOARCH=wasm and loaded by site/main.js. Package app holds its
+// state and makes every decision; package dom shows them in the page's
+// <template>s. This is the wiring.
 package main
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"wsplay/shared"
 	"wsplay/wasmclient/app"
+	"wsplay/wasmclient/dom"
 )
 
-// report shows err, if any, in the notification pane.
-func report(n *app.Notifications, err error) {
-	if err != nil {
-		n.View().NotifyError(err.Error())
-	}
-}
-
 func main() {
-	p := newPage()
+	page, pageURL := dom.Browser(), dom.Location()
+	urls, err := app.SocketsOf(pageURL)
+	if err != nil {
+		dom.Started(page, err)
+		return
+	}
 	loop := app.NewLoop()
-
-	echoURL, err := app.SocketURL(p.location(), "/ws/echo")
-	if err != nil {
-		p.fail("cannot derive the socket URL: " + err.Error())
-		return
-	}
-	echo := app.NewEcho(loop, echoView{p}, echoURL)
-	p.setText("echo-url", echoURL)
-	p.on("echo-connect", "click", func(event) { loop.Post(echo.Toggle) })
-	p.on("echo-form", "submit", func(e event) {
-		e.preventDefault() // the page must not navigate
-		mode, input := app.Mode(p.value("echo-mode")), p.value("echo-input")
-		loop.Post(func() { echo.Send(mode, input) })
-	})
-
-	chatURL, err := app.SocketURL(p.location(), "/ws/chat")
-	if err != nil {
-		p.fail("cannot derive the socket URL: " + err.Error())
-		return
-	}
-	notifyURL, _ := app.SocketURL(p.location(), "/ws/notifications")
-	addChat := func(user, room string) {
-		if err := errors.Join(shared.ValidateName("username", user), shared.ValidateName("room name", room)); err != nil {
-			p.setText("chat-add-error", err.Error())
-			return
-		}
-		p.setText("chat-add-error", "")
-		var (
-			c *app.Chat
-			n *app.Notifications
-		)
-		card := newChatCard(p, user, room,
-			func(text string) {
-				loop.Post(func() {
-					if err := c.Send(text); err != nil {
-						c.View().ChatError(err.Error())
-					}
-				})
-			},
-			func() { loop.Post(c.Typing) },
-			func(card *chatCard) func() {
-				return func() { loop.Post(func() { c.Stop(); n.Stop(); card.remove() }) }
-			},
-		)
-		pane := newNotifyPane(p, card,
-			func(id string) { loop.Post(func() { report(n, n.MarkRead(id)) }) },
-			func() { loop.Post(func() { report(n, n.MarkAllRead()) }) },
-			func(to, message string) { loop.Post(func() { report(n, n.Poke(to, "poke", message)) }) },
-		)
-		c, _ = app.NewChat(loop, card, chatURL, room, user) // names checked above
-		n, _ = app.NewNotifications(loop, pane, notifyURL, user)
-		// Each virtual client logs in as itself and sends its token with
-		// every connection, as the server asks with -require-auth.
-		tokens, _ := app.NewTokens(p.location(), user, fetchPost)
-		c.Tokens, n.Tokens = tokens, tokens
-		c.Start()
-		n.Start()
-	}
-	p.on("chat-add", "submit", func(e event) {
-		e.preventDefault()
-		user, room := p.value("chat-add-user"), p.value("chat-add-room")
-		loop.Post(func() { addChat(user, room) })
-	})
-	p.byID("chat-add-button").Set("disabled", false)
-
-	dashURL, err := app.SocketURL(p.location(), "/ws/dashboard")
-	if err != nil {
-		p.fail("cannot derive the socket URL: " + err.Error())
-		return
-	}
-	dash := app.NewDashboard(loop, newDashboardView(p), dashURL)
-	p.setText("dash-url", dashURL)
-	intervals := [][2]string{{"", "server default"}}
-	for _, d := range shared.DashboardIntervals {
-		intervals = append(intervals, [2]string{d.String(), d.String()})
-	}
-	p.fillSelect("dash-interval", intervals)
-	p.on("dash-connect", "click", func(event) { loop.Post(dash.Toggle) })
-	p.on("dash-interval", "change", func(event) {
-		d, _ := time.ParseDuration(p.value("dash-interval")) // "" is the server's default
-		loop.Post(func() { dash.SetInterval(d) })
-	})
+	echo := dom.Echo(page, loop, urls.Echo)
+	dash := dom.Dashboard(page, loop, urls.Dashboard)
+	addCard := dom.Cards(page, loop, pageURL, dom.Post)
+	dom.Started(page, nil)
 	// Redraw five times a second, so the charts scroll smoothly between
 	// snapshots; requests coalesce when the loop is busy, and browsers
 	// slow this timer down in a background tab.
@@ -113,12 +33,10 @@ func main() {
 			dash.RequestRedraw()
 		}
 	}()
-
-	p.running()
 	// Two clients to start with, so that the page shows a conversation.
 	loop.Post(func() {
-		addChat("ada", shared.DefaultRoom)
-		addChat("bob", shared.DefaultRoom)
+		addCard("ada", shared.DefaultRoom)
+		addCard("bob", shared.DefaultRoom)
 	})
 	// Echo and the dashboard have no user of their own: with
 	// -require-auth, the cookie a login sets is their token. So they
@@ -127,13 +45,13 @@ func main() {
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		if tokens, err := app.NewTokens(p.location(), "ada", fetchPost); err == nil {
+		if tokens, err := app.NewTokens(pageURL, "ada", dom.Post); err == nil {
 			tokens.Token(ctx)
 		}
 		loop.Post(echo.Connect)
 		loop.Post(dash.Connect)
 	}()
 	// The page owns this program's lifetime: the loop runs until the tab
-	// goes away, so every callback above stays valid.
+	// goes away, so the page's own listeners stay valid.
 	loop.Run(context.Background())
 }

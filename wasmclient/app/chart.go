@@ -181,8 +181,8 @@ type PlotLine struct {
 	Current      string
 }
 
-// Plot is everything needed to draw one chart, already laid out: the view
-// only draws lines and text where it is told.
+// Plot is everything needed to draw one chart, already laid out and
+// inside its area: the view only draws its Strokes and Labels.
 type Plot struct {
 	ID, Title      string
 	Width, Height  float64
@@ -203,9 +203,78 @@ const (
 	marginBottom = 18
 )
 
+// Stroke is a line through Points, Width pixels wide; a single point is a
+// dot.
+type Stroke struct {
+	Points []XY
+	Color  string
+	Width  float64
+}
+
+// Coords returns the points as x0, y0, x1, y1, ….
+func (s Stroke) Coords() []float64 {
+	xy := make([]float64, 0, 2*len(s.Points))
+	for _, pt := range s.Points {
+		xy = append(xy, pt.X, pt.Y)
+	}
+	return xy
+}
+
+// Label is a text on a chart. Align says which of its sides is at At
+// (left, center or right), Baseline which of its edges (top, middle or
+// bottom), as a canvas takes them.
+type Label struct {
+	At              XY
+	Text            string
+	Align, Baseline string
+	Color           string
+}
+
+// Colours of the chart furniture, from style.css's palette.
+const (
+	gridColor  = "#e2e2e0"
+	mutedColor = "#6b6b70"
+)
+
+// Strokes returns what to draw of the chart, in order: a grid line at
+// each y tick, a mark under each x tick, then the lines' segments.
+func (p Plot) Strokes() []Stroke {
+	var out []Stroke
+	for _, t := range p.YTicks {
+		out = append(out, Stroke{[]XY{{p.Left, t.Pos}, {p.Right, t.Pos}}, gridColor, 1})
+	}
+	for _, t := range p.XTicks {
+		out = append(out, Stroke{[]XY{{t.Pos, p.Bottom}, {t.Pos, p.Bottom + 3}}, mutedColor, 1})
+	}
+	for _, l := range p.Lines {
+		for _, seg := range l.Segments {
+			out = append(out, Stroke{seg, l.Color, 1.75})
+		}
+	}
+	return out
+}
+
+// Labels returns the ticks' labels: left of the y axis, and under the x
+// axis, the rightmost one kept inside the chart.
+func (p Plot) Labels() []Label {
+	var out []Label
+	for _, t := range p.YTicks {
+		out = append(out, Label{XY{p.Left - 6, t.Pos}, t.Label, "right", "middle", mutedColor})
+	}
+	for _, t := range p.XTicks {
+		align := "center"
+		if t.Pos >= p.Right-1 {
+			align = "right"
+		}
+		out = append(out, Label{XY{t.Pos, p.Bottom + 5}, t.Label, align, "top", mutedColor})
+	}
+	return out
+}
+
 // plot lays out one chart for the time window that ends at end. Points
-// outside the window are left out, except the last one before it, so that
-// a line enters from the left edge instead of starting in mid-air.
+// outside the window are left out, except that a line joined to the last
+// point before the window enters at the left edge, where it crosses it,
+// instead of starting in mid-air.
 func plot(spec ChartSpec, data map[string]*series, end time.Time, window time.Duration) Plot {
 	p := Plot{
 		ID: spec.ID, Title: spec.Title, Width: ChartWidth, Height: ChartHeight,
@@ -251,24 +320,30 @@ func plot(spec ChartSpec, data map[string]*series, end time.Time, window time.Du
 			gap := gapThreshold(s)
 			var seg []XY
 			var prev Point
+			entering := false // seg holds only the last point before the window
 			for i := range s.len() {
 				pt := s.at(i)
 				if pt.T.After(end) {
 					break
 				}
+				xy := XY{x(pt.T), y(pt.V)}
 				if pt.T.Before(start) {
-					// Keep only the last point before the window.
-					seg, prev = []XY{{x(pt.T), y(pt.V)}}, pt
+					seg, prev, entering = []XY{xy}, pt, true
 					continue
 				}
-				if len(seg) > 0 && pt.T.Sub(prev.T) > gap {
+				joined := len(seg) == 0 || pt.T.Sub(prev.T) <= gap
+				switch {
+				case entering && joined:
+					seg[0] = crossing(seg[0], xy, p.Left)
+				case entering:
+					seg = nil // a gap follows it: none of that line is in the window
+				case !joined:
 					line.Segments = append(line.Segments, seg)
 					seg = nil
 				}
-				seg = append(seg, XY{x(pt.T), y(pt.V)})
-				prev = pt
+				seg, prev, entering = append(seg, xy), pt, false
 			}
-			if len(seg) > 0 {
+			if len(seg) > 0 && !entering {
 				line.Segments = append(line.Segments, seg)
 			}
 			for _, sg := range line.Segments {
@@ -278,6 +353,11 @@ func plot(spec ChartSpec, data map[string]*series, end time.Time, window time.Du
 		p.Lines = append(p.Lines, line)
 	}
 	return p
+}
+
+// crossing returns the point where the line from a to b crosses x.
+func crossing(a, b XY, x float64) XY {
+	return XY{x, a.Y + (b.Y-a.Y)*(x-a.X)/(b.X-a.X)}
 }
 
 // gapThreshold is how far apart two points may be and still be joined by

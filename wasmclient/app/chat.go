@@ -21,8 +21,10 @@ type ChatLine struct {
 	Time     time.Time
 	Seq      uint64
 	// ID is the message id; for the user's own messages, the id the
-	// client chose, so that ChatAck can find the line.
+	// client chose, so that the server's acknowledgement finds the line.
 	ID string
+	// Key names the line in its transcript, for ChatShow and ChatDrop.
+	Key string
 	// Own is set on lines the user wrote.
 	Own bool
 	// Pending is set on the user's own lines until the server has stored
@@ -30,17 +32,83 @@ type ChatLine struct {
 	Pending bool
 }
 
+// ChatRow is a ChatLine as a transcript shows it: the item's data-key,
+// data-kind and data-seq ("" for none: the line is not a stored message),
+// its classes, and the text of its parts. Time is "" for a line without
+// one; Who is "" but on messages.
+type ChatRow struct {
+	Key, Kind, Seq, Class string
+	Time, Who, Text       string
+}
+
+// Row returns the line as a transcript shows it: a message with its
+// author, classed own and pending as it is; a join or leave as an event
+// that names who; anything else as a note.
+func (l ChatLine) Row() ChatRow {
+	r := ChatRow{Key: l.Key, Kind: string(l.Kind), Text: l.Content}
+	if !l.Time.IsZero() {
+		r.Time = l.Time.Local().Format("15:04:05")
+	}
+	switch l.Kind {
+	case shared.TypeText:
+		r.Class, r.Who = "text", l.Username
+		if l.Own {
+			r.Class += " own"
+		}
+		if l.Pending {
+			r.Class += " pending"
+		} else {
+			r.Seq = strconv.FormatUint(l.Seq, 10)
+		}
+	case shared.TypeJoin:
+		r.Class, r.Text = "event", l.Username+" joined"
+	case shared.TypeLeave:
+		r.Class, r.Text = "event", l.Username+" left"
+	default:
+		r.Class = "note"
+	}
+	return r
+}
+
+// Presence is who is in a room, sorted.
+type Presence []string
+
+// Heading is what a card writes before the names.
+func (p Presence) Heading() string { return fmt.Sprintf("In the room (%d): ", len(p)) }
+
+// List is the names joined by commas, for a card's data-users.
+func (p Presence) List() string { return strings.Join(p, ",") }
+
+// Typing is who else is typing, sorted.
+type Typing []string
+
+// String says who is typing, or "" when no one is.
+func (t Typing) String() string {
+	switch len(t) {
+	case 0:
+		return ""
+	case 1:
+		return t[0] + " is typing…"
+	}
+	return strings.Join(t, ", ") + " are typing…"
+}
+
 // ChatView shows one chat client. Its methods are called on the loop.
 type ChatView interface {
 	// ChatState shows the connection state; detail says more, such as
 	// when the next reconnection attempt is.
 	ChatState(state ConnState, detail string)
-	ChatAppend(line ChatLine)
-	// ChatAck marks the user's line with this id as stored, with its seq.
-	ChatAck(id string, seq uint64)
-	ChatUsers(users []string)
+	// ChatShow shows line just before the line keyed before, or last
+	// when before is "". If a line with its Key is shown already (the
+	// user's own, once the server has stored it), line replaces it and
+	// moves there. The client decides the order; the view follows it.
+	ChatShow(line ChatLine, before string)
+	// ChatDrop removes the line keyed key: the oldest, when the
+	// transcript already holds MaxTranscript lines.
+	ChatDrop(key string)
+	ChatUsers(users Presence)
 	// ChatTyping lists the other users typing now.
-	ChatTyping(users []string)
+	ChatTyping(users Typing)
 	// ChatError shows a problem with the user's input or the connection;
 	// "" clears it.
 	ChatError(msg string)
@@ -76,17 +144,13 @@ type Chat struct {
 
 	idPrefix string
 	nextID   int
-	outbox   []outgoing // sent, not yet acknowledged, oldest first
+	outbox   []ChatLine // sent, not yet acknowledged, oldest first
+	lines    transcript // what the view shows, in order
 
 	users        []string             // the room's users, sorted
 	typing       map[string]time.Time // other users typing, until when
 	typingTimer  *time.Timer
 	lastTypingTx time.Time
-}
-
-type outgoing struct {
-	id      string
-	content string
 }
 
 // NewChat returns a client for user in room on the chat endpoint at
@@ -146,7 +210,7 @@ func (c *Chat) url() string {
 // message it did store comes back as an acknowledgement only.
 func (c *Chat) opened() string {
 	for _, o := range c.outbox {
-		c.write(shared.Message{Type: shared.TypeText, ID: o.id, Content: o.content})
+		c.write(shared.Message{Type: shared.TypeText, ID: o.ID, Content: o.Content})
 	}
 	return ""
 }
@@ -162,7 +226,7 @@ func (c *Chat) message(data []byte) {
 
 func (c *Chat) ended(info CloseInfo, reconnect bool) {
 	if !reconnect {
-		c.view.ChatAppend(ChatLine{Time: c.now(), Content: fmt.Sprintf("connection closed (%d %s); not reconnecting", info.Code, info.Reason)})
+		c.show(ChatLine{Time: c.now(), Content: fmt.Sprintf("connection closed (%d %s); not reconnecting", info.Code, info.Reason)})
 	}
 }
 
@@ -201,7 +265,7 @@ func (c *Chat) handle(m shared.Message) {
 		}
 		slices.Sort(c.users)
 		c.view.ChatUsers(slices.Clone(c.users))
-		c.view.ChatAppend(ChatLine{Kind: m.Type, Username: strings.Join(who, ", "), Time: m.Timestamp})
+		c.show(ChatLine{Kind: m.Type, Username: strings.Join(who, ", "), Time: m.Timestamp})
 	case shared.TypeUserList:
 		// The snapshot on joining; join and leave keep it current.
 		c.users = slices.Clone(m.Users)
@@ -228,7 +292,7 @@ func (c *Chat) history(m shared.Message) {
 		if m.Epoch != c.epoch {
 			note = "the room's history started over; showing the latest messages"
 		}
-		c.view.ChatAppend(ChatLine{Time: c.now(), Content: note})
+		c.show(ChatLine{Time: c.now(), Content: note})
 	}
 	if m.Epoch != c.epoch {
 		c.lastSeq = 0 // seqs of another epoch mean nothing here
@@ -252,14 +316,30 @@ func (c *Chat) text(m shared.Message) {
 		c.showTyping()
 	}
 	if m.Username == c.User {
-		if i := slices.IndexFunc(c.outbox, func(o outgoing) bool { return o.id == m.ID }); i >= 0 {
+		if i := slices.IndexFunc(c.outbox, func(o ChatLine) bool { return o.ID == m.ID }); i >= 0 {
+			line := c.outbox[i]
 			c.outbox = slices.Delete(c.outbox, i, i+1)
-			c.view.ChatAck(m.ID, m.Seq)
+			line.Seq, line.Pending = m.Seq, false
+			if before, ok := c.lines.stored(line.Key, m.Seq); ok {
+				c.view.ChatShow(line, before)
+			}
 			return
 		}
 	}
-	c.view.ChatAppend(ChatLine{Kind: shared.TypeText, Username: m.Username, Content: m.Content,
+	c.show(ChatLine{Kind: shared.TypeText, Username: m.Username, Content: m.Content,
 		Time: m.Timestamp, Seq: m.Seq, ID: m.ID, Own: m.Username == c.User})
+}
+
+// show adds line at the end of the transcript, and returns it with its
+// key.
+func (c *Chat) show(line ChatLine) ChatLine {
+	key, dropped := c.lines.add(line.Seq)
+	line.Key = key
+	c.view.ChatShow(line, "")
+	for _, k := range dropped {
+		c.view.ChatDrop(k)
+	}
+	return line
 }
 
 // Send sends a chat message. It is shown at once, marked pending until the
@@ -276,8 +356,7 @@ func (c *Chat) Send(content string) error {
 	}
 	c.nextID++
 	id := c.idPrefix + "-" + strconv.Itoa(c.nextID)
-	c.outbox = append(c.outbox, outgoing{id, content})
-	c.view.ChatAppend(ChatLine{Kind: shared.TypeText, Username: c.User, Content: content, Time: c.now(), ID: id, Own: true, Pending: true})
+	c.outbox = append(c.outbox, c.show(ChatLine{Kind: shared.TypeText, Username: c.User, Content: content, Time: c.now(), ID: id, Own: true, Pending: true}))
 	c.view.ChatError("")
 	c.write(shared.Message{Type: shared.TypeText, ID: id, Content: content})
 	return nil

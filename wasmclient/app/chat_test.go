@@ -1,7 +1,6 @@
 package app
 
 import (
-	"cmp"
 	"fmt"
 	"slices"
 	"sync"
@@ -19,11 +18,10 @@ type chatRecorder struct {
 	mu       sync.Mutex
 	state    ConnState
 	detail   string
-	connects int // times the state became Connected
-	lines    []ChatLine
-	acks     map[string]uint64
-	users    []string
-	typing   []string
+	connects int        // times the state became Connected
+	lines    []ChatLine // as a page shows them: in order, the newest version of each
+	users    Presence
+	typing   Typing
 	errs     []string
 }
 
@@ -36,22 +34,29 @@ func (r *chatRecorder) ChatState(s ConnState, d string) {
 	r.state, r.detail = s, d
 }
 
-func (r *chatRecorder) ChatAppend(l ChatLine) {
-	r.mu.Lock()
-	r.lines = append(r.lines, l)
-	r.mu.Unlock()
-}
-func (r *chatRecorder) ChatAck(id string, seq uint64) {
+// ChatShow places the line as a page would, and panics (failing the
+// test) when told to put it before a line that is not shown.
+func (r *chatRecorder) ChatShow(l ChatLine, before string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.acks == nil {
-		r.acks = map[string]uint64{}
+	key := func(k string) func(ChatLine) bool { return func(x ChatLine) bool { return x.Key == k } }
+	r.lines = slices.DeleteFunc(r.lines, key(l.Key))
+	i := len(r.lines)
+	if before != "" {
+		if i = slices.IndexFunc(r.lines, key(before)); i < 0 {
+			panic(fmt.Sprintf("ChatShow %q before %q, which is not shown", l.Key, before))
+		}
 	}
-	r.acks[id] = seq
+	r.lines = slices.Insert(r.lines, i, l)
 }
-func (r *chatRecorder) ChatUsers(u []string)  { r.mu.Lock(); r.users = u; r.mu.Unlock() }
-func (r *chatRecorder) ChatTyping(u []string) { r.mu.Lock(); r.typing = u; r.mu.Unlock() }
-func (r *chatRecorder) ChatError(m string)    { r.mu.Lock(); r.errs = append(r.errs, m); r.mu.Unlock() }
+func (r *chatRecorder) ChatDrop(k string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.lines = slices.DeleteFunc(r.lines, func(x ChatLine) bool { return x.Key == k })
+}
+func (r *chatRecorder) ChatUsers(u Presence) { r.mu.Lock(); r.users = u; r.mu.Unlock() }
+func (r *chatRecorder) ChatTyping(u Typing)  { r.mu.Lock(); r.typing = u; r.mu.Unlock() }
+func (r *chatRecorder) ChatError(m string)   { r.mu.Lock(); r.errs = append(r.errs, m); r.mu.Unlock() }
 
 func (r *chatRecorder) getState() ConnState {
 	r.mu.Lock()
@@ -62,45 +67,26 @@ func (r *chatRecorder) getState() ConnState {
 func (r *chatRecorder) getUsers() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return slices.Clone(r.users)
+	return slices.Clone([]string(r.users))
 }
 
 func (r *chatRecorder) getTyping() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return slices.Clone(r.typing)
+	return slices.Clone([]string(r.typing))
 }
 
-// texts returns the contents of the text lines from others, and of the
-// user's own acknowledged ones, with their seqs, in the room's order (the
-// order of seqs: one's own line is shown where it was typed, which may be
-// before a message the server stored first).
+// texts returns the contents of the stored text lines, the user's own
+// included once acknowledged, with their seqs, in the order shown: the
+// client's order, which must be the room's.
 func (r *chatRecorder) texts() (contents []string, seqs []uint64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	type line struct {
-		content string
-		seq     uint64
-	}
-	var lines []line
 	for _, l := range r.lines {
-		if l.Kind != shared.TypeText {
-			continue
+		if l.Kind == shared.TypeText && !l.Pending {
+			contents = append(contents, l.Content)
+			seqs = append(seqs, l.Seq)
 		}
-		seq := l.Seq
-		if l.Pending {
-			s, ok := r.acks[l.ID]
-			if !ok {
-				continue
-			}
-			seq = s
-		}
-		lines = append(lines, line{l.Content, seq})
-	}
-	slices.SortStableFunc(lines, func(a, b line) int { return cmp.Compare(a.seq, b.seq) })
-	for _, l := range lines {
-		contents = append(contents, l.content)
-		seqs = append(seqs, l.seq)
 	}
 	return contents, seqs
 }
@@ -162,6 +148,29 @@ func TestChatTwoClientsTalk(t *testing.T) {
 	h.onLoop(func() {
 		assert.Error(t, ada.Send("   "))
 	})
+}
+
+// The user's line is shown where it was typed and moves, once stored,
+// below a message the server stored before it: no server needed, the
+// client decides.
+func TestChatShowsOwnLineInTheRoomsOrder(t *testing.T) {
+	t.Parallel()
+	rec := &chatRecorder{}
+	c, err := NewChat(NewLoop(), rec, "ws://127.0.0.1:1/ws/chat", "general", "ada")
+	require.NoError(t, err)
+	c.handle(shared.Message{Type: shared.TypeHistory, Epoch: "e1"})
+	require.NoError(t, c.Send("mine")) // not connected: it waits in the outbox
+	c.handle(shared.Message{Type: shared.TypeJoin, Username: "cy"})
+	c.handle(shared.Message{Type: shared.TypeText, Username: "bob", Content: "bob's", Seq: 1, ID: "b1"})
+	id := rec.lines[0].ID
+	c.handle(shared.Message{Type: shared.TypeText, Username: "ada", Content: "mine", Seq: 2, ID: id})
+
+	assert.Zero(t, c.Pending())
+	contents, seqs := rec.texts()
+	assert.Equal(t, []string{"bob's", "mine"}, contents)
+	assert.Equal(t, []uint64{1, 2}, seqs)
+	require.Len(t, rec.lines, 3)
+	assert.Equal(t, shared.TypeJoin, rec.lines[0].Kind, "the join stays where it was")
 }
 
 func TestChatRejectsBadNamesBeforeConnecting(t *testing.T) {

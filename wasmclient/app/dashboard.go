@@ -28,8 +28,9 @@ type Value struct {
 	Key, Label, Text string
 }
 
-// ValueSpec is one current value the panel shows: a snapshot key (see the
-// table in server/dashboard.go) and its unit.
+// ValueSpec is one current value the panel shows: a snapshot key (one of
+// the shared.Metric keys, or one made with shared.EndpointKey) and its
+// unit.
 type ValueSpec struct {
 	Key, Label string
 	Unit       Unit
@@ -37,51 +38,51 @@ type ValueSpec struct {
 
 // DashboardValues are the current values the panel lists, in order.
 var DashboardValues = []ValueSpec{
-	{"connections", "Connections", UnitCount},
-	{"messages_in_per_sec", "Messages in", UnitPerSec},
-	{"messages_out_per_sec", "Messages out", UnitPerSec},
-	{"bytes_in_per_sec", "Bytes in", UnitBytesPerSec},
-	{"bytes_out_per_sec", "Bytes out", UnitBytesPerSec},
-	{"active_users", "Users online", UnitCount},
-	{"rooms", "Chat rooms", UnitCount},
-	{"response_time", "Chat fan-out p50", UnitMillis},
-	{"fanout_p99_ms.chat", "Chat fan-out p99", UnitMillis},
-	{"requests", "HTTP requests", UnitPerSec},
-	{"cpu_usage", "CPU (all cores)", UnitPercent},
-	{"memory_usage", "Heap in use", UnitMiB},
-	{"goroutines", "Goroutines", UnitCount},
-	{"gc_pause_ms", "Longest GC pause", UnitMillis},
-	{"slow_consumer_disconnects", "Slow clients dropped", UnitCount},
-	{"handshakes_rejected", "Handshakes rejected", UnitCount},
-	{"notifications_stored", "Notifications stored", UnitCount},
-	{"notifications_delivered", "Notifications delivered", UnitCount},
-	{"snapshots_conflated", "Snapshots skipped", UnitCount},
-	{"uptime_seconds", "Uptime", UnitSeconds},
+	{shared.MetricConnections, "Connections", UnitCount},
+	{shared.MetricMessagesIn, "Messages in", UnitPerSec},
+	{shared.MetricMessagesOut, "Messages out", UnitPerSec},
+	{shared.MetricBytesIn, "Bytes in", UnitBytesPerSec},
+	{shared.MetricBytesOut, "Bytes out", UnitBytesPerSec},
+	{shared.MetricActiveUsers, "Users online", UnitCount},
+	{shared.MetricRooms, "Chat rooms", UnitCount},
+	{shared.MetricResponseTime, "Chat fan-out p50", UnitMillis},
+	{shared.EndpointKey(shared.MetricFanoutP99, shared.EndpointChat), "Chat fan-out p99", UnitMillis},
+	{shared.MetricRequests, "HTTP requests", UnitPerSec},
+	{shared.MetricCPU, "CPU (all cores)", UnitPercent},
+	{shared.MetricMemory, "Heap in use", UnitMiB},
+	{shared.MetricGoroutines, "Goroutines", UnitCount},
+	{shared.MetricGCPause, "Longest GC pause", UnitMillis},
+	{shared.MetricSlowDisconnects, "Slow clients dropped", UnitCount},
+	{shared.MetricRejected, "Handshakes rejected", UnitCount},
+	{shared.MetricNotesStored, "Notifications stored", UnitCount},
+	{shared.MetricNotesDelivered, "Notifications delivered", UnitCount},
+	{shared.MetricConflated, "Snapshots skipped", UnitCount},
+	{shared.MetricUptime, "Uptime", UnitSeconds},
 }
 
 // DashboardCharts are the charts the panel draws, in order.
 var DashboardCharts = []ChartSpec{
 	{ID: "rates", Title: "Messages per second", Unit: UnitPerSec, Lines: []LineSpec{
-		{"messages_in_per_sec", "in", "#00758f"},
-		{"messages_out_per_sec", "out", "#d97706"},
+		{shared.MetricMessagesIn, "in", "#00758f"},
+		{shared.MetricMessagesOut, "out", "#d97706"},
 	}},
 	{ID: "connections", Title: "Open connections", Unit: UnitCount, Lines: []LineSpec{
-		{"connections", "all", "#1d1d1f"},
-		{"connections.echo", "echo", "#00758f"},
-		{"connections.chat", "chat", "#1a7f37"},
-		{"connections.notifications", "notifications", "#8250df"},
-		{"connections.dashboard", "dashboard", "#d97706"},
+		{shared.MetricConnections, "all", "#1d1d1f"},
+		{shared.EndpointKey(shared.MetricConnections, shared.EndpointEcho), "echo", "#00758f"},
+		{shared.EndpointKey(shared.MetricConnections, shared.EndpointChat), "chat", "#1a7f37"},
+		{shared.EndpointKey(shared.MetricConnections, shared.EndpointNotifications), "notifications", "#8250df"},
+		{shared.EndpointKey(shared.MetricConnections, shared.EndpointDashboard), "dashboard", "#d97706"},
 	}},
 	{ID: "latency", Title: "Fan-out latency, enqueue to write", Unit: UnitMillis, Lines: []LineSpec{
-		{"fanout_p50_ms.chat", "chat p50", "#1a7f37"},
-		{"fanout_p99_ms.chat", "chat p99", "#cf222e"},
-		{"fanout_p99_ms.echo", "echo p99", "#00758f"},
+		{shared.EndpointKey(shared.MetricFanoutP50, shared.EndpointChat), "chat p50", "#1a7f37"},
+		{shared.EndpointKey(shared.MetricFanoutP99, shared.EndpointChat), "chat p99", "#cf222e"},
+		{shared.EndpointKey(shared.MetricFanoutP99, shared.EndpointEcho), "echo p99", "#00758f"},
 	}},
 	{ID: "heap", Title: "Heap in use", Unit: UnitMiB, Lines: []LineSpec{
-		{"memory_usage", "heap", "#8250df"},
+		{shared.MetricMemory, "heap", "#8250df"},
 	}},
 	{ID: "goroutines", Title: "Goroutines", Unit: UnitCount, Lines: []LineSpec{
-		{"goroutines", "goroutines", "#00758f"},
+		{shared.MetricGoroutines, "goroutines", "#00758f"},
 	}},
 }
 
@@ -176,6 +177,28 @@ func (d *Dashboard) SetInterval(interval time.Duration) {
 		d.Backoff.Reset()
 		d.redial()
 	}
+}
+
+// IntervalChoice is one entry of the dashboard's interval menu: Value is
+// "" for the server's default, else a duration as ChooseInterval takes it.
+type IntervalChoice struct {
+	Value, Label string
+}
+
+// IntervalChoices are the entries of the interval menu: the server's
+// default first, then shared.DashboardIntervals.
+func IntervalChoices() []IntervalChoice {
+	choices := []IntervalChoice{{"", "server default"}}
+	for _, d := range shared.DashboardIntervals {
+		choices = append(choices, IntervalChoice{d.String(), d.String()})
+	}
+	return choices
+}
+
+// ChooseInterval is SetInterval for the Value of an IntervalChoice.
+func (d *Dashboard) ChooseInterval(value string) {
+	interval, _ := time.ParseDuration(value) // "" is 0, the server's default
+	d.SetInterval(interval)
 }
 
 func (d *Dashboard) opened() string { return "" }

@@ -13,8 +13,11 @@
 // WebSocket.
 //
 // What the user sees goes through small view interfaces, such as
-// [EchoView], that package main implements with the DOM and tests implement
-// with a recorder.
+// [EchoView], that package dom implements over the page's templates and
+// tests implement with a recorder. Everything a view shows is decided
+// here, and tested here: the text of a log row ([LogEntry.Row]), where a
+// chat line goes ([ChatView.ChatShow]), what a chart draws
+// ([Plot.Strokes]). A view only copies it into the page.
 //
 // # Connections that stay up
 //

@@ -67,6 +67,61 @@ type CloseInfo struct {
 	shared.CloseAdvice
 }
 
+// ToggleLabel is the label of a button that connects and disconnects: it
+// says what pressing it does.
+func ToggleLabel(active bool) string {
+	if active {
+		return "Disconnect"
+	}
+	return "Connect"
+}
+
+// EchoControls is how the echo panel's buttons look in a state.
+type EchoControls struct {
+	// Toggle labels the connect button: Connect when disconnected, else
+	// Disconnect.
+	Toggle string
+	// CanToggle is false during the closing handshake; CanSend is true
+	// only while connected.
+	CanToggle, CanSend bool
+}
+
+// EchoControlsIn returns the echo panel's buttons in state s.
+func EchoControlsIn(s ConnState) EchoControls {
+	return EchoControls{Toggle: ToggleLabel(s != Disconnected), CanToggle: s != Closing, CanSend: s == Connected}
+}
+
+// LogRow is a LogEntry as the frame log shows it: the row's data-dir and
+// data-kind, and the text of each cell.
+type LogRow struct {
+	Dir, Kind                    string
+	Time, Arrow, Size, RTT, Data string
+}
+
+// Row returns the entry as the frame log shows it: an arrow for its
+// direction, sizes for frames only, the round trip to 10 µs, and for a
+// close what its code means and whether to reconnect.
+func (e LogEntry) Row() LogRow {
+	r := LogRow{Dir: string(e.Dir), Kind: e.Kind, Time: e.Time.Format("15:04:05.000"), Data: e.Text}
+	r.Arrow = map[Direction]string{Sent: "→", Received: "←", Event: "•"}[e.Dir]
+	if e.Dir != Event {
+		r.Size = fmt.Sprintf("%d B", e.Size)
+	}
+	if e.RTT > 0 {
+		r.RTT = e.RTT.Round(10 * time.Microsecond).String()
+	}
+	if c := e.Close; c != nil {
+		r.Data = fmt.Sprintf("%d %s", c.Code, c.Meaning)
+		if c.Reason != "" {
+			r.Data += fmt.Sprintf(" (reason: %q)", c.Reason)
+		}
+		if c.Reconnect {
+			r.Data += " · a client should reconnect with backoff"
+		}
+	}
+	return r
+}
+
 // EchoView shows the echo panel. Its methods are called on the loop.
 type EchoView interface {
 	EchoState(state ConnState)

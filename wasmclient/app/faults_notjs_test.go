@@ -183,7 +183,7 @@ func TestFault19_ClientsNoticeAHalfOpenConnectionAndReconnect(t *testing.T) {
 				c, _ := rec.texts()
 				rec.mu.Lock()
 				defer rec.mu.Unlock()
-				return fmt.Sprintf("texts %q; lines %+v; acks %v; state %v %q", c, rec.lines, rec.acks, rec.state, rec.detail)
+				return fmt.Sprintf("texts %q; lines %+v; state %v %q", c, rec.lines, rec.state, rec.detail)
 			})
 	}
 	h.onLoop(func() { assert.Zero(t, ghost.Pending()) })

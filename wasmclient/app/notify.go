@@ -12,19 +12,57 @@ import (
 	"wsplay/shared"
 )
 
+// Note is a notification as the notification centre shows it. Live is
+// false for those the server had stored (sent on connect) and true for new
+// ones. Its title, message and data are untrusted: they go in the page as
+// text.
+type Note struct {
+	shared.Notification
+	Live bool
+}
+
+// Text is the line after the title: the message, and who sent it.
+func (n Note) Text() string {
+	if n.From == "" {
+		return n.Message
+	}
+	return n.Message + " — from " + n.From
+}
+
+// Class is the list item's class: unread, or none.
+func (n Note) Class() string {
+	if n.Read {
+		return ""
+	}
+	return "unread"
+}
+
+// Toast reports whether the note deserves a toast: it is new and unread.
+func (n Note) Toast() bool { return n.Live && !n.Read }
+
+// NotifyStatus is the notification centre's status line in state s, with
+// detail after it when there is one.
+func NotifyStatus(s ConnState, detail string) string {
+	if detail == "" {
+		return "notifications: " + s.String()
+	}
+	return "notifications: " + s.String() + " · " + detail
+}
+
+// PokedStatus is the status line once a poke to user to was delivered.
+func PokedStatus(to string) string { return "poked " + to }
+
 // NotifyView shows one user's notification centre. Its methods are called
 // on the loop.
 type NotifyView interface {
 	// NotifyState shows the connection state; detail says more, such as
 	// when the next reconnection attempt is.
 	NotifyState(state ConnState, detail string)
-	// Notify adds a notification to the list. live is false for those the
-	// server had stored (sent on connect) and true for new ones, which
-	// deserve a toast. n.Read says whether it is read already (a resume
+	// Notify adds a notification to the list, and shows a toast when
+	// n.Toast says so. n.Read says whether it is read already (a resume
 	// replays read ones too). Each notification is shown once, however
-	// often the client reconnects. Its title, message and data are
-	// untrusted: put them in the page as text.
-	Notify(n shared.Notification, live bool)
+	// often the client reconnects.
+	Notify(n Note)
 	// Unread shows the number of unread notifications: the badge.
 	Unread(count int)
 	// MarkedRead marks notifications shown earlier as read: by this
@@ -34,7 +72,7 @@ type NotifyView interface {
 	// Poked says that a poke to user to was delivered to the server.
 	Poked(to string)
 	// NotifyError shows a problem with the user's input or the server's
-	// answer; "" clears it.
+	// answer, until the next state or poke is shown.
 	NotifyError(msg string)
 }
 
@@ -193,7 +231,6 @@ func (n *Notifications) handle(m shared.NotifyMessage) {
 	case shared.NotifyRead:
 		n.read(m)
 	case shared.NotifyPoked:
-		n.view.NotifyError("")
 		n.view.Poked(m.To)
 	case shared.NotifyError:
 		n.view.NotifyError(fmt.Sprintf("%s: %s", m.Code, m.Message))
@@ -209,7 +246,7 @@ func (n *Notifications) notification(note shared.Notification) {
 	}
 	n.known[note.ID] = knownNote{seq: note.Seq, read: note.Read}
 	n.forgetOldest()
-	n.view.Notify(note, n.synced)
+	n.view.Notify(Note{note, n.synced})
 }
 
 // syncedWith ends the backlog: from now on notifications are live. Every

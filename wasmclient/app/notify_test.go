@@ -43,10 +43,10 @@ func (r *notifyRecorder) NotifyState(s ConnState, d string) {
 	r.state, r.detail = s, d
 }
 
-func (r *notifyRecorder) Notify(n shared.Notification, live bool) {
+func (r *notifyRecorder) Notify(n Note) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.notes = append(r.notes, shownNote{n, live})
+	r.notes = append(r.notes, shownNote{n.Notification, n.Live})
 }
 func (r *notifyRecorder) Unread(c int) { r.mu.Lock(); r.unread = c; r.mu.Unlock() }
 func (r *notifyRecorder) MarkedRead(ids []string) {

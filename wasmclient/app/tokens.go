@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"wsplay/shared"
 )
 
 // ErrNoGuestLogin means the server issues no guest tokens
@@ -45,7 +47,7 @@ func NewTokens(pageURL, user string, post Poster) (*Tokens, error) {
 	if err != nil {
 		return nil, fmt.Errorf("page URL: %w", err)
 	}
-	login := (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: "/api/login"}).String()
+	login := (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: shared.PathLogin}).String()
 	return &Tokens{loginURL: login, user: user, post: post, now: time.Now}, nil
 }
 
@@ -60,7 +62,7 @@ func (t *Tokens) Token(ctx context.Context) (string, error) {
 	if t.token != "" && t.now().Add(refreshBefore).Before(t.expires) {
 		return t.token, nil
 	}
-	body, _ := json.Marshal(map[string]string{"username": t.user})
+	body, _ := json.Marshal(shared.LoginRequest{Username: t.user})
 	status, answer, err := t.post(ctx, t.loginURL, body)
 	if err != nil {
 		return "", fmt.Errorf("log in: %w", err)
@@ -69,16 +71,11 @@ func (t *Tokens) Token(ctx context.Context) (string, error) {
 		return "", ErrNoGuestLogin
 	}
 	if status != 200 {
-		var e struct {
-			Error struct{ Code, Message string }
-		}
+		var e shared.APIError
 		json.Unmarshal(answer, &e)
 		return "", fmt.Errorf("log in: status %d: %s", status, e.Error.Message)
 	}
-	var got struct {
-		Token     string
-		ExpiresAt time.Time `json:"expires_at"`
-	}
+	var got shared.LoginResponse
 	if err := json.Unmarshal(answer, &got); err != nil || got.Token == "" {
 		return "", fmt.Errorf("log in: unreadable answer: %v", err)
 	}
