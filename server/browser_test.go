@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -20,6 +19,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"wsplay/server/servertest"
 	"wsplay/site"
 )
 
@@ -256,34 +256,6 @@ func TestBrowserChatVirtualClients(t *testing.T) {
 	screenshot(t, ctx, "chat.png")
 }
 
-// holdAddress listens on addr and hangs up on every connection, as a
-// stopped server's port would refuse them, until release is called.
-func holdAddress(t *testing.T, addr string) (release func()) {
-	t.Helper()
-	ln, err := net.Listen("tcp", addr)
-	require.NoError(t, err)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
-	var once sync.Once
-	release = func() {
-		once.Do(func() {
-			ln.Close()
-			<-done
-		})
-	}
-	t.Cleanup(release)
-	return release
-}
-
 // waitForText waits until the element's text is want.
 func waitForText(css, want string) chromedp.Action[chromedp.Void] {
 	return chromedp.Poll[chromedp.Void](
@@ -391,7 +363,7 @@ func TestBrowserChatSurvivesAServerRestart(t *testing.T) {
 	// Keep the address while the server is down, hanging up on every
 	// connection, so that no other test's server can take it meanwhile.
 	addr := strings.TrimPrefix(first.URL, "http://")
-	release := holdAddress(t, addr)
+	release := servertest.HoldAddress(t, addr)
 	explain := func() string { // what the cards say, for a failure
 		s, _ := chromedp.Run(ctx, chromedp.Evaluate[string](
 			`[...document.querySelectorAll('.card')].map(c => c.dataset.user + ': ' + c.querySelector('.state').dataset.state + ' / ' + c.querySelector('.detail').textContent).join('\n')`))

@@ -290,8 +290,9 @@ func TestFault24_SIGTERMBlackBox(t *testing.T) {
 	t.Logf("shutdown with %d clients took %v", n, time.Duration(took))
 }
 
-// scripts/test finds the address of the server it starts with sed on the
-// JSON log: the listening line must keep the shape it looks for.
+// The tools that run the server as a process of its own (scripts/loadchat,
+// the client's SIGKILL test) find its address in the JSON log: the
+// listening line must keep the shape they look for.
 func TestListeningLineShape(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -310,5 +311,5 @@ func TestListeningLineShape(t *testing.T) {
 			found = true
 		}
 	}
-	assert.True(t, found, "scripts/test looks for \"msg\":\"listening\",\"addr\":\"...\" in: %s", logs.String())
+	assert.True(t, found, "the tools look for \"msg\":\"listening\",\"addr\":\"...\" in: %s", logs.String())
 }

@@ -41,13 +41,21 @@ import (
 // those limits set them back), and a fixed admin token, AdminToken.
 func Config(t testing.TB) playground.Config {
 	t.Helper()
-	cfg := playground.Config{DataDir: t.TempDir()}
-	cfg.Gate.GuestLogin = true // as command wsplay has it by default
+	cfg := CommandDefaults(t.TempDir())
 	cfg.Gate.MaxConnsPerIP, cfg.Gate.MaxConnsPerUser = 1e6, 1e6
 	cfg.Gate.Conn.CloseGrace = 500 * time.Millisecond
 	cfg.Chat.MessageRate, cfg.Chat.MessageBurst = 1e6, 1e6
 	cfg.Notify.MessageRate, cfg.Notify.MessageBurst = 1e6, 1e6
 	cfg.Notify.AdminToken = AdminToken
+	return cfg
+}
+
+// CommandDefaults returns the configuration command wsplay runs with when
+// given no flags, with its data in dataDir: the playground's zero values,
+// and guest login on.
+func CommandDefaults(dataDir string) playground.Config {
+	cfg := playground.Config{DataDir: dataDir}
+	cfg.Gate.GuestLogin = true
 	return cfg
 }
 

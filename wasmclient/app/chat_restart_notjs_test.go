@@ -7,6 +7,7 @@ import (
 	"slices"
 	"testing"
 	"time"
+	"wsplay/server/servertest"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -16,15 +17,9 @@ import (
 // chat. Both reconnect by themselves, resume, and lose nothing — neither
 // what was said before nor what was typed while the server was down.
 func TestChatResumesWithoutLossAcrossAServerRestart(t *testing.T) {
-	data := t.TempDir()
-	srv, err := startProcess("-addr", "127.0.0.1:0", "-data", data)
-	require.NoError(t, err)
+	cfg := servertest.CommandDefaults(t.TempDir())
+	srv := startServerAt(t, cfg, "127.0.0.1:0")
 	addr := srv.Addr
-	t.Cleanup(func() {
-		if srv != nil {
-			srv.stop()
-		}
-	})
 
 	h := newChatHarness(t)
 	ada, adaRec := h.add(srv.URL, "general", "ada")
@@ -35,9 +30,8 @@ func TestChatResumesWithoutLossAcrossAServerRestart(t *testing.T) {
 	}
 	eventually(t, "bob has the first three", func() bool { c, _ := bobRec.texts(); return len(c) == 3 })
 
-	require.NoError(t, srv.stop(), "the server exits cleanly on SIGTERM")
-	srv = nil
-	release := holdAddress(t, addr)
+	require.NoError(t, srv.Close(), "the server shuts down cleanly")
+	release := servertest.HoldAddress(t, addr)
 	eventually(t, "both notice", func() bool {
 		return adaRec.getState() != Connected && bobRec.getState() != Connected
 	})
@@ -46,8 +40,8 @@ func TestChatResumesWithoutLossAcrossAServerRestart(t *testing.T) {
 	h.onLoop(func() { assert.Equal(t, 1, bob.Pending()) })
 
 	release()
-	srv, err = startProcess("-addr", addr, "-data", data)
-	require.NoError(t, err)
+	startServerAt(t, cfg, addr) // same data
+
 	eventually(t, "both reconnected", func() bool { return adaRec.getState() == Connected && bobRec.getState() == Connected })
 	// Bob resends his outbox after he resumes; wait for its ack, so that
 	// the order of the two clients' messages below is defined.

@@ -7,113 +7,19 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"slices"
 	"sort"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"wsplay/server/servertest"
 	"wsplay/shared"
 )
-
-// stallProxy is a loopback TCP proxy whose connections can go silent:
-// stall makes every connection open at that moment forward nothing,
-// either way, and pass on no hang-up, while later connections work. A
-// client behind it then has a half-open connection, as when a NAT
-// forgets it, and can recover by connecting again.
-type stallProxy struct {
-	ln     net.Listener
-	target string
-	wg     sync.WaitGroup
-
-	mu    sync.Mutex // guards pairs
-	pairs []*proxyPair
-}
-
-type proxyPair struct {
-	down, up net.Conn
-	stalled  atomic.Bool
-}
-
-func startStallProxy(t *testing.T, target string) *stallProxy {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	p := &stallProxy{ln: ln, target: target}
-	p.wg.Go(p.accept)
-	t.Cleanup(p.close)
-	return p
-}
-
-// URL is the proxy's address as the http URL of the server behind it.
-func (p *stallProxy) URL() string { return "http://" + p.ln.Addr().String() }
-
-// stall silences the connections open now.
-func (p *stallProxy) stall() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, pr := range p.pairs {
-		pr.stalled.Store(true)
-	}
-}
-
-func (p *stallProxy) accept() {
-	for {
-		down, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		up, err := net.DialTimeout("tcp", p.target, 5*time.Second)
-		if err != nil {
-			down.Close()
-			continue
-		}
-		pr := &proxyPair{down: down, up: up}
-		p.mu.Lock()
-		p.pairs = append(p.pairs, pr)
-		p.mu.Unlock()
-		p.wg.Go(func() { pr.pipe(up, down) })
-		p.wg.Go(func() { pr.pipe(down, up) })
-	}
-}
-
-// pipe copies src to dst until src ends; once stalled it drops what it
-// reads and passes no end on.
-func (pr *proxyPair) pipe(dst, src net.Conn) {
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := src.Read(buf)
-		if n > 0 && !pr.stalled.Load() {
-			if _, werr := dst.Write(buf[:n]); werr != nil {
-				src.Close()
-				return
-			}
-		}
-		if err != nil {
-			if !pr.stalled.Load() {
-				dst.Close()
-			}
-			return
-		}
-	}
-}
-
-func (p *stallProxy) close() {
-	p.ln.Close()
-	p.mu.Lock()
-	for _, pr := range p.pairs {
-		pr.down.Close()
-		pr.up.Close()
-	}
-	p.mu.Unlock()
-	p.wg.Wait()
-}
 
 // FAULTS row 19, client side: the traffic of a chat and a notification
 // client silently stops both ways. Their heartbeat notices the missing
@@ -123,10 +29,10 @@ func (p *stallProxy) close() {
 func TestFault19_ClientsNoticeAHalfOpenConnectionAndReconnect(t *testing.T) {
 	// Short enough for a test, long enough that the healthy canary answers
 	// in time on a busy machine.
-	srv, err := startProcess("-addr", "127.0.0.1:0", "-data", t.TempDir(), "-ping-interval", "500ms", "-pong-wait", "3s")
-	require.NoError(t, err)
-	t.Cleanup(func() { srv.stop() })
-	proxy := startStallProxy(t, srv.Addr)
+	cfg := servertest.CommandDefaults(t.TempDir())
+	cfg.Gate.Conn.PingInterval, cfg.Gate.Conn.PongWait = 500*time.Millisecond, 3*time.Second
+	srv := startServerAt(t, cfg, "")
+	proxy := servertest.StartStallProxy(t, srv.Addr)
 	h := newChatHarness(t)
 	room := uniqueRoom(t)
 	canary, canaryRec := h.add(srv.URL, room, "canary")
@@ -160,7 +66,7 @@ func TestFault19_ClientsNoticeAHalfOpenConnectionAndReconnect(t *testing.T) {
 	ghostConns, tabConns := ghostRec.connections(), tabRec.connections()
 
 	stalled := time.Now()
-	proxy.stall()
+	proxy.Stall()
 	h.onLoop(func() { require.NoError(t, ghost.Send("into the void")) })
 	eventually(t, "both clients on new connections", func() bool {
 		return ghostRec.connections() > ghostConns && ghostRec.getState() == Connected &&
@@ -369,7 +275,7 @@ func TestFault25_ClientsReconnectSpreadOutAndResumeAfterSIGKILL(t *testing.T) {
 	killProcess(srv)
 	srv = nil
 	killed := time.Now()
-	release := holdAddress(t, addr)
+	release := servertest.HoldAddress(t, addr)
 	eventually(t, "every client noticed", func() bool {
 		for _, r := range chatRecs {
 			if r.getState() == Connected {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"testing"
-	"time"
 
 	"go.uber.org/goleak"
 )
@@ -34,20 +33,6 @@ func TestMain(m *testing.M) {
 		}
 	}
 	os.Exit(code)
-}
-
-// findLeaks is goleak.Find with a longer patience: goleak retries for
-// about half a second, and on a busy machine a connection's goroutines may
-// take longer than that to return after it closed. A real leak stays.
-func findLeaks(opts ...goleak.Option) error {
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		err := goleak.Find(opts...)
-		if err == nil || time.Now().After(deadline) {
-			return err
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }
 
 // needServer skips a test when no server is available, which happens only

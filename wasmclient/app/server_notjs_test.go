@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,9 +15,57 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"go.uber.org/goleak"
+
+	"wsplay/server/playground"
+	"wsplay/server/servertest"
 )
 
-// serverBinary is the real server, built once for the test run.
+// startServer starts the server the tests share: WSPLAY_TEST_URL if set,
+// else the real server in process, as command wsplay runs it with no
+// flags, its data in a temporary directory.
+func startServer() (url string, stop func() error, err error) {
+	if u := os.Getenv("WSPLAY_TEST_URL"); u != "" {
+		return u, func() error { return nil }, nil
+	}
+	data, err := os.MkdirTemp("", "wsplay-app-data-")
+	if err != nil {
+		return "", nil, err
+	}
+	var log io.Writer
+	if os.Getenv("WSPLAY_TEST_SERVER_LOG") != "" {
+		log = os.Stderr
+	}
+	srv, err := servertest.New(servertest.CommandDefaults(data), servertest.Options{Log: log})
+	if err != nil {
+		os.RemoveAll(data)
+		return "", nil, err
+	}
+	return srv.URL, func() error {
+		err := srv.Close()
+		os.RemoveAll(data)
+		if binDir != "" {
+			os.RemoveAll(binDir)
+		}
+		return err
+	}, nil
+}
+
+// startServerAt runs a server of cfg on addr until the test ends or
+// Close: for a test that stops the server and starts another where its
+// clients look.
+func startServerAt(t *testing.T, cfg playground.Config, addr string) *servertest.Server {
+	t.Helper()
+	return servertest.Start(t, cfg, servertest.Options{Addr: addr, Log: io.Discard})
+}
+
+// findLeaks is servertest's goleak with patience.
+func findLeaks(opts ...goleak.Option) error { return servertest.FindLeaks(opts...) }
+
+// The one test that needs the server as a process of its own is the one
+// that kills it: nothing but SIGKILL stops a server without a single
+// close frame or flush. It builds the binary once.
 var (
 	buildOnce sync.Once
 	binDir    string
@@ -51,7 +98,7 @@ type serverProcess struct {
 }
 
 // startProcess runs the server with args (and -log-format json) and waits
-// until it listens.
+// until it listens: the address is in its "listening" log line.
 func startProcess(args ...string) (*serverProcess, error) {
 	bin, err := buildServer()
 	if err != nil {
@@ -98,61 +145,4 @@ func (p *serverProcess) stop() error {
 	p.logw.Close()
 	<-p.scanned
 	return err
-}
-
-// startServer starts the server the tests share: WSPLAY_TEST_URL if set,
-// else a process of its own with its data in a temporary directory.
-func startServer() (url string, stop func() error, err error) {
-	if u := os.Getenv("WSPLAY_TEST_URL"); u != "" {
-		return u, func() error { return nil }, nil
-	}
-	data, err := os.MkdirTemp("", "wsplay-app-data-")
-	if err != nil {
-		return "", nil, err
-	}
-	p, err := startProcess("-addr", "127.0.0.1:0", "-data", data)
-	if err != nil {
-		os.RemoveAll(data)
-		return "", nil, err
-	}
-	return p.URL, func() error {
-		err := p.stop()
-		os.RemoveAll(data)
-		if binDir != "" {
-			os.RemoveAll(binDir)
-		}
-		return err
-	}, nil
-}
-
-// holdAddress listens on addr and hangs up on every connection, as a
-// stopped server's port would refuse them, so that no other test's server
-// takes the address while this test's server is down. Call release just
-// before starting the server again.
-func holdAddress(t *testing.T, addr string) (release func()) {
-	t.Helper()
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		t.Fatalf("hold %s: %v", addr, err)
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
-	var once sync.Once
-	release = func() {
-		once.Do(func() {
-			ln.Close()
-			<-done
-		})
-	}
-	t.Cleanup(release)
-	return release
 }

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"wsplay/server/servertest"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -14,9 +15,9 @@ import (
 // With -require-auth, the page's clients still work: they log in as
 // guests and send their tokens; a client without one is refused.
 func TestClientsUseTokensWhenTheServerRequiresThem(t *testing.T) {
-	srv, err := startProcess("-addr", "127.0.0.1:0", "-data", t.TempDir(), "-require-auth")
-	require.NoError(t, err)
-	t.Cleanup(func() { srv.stop() })
+	cfg := servertest.CommandDefaults(t.TempDir())
+	cfg.Gate.RequireAuth = true
+	srv := startServerAt(t, cfg, "")
 	h := newChatHarness(t)
 	u, err := SocketURL(srv.URL, "/ws/chat")
 	require.NoError(t, err)
