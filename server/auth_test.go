@@ -29,8 +29,8 @@ const testJWTSecret = "test-jwt-secret-0123456789abcdef0123"
 func authConfig(t *testing.T) Config {
 	t.Helper()
 	cfg := notifyConfig(t)
-	cfg.RequireAuth = true
-	cfg.JWTSecret = testJWTSecret
+	cfg.Gate.RequireAuth = true
+	cfg.Gate.JWTSecret = testJWTSecret
 	return cfg
 }
 
@@ -166,7 +166,7 @@ func TestFault02_BadCredentialsGet401BeforeTheUpgrade(t *testing.T) {
 	required := startServer(t, authConfig(t))
 	optional := func() *testServer {
 		cfg := authConfig(t)
-		cfg.RequireAuth = false
+		cfg.Gate.RequireAuth = false
 		return startServer(t, cfg)
 	}()
 	tokens := badTokens(t)
@@ -373,7 +373,7 @@ func (ts *testServer) login(t *testing.T, body string) (*http.Response, []byte) 
 func TestFault02_Login(t *testing.T) {
 	t.Parallel()
 	cfg := authConfig(t)
-	cfg.TokenTTL = 10 * time.Minute
+	cfg.Gate.TokenTTL = 10 * time.Minute
 	ts := startServer(t, cfg)
 
 	before := time.Now()
@@ -383,7 +383,7 @@ func TestFault02_Login(t *testing.T) {
 	var lr shared.LoginResponse
 	require.NoError(t, json.Unmarshal(body, &lr))
 	assert.Equal(t, "ada", lr.Username)
-	assert.WithinDuration(t, before.Add(cfg.TokenTTL), lr.ExpiresAt, 5*time.Second)
+	assert.WithinDuration(t, before.Add(cfg.Gate.TokenTTL), lr.ExpiresAt, 5*time.Second)
 	user, err := ts.Gate().VerifyToken(lr.Token)
 	require.NoError(t, err)
 	assert.Equal(t, "ada", user)
@@ -427,7 +427,7 @@ func TestFault02_Login(t *testing.T) {
 	}
 
 	cfg = authConfig(t)
-	cfg.GuestLogin = false
+	cfg.Gate.GuestLogin = false
 	off := startServer(t, cfg)
 	resp, body = off.login(t, `{"username":"ada"}`)
 	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
@@ -442,7 +442,7 @@ func TestFault02_Login(t *testing.T) {
 func TestFault01_ForeignOriginIs403EvenWhenAuthIsRequired(t *testing.T) {
 	t.Parallel()
 	cfg := testConfig(t)
-	cfg.RequireAuth = true
+	cfg.Gate.RequireAuth = true
 	ts := startServer(t, cfg)
 	for _, path := range []string{"/ws/echo", "/ws/chat?username=ada", "/ws/notifications?user_id=ada", "/ws/dashboard"} {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -460,7 +460,7 @@ func TestFault01_ForeignOriginIs403EvenWhenAuthIsRequired(t *testing.T) {
 func TestLoginCookieSecureBehindAProxy(t *testing.T) {
 	t.Parallel()
 	cfg := testConfig(t)
-	cfg.SecureCookie = true
+	cfg.Gate.SecureCookie = true
 	ts := startServer(t, cfg)
 	resp, body := ts.login(t, `{"username":"ada"}`)
 	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)

@@ -272,7 +272,7 @@ func attr(t *testing.T, ctx context.Context, css, name string) string {
 
 func TestBrowserNotificationToastAndBadge(t *testing.T) {
 	cfg := testConfig(t)
-	cfg.AdminToken = "browser-test-admin-token"
+	cfg.Notify.AdminToken = "browser-test-admin-token"
 	ts := startServerWithSite(t, cfg, buildSite(t))
 	ctx := newBrowser(t)
 
@@ -293,7 +293,7 @@ func TestBrowserNotificationToastAndBadge(t *testing.T) {
 	body := strings.NewReader(`{"user_id":"ada","type":"order","title":"Order confirmed","message":"Your order #42 has shipped"}`)
 	req, err := http.NewRequest(http.MethodPost, ts.URL+"/api/notifications", body)
 	require.NoError(t, err)
-	req.Header.Set("Authorization", "Bearer "+cfg.AdminToken)
+	req.Header.Set("Authorization", "Bearer "+cfg.Notify.AdminToken)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
@@ -325,7 +325,7 @@ func TestBrowserNotificationToastAndBadge(t *testing.T) {
 // a guest and sends its own token.
 func TestBrowserClientsLogInWhenAuthIsRequired(t *testing.T) {
 	cfg := testConfig(t)
-	cfg.RequireAuth = true
+	cfg.Gate.RequireAuth = true
 	ts := startServerWithSite(t, cfg, buildSite(t))
 	ctx := newBrowser(t)
 	require.NoError(t, chromedp.Do(ctx,

@@ -17,7 +17,7 @@ import (
 func TestFault23_CapsAreCheckedBeforeTheUpgrade(t *testing.T) {
 	t.Parallel()
 	cfg := testConfig(t)
-	cfg.MaxConnsPerIP, cfg.MaxConnsPerUser = 5, 2
+	cfg.Gate.MaxConnsPerIP, cfg.Gate.MaxConnsPerUser = 5, 2
 	ts := startServer(t, cfg)
 
 	refused := func(path string, want int, reason string) {
@@ -43,7 +43,7 @@ func TestFault23_CapsAreCheckedBeforeTheUpgrade(t *testing.T) {
 	ts.joinChat(t, "caps", "ada")
 
 	cfg = testConfig(t)
-	cfg.MaxConns = 3
+	cfg.Gate.MaxConns = 3
 	total := startServer(t, cfg)
 	for range 3 {
 		total.dial(t, "/ws/echo", nil)

@@ -60,7 +60,7 @@ func dialGorillaTCP(t *testing.T, ts *testServer, path string, rcvbuf int) (*gor
 func TestFault17_SlowReaderIsDroppedOthersGetEverything(t *testing.T) {
 	// Not parallel: it loads the machine, and it measures rates.
 	cfg := testConfig(t)
-	cfg.WriteWait = time.Second
+	cfg.Gate.Conn.WriteWait = time.Second
 	ts := startServer(t, cfg)
 
 	publisher := ts.joinChat(t, "general", "publisher")
@@ -144,7 +144,7 @@ func TestFault18_ResetYieldsOneLeave(t *testing.T) {
 func TestFault14_FloodIsRateLimitedThenClosed(t *testing.T) {
 	// Not parallel: it loads the machine, and it measures rates.
 	cfg := testConfig(t)
-	cfg.MessageRate, cfg.MessageBurst = 10, 20 // the defaults
+	cfg.setMessageRate(10, 20) // the defaults
 	ts := startServer(t, cfg)
 	canary := ts.joinChat(t, "general", "canary")
 	canary.joined()

@@ -192,7 +192,7 @@ func TestChatResumeAfterReconnect(t *testing.T) {
 func TestChatResumeReportsAGapAfterRetention(t *testing.T) {
 	t.Parallel()
 	cfg := testConfig(t)
-	cfg.HistoryRetention, cfg.HistoryOnJoin = 300, 2
+	cfg.Chat.HistoryRetention, cfg.Chat.HistoryOnJoin = 300, 2
 	ts := startServer(t, cfg)
 	ada := ts.joinChat(t, "general", "ada")
 	h, _ := ada.joined()
@@ -254,7 +254,7 @@ func TestChatAcknowledgedSendIsStoredOnce(t *testing.T) {
 func TestChatBadInputGetsAnErrorAndTheConnectionStays(t *testing.T) {
 	t.Parallel()
 	cfg := testConfig(t)
-	cfg.MaxContent = 100
+	cfg.Chat.MaxContent = 100
 	ts := startServer(t, cfg)
 	ada := ts.joinChat(t, "general", "ada")
 	ada.joined()
@@ -369,7 +369,7 @@ func TestChatHistorySurvivesARestart(t *testing.T) {
 func TestChatEmptyRoomsStopTheirHub(t *testing.T) {
 	t.Parallel()
 	cfg := testConfig(t)
-	cfg.RoomIdle = 50 * time.Millisecond
+	cfg.Chat.RoomIdle = 50 * time.Millisecond
 	ts := startServer(t, cfg)
 	ada := ts.joinChat(t, "general", "ada")
 	ada.joined()
@@ -386,7 +386,7 @@ func TestChatEmptyRoomsStopTheirHub(t *testing.T) {
 func TestChatTooManyRooms(t *testing.T) {
 	t.Parallel()
 	cfg := testConfig(t)
-	cfg.MaxRooms = 2
+	cfg.Chat.MaxRooms = 2
 	ts := startServer(t, cfg)
 	ts.joinChat(t, "one", "ada").joined()
 	ts.joinChat(t, "two", "ada").joined()
@@ -405,7 +405,7 @@ func TestChatChurnLeavesACorrectUserList(t *testing.T) {
 	cfg := testConfig(t)
 	// 4,000 joins, 4,000 leaves and their typing come in bursts: room for
 	// the observer to fall behind without being dropped.
-	cfg.SendQueue = 20000
+	cfg.Gate.Conn.SendQueue = 20000
 	ts := startServer(t, cfg)
 	observer := ts.joinChat(t, "general", "observer")
 	observer.joined()
@@ -483,8 +483,8 @@ func getJSON(t *testing.T, url string, v any) {
 func TestChatBigRoomSendsPresenceInRuns(t *testing.T) {
 	t.Parallel()
 	cfg := testConfig(t)
-	cfg.PresenceBatchAbove = 1 // batch from the second member on
-	cfg.PresenceBatch = 3 * time.Second
+	cfg.Chat.PresenceBatchAbove = 1 // batch from the second member on
+	cfg.Chat.PresenceBatch = 3 * time.Second
 	ts := startServer(t, cfg)
 	observer := ts.joinChat(t, "general", "observer")
 	observer.joined()

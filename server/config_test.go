@@ -7,7 +7,12 @@ import (
 	"log/slog"
 	"testing"
 	"time"
+	"wsplay/server/chat"
+	"wsplay/server/dashboard"
 	"wsplay/server/gate"
+	"wsplay/server/notify"
+	"wsplay/server/playground"
+	"wsplay/server/wsconn"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -25,14 +30,14 @@ func TestParseConfigDefaults(t *testing.T) {
 	assert.Equal(t, "127.0.0.1:8080", cfg.Addr)
 	assert.Equal(t, slog.LevelInfo, cfg.LogLevel)
 	assert.Equal(t, "text", cfg.LogFormat)
-	assert.Empty(t, cfg.AllowedOrigins)
+	assert.Empty(t, cfg.Gate.AllowedOrigins)
 	assert.Empty(t, cfg.SiteDir)
-	assert.EqualValues(t, 64<<10, cfg.ReadLimit)
-	assert.Equal(t, 54*time.Second, cfg.PingInterval)
-	assert.Equal(t, 60*time.Second, cfg.PongWait)
-	assert.Equal(t, 10*time.Second, cfg.WriteWait)
-	assert.Equal(t, time.Second, cfg.CloseGrace)
-	assert.Equal(t, 256, cfg.SendQueue)
+	assert.EqualValues(t, 64<<10, cfg.Gate.Conn.ReadLimit)
+	assert.Equal(t, 54*time.Second, cfg.Gate.Conn.PingInterval)
+	assert.Equal(t, 60*time.Second, cfg.Gate.Conn.PongWait)
+	assert.Equal(t, 10*time.Second, cfg.Gate.Conn.WriteWait)
+	assert.Equal(t, time.Second, cfg.Gate.Conn.CloseGrace)
+	assert.Equal(t, 256, cfg.Gate.Conn.SendQueue)
 	assert.Equal(t, 5*time.Second, cfg.ShutdownTimeout)
 	assert.Equal(t, 10*time.Second, cfg.ReadHeaderTimeout)
 	assert.Equal(t, 60*time.Second, cfg.IdleTimeout)
@@ -55,10 +60,10 @@ func TestParseConfigSources(t *testing.T) {
 				assert.Equal(t, "127.0.0.1:0", c.Addr)
 				assert.Equal(t, slog.LevelDebug, c.LogLevel)
 				assert.Equal(t, "json", c.LogFormat)
-				assert.EqualValues(t, 10, c.ReadLimit)
-				assert.Equal(t, time.Second, c.PingInterval)
-				assert.Equal(t, 2*time.Second, c.PongWait)
-				assert.Equal(t, 3, c.SendQueue)
+				assert.EqualValues(t, 10, c.Gate.Conn.ReadLimit)
+				assert.Equal(t, time.Second, c.Gate.Conn.PingInterval)
+				assert.Equal(t, 2*time.Second, c.Gate.Conn.PongWait)
+				assert.Equal(t, 3, c.Gate.Conn.SendQueue)
 				assert.Equal(t, 300*time.Millisecond, c.ReadHeaderTimeout)
 				assert.Equal(t, 4*time.Second, c.IdleTimeout)
 				assert.Equal(t, "site", c.SiteDir)
@@ -80,10 +85,10 @@ func TestParseConfigSources(t *testing.T) {
 				assert.Equal(t, "127.0.0.1:9999", c.Addr)
 				assert.Equal(t, slog.LevelWarn, c.LogLevel)
 				assert.Equal(t, "json", c.LogFormat)
-				assert.Equal(t, []string{"https://a.example", "http://b.example:8080"}, c.AllowedOrigins)
-				assert.EqualValues(t, 1024, c.ReadLimit)
-				assert.Equal(t, 90*time.Second, c.PongWait)
-				assert.Equal(t, 250*time.Millisecond, c.CloseGrace)
+				assert.Equal(t, []string{"https://a.example", "http://b.example:8080"}, c.Gate.AllowedOrigins)
+				assert.EqualValues(t, 1024, c.Gate.Conn.ReadLimit)
+				assert.Equal(t, 90*time.Second, c.Gate.Conn.PongWait)
+				assert.Equal(t, 250*time.Millisecond, c.Gate.Conn.CloseGrace)
 				assert.Equal(t, 2*time.Second, c.ReadHeaderTimeout)
 			},
 		},
@@ -97,8 +102,8 @@ func TestParseConfigSources(t *testing.T) {
 			},
 			check: func(t *testing.T, c Config) {
 				assert.Equal(t, "127.0.0.1:1", c.Addr)
-				assert.Empty(t, c.AllowedOrigins, "an empty flag still beats the environment")
-				assert.EqualValues(t, 77, c.ReadLimit)
+				assert.Empty(t, c.Gate.AllowedOrigins, "an empty flag still beats the environment")
+				assert.EqualValues(t, 77, c.Gate.Conn.ReadLimit)
 			},
 		},
 		{
@@ -106,14 +111,14 @@ func TestParseConfigSources(t *testing.T) {
 			env:  map[string]string{"WSPLAY_ADDR": "", "WSPLAY_PONG_WAIT": ""},
 			check: func(t *testing.T, c Config) {
 				assert.Equal(t, "127.0.0.1:8080", c.Addr)
-				assert.Equal(t, 60*time.Second, c.PongWait)
+				assert.Equal(t, 60*time.Second, c.Gate.Conn.PongWait)
 			},
 		},
 		{
 			name: "origins are trimmed and empty entries skipped",
 			args: []string{"-allowed-origins", " https://a.example ,, https://b.example/ "},
 			check: func(t *testing.T, c Config) {
-				assert.Equal(t, []string{"https://a.example", "https://b.example/"}, c.AllowedOrigins)
+				assert.Equal(t, []string{"https://a.example", "https://b.example/"}, c.Gate.AllowedOrigins)
 			},
 		},
 	}
@@ -251,4 +256,35 @@ func TestNormalizeOrigin(t *testing.T) {
 			assert.Equal(t, tt.want, got, "%q", tt.in)
 		}
 	}
+}
+
+// With no flags, the server runs as the packages do at their zero
+// values: each flag's default is its package's documented default, not a
+// number of its own.
+func TestFlagDefaultsAreThePackagesDefaults(t *testing.T) {
+	t.Parallel()
+	cfg, err := parseConfig(nil, func(string) string { return "" }, io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, wsconn.Config{}.WithDefaults(), cfg.Gate.Conn)
+	assert.Equal(t, gate.DefaultTokenTTL, cfg.Gate.TokenTTL)
+	assert.Equal(t, []int{gate.DefaultMaxConns, gate.DefaultMaxConnsPerIP, gate.DefaultMaxConnsPerUser},
+		[]int{cfg.Gate.MaxConns, cfg.Gate.MaxConnsPerIP, cfg.Gate.MaxConnsPerUser})
+	assert.Equal(t, chat.Config{
+		HistoryOnJoin: chat.DefaultHistoryOnJoin, HistoryRetention: chat.DefaultHistoryRetention,
+		MaxRooms: chat.DefaultMaxRooms, MaxContent: chat.DefaultMaxContent, RoomIdle: chat.DefaultRoomIdle,
+		PresenceBatchAbove: chat.DefaultPresenceBatchAbove, PresenceBatch: chat.DefaultPresenceBatch,
+		MessageRate: wsconn.DefaultMessageRate, MessageBurst: wsconn.DefaultMessageBurst,
+	}, cfg.Chat)
+	assert.Equal(t, notify.Config{
+		Retention: notify.DefaultRetention, MaxUsers: notify.DefaultMaxUsers,
+		PokeInterval: notify.DefaultPokeInterval, PokeBurst: notify.DefaultPokeBurst,
+		MessageRate: wsconn.DefaultMessageRate, MessageBurst: wsconn.DefaultMessageBurst,
+		SendQueue: wsconn.DefaultSendQueue,
+	}, cfg.Notify)
+	assert.Equal(t, dashboard.DefaultInterval, cfg.Dashboard.Interval)
+	assert.Equal(t, playground.DefaultDataDir, cfg.DataDir)
+	assert.Equal(t, playground.DefaultReadHeaderTimeout, cfg.ReadHeaderTimeout)
+	assert.Equal(t, playground.DefaultIdleTimeout, cfg.IdleTimeout)
+	// The one default the command changes: a playground lets guests in.
+	assert.True(t, cfg.Gate.GuestLogin)
 }

@@ -71,7 +71,7 @@ func TestDashboardCountsChat(t *testing.T) {
 func TestDashboardCountsNotifications(t *testing.T) {
 	t.Parallel()
 	cfg := notifyConfig(t)
-	cfg.DashboardInterval = 10 * time.Millisecond
+	cfg.Dashboard.Interval = 10 * time.Millisecond
 	ts := startServer(t, cfg)
 	viewer := ts.dial(t, "/ws/dashboard", nil)
 

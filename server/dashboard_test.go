@@ -26,7 +26,7 @@ import (
 func dashConfig(t *testing.T, interval time.Duration) Config {
 	t.Helper()
 	cfg := testConfig(t)
-	cfg.DashboardInterval = interval
+	cfg.Dashboard.Interval = interval
 	return cfg
 }
 
@@ -247,8 +247,8 @@ func TestDashboardSlowViewerNeitherBacklogsNorDelaysOthers(t *testing.T) {
 	t.Parallel()
 	const interval = 10 * time.Millisecond
 	cfg := dashConfig(t, interval)
-	cfg.SendQueue = 1
-	cfg.WriteWait = 30 * time.Second // the stalled viewer must not be dropped during the test
+	cfg.Gate.Conn.SendQueue = 1
+	cfg.Gate.Conn.WriteWait = 30 * time.Second // the stalled viewer must not be dropped during the test
 	ts := startServerSmallBuffers(t, cfg)
 
 	// The healthy viewer records every snapshot's timestamp.

@@ -64,7 +64,7 @@ func TestEchoClosesWith1009OverTheReadLimit(t *testing.T) {
 func TestEchoReadLimitIsConfigurable(t *testing.T) {
 	t.Parallel()
 	cfg := testConfig(t)
-	cfg.ReadLimit = 10
+	cfg.Gate.Conn.ReadLimit = 10
 	ts := startServer(t, cfg)
 	c := ts.dial(t, "/ws/echo", nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -112,7 +112,7 @@ func TestEchoClosesWith1007OnInvalidUTF8(t *testing.T) {
 func TestEchoOriginPolicy(t *testing.T) {
 	t.Parallel()
 	cfg := testConfig(t)
-	cfg.AllowedOrigins = []string{"https://wsplay.example"}
+	cfg.Gate.AllowedOrigins = []string{"https://wsplay.example"}
 	ts := startServer(t, cfg)
 	own := ts.URL // the page's own origin, http://127.0.0.1:port
 	port := own[strings.LastIndex(own, ":")+1:]
@@ -209,8 +209,8 @@ func TestEchoRefusesWhatIsNotAWebSocketHandshake(t *testing.T) {
 func TestEchoDropsASilentClientAfterThePongDeadline(t *testing.T) {
 	t.Parallel()
 	cfg := testConfig(t)
-	cfg.PingInterval = 50 * time.Millisecond
-	cfg.PongWait = 200 * time.Millisecond
+	cfg.Gate.Conn.PingInterval = 50 * time.Millisecond
+	cfg.Gate.Conn.PongWait = 200 * time.Millisecond
 	ts := startServer(t, cfg)
 
 	// A gorilla client answers pings only while it reads; this one never
@@ -229,8 +229,8 @@ func TestEchoKeepsAClientThatAnswersPings(t *testing.T) {
 	cfg := testConfig(t)
 	// Generous against a loaded machine: a pong has three seconds to
 	// arrive, and the test outlives that deadline.
-	cfg.PingInterval = 200 * time.Millisecond
-	cfg.PongWait = 3 * time.Second
+	cfg.Gate.Conn.PingInterval = 200 * time.Millisecond
+	cfg.Gate.Conn.PongWait = 3 * time.Second
 	ts := startServer(t, cfg)
 	c := ts.dial(t, "/ws/echo", nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)

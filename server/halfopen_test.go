@@ -54,7 +54,7 @@ func TestFault19_HalfOpenPeerIsDroppedAndTheRoomSeesItLeave(t *testing.T) {
 	cfg := testConfig(t)
 	// The canary must answer in time on a busy machine, next to other
 	// tests: the pong wait is generous.
-	cfg.PingInterval, cfg.PongWait = 500*time.Millisecond, 3*time.Second
+	cfg.Gate.Conn.PingInterval, cfg.Gate.Conn.PongWait = 500*time.Millisecond, 3*time.Second
 	ts := startServer(t, cfg)
 	canary := ts.joinChat(t, "halfopen", "canary")
 	canary.joined()
@@ -77,10 +77,10 @@ func TestFault19_HalfOpenPeerIsDroppedAndTheRoomSeesItLeave(t *testing.T) {
 	// The bound is the read deadline (the last pong came at most a ping
 	// interval before the stall) plus the close grace the server gives a
 	// connection it drops, plus room for a busy machine.
-	limit := cfg.PingInterval + cfg.PongWait + cfg.CloseGrace + 5*time.Second
+	limit := cfg.Gate.Conn.PingInterval + cfg.Gate.Conn.PongWait + cfg.Gate.Conn.CloseGrace + 5*time.Second
 	assert.Less(t, took, limit, "the half-open peer was removed after %v", took)
 	t.Logf("half-open peer removed %v after its traffic stopped (ping %v, pong wait %v, close grace %v)",
-		took.Round(time.Millisecond), cfg.PingInterval, cfg.PongWait, cfg.CloseGrace)
+		took.Round(time.Millisecond), cfg.Gate.Conn.PingInterval, cfg.Gate.Conn.PongWait, cfg.Gate.Conn.CloseGrace)
 
 	eventually(t, "only the canary's session left", func() bool { return ts.Gate().Len() == 1 })
 	rooms := ts.Chat().Rooms()

@@ -16,7 +16,7 @@ import (
 func TestHealthz(t *testing.T) {
 	t.Parallel()
 	cfg := testConfig(t)
-	cfg.CloseGrace = time.Minute // the raw client below answers the close when the test says so
+	cfg.Gate.Conn.CloseGrace = time.Minute // the raw client below answers the close when the test says so
 	ts, addr := startWireServer(t, cfg)
 
 	status, body := health(t, ts.URL)

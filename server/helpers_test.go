@@ -33,12 +33,12 @@ func testConfig(t testing.TB) Config {
 	t.Helper()
 	cfg, err := parseConfig(nil, func(string) string { return "" }, io.Discard)
 	require.NoError(t, err)
-	cfg.CloseGrace = 500 * time.Millisecond
+	cfg.Gate.Conn.CloseGrace = 500 * time.Millisecond
 	cfg.DataDir = t.TempDir()
 	// Tests send as fast as they can; the rate-limit tests set it back.
-	cfg.MessageRate, cfg.MessageBurst = 1e6, 1e6
+	cfg.setMessageRate(1e6, 1e6)
 	// Every test client comes from 127.0.0.1; the limit tests set these.
-	cfg.MaxConnsPerIP, cfg.MaxConnsPerUser = 1e6, 1e6
+	cfg.Gate.MaxConnsPerIP, cfg.Gate.MaxConnsPerUser = 1e6, 1e6
 	return cfg
 }
 
@@ -70,7 +70,7 @@ func startServerAt(t *testing.T, cfg Config, site fs.FS, addr string) *testServe
 
 func startServerWith(t testing.TB, cfg Config, o servertest.Options) *testServer {
 	t.Helper()
-	return &testServer{servertest.Start(t, cfg.playground(), o)}
+	return &testServer{servertest.Start(t, cfg.Config, o)}
 }
 
 // wsURL turns the test server's http URL into a ws URL for path.

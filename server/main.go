@@ -47,7 +47,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if cfg.SiteDir != "" {
 		deps.Site = os.DirFS(cfg.SiteDir)
 	}
-	p, err := playground.New(cfg.playground(), deps)
+	p, err := playground.New(cfg.Config, deps)
 	if err != nil {
 		return err
 	}

@@ -108,7 +108,7 @@ func TestMetricsCountHTTPRequests(t *testing.T) {
 func TestMetricsCountSlowConsumers(t *testing.T) {
 	t.Parallel()
 	cfg := testConfig(t)
-	cfg.SendQueue = 1
+	cfg.Gate.Conn.SendQueue = 1
 	ts := startServer(t, cfg)
 	c := dialSmallBuffer(t, ts.wsURL("/ws/echo"))
 	big := bytes.Repeat([]byte("x"), 60<<10)
@@ -270,7 +270,7 @@ func TestMetricsTokenGuardsMetrics(t *testing.T) {
 		"none":        "",
 		"wrong":       "Bearer metrics-token-9876543210",
 		"basic":       "Basic bWV0cmljczptZXRyaWNzLXRva2VuLTAxMjM0NTY3ODk=",
-		"admin token": "Bearer " + cfg.AdminToken,
+		"admin token": "Bearer " + cfg.Notify.AdminToken,
 	} {
 		req, err := http.NewRequest(http.MethodGet, ts.URL+"/metrics", nil)
 		require.NoError(t, err)
@@ -329,5 +329,5 @@ func TestConfigDashboardInterval(t *testing.T) {
 		return map[string]string{"WSPLAY_DASHBOARD_INTERVAL": "250ms"}[k]
 	}, io.Discard)
 	require.NoError(t, err)
-	assert.Equal(t, 250*time.Millisecond, cfg.DashboardInterval)
+	assert.Equal(t, 250*time.Millisecond, cfg.Dashboard.Interval)
 }

@@ -74,7 +74,7 @@ func benchServer(b *testing.B) *testServer {
 	if err != nil {
 		b.Fatal(err)
 	}
-	cfg.DataDir, cfg.AdminToken = b.TempDir(), testAdminToken
+	cfg.DataDir, cfg.Notify.AdminToken = b.TempDir(), testAdminToken
 	return startServerWith(b, cfg, servertest.Options{Log: io.Discard})
 }
 

@@ -279,7 +279,7 @@ func TestNotifyShutdownKeepsEveryAcceptedPost(t *testing.T) {
 func TestFault14_MarkReadFloodIsRateLimitedThenClosed(t *testing.T) {
 	t.Parallel()
 	cfg := notifyConfig(t)
-	cfg.MessageRate, cfg.MessageBurst = 1, 20 // a slow refill, so the counts below hold on a busy machine
+	cfg.setMessageRate(1, 20) // a slow refill, so the counts below hold on a busy machine
 	ts := startServer(t, cfg)
 	notes := make([]shared.Notification, 30)
 	for i := range notes {

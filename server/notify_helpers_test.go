@@ -24,7 +24,7 @@ const testAdminToken = "test-admin-token-0123456789"
 func notifyConfig(t *testing.T) Config {
 	t.Helper()
 	cfg := testConfig(t)
-	cfg.AdminToken = testAdminToken
+	cfg.Notify.AdminToken = testAdminToken
 	return cfg
 }
 

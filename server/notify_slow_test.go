@@ -22,8 +22,8 @@ import (
 func TestNotifySlowTabIsClosedAndResumes(t *testing.T) {
 	t.Parallel()
 	cfg := notifyConfig(t)
-	cfg.SendQueue = 8
-	cfg.WriteWait = time.Second
+	cfg.Gate.Conn.SendQueue = 8
+	cfg.Gate.Conn.WriteWait = time.Second
 	ts := startServer(t, cfg)
 	healthy := ts.openTab(t, "ada")
 	healthy.synced()

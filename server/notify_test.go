@@ -171,7 +171,7 @@ func TestNotifyResumeWithSince(t *testing.T) {
 func TestNotifyBacklogLongerThanTheSendQueue(t *testing.T) {
 	t.Parallel()
 	cfg := notifyConfig(t)
-	cfg.SendQueue = 4
+	cfg.Gate.Conn.SendQueue = 4
 	ts := startServer(t, cfg)
 	for i := range 40 {
 		ts.sendNote(t, "ada", fmt.Sprint(i))
@@ -187,7 +187,7 @@ func TestNotifyBacklogLongerThanTheSendQueue(t *testing.T) {
 func TestNotifyRetentionKeepsTheNewest(t *testing.T) {
 	t.Parallel()
 	cfg := notifyConfig(t)
-	cfg.NotifyRetention = 5
+	cfg.Notify.Retention = 5
 	ts := startServer(t, cfg)
 	for i := range 8 {
 		ts.sendNote(t, "ada", fmt.Sprint(i))
@@ -316,7 +316,7 @@ func TestNotifyRejectsBadHandshakesBeforeTheUpgrade(t *testing.T) {
 func TestNotifyPokeSenderIsTheConnectionsUser(t *testing.T) {
 	t.Parallel()
 	cfg := notifyConfig(t)
-	cfg.PokeBurst = 10 // the pokes below, a refused one included
+	cfg.Notify.PokeBurst = 10 // the pokes below, a refused one included
 	ts := startServer(t, cfg)
 	ada := ts.openTab(t, "ada")
 	ada.synced()
@@ -365,7 +365,7 @@ func TestNotifyPokeSenderIsTheConnectionsUser(t *testing.T) {
 func TestNotifyPokesAreRateLimited(t *testing.T) {
 	t.Parallel()
 	cfg := notifyConfig(t)
-	cfg.PokeInterval, cfg.PokeBurst = time.Hour, 3 // no refill during the test
+	cfg.Notify.PokeInterval, cfg.Notify.PokeBurst = time.Hour, 3 // no refill during the test
 	ts := startServer(t, cfg)
 	ada := ts.openTab(t, "ada")
 	ada.synced()
@@ -523,7 +523,7 @@ func TestNotifyAPIErrors(t *testing.T) {
 func TestNotifyStoreFullRefusesNewUsersOnly(t *testing.T) {
 	t.Parallel()
 	cfg := notifyConfig(t)
-	cfg.NotifyMaxUsers = 2
+	cfg.Notify.MaxUsers = 2
 	ts := startServer(t, cfg)
 	ts.sendNote(t, "ann", "one")
 	ts.sendNote(t, "ben", "two")
@@ -589,10 +589,10 @@ func TestNotifyAdminTokenConfig(t *testing.T) {
 	}
 	cfg, err := parseConfig(nil, env, io.Discard)
 	require.NoError(t, err)
-	assert.Equal(t, "from-the-environment-0123", cfg.AdminToken)
+	assert.Equal(t, "from-the-environment-0123", cfg.Notify.AdminToken)
 	cfg, err = parseConfig([]string{"-admin-token", "from-the-command-line"}, env, io.Discard)
 	require.NoError(t, err)
-	assert.Equal(t, "from-the-command-line", cfg.AdminToken, "a flag wins over the environment")
+	assert.Equal(t, "from-the-command-line", cfg.Notify.AdminToken, "a flag wins over the environment")
 	_, err = parseConfig([]string{"-admin-token", "short"}, env, io.Discard)
 	assert.ErrorContains(t, err, "at least 16")
 	assert.NotContains(t, err.Error(), "short", "the error does not repeat the token")

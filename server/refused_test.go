@@ -104,7 +104,7 @@ func TestRefusedHandshakesCreateNothing(t *testing.T) {
 		// endpoint reserved is given back.
 		// With room for one room only, so that a reservation kept would
 		// show as a room nobody can open.
-		cfg.RequireAuth, cfg.MaxRooms = false, 1
+		cfg.Gate.RequireAuth, cfg.Chat.MaxRooms = false, 1
 		open := startServer(t, cfg)
 		run(t, open, 0, []attempt{{"no key", http.StatusBadRequest, false, http.Header{"Sec-Websocket-Key": nil}}})
 		ada := open.joinChat(t, "general", "ada")
@@ -121,7 +121,7 @@ func TestRefusedHandshakesCreateNothing(t *testing.T) {
 	t.Run("429", func(t *testing.T) {
 		t.Parallel()
 		cfg := testConfig(t)
-		cfg.MaxConnsPerIP = 1
+		cfg.Gate.MaxConnsPerIP = 1
 		ts := startServer(t, cfg)
 		ts.dial(t, "/ws/echo", nil)
 		ts.expectSessions(t, 1)
@@ -130,7 +130,7 @@ func TestRefusedHandshakesCreateNothing(t *testing.T) {
 	t.Run("503", func(t *testing.T) {
 		t.Parallel()
 		cfg := testConfig(t)
-		cfg.MaxConns = 1
+		cfg.Gate.MaxConns = 1
 		ts := startServer(t, cfg)
 		ts.dial(t, "/ws/echo", nil)
 		ts.expectSessions(t, 1)
@@ -154,7 +154,7 @@ func TestRefusedHandshakesCreateNothing(t *testing.T) {
 	t.Run("too many rooms", func(t *testing.T) {
 		t.Parallel()
 		cfg := testConfig(t)
-		cfg.MaxRooms = 1
+		cfg.Chat.MaxRooms = 1
 		ts := startServer(t, cfg)
 		ada := ts.joinChat(t, "general", "ada")
 		ada.joined()

@@ -329,7 +329,7 @@ func reset(t *testing.T, c *net.TCPConn) {
 func TestFault06_OneByteOverLimit(t *testing.T) {
 	t.Parallel()
 	cfg := testConfig(t)
-	cfg.ReadLimit = 1000
+	cfg.Gate.Conn.ReadLimit = 1000
 	ts, addr := startWireServer(t, cfg)
 	cn := startCanary(t, ts)
 	at := []byte(strings.Repeat("a", 1000))
@@ -417,14 +417,14 @@ func TestFault06_DeclaredLengthOverLimit(t *testing.T) {
 func TestFault06_TinyContinuationFramesPastLimit(t *testing.T) {
 	t.Parallel()
 	cfg := testConfig(t)
-	cfg.ReadLimit = 4096
+	cfg.Gate.Conn.ReadLimit = 4096
 	ts, addr := startWireServer(t, cfg)
 	cn := startCanary(t, ts)
 	wc := handshake(t, addr, "/ws/echo", nil)
 
 	var b []byte
 	b = append(b, frame(false, 0, opText, true, []byte("a"))...)
-	for range cfg.ReadLimit - 1 {
+	for range cfg.Gate.Conn.ReadLimit - 1 {
 		b = append(b, frame(false, 0, opContinuation, true, []byte("a"))...)
 	}
 	wc.write(t, b)
@@ -551,7 +551,7 @@ func TestFault08_InvalidUTF8(t *testing.T) {
 func TestFault08_HangUpAsSoonAsThePeerAnswersTheClose(t *testing.T) {
 	t.Parallel()
 	cfg := testConfig(t)
-	cfg.CloseGrace = time.Minute // expectHangUp waits 5 s
+	cfg.Gate.Conn.CloseGrace = time.Minute // expectHangUp waits 5 s
 	ts, addr := startWireServer(t, cfg)
 	cn := startCanary(t, ts)
 	wc := handshake(t, addr, "/ws/echo", nil)
@@ -722,8 +722,8 @@ func TestFault05_SilentWebSocketDropped(t *testing.T) {
 	cfg := testConfig(t)
 	// The canary must answer in time on a busy machine, next to other
 	// tests: the pong wait is generous, and the test outlives it.
-	cfg.PingInterval = 500 * time.Millisecond
-	cfg.PongWait = 3 * time.Second
+	cfg.Gate.Conn.PingInterval = 500 * time.Millisecond
+	cfg.Gate.Conn.PongWait = 3 * time.Second
 	ts, addr := startWireServer(t, cfg)
 	cn := startCanary(t, ts)
 	wc := handshake(t, addr, "/ws/echo", nil)
@@ -792,8 +792,8 @@ func TestFault18_ResetMidFrame(t *testing.T) {
 func TestFault18_ResetWhileServerWrites(t *testing.T) {
 	t.Parallel()
 	cfg := testConfig(t)
-	cfg.WriteWait = time.Minute // longer than the test waits
-	cfg.SendQueue = 4
+	cfg.Gate.Conn.WriteWait = time.Minute // longer than the test waits
+	cfg.Gate.Conn.SendQueue = 4
 	ts, addr := startWireServer(t, cfg)
 	cn := startCanary(t, ts)
 	wc := handshake(t, addr, "/ws/echo", nil)

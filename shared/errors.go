@@ -57,6 +57,7 @@ func Errorf(code ErrorCode, format string, args ...any) *Error {
 	return &Error{Code: code, Detail: fmt.Sprintf(format, args...)}
 }
 
+// Error returns the code and the detail, for logs.
 func (e *Error) Error() string { return string(e.Code) + ": " + e.Detail }
 
 // Message returns the [TypeError] message that reports e to a client.

@@ -115,7 +115,7 @@ func newHub(room string, cfg *Config, log *slog.Logger, st Store, fanout broker.
 		log:      log.With("room", room),
 		store:    st,
 		fanout:   fanout,
-		key:      roomKey(room),
+		key:      Key(room),
 		join:     make(chan joinRequest),
 		leave:    make(chan *member),
 		inbound:  make(chan inbound),
@@ -162,8 +162,9 @@ func (h *hub) shutdown() {
 	<-h.done
 }
 
-// roomKey is a room's key in the broker.
-func roomKey(room string) string { return "chat:" + room }
+// Key is a room's key in the broker: every process of a deployment
+// publishes and subscribes to a room's broadcasts under it.
+func Key(room string) string { return "chat:" + room }
 
 // subscribe makes the hub its room's subscriber in the broker; run calls
 // it, and the returned function ends the subscription.

@@ -70,12 +70,12 @@ func TestHubEdgeCases(t *testing.T) {
 		assert.EqualValues(t, 1, h.conns.Load())
 		assert.Len(t, *h.local.Load(), 1, "slow is no longer delivered to")
 		fanout := h.fanout.(*broker.Memory)
-		assert.Equal(t, 1, fanout.Subscribers(roomKey("general")), "the hub is the room's one subscriber")
+		assert.Equal(t, 1, fanout.Subscribers(Key("general")), "the hub is the room's one subscriber")
 
 		// After stop, callers return at once instead of blocking, and
 		// the hub's subscription is gone.
 		h.shutdown()
-		assert.Zero(t, fanout.Subscribers(roomKey("general")))
+		assert.Zero(t, fanout.Subscribers(Key("general")))
 		done := make(chan struct{})
 		go func() {
 			assert.False(t, h.add(joinRequest{m: &member{c: fakeClient(1), user: "late"}}))

@@ -31,10 +31,13 @@ import (
 // upgrade, on every endpoint, and the HTTP APIs that check with
 // AuthorizeAPI need a token too.
 
+// What a token must say, and where the login puts it. A deployment that
+// issues its own tokens signs them HS256 with the gate's secret, with this
+// issuer and audience, the user name as subject, and an expiry.
 const (
-	TokenIssuer   = "wsplay"
-	TokenAudience = "wsplay"
-	TokenCookie   = "wsplay_token"
+	TokenIssuer   = "wsplay"       // the iss claim
+	TokenAudience = "wsplay"       // the aud claim
+	TokenCookie   = "wsplay_token" // the HttpOnly cookie POST /api/login sets
 	// MaxTokenLen bounds what is parsed: a real token is a few hundred
 	// bytes; a 100 KB one is refused unread.
 	MaxTokenLen = 4 << 10

@@ -14,6 +14,7 @@ import (
 // ConnState is where a connection is in its life.
 type ConnState int
 
+// The states of a connection, in the order it goes through them.
 const (
 	Disconnected ConnState = iota
 	Connecting
@@ -21,6 +22,7 @@ const (
 	Closing
 )
 
+// String returns the state as the page shows it and tests name it.
 func (s ConnState) String() string {
 	switch s {
 	case Disconnected:
@@ -38,6 +40,7 @@ func (s ConnState) String() string {
 // Direction says which way a log entry went.
 type Direction string
 
+// The directions of a frame log line.
 const (
 	Sent     Direction = "sent"
 	Received Direction = "received"
