@@ -5,7 +5,11 @@ import (
 
 	"wsplay/server/broker"
 	"wsplay/server/broker/brokertest"
+
+	"go.uber.org/goleak"
 )
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestMemory(t *testing.T) {
 	brokertest.Run(t, func(*testing.T) broker.Broker { return broker.NewMemory() })
