@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"strings"
 	"time"
 	"wsplay/server/chat"
@@ -59,6 +60,7 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (C
 	var (
 		c            Config
 		origins      string
+		hosts        string
 		messageRate  float64
 		messageBurst int
 	)
@@ -69,6 +71,7 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (C
 	fs.TextVar(&c.LogLevel, "log-level", slog.LevelInfo, "lowest `level` to log: debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log `format`: text or json")
 	fs.StringVar(&origins, "allowed-origins", "", "comma-separated `origins` (scheme://host[:port]) besides the server's own whose pages may connect")
+	fs.StringVar(&hosts, "allowed-hosts", "", "comma-separated host `names` the server answers to besides localhost and loopback addresses (and the -addr host); others get 421")
 	fs.StringVar(&c.SiteDir, "site-dir", "", "serve the page from this `directory` instead of the copy built into the binary")
 	fs.Int64Var(&conn.ReadLimit, "read-limit", wsconn.DefaultReadLimit, "largest message a client may send, in `bytes` (larger: close 1009)")
 	fs.DurationVar(&conn.PingInterval, "ping-interval", wsconn.DefaultPongWait*9/10, "how often to ping each client; less than -pong-wait")
@@ -120,6 +123,18 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (C
 	for o := range strings.SplitSeq(origins, ",") {
 		if o = strings.TrimSpace(o); o != "" {
 			c.Gate.AllowedOrigins = append(c.Gate.AllowedOrigins, o)
+		}
+	}
+	for h := range strings.SplitSeq(hosts, ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			c.Gate.AllowedHosts = append(c.Gate.AllowedHosts, h)
+		}
+	}
+	// The host the server listens on is one it answers to, unless it is
+	// every address (then clients' names must be listed).
+	if h, _, err := net.SplitHostPort(c.Addr); err == nil && h != "" {
+		if ip := net.ParseIP(h); ip == nil || !ip.IsUnspecified() {
+			c.Gate.AllowedHosts = append(c.Gate.AllowedHosts, h)
 		}
 	}
 	c.setMessageRate(messageRate, messageBurst)

@@ -15,6 +15,8 @@
 //     GET) or 400;
 //  2. version: anything but 13 is 426, naming 13 (RFC 6455, 4.4);
 //  3. shutdown: once [Gate.Shutdown] has begun, 503;
+//     (before all of them, the Host: a name the server does not know is
+//     421, see [Gate.HostFilter]);
 //  4. origin: a page of another site, a null or malformed Origin is 403
 //     (see [Config.AllowedOrigins]), before its credentials are looked at;
 //  5. identity: a bad token, or none with [Config.RequireAuth], is 401
@@ -38,6 +40,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -53,6 +56,13 @@ import (
 // origin only, no token required, no guest login, a random signing key,
 // and the default caps.
 type Config struct {
+	// AllowedHosts are the host names (or addresses) the server answers
+	// to besides the loopback ones: the names clients use to reach it.
+	// A request for any other Host is refused with 421, so that a page
+	// whose name was rebound to this server's address (DNS rebinding)
+	// cannot use it. Default none: localhost, its subdomains, 127.0.0.0/8
+	// and ::1 only.
+	AllowedHosts []string
 	// AllowedOrigins are the origins (scheme://host[:port]) besides the
 	// server's own whose pages may open WebSockets. Default none:
 	// same-origin only. A page's origin is compared with the Host the
@@ -134,6 +144,7 @@ type Gate struct {
 	log      *slog.Logger
 	metrics  *metrics.Metrics
 	origins  map[string]bool // normalized allowed origins besides the server's own
+	hosts    map[string]bool // allowed host names besides the loopback ones, lower case
 	jwtKey   []byte
 	upgrader websocket.Upgrader
 	sessions sessionSet
@@ -150,7 +161,10 @@ func New(cfg Config, log *slog.Logger, m *metrics.Metrics) (*Gate, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	g := &Gate{cfg: cfg, log: log, metrics: m, origins: map[string]bool{}, jwtKey: newJWTKey(cfg.JWTSecret)}
+	g := &Gate{cfg: cfg, log: log, metrics: m, origins: map[string]bool{}, hosts: map[string]bool{}, jwtKey: newJWTKey(cfg.JWTSecret)}
+	for _, h := range cfg.AllowedHosts {
+		g.hosts[strings.TrimSuffix(strings.ToLower(strings.Trim(h, "[]")), ".")] = true
+	}
 	for _, o := range cfg.AllowedOrigins {
 		n, _ := NormalizeOrigin(o) // checked above
 		g.origins[n] = true
@@ -239,7 +253,7 @@ const (
 var Reasons = []string{
 	ReasonNotWebSocket, ReasonBadVersion, ReasonShuttingDown, ReasonNullOrigin, ReasonBadOrigin,
 	ReasonForeign, ReasonNoToken, ReasonBadToken, ReasonTooMany, ReasonTooManyIP, ReasonTooManyUser,
-	ReasonBadHandshake,
+	ReasonBadHandshake, ReasonBadHost,
 }
 
 // Admit takes a handshake for ep through the pipeline (see the package
@@ -317,6 +331,9 @@ func (g *Gate) checkHandshake(r *http.Request) *Refusal {
 		return Refuse(http.StatusUpgradeRequired, ReasonBadVersion, "unsupported WebSocket version: this server speaks version 13")
 	case g.sessions.isClosing():
 		return Refuse(http.StatusServiceUnavailable, ReasonShuttingDown, "the server is shutting down")
+	case !g.hostAllowed(r):
+		return Refuse(http.StatusMisdirectedRequest, ReasonBadHost,
+			"this server does not answer to that host name: use localhost, 127.0.0.1 or a name in its allowed hosts")
 	}
 	if reason, ok := g.checkOrigin(r); !ok {
 		return Refuse(http.StatusForbidden, reason, "origin not allowed: open the page from this server, or add its origin to the allowed origins")
@@ -327,13 +344,24 @@ func (g *Gate) checkHandshake(r *http.Request) *Refusal {
 // reject answers a request that will not become a WebSocket, and logs it
 // at Info: it is the client's doing, not a server fault.
 func (g *Gate) reject(w http.ResponseWriter, r *http.Request, ref *Refusal) {
+	// The path and origin are the client's: logged cut short, so that a
+	// 15 KB Origin on every refusal cannot fill the log.
 	g.log.Info("handshake rejected", "status", ref.Status, "reason", ref.Reason,
-		"path", r.URL.Path, "origin", r.Header.Get("Origin"), "remote", r.RemoteAddr)
+		"path", clip(r.URL.Path), "origin", clip(r.Header.Get("Origin")), "remote", r.RemoteAddr)
 	g.metrics.HandshakeRejected(ref.Reason)
 	if ref.RetryAfter > 0 {
 		w.Header().Set("Retry-After", fmt.Sprint(int(ref.RetryAfter.Round(time.Second)/time.Second)))
 	}
 	http.Error(w, ref.Message, ref.Status)
+}
+
+// clip cuts a string the client chose to at most 100 bytes for a log.
+func clip(s string) string {
+	const max = 100
+	if len(s) <= max {
+		return s
+	}
+	return s[:max] + "…"
 }
 
 // Closing reports whether Shutdown has begun.

@@ -23,8 +23,14 @@ func (g *Gate) checkOrigin(r *http.Request) (reason string, ok bool) {
 	if err != nil {
 		return ReasonBadOrigin, false
 	}
-	host := n[strings.Index(n, "://")+3:]
-	if strings.EqualFold(host, r.Host) || g.origins[n] {
+	if g.origins[n] {
+		return "", true
+	}
+	// The server's own origin: its scheme, host and port. The scheme is
+	// https when the request came over TLS or, behind a TLS-terminating
+	// proxy, when Config.SecureCookie says so.
+	scheme, host, _ := strings.Cut(n, "://")
+	if strings.EqualFold(host, r.Host) && (scheme == "http" && r.TLS == nil || scheme == "https" && (r.TLS != nil || g.cfg.SecureCookie)) {
 		return "", true
 	}
 	return ReasonForeign, false

@@ -24,7 +24,7 @@ func (p *Playground) routes() http.Handler {
 	// Every method, so that a wrong one gets the API's JSON 405.
 	mux.Handle("/api/notifications", p.notify.APIHandler())
 	mux.Handle("/", pageHeaders(p.site))
-	return p.metrics.CountRequests(mux)
+	return p.metrics.CountRequests(p.gate.HostFilter(mux))
 }
 
 // metricsAuth lets only requests with -metrics-token through to next, if
