@@ -1,12 +1,18 @@
 package main
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+	"wsplay/server/gate"
 
+	"github.com/coder/websocket"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -81,4 +87,85 @@ func TestAttack08_OwnOriginNeedsTheSameScheme(t *testing.T) {
 	assert.Equal(t, http.StatusForbidden, resp.StatusCode)
 	resp, _ = ts.rawHandshake(t, "/ws/echo", func(r *http.Request) { r.Header.Set("Origin", "http://"+ts.Addr) })
 	assert.Equal(t, http.StatusSwitchingProtocols, resp.StatusCode)
+}
+
+// signRaw signs a token whose header and claims are the given JSON, as
+// HS256 with the test secret: a token only its form can make the server
+// refuse.
+func signRaw(header, claims string) string {
+	enc := base64.RawURLEncoding.EncodeToString
+	unsigned := enc([]byte(header)) + "." + enc([]byte(claims))
+	mac := hmac.New(sha256.New, []byte(testJWTSecret))
+	mac.Write([]byte(unsigned))
+	return unsigned + "." + enc(mac.Sum(nil))
+}
+
+// FAULTS row 32: -require-auth alone turns guest login off, so a stranger
+// cannot simply log in as someone; given both, a guest cannot take a name
+// that is online or has notifications waiting; a login is JSON only (a
+// plain HTML form of another site cannot send it) and limited per
+// address.
+func TestAttack07_RequireAuthMeansIt(t *testing.T) {
+	t.Parallel()
+	cfg, err := parseConfig([]string{"-require-auth"}, func(string) string { return "" }, io.Discard)
+	require.NoError(t, err)
+	assert.False(t, cfg.Gate.GuestLogin, "-require-auth alone: no guest login")
+	cfg, err = parseConfig([]string{"-require-auth", "-guest-login"}, func(string) string { return "" }, io.Discard)
+	require.NoError(t, err)
+	assert.True(t, cfg.Gate.GuestLogin, "asked for explicitly")
+	cfg, err = parseConfig([]string{"-require-auth"}, func(k string) string { return map[string]string{"WSPLAY_GUEST_LOGIN": "true"}[k] }, io.Discard)
+	require.NoError(t, err)
+	assert.True(t, cfg.Gate.GuestLogin, "asked for in the environment")
+
+	off := authConfig(t)
+	off.Gate.GuestLogin = false
+	tsOff := startServer(t, off)
+	resp, _ := tsOff.login(t, `{"username":"mallory"}`)
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
+
+	ts := startServer(t, authConfig(t)) // require-auth and guest login, as with both flags
+	ada := ts.openTabAt(t, "/ws/notifications", &websocket.DialOptions{HTTPHeader: http.Header{"Authorization": {"Bearer " + goodToken(t, "ada")}}})
+	ada.synced()
+	resp, body := ts.login(t, `{"username":"ada"}`)
+	assert.Equal(t, http.StatusConflict, resp.StatusCode, "ada is online: %s", body)
+	ts.sendNote(t, "cy", "waiting for cy")
+	resp, _ = ts.login(t, `{"username":"cy"}`)
+	assert.Equal(t, http.StatusConflict, resp.StatusCode, "cy has notifications")
+	resp, _ = ts.login(t, `{"username":"newcomer"}`)
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "a free name")
+
+	status, _ := request(t, ts, http.MethodPost, "/api/login", `{"username":"formuser"}`, func(r *http.Request) { r.Header.Set("Content-Type", "text/plain") })
+	assert.Equal(t, http.StatusUnsupportedMediaType, status, "what an HTML form can send")
+
+	limited := 0
+	for i := range 50 {
+		resp, _ := ts.login(t, fmt.Sprintf(`{"username":"guest%d"}`, i))
+		if resp.StatusCode == http.StatusTooManyRequests {
+			limited++
+		}
+	}
+	assert.Positive(t, limited, "50 logins in a moment from one address are limited")
+}
+
+// FAULTS row 33: tokens the JWT library would let through are refused:
+// issued in the future, with a crit header naming an extension, with exp
+// as a string.
+func TestAttack08_TokensOfAStrictForm(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, authConfig(t))
+	now := time.Now().Unix()
+	claims := func(iat, exp string) string {
+		return fmt.Sprintf(`{"iss":%q,"aud":[%q],"sub":"ada","iat":%s,"exp":%s}`, gate.TokenIssuer, gate.TokenAudience, iat, exp)
+	}
+	good := signRaw(`{"alg":"HS256","typ":"JWT"}`, claims(fmt.Sprint(now), fmt.Sprint(now+3600)))
+	for name, token := range map[string]string{
+		"issued in the future": signRaw(`{"alg":"HS256","typ":"JWT"}`, claims(fmt.Sprint(now+3600), fmt.Sprint(now+7200))),
+		"crit":                 signRaw(`{"alg":"HS256","typ":"JWT","crit":["x-unknown"],"x-unknown":1}`, claims(fmt.Sprint(now), fmt.Sprint(now+3600))),
+		"exp as a string":      signRaw(`{"alg":"HS256","typ":"JWT"}`, claims(fmt.Sprint(now), fmt.Sprintf(`"%d"`, now+3600))),
+	} {
+		resp, body := ts.rawHandshake(t, "/ws/echo", func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+token) })
+		assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, "%s: %s", name, body)
+	}
+	resp, _ := ts.rawHandshake(t, "/ws/echo", func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+good) })
+	assert.Equal(t, http.StatusSwitchingProtocols, resp.StatusCode, "the same token in good form")
 }

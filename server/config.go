@@ -93,7 +93,7 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (C
 	fs.Float64Var(&messageRate, "message-rate", wsconn.DefaultMessageRate, "messages a second one chat or notifications connection may send")
 	fs.IntVar(&messageBurst, "message-burst", wsconn.DefaultMessageBurst, "messages one chat or notifications connection may send in a burst")
 	fs.BoolVar(&g.RequireAuth, "require-auth", false, "refuse WebSocket handshakes without a valid token")
-	fs.BoolVar(&g.GuestLogin, "guest-login", true, "let POST /api/login issue a token for any valid name")
+	fs.BoolVar(&g.GuestLogin, "guest-login", true, "let POST /api/login issue a token for any valid name (default on, but off under -require-auth unless given)")
 	fs.StringVar(&g.JWTSecret, "jwt-secret", "", "`secret` that signs tokens (HS256); empty: random at each start")
 	fs.DurationVar(&g.TokenTTL, "token-ttl", gate.DefaultTokenTTL, "how long a token from /api/login is valid")
 	fs.BoolVar(&g.SecureCookie, "secure-cookie", false, "mark the login cookie Secure (set it behind a TLS-terminating proxy)")
@@ -119,6 +119,13 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (C
 	}
 	if err := applyEnv(fs, getenv); err != nil {
 		return Config{}, err
+	}
+	// -require-auth means it: guest login, which gives anyone a token
+	// for any free name, stays off unless it is asked for too.
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	if c.Gate.RequireAuth && !given["guest-login"] {
+		c.Gate.GuestLogin = false
 	}
 	for o := range strings.SplitSeq(origins, ",") {
 		if o = strings.TrimSpace(o); o != "" {

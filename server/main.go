@@ -51,6 +51,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if err != nil {
 		return err
 	}
+	if cfg.Gate.RequireAuth && cfg.Gate.GuestLogin {
+		log.Warn("-require-auth with -guest-login: anyone may log in as a guest under any name that is not online or waiting for notifications")
+	}
 	if !p.SiteBuilt() {
 		log.Warn("the WebAssembly client is not built: the page will say so; start the server with scripts/run to build it")
 	}

@@ -4,8 +4,10 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"mime"
 	"net/http"
 	"strings"
 	"time"
@@ -153,12 +155,16 @@ func (g *Gate) VerifyToken(token string) (string, error) {
 	if len(token) > MaxTokenLen {
 		return "", errUnauthorized
 	}
+	if !strictForm(token) {
+		return "", errUnauthorized
+	}
 	claims := &jwt.RegisteredClaims{}
 	_, err := jwt.ParseWithClaims(token, claims, func(*jwt.Token) (any, error) { return g.jwtKey, nil },
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
 		jwt.WithIssuer(TokenIssuer),
 		jwt.WithAudience(TokenAudience),
 		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(), // not issued in the future
 		jwt.WithLeeway(5*time.Second),
 	)
 	if err != nil {
@@ -168,6 +174,39 @@ func (g *Gate) VerifyToken(token string) (string, error) {
 		return "", errUnauthorized
 	}
 	return claims.Subject, nil
+}
+
+// strictForm checks what the JWT library lets pass: a header naming
+// extensions in crit (RFC 7515, 4.1.11: a recipient that does not
+// understand them must reject the token; this one understands none), and
+// times that are not JSON numbers (RFC 7519, 2: NumericDate), such as an
+// exp written as a string.
+func strictForm(token string) bool {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return false
+	}
+	var header, claims map[string]json.RawMessage
+	for i, into := range []*map[string]json.RawMessage{&header, &claims} {
+		b, err := base64.RawURLEncoding.DecodeString(parts[i])
+		if err != nil || json.Unmarshal(b, into) != nil {
+			return false
+		}
+	}
+	if _, ok := header["crit"]; ok {
+		return false
+	}
+	for _, name := range []string{"exp", "iat", "nbf"} {
+		v, ok := claims[name]
+		if !ok {
+			continue
+		}
+		var n json.Number
+		if len(v) == 0 || v[0] == '"' || json.Unmarshal(v, &n) != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // IssueToken signs a token for user that expires after Config.TokenTTL.
@@ -187,7 +226,10 @@ func (g *Gate) IssueToken(user string, now time.Time) (string, time.Time, error)
 // LoginHandler serves POST /api/login {"username": NAME}: with
 // Config.GuestLogin anyone may be a guest under any valid name; the answer
 // is a [shared.LoginResponse], and the token is also set as an HttpOnly,
-// SameSite=Strict cookie. Without GuestLogin it answers 404.
+// SameSite=Strict cookie. Without GuestLogin it answers 404. It takes only
+// application/json (415), at most LoginRate a second per address (429),
+// and under RequireAuth no name that is online or that Config.NameTaken
+// says is taken (409).
 func (g *Gate) LoginHandler() http.Handler { return http.HandlerFunc(g.serveLogin) }
 
 func (g *Gate) serveLogin(w http.ResponseWriter, r *http.Request) {
@@ -200,6 +242,17 @@ func (g *Gate) serveLogin(w http.ResponseWriter, r *http.Request) {
 		httpjson.Error(w, http.StatusNotFound, shared.CodeNotFound, "guest login is off on this server (-guest-login=false)")
 		return
 	}
+	// JSON only: a plain HTML form of another site can send text/plain
+	// or a form encoding without asking, but not application/json.
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+		httpjson.Error(w, http.StatusUnsupportedMediaType, shared.CodeBadRequest, "send the login as Content-Type: application/json")
+		return
+	}
+	if !g.logins.allow(remoteIP(r), time.Now()) {
+		w.Header().Set("Retry-After", "1")
+		httpjson.Error(w, http.StatusTooManyRequests, shared.CodeRateLimited, "too many logins from this address; try again in a second")
+		return
+	}
 	var req shared.LoginRequest
 	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
 	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
@@ -208,6 +261,13 @@ func (g *Gate) serveLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := shared.ValidateName("username", req.Username); err != nil {
 		httpjson.Error(w, http.StatusBadRequest, shared.CodeBadRequest, err.Error())
+		return
+	}
+	// Under RequireAuth a name is an identity: a guest may not take one
+	// that is online or has notifications waiting. (Without it, anyone
+	// is whoever the query says, so refusing here would protect nothing.)
+	if g.cfg.RequireAuth && g.taken(r.Context(), req.Username) {
+		httpjson.Error(w, http.StatusConflict, shared.CodeForbidden, "that name is in use; pick another")
 		return
 	}
 	token, exp, err := g.IssueToken(req.Username, time.Now())

@@ -81,6 +81,11 @@ type Config struct {
 	JWTSecret string
 	// TokenTTL is how long a token from /api/login is valid. Default 1 h.
 	TokenTTL time.Duration
+	// NameTaken, if not nil, says whether a name is someone's already
+	// (the playground: a user with notifications), so that under
+	// RequireAuth a guest cannot log in as them. A name with a live
+	// connection is always taken.
+	NameTaken func(ctx context.Context, user string) bool
 	// SecureCookie marks the login cookie Secure even when the server
 	// itself sees plain HTTP, as behind a TLS-terminating proxy. Default
 	// off (the cookie is Secure when the request came over TLS).
@@ -148,6 +153,7 @@ type Gate struct {
 	jwtKey   []byte
 	upgrader websocket.Upgrader
 	sessions sessionSet
+	logins   loginLimiter
 	nextID   atomic.Uint64
 }
 

@@ -166,3 +166,10 @@ func (ss *sessionSet) conns() []*wsconn.Conn {
 	}
 	return out
 }
+
+// online reports whether user has a connection.
+func (ss *sessionSet) online(user string) bool {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	return ss.perUser[user] > 0
+}

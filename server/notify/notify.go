@@ -149,6 +149,14 @@ func (n *Service) Notify(ctx context.Context, note shared.Notification) (shared.
 	return stored[0], nil
 }
 
+// HasNotifications reports whether the store holds notifications for
+// user. When it cannot tell, it says yes: the caller is deciding whether
+// a name is taken.
+func (n *Service) HasNotifications(ctx context.Context, user string) bool {
+	notes, err := n.store.ListNotifications(ctx, user, false)
+	return err != nil || len(notes) > 0
+}
+
 // ErrShuttingDown refuses work once Shutdown has begun.
 var ErrShuttingDown = errors.New("the notification service is shutting down")
 

@@ -146,6 +146,13 @@ func New(cfg Config, deps Deps) (*Playground, error) {
 	if p.site, err = newSiteHandler(siteFS); err != nil {
 		return nil, err
 	}
+	if cfg.Gate.NameTaken == nil {
+		// Under -require-auth a guest may not take the name of a user
+		// with notifications waiting.
+		cfg.Gate.NameTaken = func(ctx context.Context, user string) bool {
+			return p.notify != nil && p.notify.HasNotifications(ctx, user)
+		}
+	}
 	if p.gate, err = gate.New(cfg.Gate, p.log, p.metrics); err != nil {
 		return nil, err
 	}
