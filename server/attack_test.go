@@ -3,14 +3,19 @@ package main
 import (
 	"crypto/hmac"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/base64"
 	"fmt"
 	"io"
 	"net/http"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 	"wsplay/server/gate"
+	"wsplay/server/store"
+	"wsplay/shared"
 
 	"github.com/coder/websocket"
 	"github.com/stretchr/testify/assert"
@@ -169,3 +174,61 @@ func TestAttack08_TokensOfAStrictForm(t *testing.T) {
 	resp, _ := ts.rawHandshake(t, "/ws/echo", func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+good) })
 	assert.Equal(t, http.StatusSwitchingProtocols, resp.StatusCode, "the same token in good form")
 }
+
+// FAULTS row 26: plain HTTP cannot open rooms, so it cannot fill
+// -max-rooms or evict; and eviction, when real rooms do fill the store,
+// never takes the history of a room with members. A room whose history is
+// removed from under it (another process, an operator) starts over and
+// tells its members with 1012, instead of answering every message with
+// an internal error.
+func TestAttack01_RoomsCannotBeEvictedFromOutside(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig(t)
+	cfg.Chat.MaxRooms, cfg.Chat.RoomIdle = 3, 20*time.Millisecond
+	ts := startServer(t, cfg)
+	ada := ts.joinChat(t, "general", "ada")
+	ada.joined()
+	for i := range 3 {
+		ada.say(fmt.Sprint("kept ", i))
+		ada.expect(shared.TypeText)
+	}
+	// The attack: upgrades without a version, to many rooms.
+	for i := range 200 {
+		status := refusedHandshake(t, ts, fmt.Sprintf("/ws/chat?room=spam%d&username=x", i), false, http.Header{"Sec-Websocket-Version": nil})
+		require.Equal(t, http.StatusUpgradeRequired, status)
+	}
+	assert.Equal(t, 1, countRows(t, ts, `SELECT count(*) FROM rooms`), "no room opened or stored")
+	// Real rooms, one after the other, each left to go idle: the store
+	// fills past -max-rooms and evicts, but not general, which has ada.
+	for i := range 5 {
+		room := fmt.Sprint("real", i)
+		c := ts.joinChat(t, room, "bob")
+		c.joined()
+		c.say("hello")
+		c.expect(shared.TypeText)
+		c.conn.CloseNow()
+		eventually(t, room+" to go idle", func() bool {
+			return !slices.ContainsFunc(ts.Chat().Rooms(), func(r shared.RoomInfo) bool { return r.Name == room })
+		})
+	}
+	cy := ts.joinChat(t, "general", "cy")
+	h, _ := cy.joined()
+	assert.Len(t, h.Messages, 3, "general kept its history")
+	ada.say("still stored")
+	assert.Equal(t, "still stored", ada.skipTo(shared.TypeText).Content, "and takes new messages")
+
+	// The room's history removed from under it.
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(ts.DataDir(), store.FileName)+"?_pragma=busy_timeout(5000)")
+	require.NoError(t, err)
+	_, err = db.Exec(`DELETE FROM messages WHERE room = 'general'; DELETE FROM rooms WHERE name = 'general'`)
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+	ada.say("after the removal")
+	assert.Equal(t, websocket.StatusServiceRestart, ada.closeStatus(), "told to reconnect, not answered internal")
+	again := ts.joinChat(t, "general", "ada")
+	fresh, _ := again.joined()
+	assert.NotEqual(t, h.Epoch, fresh.Epoch, "a new life of the room")
+	again.say("works again")
+	assert.Equal(t, "works again", again.expect(shared.TypeText).Content)
+}
+

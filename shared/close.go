@@ -71,5 +71,6 @@ const (
 	ReasonTooManyFaults = "too many bad messages"               // 1008: repeated bad input
 	ReasonRateLimit     = "over the message rate"               // 1008: a flood
 	ReasonRoomFailed    = "room unavailable"                    // 1011: the room's history cannot be read
+	ReasonRoomReset     = "room history started over"           // 1012: reconnect, and start from the new history
 	ReasonNotifyFailed  = "notifications unavailable"           // 1011: the user's notifications cannot be read
 )

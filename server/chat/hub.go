@@ -2,6 +2,7 @@ package chat
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"slices"
 	"sync/atomic"
@@ -47,8 +48,9 @@ type hub struct {
 	cfg    *Config
 	log    *slog.Logger
 	store  Store
-	fanout broker.Broker // carries the room's broadcasts under key
-	key    string        // the room's key in fanout
+	inUse  func(room string) bool // rooms the store must not evict, for OpenRoom
+	fanout broker.Broker          // carries the room's broadcasts under key
+	key    string                 // the room's key in fanout
 
 	join    chan joinRequest
 	leave   chan *member
@@ -108,8 +110,9 @@ type inbound struct {
 	msg shared.Message
 }
 
-func newHub(room string, cfg *Config, log *slog.Logger, st Store, fanout broker.Broker) *hub {
+func newHub(room string, cfg *Config, log *slog.Logger, st Store, fanout broker.Broker, inUse func(string) bool) *hub {
 	return &hub{
+		inUse:    inUse,
 		room:     room,
 		cfg:      cfg,
 		log:      log.With("room", room),
@@ -209,16 +212,8 @@ func (h *hub) run() {
 	}
 	defer unsubscribe()
 	ctx := context.Background()
-	st, err := h.store.OpenRoom(ctx, h.room, h.cfg.MaxRooms)
-	if err != nil {
+	if err := h.open(ctx); err != nil {
 		h.log.Error("cannot open the room's history", "err", err)
-		h.failed()
-		return
-	}
-	h.state = st
-	h.tail, err = h.store.LastMessages(ctx, h.room, h.tailSize())
-	if err != nil {
-		h.log.Error("cannot read the room's history", "err", err)
 		h.failed()
 		return
 	}
@@ -240,6 +235,35 @@ func (h *hub) run() {
 		case <-h.stop:
 			return
 		}
+	}
+}
+
+// open reads (or creates) the room's history in the store.
+func (h *hub) open(ctx context.Context) error {
+	st, err := h.store.OpenRoom(ctx, h.room, h.cfg.MaxRooms, h.inUse)
+	if err != nil {
+		return err
+	}
+	tail, err := h.store.LastMessages(ctx, h.room, h.tailSize())
+	if err != nil {
+		return err
+	}
+	h.state, h.tail = st, tail
+	return nil
+}
+
+// startOver answers a store that no longer has the room (another
+// process, or an operator, removed it): the room opens anew, with a new
+// epoch, and every member is closed with 1012 so that it reconnects and
+// starts from the new history instead of from seqs that mean nothing now.
+// What they had sent and not seen acknowledged they send again.
+func (h *hub) startOver() {
+	h.log.Warn("the room's history is gone from the store: starting it over")
+	if err := h.open(context.Background()); err != nil {
+		h.log.Error("cannot open the room's history again", "err", err)
+	}
+	for m := range h.members {
+		m.c.Close(websocket.CloseServiceRestart, shared.ReasonRoomReset)
 	}
 }
 
@@ -398,6 +422,10 @@ func (h *hub) handleText(in inbound) {
 		m.ID = newID()
 	}
 	stored, dup, err := h.store.AppendMessage(context.Background(), m, fromClient, h.cfg.HistoryRetention)
+	if errors.Is(err, ErrRoomGone) {
+		h.startOver()
+		return
+	}
 	if err != nil {
 		h.log.Error("cannot store a message", "err", err)
 		in.m.c.Enqueue(prepare(errorMessage(h.room, shared.Errorf(shared.CodeInternal, "the message could not be stored; send it again"))))

@@ -57,7 +57,7 @@ func (r *rooms) acquire(name string) (*hub, error) {
 		if len(r.hubs) >= r.cfg.MaxRooms {
 			return nil, errTooManyRooms
 		}
-		e = &roomEntry{h: newHub(name, r.cfg, r.log, r.store, r.fanout)}
+		e = &roomEntry{h: newHub(name, r.cfg, r.log, r.store, r.fanout, r.inUse)}
 		r.hubs[name] = e
 	}
 	if e.idle != nil {
@@ -136,6 +136,15 @@ func (r *rooms) shutdown() {
 	for _, h := range hubs {
 		h.shutdown()
 	}
+}
+
+// inUse reports whether a room's hub runs here: its history must not be
+// evicted to make room for another.
+func (r *rooms) inUse(name string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	e := r.hubs[name]
+	return e != nil && e.started
 }
 
 // list returns the live rooms, by name; a room only reserved by a

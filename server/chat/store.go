@@ -2,6 +2,7 @@ package chat
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -20,14 +21,17 @@ type Store interface {
 	// OpenRoom returns the room's state, creating the room with a new
 	// epoch if it has none. When that makes more than maxRooms stored
 	// rooms, the least recently active other rooms lose their history (a
-	// client resuming in one of them is told, through the changed epoch).
-	OpenRoom(ctx context.Context, room string, maxRooms int) (RoomState, error)
+	// client resuming in one of them is told, through the changed epoch),
+	// but never one for which inUse (if not nil) reports true: a room
+	// with members keeps its history.
+	OpenRoom(ctx context.Context, room string, maxRooms int, inUse func(room string) bool) (RoomState, error)
 	// AppendMessage stores a text message (Room, Username, Content, ID
 	// and Timestamp set) as its room's next one and returns it with its
 	// Seq. The room keeps its newest keep messages. With fromClient, ID
 	// is the sender's own: if the sender sent a message with the same ID
 	// before, nothing is stored and the earlier message is returned with
-	// dup set.
+	// dup set. A room that is not stored (never opened, or evicted since)
+	// is an error that wraps ErrRoomGone.
 	AppendMessage(ctx context.Context, m shared.Message, fromClient bool, keep int) (stored shared.Message, dup bool, err error)
 	// MessagesAfter returns the room's messages with a seq above after,
 	// oldest first, at most limit of them, and whether the store still
@@ -37,6 +41,9 @@ type Store interface {
 	// LastMessages returns the room's newest n messages, oldest first.
 	LastMessages(ctx context.Context, room string, n int) ([]shared.Message, error)
 }
+
+// ErrRoomGone says a room is not in the store: evicted, or never opened.
+var ErrRoomGone = errors.New("the room is not stored")
 
 // RoomState is where a room's history stands.
 type RoomState struct {
@@ -67,7 +74,7 @@ type memoryRoom struct {
 func NewMemoryStore() *MemoryStore { return &MemoryStore{} }
 
 // OpenRoom implements [Store].
-func (s *MemoryStore) OpenRoom(_ context.Context, room string, maxRooms int) (RoomState, error) {
+func (s *MemoryStore) OpenRoom(_ context.Context, room string, maxRooms int, inUse func(string) bool) (RoomState, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if r, ok := s.rooms[room]; ok {
@@ -80,9 +87,12 @@ func (s *MemoryStore) OpenRoom(_ context.Context, room string, maxRooms int) (Ro
 	for len(s.rooms) > max(maxRooms, 1) {
 		oldest := ""
 		for name, r := range s.rooms {
-			if name != room && (oldest == "" || r.updated.Before(s.rooms[oldest].updated)) {
+			if name != room && (inUse == nil || !inUse(name)) && (oldest == "" || r.updated.Before(s.rooms[oldest].updated)) {
 				oldest = name
 			}
+		}
+		if oldest == "" {
+			break // every other room is in use: over the bound, not over anyone's history
 		}
 		delete(s.rooms, oldest)
 	}
@@ -95,7 +105,7 @@ func (s *MemoryStore) AppendMessage(_ context.Context, m shared.Message, fromCli
 	defer s.mu.Unlock()
 	r, ok := s.rooms[m.Room]
 	if !ok {
-		return m, false, fmt.Errorf("append message: room %q is not open", m.Room)
+		return m, false, fmt.Errorf("append message: room %q: %w", m.Room, ErrRoomGone)
 	}
 	key := m.Username + "/" + m.ID
 	if seq, ok := r.sent[key]; fromClient && ok {

@@ -28,7 +28,7 @@ func BenchmarkAppendMessage(b *testing.B) {
 	}
 	defer st.Close()
 	ctx := context.Background()
-	if _, err := st.OpenRoom(ctx, "bench", 10); err != nil {
+	if _, err := st.OpenRoom(ctx, "bench", 10, nil); err != nil {
 		b.Fatal(err)
 	}
 	m := shared.Message{Type: shared.TypeText, Room: "bench", Username: "ada", Content: strings.Repeat("x", 100), Timestamp: time.Now()}

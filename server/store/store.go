@@ -146,11 +146,12 @@ func (s *Store) migrate() error {
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }
 
-// OpenRoom returns the room's state, creating the room with a new epoch if
-// it has none. When that makes more than maxRooms stored rooms, the least
-// recently active other rooms lose their history (a client resuming in one
-// of them is told, through the changed epoch).
-func (s *Store) OpenRoom(ctx context.Context, room string, maxRooms int) (chat.RoomState, error) {
+// OpenRoom implements chat.Store: it returns the room's state, creating
+// the room with a new epoch if it has none. When that makes more than
+// maxRooms stored rooms, the least recently active other rooms not inUse
+// lose their history (a client resuming in one of them is told, through
+// the changed epoch).
+func (s *Store) OpenRoom(ctx context.Context, room string, maxRooms int, inUse func(string) bool) (chat.RoomState, error) {
 	var st chat.RoomState
 	err := s.db.QueryRowContext(ctx, `SELECT epoch, last_seq FROM rooms WHERE name = ?`, room).Scan(&st.Epoch, &st.LastSeq)
 	if err == nil {
@@ -169,21 +170,28 @@ func (s *Store) OpenRoom(ctx context.Context, room string, maxRooms int) (chat.R
 	if _, err := tx.ExecContext(ctx, `INSERT INTO rooms (name, epoch, updated) VALUES (?, ?, ?)`, room, st.Epoch, now); err != nil {
 		return st, fmt.Errorf("open room: %w", err)
 	}
-	const evict = `SELECT name FROM rooms WHERE name != ? ORDER BY updated LIMIT max(0, (SELECT count(*) FROM rooms) - ?)`
-	rows, err := tx.QueryContext(ctx, evict, room, maxRooms)
-	if err != nil {
+	var count int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM rooms`).Scan(&count); err != nil {
 		return st, fmt.Errorf("open room: %w", err)
 	}
 	var victims []string
-	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
-			rows.Close()
-			return st, err
+	if over := count - maxRooms; over > 0 {
+		rows, err := tx.QueryContext(ctx, `SELECT name FROM rooms WHERE name != ? ORDER BY updated`, room)
+		if err != nil {
+			return st, fmt.Errorf("open room: %w", err)
 		}
-		victims = append(victims, name)
+		for rows.Next() && len(victims) < over {
+			var name string
+			if err := rows.Scan(&name); err != nil {
+				rows.Close()
+				return st, err
+			}
+			if inUse == nil || !inUse(name) {
+				victims = append(victims, name)
+			}
+		}
+		rows.Close()
 	}
-	rows.Close()
 	for _, name := range victims {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM messages WHERE room = ?`, name); err != nil {
 			return st, err
@@ -218,6 +226,9 @@ func (s *Store) AppendMessage(ctx context.Context, m shared.Message, fromClient 
 	}
 	if err := tx.QueryRowContext(ctx, `UPDATE rooms SET last_seq = last_seq + 1, updated = ? WHERE name = ? RETURNING last_seq`,
 		time.Now().UnixMilli(), m.Room).Scan(&m.Seq); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			err = chat.ErrRoomGone
+		}
 		return m, false, fmt.Errorf("append message: room %q: %w", m.Room, err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO messages (room, seq, id, client_id, username, content, ts) VALUES (?, ?, ?, ?, ?, ?, ?)`,

@@ -26,6 +26,7 @@ func RunStore(t *testing.T, newStore func(t *testing.T) chat.Store) {
 		{"Retention", retention},
 		{"MessagesAfterLimit", messagesAfterLimit},
 		{"EvictsTheLeastRecentlyActive", evicts},
+		{"EvictionSparesRoomsInUse", evictionSparesInUse},
 		{"UnknownRoom", unknownRoom},
 	}
 	for _, c := range checks {
@@ -64,20 +65,20 @@ func contents(ms []shared.Message) []string {
 }
 
 func openRoomKeepsEpoch(t *testing.T, s chat.Store) {
-	a, err := s.OpenRoom(storeCtx, "a", 10)
+	a, err := s.OpenRoom(storeCtx, "a", 10, nil)
 	require.NoError(t, err)
 	require.NotEmpty(t, a.Epoch)
 	assert.Zero(t, a.LastSeq)
-	again, err := s.OpenRoom(storeCtx, "a", 10)
+	again, err := s.OpenRoom(storeCtx, "a", 10, nil)
 	require.NoError(t, err)
 	assert.Equal(t, a, again, "the same room, the same epoch")
-	b, err := s.OpenRoom(storeCtx, "b", 10)
+	b, err := s.OpenRoom(storeCtx, "b", 10, nil)
 	require.NoError(t, err)
 	assert.NotEqual(t, a.Epoch, b.Epoch, "each room has its own epoch")
 }
 
 func appendNumbers(t *testing.T, s chat.Store) {
-	_, err := s.OpenRoom(storeCtx, "a", 10)
+	_, err := s.OpenRoom(storeCtx, "a", 10, nil)
 	require.NoError(t, err)
 	got := appendN(t, s, "a", 5, 100)
 	for i, m := range got {
@@ -86,7 +87,7 @@ func appendNumbers(t *testing.T, s chat.Store) {
 		assert.Equal(t, fmt.Sprint("m", i+1), m.Content)
 		assert.True(t, m.Timestamp.Equal(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)), "the timestamp is kept")
 	}
-	st, err := s.OpenRoom(storeCtx, "a", 10)
+	st, err := s.OpenRoom(storeCtx, "a", 10, nil)
 	require.NoError(t, err)
 	assert.Equal(t, uint64(5), st.LastSeq)
 	last, err := s.LastMessages(storeCtx, "a", 2)
@@ -99,7 +100,7 @@ func appendNumbers(t *testing.T, s chat.Store) {
 }
 
 func resendOfClientID(t *testing.T, s chat.Store) {
-	_, err := s.OpenRoom(storeCtx, "a", 10)
+	_, err := s.OpenRoom(storeCtx, "a", 10, nil)
 	require.NoError(t, err)
 	first, dup, err := s.AppendMessage(storeCtx, text("a", "ada", "once", "c-1"), true, 100)
 	require.NoError(t, err)
@@ -120,7 +121,7 @@ func resendOfClientID(t *testing.T, s chat.Store) {
 }
 
 func retention(t *testing.T, s chat.Store) {
-	_, err := s.OpenRoom(storeCtx, "a", 10)
+	_, err := s.OpenRoom(storeCtx, "a", 10, nil)
 	require.NoError(t, err)
 	appendN(t, s, "a", 10, 3)
 	after, complete, err := s.MessagesAfter(storeCtx, "a", 0, 100)
@@ -141,7 +142,7 @@ func retention(t *testing.T, s chat.Store) {
 }
 
 func messagesAfterLimit(t *testing.T, s chat.Store) {
-	_, err := s.OpenRoom(storeCtx, "a", 10)
+	_, err := s.OpenRoom(storeCtx, "a", 10, nil)
 	require.NoError(t, err)
 	appendN(t, s, "a", 10, 100)
 	after, complete, err := s.MessagesAfter(storeCtx, "a", 2, 3)
@@ -152,28 +153,28 @@ func messagesAfterLimit(t *testing.T, s chat.Store) {
 
 func evicts(t *testing.T, s chat.Store) {
 	for _, room := range []string{"a", "b"} {
-		_, err := s.OpenRoom(storeCtx, room, 2)
+		_, err := s.OpenRoom(storeCtx, room, 2, nil)
 		require.NoError(t, err)
 		time.Sleep(5 * time.Millisecond) // stores may count activity in milliseconds
 		appendN(t, s, room, 1, 100)
 		time.Sleep(5 * time.Millisecond)
 	}
-	a, err := s.OpenRoom(storeCtx, "a", 2)
+	a, err := s.OpenRoom(storeCtx, "a", 2, nil)
 	require.NoError(t, err)
 	time.Sleep(5 * time.Millisecond)
 	appendN(t, s, "a", 1, 100) // a is now the most recently active
 	time.Sleep(5 * time.Millisecond)
-	_, err = s.OpenRoom(storeCtx, "c", 2)
+	_, err = s.OpenRoom(storeCtx, "c", 2, nil)
 	require.NoError(t, err)
 
 	b, err := s.LastMessages(storeCtx, "b", 10)
 	require.NoError(t, err)
 	assert.Empty(t, b, "b, the least recently active, lost its history")
-	again, err := s.OpenRoom(storeCtx, "a", 3)
+	again, err := s.OpenRoom(storeCtx, "a", 3, nil)
 	require.NoError(t, err)
 	assert.Equal(t, a.Epoch, again.Epoch, "a kept its history")
 	assert.Equal(t, uint64(2), again.LastSeq)
-	reopened, err := s.OpenRoom(storeCtx, "b", 3)
+	reopened, err := s.OpenRoom(storeCtx, "b", 3, nil)
 	require.NoError(t, err)
 	assert.Zero(t, reopened.LastSeq, "b starts over")
 }
@@ -186,5 +187,33 @@ func unknownRoom(t *testing.T, s chat.Store) {
 	require.NoError(t, err)
 	assert.Empty(t, last)
 	_, _, err = s.AppendMessage(storeCtx, text("nowhere", "ada", "x", "c-1"), true, 10)
-	assert.Error(t, err, "a message for a room that was never opened")
+	assert.ErrorIs(t, err, chat.ErrRoomGone, "a message for a room that was never opened")
+}
+
+// A room in use keeps its history, however long ago its last message:
+// the least recently active room not in use goes instead; with every
+// other room in use, none does.
+func evictionSparesInUse(t *testing.T, s chat.Store) {
+	inUse := func(room string) bool { return room == "busy" }
+	_, err := s.OpenRoom(storeCtx, "busy", 2, inUse)
+	require.NoError(t, err)
+	appendN(t, s, "busy", 3, 100)
+	time.Sleep(5 * time.Millisecond)
+	_, err = s.OpenRoom(storeCtx, "idle", 2, inUse)
+	require.NoError(t, err)
+	time.Sleep(5 * time.Millisecond)
+	_, err = s.OpenRoom(storeCtx, "new", 2, inUse)
+	require.NoError(t, err)
+	busy, err := s.LastMessages(storeCtx, "busy", 10)
+	require.NoError(t, err)
+	assert.Len(t, busy, 3, "the room in use kept its history")
+	_, _, err = s.AppendMessage(storeCtx, text("idle", "ada", "x", "srv-x"), false, 100)
+	assert.ErrorIs(t, err, chat.ErrRoomGone, "idle, not in use, went")
+
+	all := func(string) bool { return true }
+	_, err = s.OpenRoom(storeCtx, "crowded", 2, all)
+	require.NoError(t, err)
+	busy, err = s.LastMessages(storeCtx, "busy", 10)
+	require.NoError(t, err)
+	assert.Len(t, busy, 3, "with every room in use, none is evicted")
 }
