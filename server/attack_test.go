@@ -232,3 +232,76 @@ func TestAttack01_RoomsCannotBeEvictedFromOutside(t *testing.T) {
 	assert.Equal(t, "works again", again.expect(shared.TypeText).Content)
 }
 
+// FAULTS row 27: anonymous users who connect and poke themselves cannot
+// fill the notification store for good: only a notification from the
+// back end or a token pins a user, so the back end can still reach a new
+// user, and a user who is online is never forgotten.
+func TestAttack02_AnonymousUsersCannotFillTheNotificationStore(t *testing.T) {
+	t.Parallel()
+	cfg := notifyConfig(t)
+	cfg.Notify.MaxUsers = 10
+	ts := startServer(t, cfg)
+	victim := ts.openTab(t, "victim")
+	victim.synced()
+	for i := range 30 {
+		name := fmt.Sprint("made-up-", i)
+		tab := ts.openTab(t, name)
+		tab.synced()
+		tab.send(shared.NotifyMessage{Type: shared.NotifyPoke, To: name})
+		for tab.next().Type != shared.NotifyPoked { // its own poke comes first
+		}
+		tab.conn.CloseNow()
+		eventually(t, "the made-up user to go offline", func() bool { return ts.Gate().Len() == 1 })
+	}
+	n, err := ts.postNote("newcomer", "welcome")
+	require.NoError(t, err, "the back end reaches a new user: the made-up ones were not pinned")
+	assert.Equal(t, uint64(1), n.Seq)
+	poker := ts.openTab(t, "poker")
+	poker.synced()
+	poker.send(shared.NotifyMessage{Type: shared.NotifyPoke, To: "victim"})
+	poker.expect(shared.NotifyPoked)
+	assert.Equal(t, "poker", victim.notification().From, "the user who stayed online was never forgotten")
+}
+
+// FAULTS row 29: pokes are limited per sending user and per recipient, so
+// reconnecting does not refill them; and they have a budget of their own,
+// so they never push a notification from the back end out.
+func TestAttack04_PokesCannotFloodOrEraseNotifications(t *testing.T) {
+	t.Parallel()
+	cfg := notifyConfig(t)
+	cfg.Notify.PokeInterval = time.Hour // no refill during the test
+	ts := startServer(t, cfg)
+	victim := ts.openTab(t, "victim")
+	victim.synced()
+	ts.sendNote(t, "victim", "Password reset code 1234")
+	victim.notification()
+	poked := 0
+	for range 20 { // 20 short connections of one user
+		tab := ts.openTab(t, "mallory")
+		tab.synced()
+		tab.send(shared.NotifyMessage{Type: shared.NotifyPoke, To: "victim"})
+		if tab.next().Type == shared.NotifyPoked {
+			poked++
+		}
+		tab.conn.CloseNow()
+	}
+	assert.Equal(t, cfg.Notify.PokeBurst, poked, "a burst, however many connections")
+
+	budget := notifyConfig(t)
+	budget.Notify.Retention, budget.Notify.PokeRetention = 5, 3
+	budget.Notify.PokeBurst = 1000
+	bs := startServer(t, budget)
+	target := bs.openTab(t, "victim")
+	target.synced()
+	reset := bs.sendNote(t, "victim", "Password reset code 1234")
+	for i := range 30 {
+		sender := bs.openTab(t, fmt.Sprint("s", i))
+		sender.synced()
+		sender.send(shared.NotifyMessage{Type: shared.NotifyPoke, To: "victim"})
+		sender.expect(shared.NotifyPoked)
+		sender.conn.CloseNow()
+	}
+	kept := bs.list(t, "victim", true)
+	assert.True(t, slices.ContainsFunc(kept, func(n shared.Notification) bool { return n.ID == reset.ID }), "the back end's notification survived 30 pokes")
+	assert.Len(t, kept, 1+budget.Notify.PokeRetention, "and the pokes kept their own budget")
+}

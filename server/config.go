@@ -104,8 +104,9 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (C
 	fs.StringVar(&c.MetricsToken, "metrics-token", "", "bearer `token` that GET /metrics requires, at least 16 characters (default: none, /metrics is public)")
 	fs.IntVar(&notifyc.Retention, "notify-retention", notify.DefaultRetention, "notifications kept per user, read or not")
 	fs.IntVar(&notifyc.MaxUsers, "notify-max-users", notify.DefaultMaxUsers, "users the notification store knows; beyond, the longest-unseen user without notifications is forgotten")
-	fs.DurationVar(&notifyc.PokeInterval, "poke-interval", notify.DefaultPokeInterval, "after a burst, one poke per this `interval` per connection")
-	fs.IntVar(&notifyc.PokeBurst, "poke-burst", notify.DefaultPokeBurst, "pokes one connection may send in a row")
+	fs.IntVar(&notifyc.PokeRetention, "poke-retention", notify.DefaultPokeRetention, "pokes kept per user, apart from -notify-retention")
+	fs.DurationVar(&notifyc.PokeInterval, "poke-interval", notify.DefaultPokeInterval, "after a burst, one poke per this `interval` per sending user, and per recipient")
+	fs.IntVar(&notifyc.PokeBurst, "poke-burst", notify.DefaultPokeBurst, "pokes one user may send, and be sent, in a row")
 	fs.DurationVar(&c.Dashboard.Interval, "dashboard-interval", dashboard.DefaultInterval, "how often /ws/dashboard pushes a snapshot, unless the viewer asks for another interval (10ms to 1m)")
 	fs.VisitAll(func(f *flag.Flag) {
 		f.Usage += " (env " + envName(f.Name) + ")"
@@ -193,7 +194,7 @@ func (c *Config) validate() error {
 	}
 	for name, n := range map[string]int{"-max-conns": c.Gate.MaxConns, "-max-conns-per-ip": c.Gate.MaxConnsPerIP, "-max-conns-per-user": c.Gate.MaxConnsPerUser,
 		"-history": c.Chat.HistoryOnJoin, "-history-retention": c.Chat.HistoryRetention, "-max-rooms": c.Chat.MaxRooms, "-max-content": c.Chat.MaxContent,
-		"-notify-retention": c.Notify.Retention, "-notify-max-users": c.Notify.MaxUsers, "-poke-burst": c.Notify.PokeBurst} {
+		"-notify-retention": c.Notify.Retention, "-poke-retention": c.Notify.PokeRetention, "-notify-max-users": c.Notify.MaxUsers, "-poke-burst": c.Notify.PokeBurst} {
 		if n < 1 {
 			errs = append(errs, fmt.Errorf("%s %d: must be at least 1", name, n))
 		}

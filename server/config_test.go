@@ -276,7 +276,7 @@ func TestFlagDefaultsAreThePackagesDefaults(t *testing.T) {
 		MessageRate: wsconn.DefaultMessageRate, MessageBurst: wsconn.DefaultMessageBurst,
 	}, cfg.Chat)
 	assert.Equal(t, notify.Config{
-		Retention: notify.DefaultRetention, MaxUsers: notify.DefaultMaxUsers,
+		Retention: notify.DefaultRetention, PokeRetention: notify.DefaultPokeRetention, MaxUsers: notify.DefaultMaxUsers,
 		PokeInterval: notify.DefaultPokeInterval, PokeBurst: notify.DefaultPokeBurst,
 		MessageRate: wsconn.DefaultMessageRate, MessageBurst: wsconn.DefaultMessageBurst,
 		SendQueue: wsconn.DefaultSendQueue,

@@ -387,12 +387,22 @@ func TestNotifyPokesAreRateLimited(t *testing.T) {
 		bob.notification()
 	}
 	bob.quiet(100 * time.Millisecond)
-	// The limit is per connection: another tab of ada's has its own.
+	// The limit is per user, not per connection: another tab of ada's
+	// (or a reconnect) does not refill it.
 	ada2 := ts.openTab(t, "ada")
 	ada2.synced()
-	ada2.send(shared.NotifyMessage{Type: shared.NotifyPoke, To: "bob"})
-	ada2.expect(shared.NotifyPoked)
-	assert.Equal(t, "ada", bob.notification().From)
+	ada2.send(shared.NotifyMessage{Type: shared.NotifyPoke, To: "cy"})
+	assert.Equal(t, shared.CodeRateLimited, ada2.expect(shared.NotifyError).Code)
+	// And per recipient: bob has had his three, whoever sends.
+	cy := ts.openTab(t, "cy")
+	cy.synced()
+	cy.send(shared.NotifyMessage{Type: shared.NotifyPoke, To: "bob"})
+	e := cy.expect(shared.NotifyError)
+	assert.Equal(t, shared.CodeRateLimited, e.Code)
+	assert.Contains(t, e.Message, "bob is poked too often")
+	cy.send(shared.NotifyMessage{Type: shared.NotifyPoke, To: "ada"})
+	cy.expect(shared.NotifyPoked)
+	bob.quiet(100 * time.Millisecond)
 }
 
 func TestNotifySurvivesARestart(t *testing.T) {

@@ -105,6 +105,14 @@ func (g *Gate) identifyHandshake(r *http.Request, param string) (string, *Refusa
 	return "", Refuse(http.StatusBadRequest, "bad "+param, "bad "+param+": "+err.Error())
 }
 
+// Authenticated reports whether r carries a token. For a request Admit
+// accepted, that token was valid and named the user it returned: the
+// identity is proven, not claimed.
+func Authenticated(r *http.Request) bool {
+	_, ok := tokenFrom(r)
+	return ok
+}
+
 // AuthorizeAPI is for an HTTP API that, like the sockets, is for
 // identified users only under RequireAuth (GET /api/rooms). It reports
 // whether r may go on; if not, it has answered 401 with an API error.
@@ -248,7 +256,7 @@ func (g *Gate) serveLogin(w http.ResponseWriter, r *http.Request) {
 		httpjson.Error(w, http.StatusUnsupportedMediaType, shared.CodeBadRequest, "send the login as Content-Type: application/json")
 		return
 	}
-	if !g.logins.allow(remoteIP(r), time.Now()) {
+	if !g.logins.Allow(remoteIP(r), time.Now()) {
 		w.Header().Set("Retry-After", "1")
 		httpjson.Error(w, http.StatusTooManyRequests, shared.CodeRateLimited, "too many logins from this address; try again in a second")
 		return

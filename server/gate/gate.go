@@ -47,6 +47,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"wsplay/server/internal/keyrate"
 	"wsplay/server/metrics"
 	"wsplay/server/wsconn"
 	"wsplay/shared"
@@ -153,7 +154,7 @@ type Gate struct {
 	jwtKey   []byte
 	upgrader websocket.Upgrader
 	sessions sessionSet
-	logins   loginLimiter
+	logins   *keyrate.Limiter // guest logins per address
 	nextID   atomic.Uint64
 }
 
@@ -167,7 +168,8 @@ func New(cfg Config, log *slog.Logger, m *metrics.Metrics) (*Gate, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	g := &Gate{cfg: cfg, log: log, metrics: m, origins: map[string]bool{}, hosts: map[string]bool{}, jwtKey: newJWTKey(cfg.JWTSecret)}
+	g := &Gate{cfg: cfg, log: log, metrics: m, origins: map[string]bool{}, hosts: map[string]bool{}, jwtKey: newJWTKey(cfg.JWTSecret),
+		logins: keyrate.New(LoginRate, LoginBurst, 10000)}
 	for _, h := range cfg.AllowedHosts {
 		g.hosts[strings.TrimSuffix(strings.ToLower(strings.Trim(h, "[]")), ".")] = true
 	}

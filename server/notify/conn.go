@@ -17,7 +17,6 @@ import (
 	"wsplay/shared"
 
 	"github.com/gorilla/websocket"
-	"golang.org/x/time/rate"
 )
 
 // ServeHTTP handles GET /ws/notifications?user_id=ID[&since=SEQ], wherever
@@ -54,8 +53,10 @@ func (n *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c.LogWith("user", user)
 	nc := &notifyConn{
 		c: c, log: c.Log(), user: user, metrics: n.metrics, syncing: true, maxPending: n.cfg.SendQueue,
-		pokes: rate.NewLimiter(rate.Every(n.cfg.PokeInterval), n.cfg.PokeBurst),
+		pinned: gate.Authenticated(r),
 	}
+	n.connected(user)
+	defer n.disconnected(user)
 	unsubscribe, err := n.delivery.Subscribe(Key(user), nc.deliver) // before the snapshot
 	if err != nil {
 		c.Log().Error("cannot subscribe to the user's notifications", "err", err)
@@ -118,7 +119,7 @@ type notifyConn struct {
 	user       string
 	metrics    *metrics.Metrics
 	maxPending int
-	pokes      *rate.Limiter // read by the connection's reader only
+	pinned     bool // the identity came from a token: the store keeps the user
 
 	mu      sync.Mutex // guards the fields below; held only while queueing without waiting
 	syncing bool
@@ -171,7 +172,7 @@ func isNotification(ev broker.Event) bool { return bytes.HasPrefix(ev.Data, noti
 // it may wait for room in the client's queue (the snapshot can be longer
 // than the queue); it returns early once the client is closed.
 func (n *Service) sync(nc *notifyConn, since uint64, resume bool) {
-	snap, err := n.store.NotifySnapshot(context.Background(), nc.user, since, resume, n.cfg.MaxUsers)
+	snap, err := n.store.NotifySnapshot(context.Background(), nc.user, since, resume, n.limits(), nc.pinned)
 	if err != nil {
 		nc.log.Error("cannot read the user's notifications", "err", err)
 		nc.c.Close(websocket.CloseInternalServerErr, shared.ReasonNotifyFailed)
@@ -282,11 +283,15 @@ func (n *Service) handlePoke(nc *notifyConn, m shared.NotifyMessage) error {
 	if title == "" {
 		title = "Poke from " + nc.user
 	}
-	if r := nc.pokes.Reserve(); r.Delay() > 0 {
-		wait := r.Delay()
-		r.Cancel()
+	// The sender's limit first: a sender over it takes nothing from the
+	// recipient's.
+	now := time.Now()
+	if wait := n.pokesSent.Wait(nc.user, now); wait > 0 {
 		return shared.Errorf(shared.CodeRateLimited, "pokes are limited to %d in a row, then one per %v; try again in %v",
-			nc.pokes.Burst(), n.cfg.PokeInterval, wait.Round(10*time.Millisecond))
+			n.cfg.PokeBurst, n.cfg.PokeInterval, wait.Round(10*time.Millisecond))
+	}
+	if wait := n.pokesReceived.Wait(m.To, now); wait > 0 {
+		return shared.Errorf(shared.CodeRateLimited, "%s is poked too often just now; try again in %v", m.To, wait.Round(10*time.Millisecond))
 	}
 	// Only a user the store knows can be poked: names made up on the spot
 	// must not grow the store.

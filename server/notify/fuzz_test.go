@@ -10,8 +10,6 @@ import (
 	"wsplay/server/wsconn"
 	"wsplay/server/wsconn/wsconntest"
 	"wsplay/shared"
-
-	"golang.org/x/time/rate"
 )
 
 // maxDetail bounds what an error tells a client: enough to fix the
@@ -41,7 +39,7 @@ func checkRefusal(t *testing.T, err *shared.Error, codes ...shared.ErrorCode) {
 // never closed by it; and nothing ada sends touches bob's notifications.
 func FuzzNotifyHandle(f *testing.F) {
 	log := slog.New(slog.DiscardHandler)
-	s, err := New(Config{}, Deps{Log: log})
+	s, err := New(Config{PokeInterval: time.Microsecond, PokeBurst: 1000}, Deps{Log: log})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -54,8 +52,7 @@ func FuzzNotifyHandle(f *testing.F) {
 		f.Fatal(err)
 	}
 	c := wsconntest.NewConn(wsconn.DefaultSendQueue)
-	nc := &notifyConn{c: c, log: log, user: "ada", maxPending: wsconn.DefaultSendQueue,
-		pokes: rate.NewLimiter(rate.Every(time.Millisecond), 1)}
+	nc := &notifyConn{c: c, log: log, user: "ada", maxPending: wsconn.DefaultSendQueue}
 
 	seeds := []shared.NotifyMessage{
 		{Type: shared.NotifyMarkRead, ID: "n-ada-1"},

@@ -24,6 +24,7 @@ import (
 
 	"wsplay/server/broker"
 	"wsplay/server/gate"
+	"wsplay/server/internal/keyrate"
 	"wsplay/server/metrics"
 	"wsplay/server/wsconn"
 	"wsplay/shared"
@@ -41,7 +42,12 @@ type Config struct {
 	// the longest-unseen user who has none; if every user has some, a
 	// notification for a new user is refused. Default 10,000.
 	MaxUsers int
-	// PokeInterval and PokeBurst limit the pokes of one connection:
+	// PokeRetention is how many pokes each user keeps, a budget apart
+	// from Retention's, so that pokes never push out a notification from
+	// the back end. Default 50.
+	PokeRetention int
+	// PokeInterval and PokeBurst limit pokes: each sending user, whatever
+	// their connections, and each recipient, whoever sends, may have
 	// PokeBurst in a row, then one per PokeInterval. Default 1 s and 3.
 	PokeInterval time.Duration
 	PokeBurst    int
@@ -60,10 +66,11 @@ type Config struct {
 
 // The defaults of Config.
 const (
-	DefaultRetention    = 500
-	DefaultMaxUsers     = 10000
-	DefaultPokeInterval = time.Second
-	DefaultPokeBurst    = 3
+	DefaultRetention     = 500
+	DefaultMaxUsers      = 10000
+	DefaultPokeRetention = 50
+	DefaultPokeInterval  = time.Second
+	DefaultPokeBurst     = 3
 )
 
 func (c Config) withDefaults() Config {
@@ -72,6 +79,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxUsers <= 0 {
 		c.MaxUsers = DefaultMaxUsers
+	}
+	if c.PokeRetention <= 0 {
+		c.PokeRetention = DefaultPokeRetention
 	}
 	if c.PokeInterval <= 0 {
 		c.PokeInterval = DefaultPokeInterval
@@ -106,7 +116,12 @@ type Deps struct {
 // New returns a notification service. It fails only when it must make a
 // gate of its own and cannot.
 func New(cfg Config, deps Deps) (*Service, error) {
-	n := &Service{cfg: cfg.withDefaults(), log: deps.Log, store: deps.Store, delivery: deps.Broker, gate: deps.Gate, metrics: deps.Metrics}
+	cfg = cfg.withDefaults()
+	n := &Service{cfg: cfg, log: deps.Log, store: deps.Store, delivery: deps.Broker, gate: deps.Gate, metrics: deps.Metrics,
+		online:        map[string]int{},
+		pokesSent:     keyrate.New(float64(time.Second)/float64(cfg.PokeInterval), cfg.PokeBurst, 100000),
+		pokesReceived: keyrate.New(float64(time.Second)/float64(cfg.PokeInterval), cfg.PokeBurst, 100000),
+	}
 	if n.log == nil {
 		n.log = slog.New(slog.DiscardHandler)
 	}
@@ -202,6 +217,13 @@ type Service struct {
 
 	mu sync.Mutex // serialises store-then-publish; see the type's doc
 
+	// Pokes are limited per sending user and per recipient, not per
+	// connection: a reconnect does not refill them.
+	pokesSent, pokesReceived *keyrate.Limiter
+
+	onlineMu sync.Mutex     // guards online
+	online   map[string]int // notification connections per user
+
 	gateMu sync.Mutex // guards closed
 	closed bool
 	active sync.WaitGroup // requests and connections using the store
@@ -270,7 +292,7 @@ func (n *Service) broadcast(ctx context.Context, tmpl shared.Notification) (int,
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	tmpl.Timestamp = time.Now().UTC()
-	changes, err := n.store.BroadcastNotification(ctx, tmpl, n.cfg.Retention)
+	changes, err := n.store.BroadcastNotification(ctx, tmpl, n.limits())
 	if err != nil {
 		return 0, err
 	}
@@ -282,7 +304,30 @@ func (n *Service) broadcast(ctx context.Context, tmpl shared.Notification) (int,
 }
 
 func (n *Service) limits() Limits {
-	return Limits{Keep: n.cfg.Retention, MaxUsers: n.cfg.MaxUsers}
+	return Limits{Keep: n.cfg.Retention, KeepPokes: n.cfg.PokeRetention, MaxUsers: n.cfg.MaxUsers, InUse: n.isOnline}
+}
+
+// connected and disconnected count a user's notification connections.
+func (n *Service) connected(user string) {
+	n.onlineMu.Lock()
+	defer n.onlineMu.Unlock()
+	n.online[user]++
+}
+
+func (n *Service) disconnected(user string) {
+	n.onlineMu.Lock()
+	defer n.onlineMu.Unlock()
+	if n.online[user]--; n.online[user] <= 0 {
+		delete(n.online, user)
+	}
+}
+
+// isOnline reports whether user has a notification connection here: the
+// store does not forget them to make room.
+func (n *Service) isOnline(user string) bool {
+	n.onlineMu.Lock()
+	defer n.onlineMu.Unlock()
+	return n.online[user] > 0
 }
 
 // markRead marks one of user's notifications read and tells all of the

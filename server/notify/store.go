@@ -19,7 +19,12 @@ import (
 // notification or connected), at most Limits.MaxUsers of them, with the
 // seq of their newest notification and a version that counts every change
 // to their notifications; and each user's newest Limits.Keep
-// notifications. A user's seq and version are allocated with the change
+// notifications from the back end (From empty) and, in a budget of their
+// own, newest Limits.KeepPokes pokes. A user is pinned by a notification
+// from the back end or a connection with a token: only users who are
+// neither pinned nor online (Limits.InUse) may be forgotten to make room,
+// with their pokes, so that anonymous clients poking each other cannot
+// fill the store for good. A user's seq and version are allocated with the change
 // they number, so they increase in commit order with no gap (seq) and
 // tell a connection which changes its snapshot already holds (version).
 // Each method is atomic: on an error, nothing is changed.
@@ -31,11 +36,11 @@ type Store interface {
 	// changes, in order. With knownOnly, a notification for a user the
 	// store does not know is refused with ErrUnknownUser; otherwise it
 	// makes the user known (see NotifySnapshot for who makes room), or
-	// fails with ErrFull.
+	// fails with ErrFull. A notification from the back end pins its user.
 	AddNotifications(ctx context.Context, ns []shared.Notification, lim Limits, knownOnly bool) ([]Change, error)
 	// BroadcastNotification stores a copy of tmpl, each with an id of its
 	// own, for every known user.
-	BroadcastNotification(ctx context.Context, tmpl shared.Notification, keep int) ([]Change, error)
+	BroadcastNotification(ctx context.Context, tmpl shared.Notification, lim Limits) ([]Change, error)
 	// MarkRead marks the user's notification id read. changed is false
 	// when it was read already; ErrNotYours when it is not the user's.
 	MarkRead(ctx context.Context, user, id string) (ch Change, changed bool, err error)
@@ -47,12 +52,13 @@ type Store interface {
 	// returns what a connection of theirs is sent first: with resume,
 	// every stored notification after since (all of them when since is
 	// beyond the newest, as after a reset of the data); without, the
-	// unread ones. A new user beyond maxUsers makes the store forget the
-	// longest-unseen user who has no notification (version 0: nothing to
-	// lose, and no connection of theirs holds a version that a new
-	// record would repeat); if every user has some, the new user is not
-	// kept (Snapshot.Known is false).
-	NotifySnapshot(ctx context.Context, user string, since uint64, resume bool, maxUsers int) (Snapshot, error)
+	// unread ones. With pin (a connection with a token), the user is
+	// pinned. A new user beyond Limits.MaxUsers makes the store forget
+	// the longest-unseen user who is neither pinned nor online (no
+	// connection of theirs holds a version that a new record would
+	// repeat); if there is none, the new user is not kept
+	// (Snapshot.Known is false).
+	NotifySnapshot(ctx context.Context, user string, since uint64, resume bool, lim Limits, pin bool) (Snapshot, error)
 	// ListNotifications returns the user's stored notifications, or only
 	// the unread ones, oldest first; never nil.
 	ListNotifications(ctx context.Context, user string, unreadOnly bool) ([]shared.Notification, error)
@@ -80,10 +86,14 @@ type Snapshot struct {
 	Known     bool                  // false: the store is full and does not keep the user
 }
 
-// Limits are a store's bounds (see Config).
+// Limits are a store's bounds (see Config), and what they must spare.
 type Limits struct {
-	Keep     int // notifications per user
-	MaxUsers int
+	Keep      int // notifications from the back end per user
+	KeepPokes int // pokes per user, a budget of their own
+	MaxUsers  int
+	// InUse, if not nil, reports whether a user is online: an online
+	// user is never forgotten to make room.
+	InUse func(user string) bool
 }
 
 // ErrFull refuses a notification for a new user when the store knows
@@ -111,6 +121,7 @@ type MemoryStore struct {
 type memoryUser struct {
 	lastSeq, version uint64
 	seen             int64
+	pinned           bool
 	notes            []shared.Notification // the newest, by seq
 }
 
@@ -143,18 +154,18 @@ func (s *MemoryStore) AddNotifications(_ context.Context, ns []shared.Notificati
 				u.run()
 				return nil, ErrUnknownUser
 			}
-			if !s.addUser(n.UserID, lim.MaxUsers, &u) {
+			if !s.addUser(n.UserID, lim, &u) {
 				u.run()
 				return nil, ErrFull
 			}
 		}
-		changes = append(changes, s.insert(n, lim.Keep, &u))
+		changes = append(changes, s.insert(n, lim, &u))
 	}
 	return changes, nil
 }
 
 // BroadcastNotification implements [Store].
-func (s *MemoryStore) BroadcastNotification(_ context.Context, tmpl shared.Notification, keep int) ([]Change, error) {
+func (s *MemoryStore) BroadcastNotification(_ context.Context, tmpl shared.Notification, lim Limits) ([]Change, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	users := make([]string, 0, len(s.users))
@@ -167,49 +178,64 @@ func (s *MemoryStore) BroadcastNotification(_ context.Context, tmpl shared.Notif
 	for _, name := range users {
 		n := tmpl
 		n.UserID, n.ID = name, newID()
-		changes = append(changes, s.insert(n, keep, &u))
+		changes = append(changes, s.insert(n, lim, &u))
 	}
 	return changes, nil
 }
 
 // insert stores n for its user, who must be known.
-func (s *MemoryStore) insert(n shared.Notification, keep int, u *undo) Change {
+func (s *MemoryStore) insert(n shared.Notification, lim Limits, u *undo) Change {
 	mu := s.users[n.UserID]
 	before := *mu
 	*u = append(*u, func() { *mu = before })
+	fromBackEnd := n.From == ""
 	mu.lastSeq++
 	mu.version++
+	mu.pinned = mu.pinned || fromBackEnd
 	n.Seq, n.Read = mu.lastSeq, false
 	n.Data = bytes.Clone(n.Data)
 	mu.notes = append(slices.Clip(mu.notes), n)
-	if over := len(mu.notes) - max(keep, 1); over > 0 {
-		mu.notes = slices.Clone(mu.notes[over:])
+	// Retention: the newest of each kind, each within its own budget.
+	keep := lim.Keep
+	if !fromBackEnd {
+		keep = lim.KeepPokes
 	}
+	kept, seen := mu.notes[:0:0], 0
+	for i := len(mu.notes) - 1; i >= 0; i-- {
+		if (mu.notes[i].From == "") == fromBackEnd {
+			if seen++; seen > max(keep, 1) {
+				continue
+			}
+		}
+		kept = append(kept, mu.notes[i])
+	}
+	slices.Reverse(kept)
+	mu.notes = kept
 	note := n
 	return Change{User: n.UserID, Version: mu.version, Unread: mu.unread(), Note: &note}
 }
 
 // addUser makes user known, making room by forgetting the longest-unseen
-// users without notifications; it reports false, and adds nobody, when
-// there is no room.
-func (s *MemoryStore) addUser(user string, maxUsers int, u *undo) bool {
+// users who are neither pinned nor online; it reports false, and adds
+// nobody, when there is no room.
+func (s *MemoryStore) addUser(user string, lim Limits, u *undo) bool {
 	if s.users == nil {
 		s.users = map[string]*memoryUser{}
 	}
-	over := len(s.users) + 1 - max(maxUsers, 1)
-	var quiet []string
+	over := len(s.users) + 1 - max(lim.MaxUsers, 1)
+	var loose []string
 	for name, mu := range s.users {
-		if mu.version == 0 {
-			quiet = append(quiet, name)
+		if !mu.pinned && (lim.InUse == nil || !lim.InUse(name)) {
+			loose = append(loose, name)
 		}
 	}
-	if over > len(quiet) {
+	if over > len(loose) {
 		return false
 	}
-	slices.SortFunc(quiet, func(a, b string) int {
+	slices.SortFunc(loose, func(a, b string) int {
 		return cmp.Or(cmp.Compare(s.users[a].seen, s.users[b].seen), cmp.Compare(a, b))
 	})
-	for _, name := range quiet[:max(over, 0)] {
+	for _, name := range loose[:max(over, 0)] {
 		gone := s.users[name]
 		delete(s.users, name)
 		*u = append(*u, func() { s.users[name] = gone })
@@ -274,19 +300,20 @@ func (s *MemoryStore) MarkAllRead(_ context.Context, user string, upTo uint64) (
 }
 
 // NotifySnapshot implements [Store].
-func (s *MemoryStore) NotifySnapshot(_ context.Context, user string, since uint64, resume bool, maxUsers int) (Snapshot, error) {
+func (s *MemoryStore) NotifySnapshot(_ context.Context, user string, since uint64, resume bool, lim Limits, pin bool) (Snapshot, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	snap := Snapshot{Notes: []shared.Notification{}, UnreadIDs: []string{}}
 	mu, ok := s.users[user]
 	if ok {
 		mu.seen = s.tick()
-	} else if s.addUser(user, maxUsers, &undo{}) {
+	} else if s.addUser(user, lim, &undo{}) {
 		mu = s.users[user]
 	}
 	if mu == nil {
 		return snap, nil
 	}
+	mu.pinned = mu.pinned || pin
 	snap.Known, snap.LastSeq, snap.Version = true, mu.lastSeq, mu.version
 	if resume && since > mu.lastSeq {
 		since = 0

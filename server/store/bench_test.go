@@ -58,15 +58,15 @@ func BenchmarkNotifyBroadcastToMaxUsers(b *testing.B) {
 	defer st.Close()
 	ctx := context.Background()
 	const users = 10000
-	lim := notify.Limits{Keep: 500, MaxUsers: users}
+	lim := notify.Limits{Keep: 500, KeepPokes: 50, MaxUsers: users}
 	for i := range users {
-		if _, err := st.NotifySnapshot(ctx, fmt.Sprintf("user%05d", i), 0, false, lim.MaxUsers); err != nil {
+		if _, err := st.NotifySnapshot(ctx, fmt.Sprintf("user%05d", i), 0, false, lim, false); err != nil {
 			b.Fatal(err)
 		}
 	}
 	tmpl := shared.Notification{Type: "news", Title: "to everyone", Message: "a broadcast", Timestamp: time.Now()}
 	for b.Loop() {
-		changes, err := st.BroadcastNotification(ctx, tmpl, lim.Keep)
+		changes, err := st.BroadcastNotification(ctx, tmpl, lim)
 		if err != nil {
 			b.Fatal(err)
 		}

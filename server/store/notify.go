@@ -11,19 +11,22 @@ import (
 	"wsplay/shared"
 )
 
-// The notification tables (migration 2 in store.go):
+// The notification tables (migrations 2 to 4 in store.go):
 //
 //   - notify_users has one row per user who has had a notification or
 //     connected to /ws/notifications: the seq of their newest notification,
-//     a version that counts every change to their notifications, and when
-//     they last connected. A broadcast reaches exactly these users. There
-//     are at most Config.NotifyMaxUsers: a new user beyond it makes the
-//     store forget the longest-unseen user who has no notification (version
-//     0: nothing to lose, and no connection of theirs holds a version that
-//     a new row would repeat); if every user has some, the new user is
-//     refused (notify.ErrFull).
-//   - notifications holds each user's newest notifications (retention
-//     trims older ones, read or not), keyed by (user_id, seq).
+//     a version that counts every change to their notifications, when
+//     they last connected, and whether they are pinned: they have had a
+//     notification from the back end, or connected with a token. A
+//     broadcast reaches exactly these users. There are at most
+//     Limits.MaxUsers: a new user beyond it makes the store forget the
+//     longest-unseen user who is not pinned and not online (with their
+//     pokes, which anyone could have sent); if there is none, the new
+//     user is refused (notify.ErrFull).
+//   - notifications holds each user's newest notifications, keyed by
+//     (user_id, seq): Limits.Keep from the back end (sender ''), and
+//     separately Limits.KeepPokes pokes, so that pokes never push a
+//     notification from the back end out.
 //
 // A user's seq and version are allocated in the same transaction as the
 // change they number, so they increase in commit order with no gap
@@ -43,7 +46,7 @@ func (s *Store) AddNotifications(ctx context.Context, ns []shared.Notification, 
 	defer tx.Rollback()
 	changes := make([]notify.Change, 0, len(ns))
 	for _, n := range ns {
-		ch, err := insertNotification(ctx, tx, n, lim.Keep)
+		ch, err := insertNotification(ctx, tx, n, lim)
 		if errors.Is(err, notify.ErrUnknownUser) && !knownOnly {
 			ch, err = insertForNewUser(ctx, tx, n, lim)
 		}
@@ -60,7 +63,7 @@ func (s *Store) AddNotifications(ctx context.Context, ns []shared.Notification, 
 
 // BroadcastNotification stores a copy of tmpl, each with an id from
 // newID, for every user in notify_users, in one transaction.
-func (s *Store) BroadcastNotification(ctx context.Context, tmpl shared.Notification, keep int) ([]notify.Change, error) {
+func (s *Store) BroadcastNotification(ctx context.Context, tmpl shared.Notification, lim notify.Limits) ([]notify.Change, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("broadcast notification: %w", err)
@@ -87,7 +90,7 @@ func (s *Store) BroadcastNotification(ctx context.Context, tmpl shared.Notificat
 	for _, u := range users {
 		n := tmpl
 		n.UserID, n.ID = u, newID()
-		ch, err := insertNotification(ctx, tx, n, keep)
+		ch, err := insertNotification(ctx, tx, n, lim)
 		if err != nil {
 			return nil, fmt.Errorf("broadcast notification: %w", err)
 		}
@@ -102,10 +105,11 @@ func (s *Store) BroadcastNotification(ctx context.Context, tmpl shared.Notificat
 // insertNotification stores n as its user's next notification, trims the
 // user's oldest beyond keep, and returns the change. It returns
 // notify.ErrUnknownUser if the store does not know the user (see addUser).
-func insertNotification(ctx context.Context, tx *sql.Tx, n shared.Notification, keep int) (notify.Change, error) {
+func insertNotification(ctx context.Context, tx *sql.Tx, n shared.Notification, lim notify.Limits) (notify.Change, error) {
 	ch := notify.Change{User: n.UserID}
-	err := tx.QueryRowContext(ctx, `UPDATE notify_users SET last_seq = last_seq + 1, version = version + 1
-		WHERE user_id = ? RETURNING last_seq, version`, n.UserID).Scan(&n.Seq, &ch.Version)
+	fromBackEnd := n.From == ""
+	err := tx.QueryRowContext(ctx, `UPDATE notify_users SET last_seq = last_seq + 1, version = version + 1, pinned = pinned OR ?
+		WHERE user_id = ? RETURNING last_seq, version`, fromBackEnd, n.UserID).Scan(&n.Seq, &ch.Version)
 	if errors.Is(err, sql.ErrNoRows) {
 		return ch, notify.ErrUnknownUser
 	}
@@ -122,10 +126,15 @@ func insertNotification(ctx context.Context, tx *sql.Tx, n shared.Notification, 
 		n.UserID, n.Seq, n.ID, n.Type, n.Title, n.Message, data, n.From, n.Timestamp.UnixNano()); err != nil {
 		return ch, err
 	}
-	if n.Seq > uint64(keep) {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM notifications WHERE user_id = ? AND seq <= ?`, n.UserID, n.Seq-uint64(keep)); err != nil {
-			return ch, fmt.Errorf("trim: %w", err)
-		}
+	// Retention: the newest of each kind, each within its own budget.
+	keep := lim.Keep
+	if !fromBackEnd {
+		keep = lim.KeepPokes
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM notifications WHERE user_id = ? AND (sender = '') = ? AND seq <= (
+		SELECT seq FROM notifications WHERE user_id = ? AND (sender = '') = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)`,
+		n.UserID, fromBackEnd, n.UserID, fromBackEnd, max(keep, 1)); err != nil {
+		return ch, fmt.Errorf("trim: %w", err)
 	}
 	if ch.Unread, err = countUnread(ctx, tx, n.UserID); err != nil {
 		return ch, err
@@ -219,20 +228,20 @@ func countUnread(ctx context.Context, tx *sql.Tx, user string) (int, error) {
 // insertForNewUser makes n's user, whom the store does not know, known if
 // there is room, and stores n; notify.ErrFull if there is none.
 func insertForNewUser(ctx context.Context, tx *sql.Tx, n shared.Notification, lim notify.Limits) (notify.Change, error) {
-	added, err := addUser(ctx, tx, n.UserID, lim.MaxUsers)
+	added, err := addUser(ctx, tx, n.UserID, lim)
 	if err != nil {
 		return notify.Change{}, err
 	}
 	if !added {
 		return notify.Change{}, notify.ErrFull
 	}
-	return insertNotification(ctx, tx, n, lim.Keep)
+	return insertNotification(ctx, tx, n, lim)
 }
 
 // addUser makes user, whom the store does not know, known, making room if
 // needed (see the tables' description above). It reports false, and adds
 // nobody, when there is no room.
-func addUser(ctx context.Context, tx *sql.Tx, user string, maxUsers int) (bool, error) {
+func addUser(ctx context.Context, tx *sql.Tx, user string, lim notify.Limits) (bool, error) {
 	if _, err := tx.ExecContext(ctx, `INSERT INTO notify_users (user_id, seen) VALUES (?, ?)`, user, time.Now().UnixMilli()); err != nil {
 		return false, err
 	}
@@ -240,21 +249,40 @@ func addUser(ctx context.Context, tx *sql.Tx, user string, maxUsers int) (bool, 
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM notify_users`).Scan(&count); err != nil {
 		return false, err
 	}
-	over := count - maxUsers
+	over := count - max(lim.MaxUsers, 1)
 	if over <= 0 {
 		return true, nil
 	}
-	res, err := tx.ExecContext(ctx, `DELETE FROM notify_users WHERE user_id IN
-		(SELECT user_id FROM notify_users WHERE version = 0 AND user_id != ? ORDER BY seen, user_id LIMIT ?)`, user, over)
+	rows, err := tx.QueryContext(ctx, `SELECT user_id FROM notify_users WHERE pinned = 0 AND user_id != ? ORDER BY seen, user_id`, user)
 	if err != nil {
 		return false, err
 	}
-	if forgot, err := res.RowsAffected(); err != nil || forgot >= int64(over) {
-		return err == nil, err
+	var forget []string
+	for rows.Next() && len(forget) < over {
+		var u string
+		if err := rows.Scan(&u); err != nil {
+			rows.Close()
+			return false, err
+		}
+		if lim.InUse == nil || !lim.InUse(u) {
+			forget = append(forget, u)
+		}
 	}
-	// Everyone else has notifications: the new user cannot be kept.
-	_, err = tx.ExecContext(ctx, `DELETE FROM notify_users WHERE user_id = ?`, user)
-	return false, err
+	rows.Close()
+	if len(forget) < over {
+		// Everyone else must be kept: the new user cannot be.
+		_, err = tx.ExecContext(ctx, `DELETE FROM notify_users WHERE user_id = ?`, user)
+		return false, err
+	}
+	for _, u := range forget {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM notifications WHERE user_id = ?`, u); err != nil {
+			return false, err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM notify_users WHERE user_id = ?`, u); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
 }
 
 // NotifySnapshot makes user known (so that broadcasts reach them;
@@ -262,7 +290,7 @@ func addUser(ctx context.Context, tx *sql.Tx, user string, maxUsers int) (bool, 
 // transaction, what a connection is sent first: with resume, every stored
 // notification after since (all of them when since is beyond the newest,
 // as after a reset of the data); without, the unread ones.
-func (s *Store) NotifySnapshot(ctx context.Context, user string, since uint64, resume bool, maxUsers int) (notify.Snapshot, error) {
+func (s *Store) NotifySnapshot(ctx context.Context, user string, since uint64, resume bool, lim notify.Limits, pin bool) (notify.Snapshot, error) {
 	var snap notify.Snapshot
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -270,9 +298,13 @@ func (s *Store) NotifySnapshot(ctx context.Context, user string, since uint64, r
 	}
 	defer tx.Rollback()
 	// A known user is marked seen now; a new one is added.
-	err = tx.QueryRowContext(ctx, `UPDATE notify_users SET seen = ? WHERE user_id = ? RETURNING 1`, time.Now().UnixMilli(), user).Scan(&snap.Known)
+	err = tx.QueryRowContext(ctx, `UPDATE notify_users SET seen = ?, pinned = pinned OR ? WHERE user_id = ? RETURNING 1`,
+		time.Now().UnixMilli(), pin, user).Scan(&snap.Known)
 	if errors.Is(err, sql.ErrNoRows) {
-		snap.Known, err = addUser(ctx, tx, user, maxUsers)
+		snap.Known, err = addUser(ctx, tx, user, lim)
+		if err == nil && snap.Known && pin {
+			_, err = tx.ExecContext(ctx, `UPDATE notify_users SET pinned = 1 WHERE user_id = ?`, user)
+		}
 	}
 	if err != nil {
 		return snap, fmt.Errorf("read notifications: %w", err)

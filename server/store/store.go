@@ -90,6 +90,15 @@ var migrations = []string{
 	// forget the longest-unseen of those who have no notification.
 	`ALTER TABLE notify_users ADD COLUMN seen INTEGER NOT NULL DEFAULT 0; -- unix ms
 	CREATE INDEX notify_users_quiet ON notify_users (seen) WHERE version = 0;`,
+
+	// 4: which users the store must keep: those who have had a
+	// notification from the back end, or connected with a token. The rest
+	// (anonymous users and their pokes) may be forgotten to make room.
+	`ALTER TABLE notify_users ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;
+	UPDATE notify_users SET pinned = 1 WHERE user_id IN (SELECT user_id FROM notifications WHERE sender = '');
+	DROP INDEX notify_users_quiet;
+	CREATE INDEX notify_users_unpinned ON notify_users (seen) WHERE pinned = 0;
+	CREATE INDEX notifications_kind ON notifications (user_id, sender = '', seq);`,
 }
 
 // Open opens (creating if needed) the database under dir and brings

@@ -59,7 +59,7 @@ func TestStoreUpgradesAnOlderDatabase(t *testing.T) {
 	require.NoError(t, st.db.QueryRow(`PRAGMA user_version`).Scan(&version))
 	assert.Equal(t, len(migrations), version)
 	assert.Equal(t, []string{"ann", "ben"}, knownUsers(t, st))
-	snap, err := st.NotifySnapshot(context.Background(), "ben", 0, false, 10)
+	snap, err := st.NotifySnapshot(context.Background(), "ben", 0, false, notify.Limits{Keep: 10, KeepPokes: 10, MaxUsers: 10}, false)
 	require.NoError(t, err)
 	assert.Equal(t, uint64(4), snap.LastSeq)
 	assert.Equal(t, uint64(6), snap.Version)

@@ -10,6 +10,7 @@ package notifytest
 
 import (
 	"context"
+	"fmt"
 	"crypto/rand"
 	"testing"
 	"time"
@@ -35,6 +36,8 @@ func RunStore(t *testing.T, newStore func(t *testing.T) notify.Store) {
 		{"BroadcastReachesKnownUsers", broadcast},
 		{"BoundsItsUsers", boundsUsers},
 		{"AtomicOnRefusal", atomic},
+		{"PokesNeitherPinNorCrowdOut", pokesDoNotPin},
+		{"KeepsWhoIsOnlineAndWhoHasAToken", keepsOnlineAndPinned},
 	}
 	for _, c := range checks {
 		t.Run(c.name, func(t *testing.T) {
@@ -46,7 +49,7 @@ func RunStore(t *testing.T, newStore func(t *testing.T) notify.Store) {
 
 var ctx = context.Background()
 
-var lim = notify.Limits{Keep: 100, MaxUsers: 100}
+var lim = notify.Limits{Keep: 100, KeepPokes: 100, MaxUsers: 100}
 
 func note(user, title string) shared.Notification {
 	return shared.Notification{ID: rand.Text(), UserID: user, Type: "test", Title: title, Message: "about " + title,
@@ -102,24 +105,24 @@ func snapshot(t *testing.T, s notify.Store) {
 	ch, changed, err := s.MarkAllRead(ctx, "ada", 1)
 	require.NoError(t, err)
 	require.True(t, changed)
-	snap, err := s.NotifySnapshot(ctx, "ada", 0, false, lim.MaxUsers)
+	snap, err := s.NotifySnapshot(ctx, "ada", 0, false, lim, false)
 	require.NoError(t, err)
 	assert.True(t, snap.Known)
 	assert.Equal(t, []string{"n2", "n3"}, titles(snap.Notes), "without resume: the unread ones")
 	assert.Equal(t, uint64(3), snap.LastSeq)
 	assert.Equal(t, ch.Version, snap.Version, "the newest change is included")
 	assert.Len(t, snap.UnreadIDs, 2)
-	snap, err = s.NotifySnapshot(ctx, "ada", 1, true, lim.MaxUsers)
+	snap, err = s.NotifySnapshot(ctx, "ada", 1, true, lim, false)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"n2", "n3"}, titles(snap.Notes), "with resume: everything after since")
-	snap, err = s.NotifySnapshot(ctx, "ada", 0, true, lim.MaxUsers)
+	snap, err = s.NotifySnapshot(ctx, "ada", 0, true, lim, false)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"n1", "n2", "n3"}, titles(snap.Notes))
 	assert.True(t, snap.Notes[0].Read)
-	snap, err = s.NotifySnapshot(ctx, "ada", 99, true, lim.MaxUsers)
+	snap, err = s.NotifySnapshot(ctx, "ada", 99, true, lim, false)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"n1", "n2", "n3"}, titles(snap.Notes), "since beyond the newest (data reset): all of them")
-	fresh, err := s.NotifySnapshot(ctx, "cy", 0, false, lim.MaxUsers)
+	fresh, err := s.NotifySnapshot(ctx, "cy", 0, false, lim, false)
 	require.NoError(t, err)
 	assert.True(t, fresh.Known, "a new user is known from their first connection")
 	assert.Empty(t, fresh.Notes)
@@ -175,7 +178,7 @@ func markAllRead(t *testing.T, s notify.Store) {
 }
 
 func retention(t *testing.T, s notify.Store) {
-	small := notify.Limits{Keep: 3, MaxUsers: 10}
+	small := notify.Limits{Keep: 3, KeepPokes: 3, MaxUsers: 10}
 	for _, title := range []string{"n1", "n2", "n3", "n4", "n5"} {
 		_, err := s.AddNotifications(ctx, []shared.Notification{note("ada", title)}, small, false)
 		require.NoError(t, err)
@@ -183,17 +186,17 @@ func retention(t *testing.T, s notify.Store) {
 	list, err := s.ListNotifications(ctx, "ada", false)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"n3", "n4", "n5"}, titles(list), "the newest are kept, read or not")
-	snap, err := s.NotifySnapshot(ctx, "ada", 0, false, small.MaxUsers)
+	snap, err := s.NotifySnapshot(ctx, "ada", 0, false, small, false)
 	require.NoError(t, err)
 	assert.Equal(t, uint64(5), snap.LastSeq, "seqs go on")
 }
 
 func broadcast(t *testing.T, s notify.Store) {
 	add(t, s, "ada", "a1")
-	_, err := s.NotifySnapshot(ctx, "bob", 0, false, lim.MaxUsers) // known by connecting
+	_, err := s.NotifySnapshot(ctx, "bob", 0, false, lim, false) // known by connecting
 	require.NoError(t, err)
 	tmpl := shared.Notification{Type: "info", Title: "to all", Timestamp: time.Now()}
-	chs, err := s.BroadcastNotification(ctx, tmpl, lim.Keep)
+	chs, err := s.BroadcastNotification(ctx, tmpl, lim)
 	require.NoError(t, err)
 	require.Len(t, chs, 2)
 	ids := map[string]bool{}
@@ -215,10 +218,10 @@ func broadcast(t *testing.T, s notify.Store) {
 // notification for known users only is refused, with nothing stored, for
 // a user the store does not know.
 func boundsUsers(t *testing.T, s notify.Store) {
-	small := notify.Limits{Keep: 10, MaxUsers: 3}
+	small := notify.Limits{Keep: 10, KeepPokes: 10, MaxUsers: 3}
 	connect := func(user string) notify.Snapshot {
 		t.Helper()
-		snap, err := s.NotifySnapshot(ctx, user, 0, false, small.MaxUsers)
+		snap, err := s.NotifySnapshot(ctx, user, 0, false, small, false)
 		require.NoError(t, err)
 		time.Sleep(2 * time.Millisecond) // the next one is seen later
 		return snap
@@ -255,7 +258,7 @@ func boundsUsers(t *testing.T, s notify.Store) {
 	assert.Zero(t, snap.Version)
 	unknown("gus")
 	unknown("fay")
-	chs, err := s.BroadcastNotification(ctx, shared.Notification{Title: "all", Timestamp: time.Now()}, small.Keep)
+	chs, err := s.BroadcastNotification(ctx, shared.Notification{Title: "all", Timestamp: time.Now()}, small)
 	require.NoError(t, err)
 	var reached []string
 	for _, ch := range chs {
@@ -275,4 +278,65 @@ func atomic(t *testing.T, s notify.Store) {
 	assert.Equal(t, []string{"first"}, titles(list), "the first of the refused pair was not kept")
 	next := add(t, s, "ada", "third")
 	assert.Equal(t, uint64(2), next.Note.Seq, "no seq was used up")
+}
+
+func poke(from, to, title string) shared.Notification {
+	n := note(to, title)
+	n.Type, n.From = shared.PokeType, from
+	return n
+}
+
+// Pokes, which any anonymous client can send, have a budget of their own
+// (they never push a notification from the back end out), and pin nobody:
+// a user with only pokes may still be forgotten to make room.
+func pokesDoNotPin(t *testing.T, s notify.Store) {
+	small := notify.Limits{Keep: 2, KeepPokes: 3, MaxUsers: 2}
+	send := func(n shared.Notification, knownOnly bool) error {
+		_, err := s.AddNotifications(ctx, []shared.Notification{n}, small, knownOnly)
+		return err
+	}
+	require.NoError(t, send(note("ada", "reset code"), false))
+	for i := range 10 {
+		require.NoError(t, send(poke("mallory", "ada", fmt.Sprint("spam", i)), true))
+	}
+	list, err := s.ListNotifications(ctx, "ada", false)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"reset code", "spam7", "spam8", "spam9"}, titles(list), "the back end's one kept, the newest 3 pokes")
+
+	// zed only connected (anonymously) and was poked: not pinned.
+	_, err = s.NotifySnapshot(ctx, "zed", 0, false, small, false)
+	require.NoError(t, err)
+	time.Sleep(2 * time.Millisecond)
+	require.NoError(t, send(poke("mallory", "zed", "hi"), true))
+	// A third user: zed, with only a poke, is forgotten; ada is kept.
+	require.NoError(t, send(note("bob", "welcome"), false))
+	assert.ErrorIs(t, send(poke("mallory", "zed", "again"), true), notify.ErrUnknownUser, "zed was forgotten")
+	zed, err := s.ListNotifications(ctx, "zed", false)
+	require.NoError(t, err)
+	assert.Empty(t, zed, "with their pokes")
+	// ada and bob are pinned: a fourth user has no room.
+	assert.ErrorIs(t, send(note("cy", "hello"), false), notify.ErrFull)
+}
+
+// A user online (Limits.InUse) or who connected with a token is never
+// forgotten to make room.
+func keepsOnlineAndPinned(t *testing.T, s notify.Store) {
+	online := map[string]bool{"ann": true}
+	small := notify.Limits{Keep: 5, KeepPokes: 5, MaxUsers: 2, InUse: func(u string) bool { return online[u] }}
+	for _, u := range []string{"ann", "ben"} {
+		_, err := s.NotifySnapshot(ctx, u, 0, false, small, u == "ben") // ben with a token
+		require.NoError(t, err)
+		time.Sleep(2 * time.Millisecond)
+	}
+	snap, err := s.NotifySnapshot(ctx, "cat", 0, false, small, false)
+	require.NoError(t, err)
+	assert.False(t, snap.Known, "ann is online and ben has a token: no room for cat")
+	online["ann"] = false
+	snap, err = s.NotifySnapshot(ctx, "cat", 0, false, small, false)
+	require.NoError(t, err)
+	assert.True(t, snap.Known, "ann went offline: she may go")
+	_, err = s.AddNotifications(ctx, []shared.Notification{poke("cat", "ann", "x")}, small, true)
+	assert.ErrorIs(t, err, notify.ErrUnknownUser, "ann was forgotten")
+	_, err = s.AddNotifications(ctx, []shared.Notification{poke("cat", "ben", "x")}, small, true)
+	assert.NoError(t, err, "ben was kept")
 }
