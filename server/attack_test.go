@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"database/sql"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"wsplay/server/chat"
 	"wsplay/server/gate"
 	"wsplay/server/store"
 	"wsplay/shared"
@@ -304,4 +306,72 @@ func TestAttack04_PokesCannotFloodOrEraseNotifications(t *testing.T) {
 	kept := bs.list(t, "victim", true)
 	assert.True(t, slices.ContainsFunc(kept, func(n shared.Notification) bool { return n.ID == reset.ID }), "the back end's notification survived 30 pokes")
 	assert.Len(t, kept, 1+budget.Notify.PokeRetention, "and the pokes kept their own budget")
+}
+
+// FAULTS row 28: the content limit is on the encoded size (a "<" is six
+// bytes as \u003c), no history frame is over shared.MaxHistoryPage, a
+// join carries at most -history-bytes (a resume that missed more is told
+// so and gets the newest), and a client that does not read is dropped
+// after its queue's bytes, not after a count of messages however large.
+func TestAttack03_FramesAndQueuesAreBoundedInBytes(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig(t)
+	ts, addr := startWireServer(t, cfg)
+	ada := ts.joinChat(t, "general", "ada")
+	h, _ := ada.joined()
+	ada.say(strings.Repeat("<", 800)) // 800 bytes, 4,800 encoded
+	e := ada.expect(shared.TypeError)
+	assert.Equal(t, shared.CodeTooLarge, e.Code)
+	for range 300 {
+		ada.say(strings.Repeat("<", 680)) // 4,080 encoded: just under the limit
+	}
+	for range 300 {
+		ada.expect(shared.TypeText)
+	}
+
+	// A resume that missed 1.2 MB of history, read frame by frame.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, ts.wsURL(chatQuery("general", "bob", "since", "1", "epoch", h.Epoch)), nil)
+	require.NoError(t, err)
+	defer c.CloseNow()
+	c.SetReadLimit(1 << 20)
+	var history []shared.Message
+	total := 0
+	for {
+		_, data, err := c.Read(ctx)
+		require.NoError(t, err)
+		m, err := shared.Decode(data)
+		require.NoError(t, err)
+		if m.Type != shared.TypeHistory {
+			continue
+		}
+		assert.LessOrEqual(t, len(data), shared.MaxHistoryPage, "a history page")
+		total += len(data)
+		history = append(history, m.Messages...)
+		if !m.More {
+			require.NotNil(t, m.Recovered)
+			assert.False(t, *m.Recovered, "more was missed than a join carries: said so")
+			break
+		}
+	}
+	assert.Len(t, history, cfg.Chat.HistoryOnJoin, "the newest instead")
+	assert.LessOrEqual(t, total, chat.DefaultHistoryBytes)
+
+	// An echo client that never reads, sending 60 KB messages.
+	wc := handshake(t, addr, "/ws/echo", nil)
+	require.NoError(t, wc.SetReadBuffer(4<<10))
+	msg := frame(true, 0, opBinary, true, make([]byte, 60<<10))
+	go func() {
+		for range 1000 { // 60 MB at most; the server stops reading far sooner
+			if _, err := wc.Write(msg); err != nil {
+				return
+			}
+		}
+	}()
+	eventually(t, "the reader that does not read to be dropped", func() bool {
+		return ts.Metrics().Read().FindEndpoint("echo").Slow == 1
+	})
+	echoed := ts.Metrics().Read().FindEndpoint("echo").MsgsIn
+	assert.Less(t, echoed, uint64(100), "dropped after about 1 MiB queued, not after 256 messages (15 MB)")
 }

@@ -78,5 +78,10 @@ func (c *chatConn) joined() (history, users shared.Message) {
 		m = c.next()
 	}
 	require.Equal(c.t, shared.TypeHistory, m.Type, "%+v", m)
+	// A long history comes in pages: gather them into one.
+	for page := m; page.More; {
+		page = c.expect(shared.TypeHistory)
+		m.Messages, m.More = append(m.Messages, page.Messages...), page.More
+	}
 	return m, c.expect(shared.TypeUserList)
 }

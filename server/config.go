@@ -79,6 +79,7 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (C
 	fs.DurationVar(&conn.WriteWait, "write-wait", wsconn.DefaultWriteWait, "time limit for each write to a client")
 	fs.DurationVar(&conn.CloseGrace, "close-grace", wsconn.DefaultCloseGrace, "how long to wait for a client's answer to a close frame")
 	fs.IntVar(&conn.SendQueue, "send-queue", wsconn.DefaultSendQueue, "outgoing messages that may wait for one client before it counts as too slow")
+	fs.IntVar(&conn.SendQueueBytes, "send-queue-bytes", wsconn.DefaultSendQueueBytes, "outgoing `bytes` that may wait for one client before it counts as too slow")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 5*time.Second, "time limit for a graceful shutdown")
 	fs.DurationVar(&c.ReadHeaderTimeout, "read-header-timeout", playground.DefaultReadHeaderTimeout, "time limit for a client to send a request's headers")
 	fs.DurationVar(&c.IdleTimeout, "idle-timeout", playground.DefaultIdleTimeout, "how long a keep-alive HTTP connection may wait for its next request")
@@ -226,6 +227,9 @@ func (c *Config) validate() error {
 	}
 	if c.Dashboard.Interval < 10*time.Millisecond || c.Dashboard.Interval > time.Minute {
 		errs = append(errs, fmt.Errorf("-dashboard-interval %v: must be between 10ms and 1m", c.Dashboard.Interval))
+	}
+	if c.Gate.Conn.SendQueueBytes < 1 {
+		errs = append(errs, fmt.Errorf("-send-queue-bytes %d: must be at least 1", c.Gate.Conn.SendQueueBytes))
 	}
 	if c.Gate.Conn.SendQueue < 1 {
 		errs = append(errs, fmt.Errorf("-send-queue %d: must be at least 1", c.Gate.Conn.SendQueue))

@@ -75,7 +75,18 @@ type Message struct {
 	// epoch) and Messages holds the latest ones instead. Absent when the
 	// client did not ask.
 	Recovered *bool `json:"recovered,omitempty"`
+	// More is set on a TypeHistory message that another follows: a long
+	// history comes in pages of at most [MaxHistoryPage] bytes, oldest
+	// first, each with the same Epoch, Seq and Recovered; the last page
+	// has More unset. A client applies Recovered and Seq once, after the
+	// last page.
+	More bool `json:"more,omitempty"`
 }
+
+// MaxHistoryPage bounds the encoded size of one TypeHistory message, so
+// that a client with a small read limit (coder/websocket's default is
+// 32 KiB) can take any history.
+const MaxHistoryPage = 32 << 10
 
 // Notification is one notification for one user, as stored and as pushed on
 // /ws/notifications.

@@ -24,13 +24,14 @@ package chat
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
+	"unicode"
 
 	"github.com/gorilla/websocket"
 
@@ -54,8 +55,15 @@ type Config struct {
 	// MaxRooms bounds the rooms open at once and the rooms whose history
 	// is kept (the least recently active lose theirs first). Default 1000.
 	MaxRooms int
-	// MaxContent is the longest chat message, in bytes. Default 4 KiB.
+	// MaxContent is the longest chat message, in bytes as the message
+	// carries it, encoded as a JSON string (a "<" counts 6, as \u003c).
+	// Default 4 KiB.
 	MaxContent int
+	// HistoryBytes bounds what a join receives as history, in encoded
+	// bytes (sent in pages of shared.MaxHistoryPage): a resume that
+	// missed more gets recovered: false and the newest HistoryOnJoin
+	// messages. Default 256 KiB.
+	HistoryBytes int
 	// RoomIdle is how long an empty room keeps its goroutine. Default 30 s.
 	RoomIdle time.Duration
 	// PresenceBatchAbove is the room size above which joins and leaves
@@ -76,6 +84,7 @@ const (
 	DefaultHistoryRetention   = 1000
 	DefaultMaxRooms           = 1000
 	DefaultMaxContent         = 4 << 10
+	DefaultHistoryBytes       = 256 << 10
 	DefaultRoomIdle           = 30 * time.Second
 	DefaultPresenceBatchAbove = 100
 	DefaultPresenceBatch      = 250 * time.Millisecond
@@ -97,6 +106,7 @@ func (c Config) withDefaults() Config {
 	c.HistoryOnJoin = min(c.HistoryOnJoin, c.HistoryRetention)
 	setInt(&c.MaxRooms, DefaultMaxRooms)
 	setInt(&c.MaxContent, DefaultMaxContent)
+	setInt(&c.HistoryBytes, DefaultHistoryBytes)
 	setDur(&c.RoomIdle, DefaultRoomIdle)
 	setInt(&c.PresenceBatchAbove, DefaultPresenceBatchAbove)
 	setDur(&c.PresenceBatch, DefaultPresenceBatch)
@@ -315,11 +325,11 @@ func (s *Service) checkChatMessage(m shared.Message, room string) error {
 	if m.Type == shared.TypeTyping {
 		return nil
 	}
-	if strings.TrimSpace(m.Content) == "" {
+	if blank(m.Content) {
 		return shared.Errorf(shared.CodeBadRequest, "empty message")
 	}
-	if len(m.Content) > s.cfg.MaxContent {
-		return shared.Errorf(shared.CodeTooLarge, "content is %d bytes; the limit is %d", len(m.Content), s.cfg.MaxContent)
+	if n := encodedLen(m.Content); n > s.cfg.MaxContent {
+		return shared.Errorf(shared.CodeTooLarge, "content is %d bytes as JSON; the limit is %d", n, s.cfg.MaxContent)
 	}
 	if m.ID != "" {
 		if err := shared.ValidateClientID(m.ID); err != nil {
@@ -348,3 +358,21 @@ func (s *Service) RoomsHandler() http.Handler {
 
 // newID returns a random 128-bit identifier, 26 base32 characters.
 func newID() string { return rand.Text() }
+
+// encodedLen is the length of s as a JSON string's contents, as every
+// message that carries it sends it: escapes count in full.
+func encodedLen(s string) int {
+	b, _ := json.Marshal(s)
+	return len(b) - 2
+}
+
+// blank reports whether s shows nothing: only spaces and invisible
+// format characters (zero-width space, joiners, direction marks).
+func blank(s string) bool {
+	for _, r := range s {
+		if !unicode.IsSpace(r) && !unicode.Is(unicode.Cf, r) {
+			return false
+		}
+	}
+	return true
+}

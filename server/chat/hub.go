@@ -11,6 +11,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"wsplay/server/broker"
+	"wsplay/server/wsconn"
 	"wsplay/shared"
 )
 
@@ -90,8 +91,8 @@ type member struct {
 // conn is what a room needs of a member's connection: a *wsconn.Conn is
 // one; unit tests use a wsconntest.Conn.
 type conn interface {
-	Enqueue(m *websocket.PreparedMessage) bool
-	EnqueueAt(m *websocket.PreparedMessage, at time.Time) bool
+	Enqueue(f *wsconn.Frame) bool
+	EnqueueAt(f *wsconn.Frame, at time.Time) bool
 	Close(code int, reason string)
 }
 
@@ -179,10 +180,7 @@ func (h *hub) subscribe() (func(), error) {
 // never blocks (see wsconn.Conn.Enqueue), and it reads the clock once for all
 // of them, to measure the fan-out latency from.
 func (h *hub) deliver(ev broker.Event) {
-	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, ev.Data)
-	if err != nil {
-		return // only for a bad frame type
-	}
+	pm := wsconn.TextFrame(ev.Data)
 	members := h.local.Load()
 	if members == nil {
 		return
@@ -294,7 +292,9 @@ func (h *hub) handleJoin(j joinRequest) {
 	if first {
 		h.announce(shared.TypeJoin, j.m.user)
 	}
-	j.m.c.Enqueue(prepare(h.history(j)))
+	for _, page := range pages(h.history(j)) {
+		j.m.c.Enqueue(page)
+	}
 	// The list goes to the new connection only; everyone else updates
 	// theirs from join and leave. Broadcasting the whole list on every
 	// change, as the tutorial does, costs members² messages of members'
@@ -361,7 +361,9 @@ func (h *hub) history(j joinRequest) shared.Message {
 	}
 	recovered := false
 	if j.epoch == h.state.Epoch && j.since <= h.state.LastSeq {
-		if missed, ok := h.after(j.since); ok {
+		// What a join may carry is bounded (Config.HistoryBytes): a
+		// client that missed more is told, and gets the newest.
+		if missed, ok := h.after(j.since); ok && encodedSize(missed) <= h.cfg.HistoryBytes {
 			msg.Messages, recovered = missed, true
 		}
 	}
@@ -370,6 +372,44 @@ func (h *hub) history(j joinRequest) shared.Message {
 	}
 	msg.Recovered = &recovered
 	return msg
+}
+
+// encodedSize is the bytes msgs take in a history message.
+func encodedSize(msgs []shared.Message) int {
+	n := 0
+	for _, m := range msgs {
+		b, _ := shared.Encode(m)
+		n += len(b) + 1
+	}
+	return n
+}
+
+// pages encodes a history message as frames of at most
+// shared.MaxHistoryPage bytes each, oldest messages first, every one but
+// the last marked More.
+func pages(msg shared.Message) []*wsconn.Frame {
+	all := msg.Messages
+	var out []*wsconn.Frame
+	for {
+		page := msg
+		page.Messages, page.More = nil, false
+		base, _ := shared.Encode(page)
+		size, n := len(base)+len(`,"messages":[],"more":true`), 0
+		for n < len(all) {
+			b, _ := shared.Encode(all[n])
+			if n > 0 && size+len(b)+1 > shared.MaxHistoryPage {
+				break
+			}
+			size += len(b) + 1
+			n++
+		}
+		page.Messages, page.More = all[:n], n < len(all)
+		out = append(out, prepare(page))
+		all = all[n:]
+		if !page.More {
+			return out
+		}
+	}
 }
 
 // latest returns the newest n messages.
@@ -473,16 +513,12 @@ func (h *hub) updateCounts() {
 }
 
 // prepare encodes m once for any number of connections.
-func prepare(m shared.Message) *websocket.PreparedMessage {
+func prepare(m shared.Message) *wsconn.Frame {
 	b, err := shared.Encode(m)
 	if err != nil {
 		panic("encode a message: " + err.Error()) // only plain types: cannot fail
 	}
-	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, b)
-	if err != nil {
-		panic("prepare a message: " + err.Error()) // only for a bad frame type
-	}
-	return pm
+	return wsconn.TextFrame(b)
 }
 
 // errorMessage is the protocol message that reports err to a client.

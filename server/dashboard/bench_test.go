@@ -5,8 +5,7 @@ import (
 	"log/slog"
 	"testing"
 	"wsplay/server/metrics"
-
-	"github.com/gorilla/websocket"
+	"wsplay/server/wsconn"
 )
 
 // The cost of one dashboard snapshot: reading every counter and the
@@ -38,12 +37,9 @@ func BenchmarkDashboardSnapshot(b *testing.B) {
 // The sampler's cost per viewer per snapshot: one offer to the viewer's
 // mailbox, here for a viewer that keeps up and one that does not.
 func BenchmarkDashboardOffer(b *testing.B) {
-	m, err := websocket.NewPreparedMessage(websocket.TextMessage, []byte(`{"timestamp":"2026-11-28T10:00:00Z","metrics":{}}`))
-	if err != nil {
-		b.Fatal(err)
-	}
+	m := wsconn.TextFrame([]byte(`{"timestamp":"2026-11-28T10:00:00Z","metrics":{}}`))
 	b.Run("reader keeps up", func(b *testing.B) {
-		v := &viewer{mailbox: make(chan *websocket.PreparedMessage, 1)}
+		v := &viewer{mailbox: make(chan *wsconn.Frame, 1)}
 		b.ReportAllocs()
 		for b.Loop() {
 			v.offer(m, nil)
@@ -51,7 +47,7 @@ func BenchmarkDashboardOffer(b *testing.B) {
 		}
 	})
 	b.Run("stalled reader", func(b *testing.B) {
-		v := &viewer{mailbox: make(chan *websocket.PreparedMessage, 1)}
+		v := &viewer{mailbox: make(chan *wsconn.Frame, 1)}
 		b.ReportAllocs()
 		for b.Loop() {
 			v.offer(m, nil)

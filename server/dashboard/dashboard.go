@@ -143,7 +143,7 @@ func (d *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if c == nil {
 		return
 	}
-	v := &viewer{mailbox: make(chan *websocket.PreparedMessage, 1)}
+	v := &viewer{mailbox: make(chan *wsconn.Frame, 1)}
 	c.SetLatest(v.mailbox)
 	d.join(v, interval)
 	defer d.leave(v)
@@ -237,7 +237,7 @@ type viewer struct {
 	// mailbox is the client's latest channel, with room for one message.
 	// The sampler is its only sender and the client's writePump its only
 	// receiver.
-	mailbox chan *websocket.PreparedMessage
+	mailbox chan *wsconn.Frame
 	s       *sampler // set by join
 
 	// Touched only by the sampler goroutine.
@@ -250,7 +250,7 @@ type viewer struct {
 // replaced message was the viewer's first (with the history), it is
 // replaced by a new first message, made by history, so that the history is
 // never lost to conflation.
-func (v *viewer) offer(tick *websocket.PreparedMessage, history func() *websocket.PreparedMessage) (replaced bool) {
+func (v *viewer) offer(tick *wsconn.Frame, history func() *wsconn.Frame) (replaced bool) {
 	select {
 	case v.mailbox <- tick:
 		v.historyPending = false // the slot was empty: the writer took the first message
@@ -287,7 +287,7 @@ type sampler struct {
 	proc       *metrics.ProcessReader
 	past       []sample               // the last latencyWindow+1 samples, oldest first
 	history    []shared.DashboardData // the last DashboardHistory snapshots, oldest first
-	historyMsg *websocket.PreparedMessage
+	historyMsg *wsconn.Frame
 }
 
 // sample is everything read at one moment.
@@ -313,7 +313,7 @@ func (s *sampler) run() {
 	ticker := time.NewTicker(s.interval)
 	defer ticker.Stop()
 	for {
-		var tick *websocket.PreparedMessage
+		var tick *wsconn.Frame
 		select {
 		case <-ticker.C:
 			tick = s.take()
@@ -347,7 +347,7 @@ func (s *sampler) run() {
 
 // take reads the metrics, records the snapshot in the history and returns
 // it encoded, or nil if it could not be encoded.
-func (s *sampler) take() *websocket.PreparedMessage {
+func (s *sampler) take() *wsconn.Frame {
 	cur := sample{s.d.m.Read(), s.proc.Read()}
 	s.past = append(s.past, cur)
 	if len(s.past) > latencyWindow+1 {
@@ -368,7 +368,7 @@ func (s *sampler) take() *websocket.PreparedMessage {
 // historyMessage returns the first message for a new viewer: the newest
 // snapshot with the ones before it. It is made at most once per snapshot,
 // and only when a viewer needs it. nil means there is no snapshot yet.
-func (s *sampler) historyMessage() *websocket.PreparedMessage {
+func (s *sampler) historyMessage() *wsconn.Frame {
 	if s.historyMsg == nil && len(s.history) > 0 {
 		n := len(s.history)
 		first := s.history[n-1]
@@ -378,18 +378,13 @@ func (s *sampler) historyMessage() *websocket.PreparedMessage {
 	return s.historyMsg
 }
 
-func (s *sampler) encode(d shared.DashboardData) *websocket.PreparedMessage {
+func (s *sampler) encode(d shared.DashboardData) *wsconn.Frame {
 	b, err := json.Marshal(d)
 	if err != nil {
 		s.d.log.Error("encode dashboard snapshot", "err", err)
 		return nil
 	}
-	m, err := websocket.NewPreparedMessage(websocket.TextMessage, b)
-	if err != nil {
-		s.d.log.Error("prepare dashboard snapshot", "err", err)
-		return nil
-	}
-	return m
+	return wsconn.TextFrame(b)
 }
 
 // snapshotMetrics computes the snapshot's keys (shared's Metric constants) from the

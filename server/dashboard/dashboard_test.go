@@ -5,28 +5,24 @@ import (
 	"testing"
 	"time"
 
-	gorilla "github.com/gorilla/websocket"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"wsplay/server/metrics"
+	"wsplay/server/wsconn"
 )
 
 func TestViewerOfferKeepsOnlyTheNewest(t *testing.T) {
 	t.Parallel()
-	msg := func(s string) *gorilla.PreparedMessage {
-		m, err := gorilla.NewPreparedMessage(gorilla.TextMessage, []byte(s))
-		require.NoError(t, err)
-		return m
-	}
+	msg := func(s string) *wsconn.Frame { return wsconn.TextFrame([]byte(s)) }
 	h1, h2, t1, t2, t3 := msg("history 1"), msg("history 2"), msg("tick 1"), msg("tick 2"), msg("tick 3")
-	v := &viewer{mailbox: make(chan *gorilla.PreparedMessage, 1)}
+	v := &viewer{mailbox: make(chan *wsconn.Frame, 1)}
 
 	// A greeted viewer that has not taken its first message yet: a tick
 	// replaces it with the newer first message, never with a bare tick.
 	v.mailbox <- h1
 	v.historyPending = true
-	assert.True(t, v.offer(t1, func() *gorilla.PreparedMessage { return h2 }))
+	assert.True(t, v.offer(t1, func() *wsconn.Frame { return h2 }))
 	assert.Same(t, h2, <-v.mailbox)
 
 	// Taken: the next tick goes in as it is.

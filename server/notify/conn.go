@@ -105,8 +105,8 @@ func (n *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // tabConn is what a notification connection needs of its socket: a
 // *wsconn.Conn is one; unit tests use a wsconntest.Conn.
 type tabConn interface {
-	Enqueue(m *websocket.PreparedMessage) bool
-	EnqueueWait(m *websocket.PreparedMessage) bool
+	Enqueue(f *wsconn.Frame) bool
+	EnqueueWait(f *wsconn.Frame) bool
 	Close(code int, reason string)
 }
 
@@ -155,13 +155,7 @@ func (nc *notifyConn) send(ev broker.Event) {
 }
 
 // prepareEvent prepares an event's data for this connection's queue.
-func prepareEvent(ev broker.Event) *websocket.PreparedMessage {
-	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, ev.Data)
-	if err != nil {
-		panic("prepare a message: " + err.Error()) // only for a bad frame type
-	}
-	return pm
-}
+func prepareEvent(ev broker.Event) *wsconn.Frame { return wsconn.TextFrame(ev.Data) }
 
 // isNotification reports whether ev carries a new notification (rather
 // than a change of read state).

@@ -20,8 +20,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gorilla/websocket"
-
 	"wsplay/server/broker"
 	"wsplay/server/gate"
 	"wsplay/server/internal/keyrate"
@@ -391,16 +389,12 @@ func Key(user string) string { return "notify:" + user }
 var notificationPrefix = []byte(`{"type":"` + shared.NotifyNotification + `"`)
 
 // prepareNotify encodes m once for any number of connections.
-func prepareNotify(m shared.NotifyMessage) ([]byte, *websocket.PreparedMessage) {
+func prepareNotify(m shared.NotifyMessage) ([]byte, *wsconn.Frame) {
 	b, err := shared.EncodeNotify(m)
 	if err != nil {
 		panic("encode a notification message: " + err.Error()) // only plain types and checked JSON
 	}
-	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, b)
-	if err != nil {
-		panic("prepare a message: " + err.Error()) // only for a bad frame type
-	}
-	return b, pm
+	return b, wsconn.TextFrame(b)
 }
 
 // newID returns a random 128-bit identifier, 26 base32 characters.

@@ -3,9 +3,8 @@ package playground
 import (
 	"net/http"
 
-	"github.com/gorilla/websocket"
-
 	"wsplay/server/gate"
+	"wsplay/server/wsconn"
 	"wsplay/shared"
 )
 
@@ -20,7 +19,7 @@ func Echo(g *gate.Gate) http.Handler {
 			return
 		}
 		c.Run(func(typ int, data []byte) error {
-			m, err := websocket.NewPreparedMessage(typ, data)
+			m, err := wsconn.NewFrame(typ, data)
 			if err != nil {
 				return err // only for an invalid type, which ReadMessage never returns
 			}

@@ -26,15 +26,20 @@ type Config struct {
 	// when its queue is full the client is too slow and is closed with
 	// 1008. Default 256.
 	SendQueue int
+	// SendQueueBytes bounds the same queue in payload bytes: a client
+	// whose queued messages would pass it is too slow, however few they
+	// are. Default 1 MiB.
+	SendQueueBytes int
 }
 
 // The defaults of Config.
 const (
-	DefaultReadLimit  = 64 << 10
-	DefaultPongWait   = 60 * time.Second
-	DefaultWriteWait  = 10 * time.Second
-	DefaultCloseGrace = time.Second
-	DefaultSendQueue  = 256
+	DefaultReadLimit      = 64 << 10
+	DefaultPongWait       = 60 * time.Second
+	DefaultWriteWait      = 10 * time.Second
+	DefaultCloseGrace     = time.Second
+	DefaultSendQueue      = 256
+	DefaultSendQueueBytes = 1 << 20
 )
 
 // WithDefaults returns c with every zero (or invalid) field set to its
@@ -57,6 +62,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.SendQueue <= 0 {
 		c.SendQueue = DefaultSendQueue
+	}
+	if c.SendQueueBytes <= 0 {
+		c.SendQueueBytes = DefaultSendQueueBytes
 	}
 	return c
 }

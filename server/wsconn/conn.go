@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 	"wsplay/server/metrics"
@@ -46,15 +47,20 @@ import (
 //
 // The send queue is never closed: producers select on Done instead.
 type Conn struct {
-	ws    *websocket.Conn
-	cfg   Config
-	log   *slog.Logger
-	send  chan outgoing
-	stats *metrics.Endpoint // nil counts nothing
+	ws   *websocket.Conn
+	cfg  Config
+	log  *slog.Logger
+	send chan outgoing
+	// queuedBytes counts the payload bytes in send, against
+	// Config.SendQueueBytes; drained gets a token after each write, for
+	// EnqueueWait.
+	queuedBytes atomic.Int64
+	drained     chan struct{}
+	stats       *metrics.Endpoint // nil counts nothing
 	// latest, when not nil, is a second source of messages for writePump:
 	// a one-slot mailbox that its producer overwrites instead of queueing
 	// behind (see SetLatest). Set before Run.
-	latest chan *websocket.PreparedMessage
+	latest chan *Frame
 	onEnd  func() // called once Run is done; may be nil
 
 	closeOnce   sync.Once
@@ -96,59 +102,128 @@ func New(ws *websocket.Conn, cfg Config, opts Options) *Conn {
 		stats:     opts.Stats,
 		onEnd:     opts.OnEnd,
 		send:      make(chan outgoing, cfg.SendQueue),
+		drained:   make(chan struct{}, 1),
 		done:      make(chan struct{}),
 		readDone:  make(chan struct{}),
 		writeDone: make(chan struct{}),
 	}
 }
 
+// Frame is one message prepared once for any number of connections,
+// with its size, which the send queues count against their byte budget.
+type Frame struct {
+	pm   *websocket.PreparedMessage
+	size int
+}
+
+// NewFrame prepares data as a message of typ (websocket.TextMessage or
+// websocket.BinaryMessage).
+func NewFrame(typ int, data []byte) (*Frame, error) {
+	pm, err := websocket.NewPreparedMessage(typ, data)
+	if err != nil {
+		return nil, err
+	}
+	return &Frame{pm: pm, size: len(data)}, nil
+}
+
+// TextFrame prepares data as a text message.
+func TextFrame(data []byte) *Frame {
+	f, err := NewFrame(websocket.TextMessage, data)
+	if err != nil {
+		panic("prepare a text frame: " + err.Error()) // only for a bad frame type
+	}
+	return f
+}
+
+// Size returns the frame's payload size in bytes.
+func (f *Frame) Size() int { return f.size }
+
 // outgoing is a message waiting in a send queue, with the time it was
 // queued, so that writePump can measure the fan-out latency.
 type outgoing struct {
-	m  *websocket.PreparedMessage
+	f  *Frame
 	at time.Time
 }
 
-// Enqueue hands m to writePump without ever blocking the caller. A full
-// queue means the peer reads slower than messages arrive for it: the client
-// is closed with 1008 and m is dropped. It reports whether m was queued.
-func (c *Conn) Enqueue(m *websocket.PreparedMessage) bool {
-	return c.EnqueueAt(m, time.Now())
+// Enqueue hands f to writePump without ever blocking the caller. A full
+// queue (Config.SendQueue messages or Config.SendQueueBytes bytes) means
+// the peer reads slower than messages arrive for it: the client is closed
+// with 1008 and f is dropped. It reports whether f was queued.
+func (c *Conn) Enqueue(f *Frame) bool {
+	return c.EnqueueAt(f, time.Now())
 }
 
 // EnqueueAt is Enqueue with the time to measure the fan-out latency from:
 // a broadcast reads the clock once for all its recipients.
-func (c *Conn) EnqueueAt(m *websocket.PreparedMessage, at time.Time) bool {
+func (c *Conn) EnqueueAt(f *Frame, at time.Time) bool {
 	select {
 	case <-c.done:
 		return false
 	default:
 	}
+	if !c.reserve(f.size) {
+		c.Close(websocket.ClosePolicyViolation, shared.ReasonTooSlow)
+		return false
+	}
 	select {
-	case c.send <- outgoing{m, at}:
+	case c.send <- outgoing{f, at}:
 		return true
 	default:
+		c.queuedBytes.Add(-int64(f.size))
 		c.Close(websocket.ClosePolicyViolation, shared.ReasonTooSlow)
 		return false
 	}
 }
 
-// EnqueueWait is Enqueue for a producer that may wait: it blocks until m
-// is queued or the client is closed, and reports whether m was queued.
-// Only work done for this one connection may use it (such as sending its
-// stored backlog); a producer that serves many connections uses enqueue,
-// so that one slow connection never holds it up.
-func (c *Conn) EnqueueWait(m *websocket.PreparedMessage) bool {
-	select {
-	case <-c.done:
+// reserve counts size bytes against the byte budget and reports whether
+// they fit. A frame larger than the budget fits an empty queue, so that
+// no message is too big to send at all.
+func (c *Conn) reserve(size int) bool {
+	n := c.queuedBytes.Add(int64(size))
+	if n > int64(c.cfg.SendQueueBytes) && n > int64(size) {
+		c.queuedBytes.Add(-int64(size))
 		return false
-	default:
 	}
+	return true
+}
+
+// EnqueueWait is Enqueue for a producer that may wait: it blocks until f
+// fits the queue, in messages and in bytes, or the client is closed, and
+// reports whether f was queued. Only work done for this one connection
+// may use it (such as sending its stored backlog); a producer that serves
+// many connections uses Enqueue, so that one slow connection never holds
+// it up.
+func (c *Conn) EnqueueWait(f *Frame) bool {
+	for {
+		select {
+		case <-c.done:
+			return false
+		default:
+		}
+		if c.reserve(f.size) {
+			select {
+			case c.send <- outgoing{f, time.Now()}: // the fan-out latency includes the wait
+				return true
+			case <-c.done:
+				c.queuedBytes.Add(-int64(f.size))
+				return false
+			}
+		}
+		select {
+		case <-c.drained:
+		case <-c.done:
+			return false
+		}
+	}
+}
+
+// sent gives back the budget of a frame that has been written, and wakes
+// a producer waiting for room.
+func (c *Conn) sent(f *Frame) {
+	c.queuedBytes.Add(-int64(f.size))
 	select {
-	case c.send <- outgoing{m, time.Now()}: // the fan-out latency includes the wait
-		return true
-	case <-c.done:
-		return false
+	case c.drained <- struct{}{}:
+	default:
 	}
 }
 
@@ -189,7 +264,7 @@ func (c *Conn) Hangup() {
 // with room for one, which its producer overwrites instead of queueing
 // behind, so a slow reader gets the newest message and never a backlog
 // (the dashboard's viewers use it). Call it before Run.
-func (c *Conn) SetLatest(mailbox chan *websocket.PreparedMessage) { c.latest = mailbox }
+func (c *Conn) SetLatest(mailbox chan *Frame) { c.latest = mailbox }
 
 // LogWith adds attributes to every line the connection logs, such as
 // the room and user; call it before Run.
@@ -313,7 +388,9 @@ func (c *Conn) writePump() {
 		select {
 		case q := <-c.send:
 			c.ws.SetWriteDeadline(time.Now().Add(c.cfg.WriteWait))
-			if err := c.ws.WritePreparedMessage(q.m); err != nil {
+			err := c.ws.WritePreparedMessage(q.f.pm)
+			c.sent(q.f)
+			if err != nil {
 				c.writeFailed(err)
 				return
 			}
@@ -321,7 +398,7 @@ func (c *Conn) writePump() {
 			c.stats.ObserveFanout(time.Since(q.at))
 		case m := <-c.latest: // never ready when latest is nil
 			c.ws.SetWriteDeadline(time.Now().Add(c.cfg.WriteWait))
-			if err := c.ws.WritePreparedMessage(m); err != nil {
+			if err := c.ws.WritePreparedMessage(m.pm); err != nil {
 				c.writeFailed(err)
 				return
 			}
@@ -350,7 +427,9 @@ func (c *Conn) flush() {
 	for {
 		select {
 		case q := <-c.send:
-			if err := c.ws.WritePreparedMessage(q.m); err != nil {
+			err := c.ws.WritePreparedMessage(q.f.pm)
+			c.sent(q.f)
+			if err != nil {
 				return
 			}
 			c.stats.Sent()

@@ -27,7 +27,7 @@ func TestConfigZeroValueTakesTheDefaults(t *testing.T) {
 	got := wsconn.Config{}.WithDefaults()
 	assert.Equal(t, wsconn.Config{
 		ReadLimit: 64 << 10, PongWait: time.Minute, PingInterval: 54 * time.Second,
-		WriteWait: 10 * time.Second, CloseGrace: time.Second, SendQueue: 256,
+		WriteWait: 10 * time.Second, CloseGrace: time.Second, SendQueue: 256, SendQueueBytes: 1 << 20,
 	}, got)
 	// A ping interval that could not be answered in time is replaced.
 	got = wsconn.Config{PongWait: time.Second, PingInterval: 2 * time.Second}.WithDefaults()
@@ -53,7 +53,7 @@ func serve(t *testing.T, cfg wsconn.Config, handle func(*wsconn.Conn) wsconn.Han
 		var c *wsconn.Conn
 		c = wsconn.New(ws, cfg, wsconn.Options{Stats: stats, OnEnd: func() { ended <- c }})
 		h := func(typ int, data []byte) error {
-			pm, err := gorilla.NewPreparedMessage(typ, data)
+			pm, err := wsconn.NewFrame(typ, data)
 			if err != nil {
 				return err
 			}
@@ -182,7 +182,7 @@ func TestCloseFlushesWhatWasQueued(t *testing.T) {
 	srv, _, done := serve(t, wsconn.Config{}, func(c *wsconn.Conn) wsconn.Handler {
 		return func(int, []byte) error {
 			for _, s := range []string{"one", "two"} {
-				pm, _ := gorilla.NewPreparedMessage(gorilla.TextMessage, []byte(s))
+				pm := wsconn.TextFrame([]byte(s))
 				c.Enqueue(pm)
 			}
 			c.Close(gorilla.ClosePolicyViolation, "enough")
@@ -213,7 +213,7 @@ func TestFullQueueClosesTheClient(t *testing.T) {
 	t.Parallel()
 	srv, stats, done := serve(t, wsconn.Config{SendQueue: 2}, func(c *wsconn.Conn) wsconn.Handler {
 		return func(int, []byte) error {
-			pm, _ := gorilla.NewPreparedMessage(gorilla.TextMessage, make([]byte, 1<<10))
+			pm := wsconn.TextFrame(make([]byte, 1<<10))
 			for range 10_000 { // far more than the socket buffers hold
 				if !c.Enqueue(pm) {
 					break
@@ -243,7 +243,7 @@ func TestLimiter(t *testing.T) {
 		return func(typ int, data []byte) error {
 			ok, err := lim.Admit(c, func(e *shared.Error) { warnings = append(warnings, e) })
 			if ok {
-				pm, _ := gorilla.NewPreparedMessage(typ, data)
+				pm, _ := wsconn.NewFrame(typ, data)
 				c.Enqueue(pm)
 			}
 			return err
@@ -276,4 +276,64 @@ func TestLimiter(t *testing.T) {
 func TestNewLimiterZeroTakesTheDefaults(t *testing.T) {
 	t.Parallel()
 	assert.Equal(t, "10/s burst 20", wsconn.NewLimiter(0, 0).String())
+}
+
+// The queue is bounded in bytes too: few but large messages for a client
+// that does not read close it as too slow, long before their count would.
+func TestByteBudgetClosesTheClient(t *testing.T) {
+	t.Parallel()
+	cfg := wsconn.Config{SendQueue: 10000, SendQueueBytes: 256 << 10}
+	srv, stats, done := serve(t, cfg, func(c *wsconn.Conn) wsconn.Handler {
+		return func(int, []byte) error {
+			f := wsconn.TextFrame(make([]byte, 32<<10))
+			for range 1000 { // 32 MB if nothing stopped it
+				if !c.Enqueue(f) {
+					break
+				}
+			}
+			return nil
+		}
+	})
+	c := dial(t, srv)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, c.Write(ctx, websocket.MessageText, []byte("flood me")))
+	conn := ended(t, done) // the client never reads
+	code, reason := conn.CloseStatus()
+	assert.Equal(t, gorilla.ClosePolicyViolation, code)
+	assert.Equal(t, shared.ReasonTooSlow, reason)
+	assert.Less(t, stats.Read().MsgsOut, uint64(100), "closed after a few hundred KiB, not after 1000 messages")
+}
+
+// EnqueueWait waits for room in bytes, so a producer of one connection's
+// backlog far larger than the budget delivers all of it, in order, to a
+// client that reads.
+func TestEnqueueWaitWaitsForByteRoom(t *testing.T) {
+	t.Parallel()
+	const n = 200
+	cfg := wsconn.Config{SendQueueBytes: 64 << 10}
+	srv, _, _ := serve(t, cfg, func(c *wsconn.Conn) wsconn.Handler {
+		return func(int, []byte) error {
+			go func() {
+				for i := range n {
+					b := make([]byte, 16<<10)
+					b[0] = byte(i)
+					f, _ := wsconn.NewFrame(gorilla.BinaryMessage, b)
+					if !c.EnqueueWait(f) {
+						return
+					}
+				}
+			}()
+			return nil
+		}
+	})
+	c := dial(t, srv)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	require.NoError(t, c.Write(ctx, websocket.MessageText, []byte("send")))
+	for i := range n {
+		_, data, err := c.Read(ctx)
+		require.NoError(t, err, "message %d of %d MB", i, n*16>>10)
+		require.Equal(t, byte(i), data[0], "in order")
+	}
 }

@@ -141,6 +141,7 @@ type Chat struct {
 	epoch   string
 	lastSeq uint64 // the newest seq seen; 0 before the first history
 	joined  bool   // a history has arrived at least once
+	paging  bool   // pages of a history are arriving: the last is still to come
 
 	idPrefix string
 	nextID   int
@@ -209,6 +210,7 @@ func (c *Chat) url() string {
 // opened sends again what the server has not acknowledged; a resend of a
 // message it did store comes back as an acknowledgement only.
 func (c *Chat) opened() string {
+	c.paging = false // pages of a history the last connection did not finish are not coming
 	for _, o := range c.outbox {
 		c.write(shared.Message{Type: shared.TypeText, ID: o.ID, Content: o.Content})
 	}
@@ -287,19 +289,24 @@ func presenceUsers(m shared.Message) []string {
 
 func (c *Chat) history(m shared.Message) {
 	c.Backoff.Reset() // joined: the next loss starts from a short wait
-	if m.Recovered != nil && !*m.Recovered {
+	first := !c.paging
+	c.paging = m.More // a long history comes in pages; Seq and Recovered apply after the last
+	if first && m.Recovered != nil && !*m.Recovered {
 		note := "the server could not replay everything missed while disconnected; showing the latest messages"
 		if m.Epoch != c.epoch {
 			note = "the room's history started over; showing the latest messages"
 		}
 		c.show(ChatLine{Time: c.now(), Content: note})
 	}
-	if m.Epoch != c.epoch {
+	if first && m.Epoch != c.epoch {
 		c.lastSeq = 0 // seqs of another epoch mean nothing here
 	}
 	c.epoch, c.joined = m.Epoch, true
 	for _, h := range m.Messages {
 		c.text(h)
+	}
+	if m.More {
+		return
 	}
 	if m.Seq > c.lastSeq && (m.Recovered == nil || !*m.Recovered) {
 		c.lastSeq = m.Seq // skipped over a gap the server reported

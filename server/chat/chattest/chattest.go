@@ -204,6 +204,11 @@ func (c *Client) Expect(want shared.Type, skip ...shared.Type) shared.Message {
 func (c *Client) Joined() (history, users shared.Message) {
 	c.t.Helper()
 	history = c.Expect(shared.TypeHistory, shared.TypeJoin)
+	// A long history comes in pages: gather them into one.
+	for page := history; page.More; {
+		page = c.Expect(shared.TypeHistory)
+		history.Messages, history.More = append(history.Messages, page.Messages...), page.More
+	}
 	users = c.Expect(shared.TypeUserList, shared.TypeJoin)
 	return history, users
 }

@@ -10,8 +10,8 @@ package notifytest
 
 import (
 	"context"
-	"fmt"
 	"crypto/rand"
+	"fmt"
 	"testing"
 	"time"
 

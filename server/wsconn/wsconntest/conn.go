@@ -11,13 +11,14 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"wsplay/server/wsconn"
 	"wsplay/shared"
 )
 
 // Conn has the queueing and closing methods of a [wsconn.Conn].
 type Conn struct {
 	// Queue holds what was queued, oldest first; a test reads it.
-	Queue chan *websocket.PreparedMessage
+	Queue chan *wsconn.Frame
 
 	once   sync.Once
 	done   chan struct{}
@@ -27,15 +28,15 @@ type Conn struct {
 
 // NewConn returns a connection whose queue holds queue messages.
 func NewConn(queue int) *Conn {
-	return &Conn{Queue: make(chan *websocket.PreparedMessage, queue), done: make(chan struct{})}
+	return &Conn{Queue: make(chan *wsconn.Frame, queue), done: make(chan struct{})}
 }
 
 // Enqueue queues m without blocking; a full queue closes the connection
 // with 1008 "too slow". It reports whether m was queued.
-func (c *Conn) Enqueue(m *websocket.PreparedMessage) bool { return c.EnqueueAt(m, time.Now()) }
+func (c *Conn) Enqueue(m *wsconn.Frame) bool { return c.EnqueueAt(m, time.Now()) }
 
 // EnqueueAt is Enqueue; the time is ignored.
-func (c *Conn) EnqueueAt(m *websocket.PreparedMessage, _ time.Time) bool {
+func (c *Conn) EnqueueAt(m *wsconn.Frame, _ time.Time) bool {
 	select {
 	case <-c.done:
 		return false
@@ -51,7 +52,7 @@ func (c *Conn) EnqueueAt(m *websocket.PreparedMessage, _ time.Time) bool {
 }
 
 // EnqueueWait queues m, waiting for room until the connection is closed.
-func (c *Conn) EnqueueWait(m *websocket.PreparedMessage) bool {
+func (c *Conn) EnqueueWait(m *wsconn.Frame) bool {
 	select {
 	case <-c.done:
 		return false
