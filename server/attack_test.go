@@ -1,21 +1,26 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 	"wsplay/server/chat"
 	"wsplay/server/gate"
+	"wsplay/server/servertest"
 	"wsplay/server/store"
 	"wsplay/shared"
 
@@ -374,4 +379,88 @@ func TestAttack03_FramesAndQueuesAreBoundedInBytes(t *testing.T) {
 	})
 	echoed := ts.Metrics().Read().FindEndpoint("echo").MsgsIn
 	assert.Less(t, echoed, uint64(100), "dropped after about 1 MiB queued, not after 256 messages (15 MB)")
+}
+
+// endsWithin reports whether the server ends c (EOF, reset, or its answer
+// and then EOF) within d, reading and counting what it sends meanwhile.
+func endsWithin(c net.Conn, d time.Duration) (bool, int64) {
+	c.SetReadDeadline(time.Now().Add(d))
+	n, err := io.Copy(io.Discard, c)
+	var ne net.Error
+	return !(errors.As(err, &ne) && ne.Timeout()), n
+}
+
+// FAULTS row 30: slow HTTP is cut off. A request body dribbled a byte at
+// a time is dropped after -body-timeout, an answer never read after
+// -response-timeout, plain connections beyond -max-http-conns are closed
+// at once, and a shutdown with a request stuck in its body ends within
+// -shutdown-timeout and exits cleanly.
+func TestAttack05_SlowHTTPIsCutOff(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig(t)
+	cfg.BodyTimeout, cfg.ResponseTimeout = 300*time.Millisecond, 300*time.Millisecond
+	cfg.MaxHTTPConns, cfg.ReadHeaderTimeout = 20, time.Second
+	big := bytes.Repeat([]byte("w"), 8<<20)
+	ts := startServerWith(t, cfg, servertest.Options{Site: fstest.MapFS{
+		"index.html": {Data: []byte("page")}, "big.bin": {Data: big},
+	}})
+
+	dribbler := dialTCP(t, ts.Addr)
+	fmt.Fprintf(dribbler, "POST /api/login HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{", ts.Addr)
+	ended, _ := endsWithin(dribbler, 5*time.Second)
+	assert.True(t, ended, "a dribbled body is dropped after -body-timeout")
+
+	// A client that asks for 8 MB and never reads holds the server's
+	// connection only until -response-timeout: then the server lets it go
+	// (what the kernel still buffers for it is the kernel's).
+	reader := dialTCP(t, ts.Addr)
+	require.NoError(t, reader.SetReadBuffer(4<<10))
+	fmt.Fprintf(reader, "GET /big.bin HTTP/1.1\r\nHost: %s\r\n\r\n", ts.Addr)
+	eventually(t, "the request to be served", func() bool { return ts.HTTPConns() == 1 })
+	eventually(t, "the server to let the unread answer go", func() bool { return ts.HTTPConns() == 0 })
+
+	var idle []net.Conn
+	for range cfg.MaxHTTPConns {
+		idle = append(idle, dialTCP(t, ts.Addr))
+	}
+	eventually(t, "the idle connections to be counted", func() bool {
+		over := dialTCP(t, ts.Addr)
+		ended, _ := endsWithin(over, 200*time.Millisecond)
+		over.Close()
+		return ended
+	})
+	for _, c := range idle {
+		c.Close()
+	}
+	eventually(t, "room for a request again", func() bool {
+		resp, err := http.Get(ts.URL + "/healthz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+
+	// The command: a POST stuck in its body does not hold up a shutdown.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var logs syncBuffer
+	runErr := make(chan error, 1)
+	go func() {
+		runErr <- run(ctx, []string{"-addr", "127.0.0.1:0", "-log-format", "json", "-data", t.TempDir(),
+			"-shutdown-timeout", "1s", "-body-timeout", "1m", "-admin-token", testAdminToken}, env(nil), &logs)
+	}()
+	addr := listeningAddr(t, logs.String)
+	stuck := dialTCP(t, addr)
+	fmt.Fprintf(stuck, "POST /api/notifications HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nContent-Length: 100\r\n\r\n{", addr, testAdminToken)
+	time.Sleep(200 * time.Millisecond) // in the handler, reading the body
+	start := time.Now()
+	cancel()
+	select {
+	case err := <-runErr:
+		require.NoError(t, err, "exit 0")
+		assert.Less(t, time.Since(start), 3*time.Second)
+	case <-time.After(10 * time.Second):
+		t.Fatal("run did not return after its shutdown timeout")
+	}
 }

@@ -83,6 +83,9 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (C
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 5*time.Second, "time limit for a graceful shutdown")
 	fs.DurationVar(&c.ReadHeaderTimeout, "read-header-timeout", playground.DefaultReadHeaderTimeout, "time limit for a client to send a request's headers")
 	fs.DurationVar(&c.IdleTimeout, "idle-timeout", playground.DefaultIdleTimeout, "how long a keep-alive HTTP connection may wait for its next request")
+	fs.DurationVar(&c.BodyTimeout, "body-timeout", playground.DefaultBodyTimeout, "time limit for a client to send an HTTP request's body")
+	fs.DurationVar(&c.ResponseTimeout, "response-timeout", playground.DefaultResponseTimeout, "time limit for a client to take an HTTP answer")
+	fs.IntVar(&c.MaxHTTPConns, "max-http-conns", playground.DefaultMaxHTTPConns, "plain HTTP connections open at once (WebSockets not included)")
 	fs.StringVar(&c.DataDir, "data", playground.DefaultDataDir, "`directory` for the database (chat history, notifications)")
 	fs.IntVar(&chatc.HistoryOnJoin, "history", chat.DefaultHistoryOnJoin, "newest messages a joining chat client receives")
 	fs.IntVar(&chatc.HistoryRetention, "history-retention", chat.DefaultHistoryRetention, "messages kept per room")
@@ -195,7 +198,7 @@ func (c *Config) validate() error {
 	}
 	for name, n := range map[string]int{"-max-conns": c.Gate.MaxConns, "-max-conns-per-ip": c.Gate.MaxConnsPerIP, "-max-conns-per-user": c.Gate.MaxConnsPerUser,
 		"-history": c.Chat.HistoryOnJoin, "-history-retention": c.Chat.HistoryRetention, "-max-rooms": c.Chat.MaxRooms, "-max-content": c.Chat.MaxContent,
-		"-notify-retention": c.Notify.Retention, "-poke-retention": c.Notify.PokeRetention, "-notify-max-users": c.Notify.MaxUsers, "-poke-burst": c.Notify.PokeBurst} {
+		"-max-http-conns": c.MaxHTTPConns, "-notify-retention": c.Notify.Retention, "-poke-retention": c.Notify.PokeRetention, "-notify-max-users": c.Notify.MaxUsers, "-poke-burst": c.Notify.PokeBurst} {
 		if n < 1 {
 			errs = append(errs, fmt.Errorf("%s %d: must be at least 1", name, n))
 		}
@@ -220,7 +223,8 @@ func (c *Config) validate() error {
 	}
 	for name, d := range map[string]time.Duration{"-write-wait": c.Gate.Conn.WriteWait, "-close-grace": c.Gate.Conn.CloseGrace, "-shutdown-timeout": c.ShutdownTimeout, "-room-idle": c.Chat.RoomIdle,
 		"-presence-batch": c.Chat.PresenceBatch, "-poke-interval": c.Notify.PokeInterval, "-token-ttl": c.Gate.TokenTTL,
-		"-read-header-timeout": c.ReadHeaderTimeout, "-idle-timeout": c.IdleTimeout} {
+		"-read-header-timeout": c.ReadHeaderTimeout, "-idle-timeout": c.IdleTimeout,
+		"-body-timeout": c.BodyTimeout, "-response-timeout": c.ResponseTimeout} {
 		if d <= 0 {
 			errs = append(errs, fmt.Errorf("%s %v: must be positive", name, d))
 		}

@@ -285,6 +285,9 @@ func TestFlagDefaultsAreThePackagesDefaults(t *testing.T) {
 	assert.Equal(t, playground.DefaultDataDir, cfg.DataDir)
 	assert.Equal(t, playground.DefaultReadHeaderTimeout, cfg.ReadHeaderTimeout)
 	assert.Equal(t, playground.DefaultIdleTimeout, cfg.IdleTimeout)
+	assert.Equal(t, playground.DefaultBodyTimeout, cfg.BodyTimeout)
+	assert.Equal(t, playground.DefaultResponseTimeout, cfg.ResponseTimeout)
+	assert.Equal(t, playground.DefaultMaxHTTPConns, cfg.MaxHTTPConns)
 	// The one default the command changes: a playground lets guests in.
 	assert.True(t, cfg.Gate.GuestLogin)
 }

@@ -15,6 +15,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"sync"
@@ -76,19 +77,43 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 
 	log.Info("shutting down", "connections", p.Gate().Len())
 	start := time.Now()
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
-	defer cancel()
-	var wg sync.WaitGroup
-	var playErr, httpErr error
-	wg.Go(func() { playErr = p.Shutdown(shutdownCtx) })
-	wg.Go(func() { httpErr = httpServer.Shutdown(shutdownCtx) })
-	wg.Wait()
+	err = shutdown(p, httpServer, cfg.ShutdownTimeout, log)
 	<-serveErr // http.ErrServerClosed
-	if err := errors.Join(playErr, httpErr); err != nil {
+	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	log.Info("stopped", "took", time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// shutdown stops the playground and the HTTP server together within
+// timeout. What is still stuck when it runs out (a client that does not
+// answer its close frame, a request whose body dribbles in) is cut, with
+// a warning: a server told to stop stops, in time, and that is no error.
+// Only a fault of the server's own (the store failing to close) is.
+func shutdown(p *playground.Playground, httpServer *http.Server, timeout time.Duration, log *slog.Logger) error {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	var wg sync.WaitGroup
+	var playErr, httpErr error
+	wg.Go(func() { playErr = p.Shutdown(ctx) })
+	wg.Go(func() {
+		if httpErr = httpServer.Shutdown(ctx); errors.Is(httpErr, context.DeadlineExceeded) {
+			httpServer.Close() // the stuck requests
+		}
+	})
+	wg.Wait()
+	cut := errors.Is(playErr, context.DeadlineExceeded) || errors.Is(httpErr, context.DeadlineExceeded)
+	if cut {
+		log.Warn("shutdown timeout reached: cut what was still open", "timeout", timeout)
+	}
+	var errs []error
+	for _, err := range []error{playErr, httpErr} {
+		if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func newLogger(cfg Config, w io.Writer) *slog.Logger {

@@ -29,7 +29,9 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"wsplay/server/broker"
@@ -59,6 +61,16 @@ type Config struct {
 	// its next request. WebSockets are not affected: they have their pong
 	// deadline. Default 60 s.
 	IdleTimeout time.Duration
+	// BodyTimeout bounds how long a plain HTTP request may take to send
+	// its body, and ResponseTimeout how long its client may take to read
+	// the answer (the page's client, 1.5 MB, included). WebSockets are not
+	// affected. Defaults 10 s and 60 s.
+	BodyTimeout     time.Duration
+	ResponseTimeout time.Duration
+	// MaxHTTPConns bounds the plain HTTP connections open at once, idle
+	// keep-alives included; past it a new connection is closed at once.
+	// Upgraded WebSockets do not count (the gate caps them). Default 512.
+	MaxHTTPConns int
 
 	// Gate is who may connect, and how connections behave.
 	Gate gate.Config
@@ -74,6 +86,9 @@ const (
 	DefaultDataDir           = "data"
 	DefaultReadHeaderTimeout = 10 * time.Second
 	DefaultIdleTimeout       = 60 * time.Second
+	DefaultBodyTimeout       = 10 * time.Second
+	DefaultResponseTimeout   = 60 * time.Second
+	DefaultMaxHTTPConns      = 512
 )
 
 // Check reports what New would refuse in cfg.
@@ -115,6 +130,9 @@ type Playground struct {
 	notify    *notify.Service
 	dashboard *dashboard.Service
 	handler   http.Handler
+
+	httpMu    sync.Mutex        // guards httpConns
+	httpConns map[net.Conn]bool // plain HTTP connections open, for MaxHTTPConns
 }
 
 // New builds the playground: it opens the store and indexes the page.
@@ -131,7 +149,16 @@ func New(cfg Config, deps Deps) (*Playground, error) {
 	if cfg.IdleTimeout <= 0 {
 		cfg.IdleTimeout = DefaultIdleTimeout
 	}
-	p := &Playground{cfg: cfg, log: deps.Log, broker: deps.Broker, metrics: metrics.New()}
+	if cfg.BodyTimeout <= 0 {
+		cfg.BodyTimeout = DefaultBodyTimeout
+	}
+	if cfg.ResponseTimeout <= 0 {
+		cfg.ResponseTimeout = DefaultResponseTimeout
+	}
+	if cfg.MaxHTTPConns <= 0 {
+		cfg.MaxHTTPConns = DefaultMaxHTTPConns
+	}
+	p := &Playground{cfg: cfg, log: deps.Log, broker: deps.Broker, metrics: metrics.New(), httpConns: map[net.Conn]bool{}}
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
 	}
@@ -184,8 +211,10 @@ func New(cfg Config, deps Deps) (*Playground, error) {
 func (p *Playground) Handler() http.Handler { return p.handler }
 
 // HTTPServer returns an http.Server for the playground's handler. It
-// sets no ReadTimeout or WriteTimeout: those would also cut WebSockets
-// short, which set their own deadlines once upgraded.
+// sets no ReadTimeout or WriteTimeout, which would also cut WebSockets
+// short: each plain route sets its own deadlines (Config.BodyTimeout,
+// ResponseTimeout), and upgraded connections theirs. Its ConnState
+// closes a plain connection beyond Config.MaxHTTPConns at once.
 func (p *Playground) HTTPServer() *http.Server {
 	return &http.Server{
 		Handler:           p.handler,
@@ -193,8 +222,38 @@ func (p *Playground) HTTPServer() *http.Server {
 		IdleTimeout:       p.cfg.IdleTimeout,
 		MaxHeaderBytes:    16 << 10,
 		ErrorLog:          slog.NewLogLogger(p.log.Handler(), slog.LevelWarn),
+		ConnState:         p.trackConn,
 	}
 }
+
+// trackConn counts the plain HTTP connections and closes one beyond
+// Config.MaxHTTPConns as it arrives.
+func (p *Playground) trackConn(c net.Conn, state http.ConnState) {
+	p.httpMu.Lock()
+	defer p.httpMu.Unlock()
+	switch state {
+	case http.StateNew:
+		if len(p.httpConns) >= p.cfg.MaxHTTPConns {
+			p.metrics.HandshakeRejected(reasonTooManyHTTP)
+			c.Close()
+			return
+		}
+		p.httpConns[c] = true
+	case http.StateHijacked, http.StateClosed:
+		delete(p.httpConns, c)
+	}
+}
+
+// HTTPConns returns how many plain HTTP connections (of the servers
+// HTTPServer made) are open now, WebSockets not included.
+func (p *Playground) HTTPConns() int {
+	p.httpMu.Lock()
+	defer p.httpMu.Unlock()
+	return len(p.httpConns)
+}
+
+// reasonTooManyHTTP counts connections closed for Config.MaxHTTPConns.
+const reasonTooManyHTTP = "too many http connections"
 
 // Shutdown closes every connection with 1001 (http.Server.Shutdown does
 // not track hijacked connections), stops the rooms, lets notification

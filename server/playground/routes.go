@@ -2,6 +2,7 @@ package playground
 
 import (
 	"net/http"
+	"time"
 	"wsplay/server/gate"
 	"wsplay/server/internal/httpjson"
 	"wsplay/shared"
@@ -10,21 +11,38 @@ import (
 // routes returns every route of the playground, in one place.
 func (p *Playground) routes() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", p.serveHealth)
+	// Plain HTTP routes answer within deadlines (see deadlines); the
+	// WebSocket routes set their own once upgraded.
+	plain := func(h http.Handler) http.Handler { return p.deadlines(h) }
+	mux.Handle("GET /healthz", plain(http.HandlerFunc(p.serveHealth)))
 	// WebSocket routes take every method so that the gate can answer a
 	// wrong one with 405 and a reason instead of the mux's bare 405.
 	mux.Handle("/ws/echo", Echo(p.gate))
 	mux.Handle("/ws/dashboard", p.dashboard)
 	// The same counters the dashboard shows, in the Prometheus text format.
-	mux.Handle("GET /metrics", p.metricsAuth(p.metrics.Handler()))
+	mux.Handle("GET /metrics", plain(p.metricsAuth(p.metrics.Handler())))
 	mux.Handle("/ws/chat", p.chat)
-	mux.Handle("/api/rooms", p.chat.RoomsHandler())
-	mux.Handle("/api/login", p.gate.LoginHandler())
+	mux.Handle("/api/rooms", plain(p.chat.RoomsHandler()))
+	mux.Handle("/api/login", plain(p.gate.LoginHandler()))
 	mux.Handle("/ws/notifications", p.notify)
 	// Every method, so that a wrong one gets the API's JSON 405.
-	mux.Handle("/api/notifications", p.notify.APIHandler())
-	mux.Handle("/", pageHeaders(p.site))
+	mux.Handle("/api/notifications", plain(p.notify.APIHandler()))
+	mux.Handle("/", plain(pageHeaders(p.site)))
 	return p.metrics.CountRequests(p.gate.HostFilter(mux))
+}
+
+// deadlines bounds a plain HTTP request: its body must arrive within
+// Config.BodyTimeout and its answer be taken within
+// Config.ResponseTimeout, so that a client dribbling a body or never
+// reading an answer holds no connection for long (slow HTTP).
+func (p *Playground) deadlines(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rc := http.NewResponseController(w)
+		now := time.Now()
+		rc.SetReadDeadline(now.Add(p.cfg.BodyTimeout))
+		rc.SetWriteDeadline(now.Add(p.cfg.ResponseTimeout))
+		next.ServeHTTP(w, r)
+	})
 }
 
 // metricsAuth lets only requests with -metrics-token through to next, if
