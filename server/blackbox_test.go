@@ -121,10 +121,14 @@ func (p *wsplayProc) healthz(t *testing.T) int {
 
 // dialWS opens a WebSocket to path; on a refusal it returns the HTTP
 // status (and a nil conn).
-func (p *wsplayProc) dialWS(path string) (*websocket.Conn, int, error) {
+func (p *wsplayProc) dialWS(path string, header ...http.Header) (*websocket.Conn, int, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c, resp, err := websocket.Dial(ctx, "ws://"+p.addr+path, &websocket.DialOptions{HTTPClient: noKeepAlive})
+	opts := &websocket.DialOptions{HTTPClient: noKeepAlive}
+	if len(header) > 0 {
+		opts.HTTPHeader = header[0]
+	}
+	c, resp, err := websocket.Dial(ctx, "ws://"+p.addr+path, opts)
 	if err != nil {
 		if resp != nil {
 			return nil, resp.StatusCode, err
@@ -166,15 +170,16 @@ func (p *wsplayProc) openFDs() int {
 func TestFault23_CapsOnARealServer(t *testing.T) {
 	t.Parallel()
 	const perIP, perUser = 50, 10
-	p := startWsplay(t, buildWsplay(t), "-data", t.TempDir(),
+	p := startWsplay(t, buildWsplay(t), "-data", t.TempDir(), "-jwt-secret", testJWTSecret,
 		"-max-conns-per-ip", fmt.Sprint(perIP), "-max-conns-per-user", fmt.Sprint(perUser))
 	require.Zero(t, p.healthz(t))
 	baseFDs := p.openFDs()
 
-	// One user: perUser chat connections, then 429.
+	// One user, proven by a token: perUser chat connections, then 429.
+	ada := http.Header{"Authorization": {"Bearer " + goodToken(t, "ada")}}
 	var chats []*websocket.Conn
 	for i := range perUser + 1 {
-		c, status, err := p.dialWS("/ws/chat?room=caps&username=ada")
+		c, status, err := p.dialWS("/ws/chat?room=caps", ada)
 		if i == perUser {
 			require.Error(t, err)
 			require.Equal(t, http.StatusTooManyRequests, status, "connection %d of one user: %v", i+1, err)

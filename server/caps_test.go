@@ -17,30 +17,33 @@ import (
 func TestFault23_CapsAreCheckedBeforeTheUpgrade(t *testing.T) {
 	t.Parallel()
 	cfg := testConfig(t)
+	cfg.Gate.JWTSecret = testJWTSecret // tokens prove identities; none are required
 	cfg.Gate.MaxConnsPerIP, cfg.Gate.MaxConnsPerUser = 5, 2
 	ts := startServer(t, cfg)
 
-	refused := func(path string, want int, reason string) {
+	asAda := func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+goodToken(t, "ada")) }
+	refused := func(path string, set func(*http.Request), want int, reason string) {
 		t.Helper()
-		resp, body := ts.rawHandshake(t, path, nil)
+		resp, body := ts.rawHandshake(t, path, set)
 		assert.Equal(t, want, resp.StatusCode, "%s: %s", path, body)
 		assert.Contains(t, body, reason)
 		assert.Equal(t, "10", resp.Header.Get("Retry-After"))
 	}
-	ada1 := ts.joinChat(t, "caps", "ada")
-	ts.openTab(t, "ada")
-	refused(chatQuery("caps", "ada"), http.StatusTooManyRequests, "for this user")
-	refused(notifyQuery("ada"), http.StatusTooManyRequests, "for this user")
+	withToken := &websocket.DialOptions{HTTPHeader: http.Header{"Authorization": {"Bearer " + goodToken(t, "ada")}}}
+	ada1 := ts.joinChatAt(t, chatQuery("caps", ""), withToken)
+	ts.openTabAt(t, "/ws/notifications", withToken)
+	refused(chatQuery("caps", ""), asAda, http.StatusTooManyRequests, "for this user")
+	refused("/ws/notifications", asAda, http.StatusTooManyRequests, "for this user")
 	ts.dial(t, "/ws/echo", nil)
 	ts.dial(t, "/ws/echo", nil)
 	ts.joinChat(t, "caps", "bob")
-	refused("/ws/echo", http.StatusTooManyRequests, "from this address")
-	refused(chatQuery("caps", "cy"), http.StatusTooManyRequests, "from this address")
+	refused("/ws/echo", nil, http.StatusTooManyRequests, "from this address")
+	refused(chatQuery("caps", "cy"), nil, http.StatusTooManyRequests, "from this address")
 	eventually(t, "five sessions", func() bool { return ts.Gate().Len() == 5 })
 
 	ada1.conn.Close(websocket.StatusNormalClosure, "")
 	eventually(t, "ada's place to be free", func() bool { return ts.Gate().Len() == 4 })
-	ts.joinChat(t, "caps", "ada")
+	ts.joinChatAt(t, chatQuery("caps", ""), withToken)
 
 	cfg = testConfig(t)
 	cfg.Gate.MaxConns = 3

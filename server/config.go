@@ -90,10 +90,13 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (C
 	fs.IntVar(&chatc.HistoryOnJoin, "history", chat.DefaultHistoryOnJoin, "newest messages a joining chat client receives")
 	fs.IntVar(&chatc.HistoryRetention, "history-retention", chat.DefaultHistoryRetention, "messages kept per room")
 	fs.IntVar(&chatc.MaxRooms, "max-rooms", chat.DefaultMaxRooms, "rooms open at once, and rooms whose history is kept")
-	fs.IntVar(&chatc.MaxContent, "max-content", chat.DefaultMaxContent, "longest chat message, in `bytes`")
+	fs.IntVar(&chatc.MaxContent, "max-content", chat.DefaultMaxContent, "longest chat message, in `bytes` as sent (JSON escapes count in full)")
+	fs.IntVar(&chatc.HistoryBytes, "history-bytes", chat.DefaultHistoryBytes, "most history a join receives, in encoded `bytes` (sent in pages of 32 KiB)")
 	fs.DurationVar(&chatc.RoomIdle, "room-idle", chat.DefaultRoomIdle, "how long an empty room keeps its goroutine")
 	fs.IntVar(&chatc.PresenceBatchAbove, "presence-batch-above", chat.DefaultPresenceBatchAbove, "room size above which joins and leaves are sent in batches")
 	fs.DurationVar(&chatc.PresenceBatch, "presence-batch", chat.DefaultPresenceBatch, "how long joins and leaves wait to be batched in a big room")
+	fs.Float64Var(&chatc.AddressRate, "address-rate", chat.DefaultAddressRate, "chat messages a second all connections of one client address may send together")
+	fs.IntVar(&chatc.AddressBurst, "address-burst", chat.DefaultAddressBurst, "chat messages all connections of one client address may send in a burst")
 	fs.Float64Var(&messageRate, "message-rate", wsconn.DefaultMessageRate, "messages a second one chat or notifications connection may send")
 	fs.IntVar(&messageBurst, "message-burst", wsconn.DefaultMessageBurst, "messages one chat or notifications connection may send in a burst")
 	fs.BoolVar(&g.RequireAuth, "require-auth", false, "refuse WebSocket handshakes without a valid token")
@@ -197,11 +200,14 @@ func (c *Config) validate() error {
 		errs = append(errs, fmt.Errorf("-ping-interval %v must be positive and less than -pong-wait %v", c.Gate.Conn.PingInterval, c.Gate.Conn.PongWait))
 	}
 	for name, n := range map[string]int{"-max-conns": c.Gate.MaxConns, "-max-conns-per-ip": c.Gate.MaxConnsPerIP, "-max-conns-per-user": c.Gate.MaxConnsPerUser,
-		"-history": c.Chat.HistoryOnJoin, "-history-retention": c.Chat.HistoryRetention, "-max-rooms": c.Chat.MaxRooms, "-max-content": c.Chat.MaxContent,
+		"-history": c.Chat.HistoryOnJoin, "-history-retention": c.Chat.HistoryRetention, "-max-rooms": c.Chat.MaxRooms, "-max-content": c.Chat.MaxContent, "-history-bytes": c.Chat.HistoryBytes,
 		"-max-http-conns": c.MaxHTTPConns, "-notify-retention": c.Notify.Retention, "-poke-retention": c.Notify.PokeRetention, "-notify-max-users": c.Notify.MaxUsers, "-poke-burst": c.Notify.PokeBurst} {
 		if n < 1 {
 			errs = append(errs, fmt.Errorf("%s %d: must be at least 1", name, n))
 		}
+	}
+	if c.Chat.AddressRate <= 0 || c.Chat.AddressBurst < 1 {
+		errs = append(errs, fmt.Errorf("-address-rate %g and -address-burst %d: must be positive", c.Chat.AddressRate, c.Chat.AddressBurst))
 	}
 	if c.Chat.MessageRate <= 0 || c.Chat.MessageBurst < 1 {
 		errs = append(errs, fmt.Errorf("-message-rate %g and -message-burst %d: must be positive", c.Chat.MessageRate, c.Chat.MessageBurst))

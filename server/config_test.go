@@ -271,9 +271,10 @@ func TestFlagDefaultsAreThePackagesDefaults(t *testing.T) {
 		[]int{cfg.Gate.MaxConns, cfg.Gate.MaxConnsPerIP, cfg.Gate.MaxConnsPerUser})
 	assert.Equal(t, chat.Config{
 		HistoryOnJoin: chat.DefaultHistoryOnJoin, HistoryRetention: chat.DefaultHistoryRetention,
-		MaxRooms: chat.DefaultMaxRooms, MaxContent: chat.DefaultMaxContent, RoomIdle: chat.DefaultRoomIdle,
+		MaxRooms: chat.DefaultMaxRooms, MaxContent: chat.DefaultMaxContent, HistoryBytes: chat.DefaultHistoryBytes, RoomIdle: chat.DefaultRoomIdle,
 		PresenceBatchAbove: chat.DefaultPresenceBatchAbove, PresenceBatch: chat.DefaultPresenceBatch,
 		MessageRate: wsconn.DefaultMessageRate, MessageBurst: wsconn.DefaultMessageBurst,
+		AddressRate: chat.DefaultAddressRate, AddressBurst: chat.DefaultAddressBurst,
 	}, cfg.Chat)
 	assert.Equal(t, notify.Config{
 		Retention: notify.DefaultRetention, PokeRetention: notify.DefaultPokeRetention, MaxUsers: notify.DefaultMaxUsers,

@@ -37,6 +37,7 @@ func testConfig(t testing.TB) Config {
 	cfg.DataDir = t.TempDir()
 	// Tests send as fast as they can; the rate-limit tests set it back.
 	cfg.setMessageRate(1e6, 1e6)
+	cfg.Chat.AddressRate, cfg.Chat.AddressBurst = 1e6, 1e6
 	// Every test client comes from 127.0.0.1; the limit tests set these.
 	cfg.Gate.MaxConnsPerIP, cfg.Gate.MaxConnsPerUser = 1e6, 1e6
 	return cfg

@@ -105,6 +105,7 @@ func TestRefusedHandshakesCreateNothing(t *testing.T) {
 		// With room for one room only, so that a reservation kept would
 		// show as a room nobody can open.
 		cfg.Gate.RequireAuth, cfg.Chat.MaxRooms = false, 1
+		cfg.DataDir = t.TempDir() // a server of its own
 		open := startServer(t, cfg)
 		run(t, open, 0, []attempt{{"no key", http.StatusBadRequest, false, http.Header{"Sec-Websocket-Key": nil}}})
 		ada := open.joinChat(t, "general", "ada")

@@ -301,7 +301,7 @@ func startServer() (*server, error) {
 	// one: its queue must hold them.
 	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-data", filepath.Join(dir, "data"), "-log-format", "json", "-send-queue", "16384",
 		// The publisher sends faster than a person may.
-		"-message-rate", "100000", "-message-burst", "100000",
+		"-message-rate", "100000", "-message-burst", "100000", "-address-rate", "100000", "-address-burst", "100000",
 		// Every subscriber comes from 127.0.0.1.
 		"-max-conns", "20000", "-max-conns-per-ip", "20000")
 	pr, pw := io.Pipe()

@@ -38,6 +38,7 @@ import (
 	"wsplay/server/broker"
 	"wsplay/server/gate"
 	"wsplay/server/internal/httpjson"
+	"wsplay/server/internal/keyrate"
 	"wsplay/server/metrics"
 	"wsplay/server/wsconn"
 	"wsplay/shared"
@@ -76,6 +77,11 @@ type Config struct {
 	// with bursts of MessageBurst. Defaults 10 and 20.
 	MessageRate  float64
 	MessageBurst int
+	// AddressRate and AddressBurst limit the text messages of all the
+	// connections of one client address (an IPv6 client's /64)
+	// together. Defaults 30 a second and 60.
+	AddressRate  float64
+	AddressBurst int
 }
 
 // The defaults of Config.
@@ -88,6 +94,8 @@ const (
 	DefaultRoomIdle           = 30 * time.Second
 	DefaultPresenceBatchAbove = 100
 	DefaultPresenceBatch      = 250 * time.Millisecond
+	DefaultAddressRate        = 30
+	DefaultAddressBurst       = 60
 )
 
 func (c Config) withDefaults() Config {
@@ -110,6 +118,10 @@ func (c Config) withDefaults() Config {
 	setDur(&c.RoomIdle, DefaultRoomIdle)
 	setInt(&c.PresenceBatchAbove, DefaultPresenceBatchAbove)
 	setDur(&c.PresenceBatch, DefaultPresenceBatch)
+	if c.AddressRate <= 0 {
+		c.AddressRate = DefaultAddressRate
+	}
+	setInt(&c.AddressBurst, DefaultAddressBurst)
 	return c
 }
 
@@ -139,13 +151,16 @@ type Service struct {
 	ownsGate bool
 	metrics  *metrics.Metrics
 	rooms    *rooms
+	// perAddress limits text messages per client address.
+	perAddress *keyrate.Limiter
 }
 
 // New returns a chat service. It fails only when it must make a gate of
 // its own and cannot.
 func New(cfg Config, deps Deps) (*Service, error) {
 	cfg = cfg.withDefaults()
-	s := &Service{cfg: cfg, log: deps.Log, gate: deps.Gate, metrics: deps.Metrics}
+	s := &Service{cfg: cfg, log: deps.Log, gate: deps.Gate, metrics: deps.Metrics,
+		perAddress: keyrate.New(cfg.AddressRate, cfg.AddressBurst, 100000)}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -238,7 +253,7 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer s.rooms.release(h)
 	s.metrics.UserConnected(user)
 	defer s.metrics.UserDisconnected(user)
-	room := h.room
+	room, addr := h.room, gate.ClientAddress(r)
 	c.LogWith("room", room, "user", user)
 	join.m = &member{c: c, user: user}
 	if !s.rooms.start(h) || !h.add(join) {
@@ -266,6 +281,16 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return nil
 		}
 		strikes.Good()
+		// Stored messages are limited per client address too, whatever
+		// its connections: one address with many sockets could otherwise
+		// push a room's whole history out in seconds.
+		if msg.Type == shared.TypeText {
+			if wait := s.perAddress.Wait(addr, time.Now()); wait > 0 {
+				c.Enqueue(prepare(errorMessage(room, shared.Errorf(shared.CodeRateLimited,
+					"too many messages from this address: at most %g a second; retry in %v", s.cfg.AddressRate, wait.Round(time.Millisecond)))))
+				return nil
+			}
+		}
 		h.send(inbound{m: join.m, msg: msg})
 		return nil
 	})

@@ -93,8 +93,10 @@ type Config struct {
 	SecureCookie bool
 
 	// MaxConns bounds the WebSocket connections in total (503 past it);
-	// MaxConnsPerIP and MaxConnsPerUser bound them per remote address and
-	// per identity (429). Defaults 10,000, 256 and 32.
+	// MaxConnsPerIP and MaxConnsPerUser bound them per client address (an
+	// IPv6 client's /64) and per identity proven by a token (429); a name
+	// that is only claimed is not capped, so that nobody can lock its
+	// owner out. Defaults 10,000, 256 and 32.
 	MaxConns        int
 	MaxConnsPerIP   int
 	MaxConnsPerUser int
@@ -288,15 +290,20 @@ func (g *Gate) Admit(w http.ResponseWriter, r *http.Request, ep Endpoint) (*wsco
 		g.reject(w, r, ref)
 		return nil, ""
 	}
-	ip := remoteIP(r)
-	if ref := g.sessions.reserve(&g.cfg, ip, user); ref != nil {
+	// The per-user cap is for proven identities: a name a client only
+	// claims would let anyone lock its owner out with idle sockets.
+	ip, capped := remoteIP(r), ""
+	if Authenticated(r) {
+		capped = user
+	}
+	if ref := g.sessions.reserve(&g.cfg, ip, capped); ref != nil {
 		g.reject(w, r, ref)
 		return nil, ""
 	}
 	var undo func()
 	if ep.Check != nil {
 		if undo, ref = ep.Check(r, user); ref != nil {
-			g.sessions.unreserve(ip, user)
+			g.sessions.unreserve(ip, capped)
 			g.reject(w, r, ref)
 			return nil, ""
 		}
@@ -304,14 +311,14 @@ func (g *Gate) Admit(w http.ResponseWriter, r *http.Request, ep Endpoint) (*wsco
 	stats := g.metrics.Endpoint(ep.Name)
 	ws, err := wsconn.Upgrade(&g.upgrader, w, r, stats)
 	if err != nil {
-		g.sessions.unreserve(ip, user)
+		g.sessions.unreserve(ip, capped)
 		if undo != nil {
 			undo()
 		}
 		return nil, "" // the upgrader's Error has answered and logged
 	}
 	id := g.nextID.Add(1)
-	s := &session{ip: ip, user: user, stats: stats}
+	s := &session{ip: ip, user: capped, stats: stats}
 	s.c = wsconn.New(ws, g.cfg.Conn, wsconn.Options{
 		Log:   g.log.With("conn", id, "endpoint", ep.Name, "remote", r.RemoteAddr),
 		Stats: stats,
@@ -320,7 +327,7 @@ func (g *Gate) Admit(w http.ResponseWriter, r *http.Request, ep Endpoint) (*wsco
 	if !g.sessions.add(s) {
 		// Shutdown began during the upgrade: the caller runs it, and it
 		// says goodbye at once.
-		g.sessions.unreserve(ip, user)
+		g.sessions.unreserve(ip, capped)
 		s.c.Close(websocket.CloseGoingAway, shared.ReasonShutdown)
 	} else {
 		s.c.Log().Debug("connected")
@@ -387,12 +394,23 @@ func (g *Gate) Conns() []*wsconn.Conn { return g.sessions.conns() }
 // rest and returns ctx's error. Calling it again waits again.
 func (g *Gate) Shutdown(ctx context.Context) error { return g.sessions.shutdown(ctx) }
 
-// remoteIP is the address a request came from. The gate does not trust
-// X-Forwarded-For: behind a proxy, every client shares the proxy's address.
+// remoteIP is the client a request came from, as the caps count it: its
+// IPv4 address, or the /64 of its IPv6 address (one host usually holds a
+// whole /64, and could otherwise pick a new address for each socket). The
+// gate does not trust X-Forwarded-For: behind a proxy, every client
+// shares the proxy's address.
 func remoteIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
 	}
-	return host
+	ip := net.ParseIP(host)
+	if ip == nil || ip.To4() != nil {
+		return host
+	}
+	return ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
 }
+
+// ClientAddress returns the key the gate counts r's client under (see
+// the caps): its IPv4 address, or its IPv6 /64.
+func ClientAddress(r *http.Request) string { return remoteIP(r) }

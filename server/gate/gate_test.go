@@ -198,24 +198,33 @@ func TestPipelineOrder(t *testing.T) {
 // gives its place back, and a connection that ends gives back its own.
 func TestCapsAreReservations(t *testing.T) {
 	t.Parallel()
-	e := newEndpoint(t, gate.Config{MaxConnsPerUser: 1})
+	e := newEndpoint(t, gate.Config{MaxConnsPerUser: 1, JWTSecret: secret})
+	as := func(user string) http.Header { return http.Header{"Authorization": {"Bearer " + token(t, user)}} }
 	e.refuse.Store(gate.Refuse(http.StatusBadRequest, "bad room name", "no"))
 	for range 3 {
-		_, status, _ := e.dial(t, "username=ada", nil)
+		_, status, _ := e.dial(t, "", as("ada"))
 		require.Equal(t, http.StatusBadRequest, status)
 	}
 	e.refuse.Store(nil)
-	c, status, _ := e.dial(t, "username=ada", nil)
+	c, status, _ := e.dial(t, "", as("ada"))
 	require.Equal(t, http.StatusSwitchingProtocols, status, "refused handshakes kept no place")
-	_, status, body := e.dial(t, "username=ada", nil)
+	_, status, body := e.dial(t, "", as("ada"))
 	assert.Equal(t, http.StatusTooManyRequests, status)
 	assert.Contains(t, body, "too many connections for this user")
-	_, status, _ = e.dial(t, "username=bob", nil)
+	b, status, _ := e.dial(t, "", as("bob"))
 	assert.Equal(t, http.StatusSwitchingProtocols, status, "the cap is per user")
 	assert.Equal(t, "ada", whoAmI(t, c))
-	require.Eventually(t, func() bool { return e.g.Len() == 1 }, 10*time.Second, 10*time.Millisecond)
-	_, status, _ = e.dial(t, "username=ada", nil)
+	assert.Equal(t, "bob", whoAmI(t, b))
+	require.Eventually(t, func() bool { return e.g.Len() == 0 }, 10*time.Second, 10*time.Millisecond)
+	_, status, _ = e.dial(t, "", as("ada"))
 	assert.Equal(t, http.StatusSwitchingProtocols, status, "an ended connection gave its place back")
+
+	// A name only claimed in the query is not capped: idle sockets under
+	// ada's name do not lock ada out.
+	for range 3 {
+		_, status, _ = e.dial(t, "username=ada", nil)
+		assert.Equal(t, http.StatusSwitchingProtocols, status)
+	}
 }
 
 // Shutdown closes every connection with 1001 and refuses new handshakes
@@ -307,4 +316,21 @@ func TestFailedUpgradeUndoesTheCheck(t *testing.T) {
 	assert.Equal(t, int64(1), e.undone.Load(), "the check's reservation was given back")
 	assert.Zero(t, e.started.Load())
 	assert.Equal(t, uint64(1), e.m.Read().Rejected["bad_handshake"])
+}
+
+// The caps count an IPv6 client by its /64, which one host usually holds
+// whole, and an IPv4 one by its address.
+func TestClientAddress(t *testing.T) {
+	t.Parallel()
+	for remote, want := range map[string]string{
+		"192.0.2.7:1234":                 "192.0.2.7",
+		"[2001:db8:1:2:aaaa::1]:443":     "2001:db8:1:2::/64",
+		"[2001:db8:1:2:ffff:ffff::9]:80": "2001:db8:1:2::/64",
+		"[2001:db8:1:3::1]:80":           "2001:db8:1:3::/64",
+		"[::1]:80":                       "::/64",
+	} {
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		r.RemoteAddr = remote
+		assert.Equal(t, want, gate.ClientAddress(r), remote)
+	}
 }

@@ -45,8 +45,18 @@ var encodings = []struct{ ext, name string }{{".br", "br"}, {".gz", "gzip"}}
 func newSiteHandler(fsys fs.FS) (*siteHandler, error) {
 	h := &siteHandler{fsys: fsys, files: map[string]*siteFile{}}
 	err := fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || strings.HasSuffix(name, ".br") || strings.HasSuffix(name, ".gz") {
+		if err != nil {
 			return err
+		}
+		// Nothing hidden is served: a -site-dir may hold a .env or .git.
+		if name != "." && strings.HasPrefix(d.Name(), ".") {
+			if d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() || strings.HasSuffix(name, ".br") || strings.HasSuffix(name, ".gz") {
+			return nil
 		}
 		f := &siteFile{contentType: contentType(name)}
 		for _, enc := range encodings {

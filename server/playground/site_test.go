@@ -373,3 +373,21 @@ func TestPageHeaders(t *testing.T) {
 		assert.Equal(t, "no-referrer", h.Get("Referrer-Policy"), path)
 	}
 }
+
+// Hidden files are not served: a -site-dir may hold a .env or a .git.
+func TestSiteServesNoHiddenFiles(t *testing.T) {
+	t.Parallel()
+	h, err := newSiteHandler(fstest.MapFS{
+		"index.html":      {Data: []byte("page")},
+		".env":            {Data: []byte("SECRET=1")},
+		".git/config":     {Data: []byte("[core]")},
+		"dir/.hidden.css": {Data: []byte("x")},
+	})
+	require.NoError(t, err)
+	for _, target := range []string{"/.env", "/.git/config", "/dir/.hidden.css"} {
+		w := get(t, h, http.MethodGet, target, nil)
+		assert.Equal(t, http.StatusNotFound, w.Code, target)
+		assert.NotContains(t, w.Body.String(), "SECRET", target)
+	}
+	assert.Equal(t, http.StatusOK, get(t, h, http.MethodGet, "/", nil).Code)
+}

@@ -45,6 +45,7 @@ func Config(t testing.TB) playground.Config {
 	cfg.Gate.MaxConnsPerIP, cfg.Gate.MaxConnsPerUser = 1e6, 1e6
 	cfg.Gate.Conn.CloseGrace = 500 * time.Millisecond
 	cfg.Chat.MessageRate, cfg.Chat.MessageBurst = 1e6, 1e6
+	cfg.Chat.AddressRate, cfg.Chat.AddressBurst = 1e6, 1e6
 	cfg.Notify.MessageRate, cfg.Notify.MessageBurst = 1e6, 1e6
 	cfg.Notify.AdminToken = AdminToken
 	return cfg

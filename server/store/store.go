@@ -30,7 +30,8 @@ import (
 // before the server broadcasts or acknowledges it, so what a client saw
 // acknowledged is in the file.
 type Store struct {
-	db *sql.DB
+	db     *sql.DB
+	unlock func() // gives the directory's lock back
 }
 
 // FileName is the database's file in the directory given to Open.
@@ -101,24 +102,34 @@ var migrations = []string{
 	CREATE INDEX notifications_kind ON notifications (user_id, sender = '', seq);`,
 }
 
+// ErrLocked says another server uses the directory: two servers on one
+// database would each miss the other's messages, so Open refuses.
+var ErrLocked = errors.New("another server uses this data directory")
+
 // Open opens (creating if needed) the database under dir and brings
 // its schema up to date.
 func Open(dir string) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
+	unlock, err := lockDir(dir)
+	if err != nil {
+		return nil, err
+	}
 	path := filepath.Join(dir, FileName)
 	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(5000)"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
+		unlock()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	// One connection: SQLite has one writer anyway, and this way no write
 	// ever waits on SQLITE_BUSY.
 	db.SetMaxOpenConns(1)
-	s := &Store{db: db}
+	s := &Store{db: db, unlock: unlock}
 	if err := s.migrate(); err != nil {
 		db.Close()
+		unlock()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	return s, nil
@@ -152,8 +163,12 @@ func (s *Store) migrate() error {
 	return nil
 }
 
-// Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+// Close closes the database and gives its directory's lock back.
+func (s *Store) Close() error {
+	err := s.db.Close()
+	s.unlock()
+	return err
+}
 
 // OpenRoom implements chat.Store: it returns the room's state, creating
 // the room with a new epoch if it has none. When that makes more than

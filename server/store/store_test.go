@@ -64,3 +64,18 @@ func TestStoreUpgradesAnOlderDatabase(t *testing.T) {
 	assert.Equal(t, uint64(4), snap.LastSeq)
 	assert.Equal(t, uint64(6), snap.Version)
 }
+
+// Two servers cannot share one data directory: the second is refused
+// until the first closes it.
+func TestOneServerPerDataDirectory(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	first, err := Open(dir)
+	require.NoError(t, err)
+	_, err = Open(dir)
+	require.ErrorIs(t, err, ErrLocked)
+	require.NoError(t, first.Close())
+	second, err := Open(dir)
+	require.NoError(t, err)
+	require.NoError(t, second.Close())
+}
