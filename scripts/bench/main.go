@@ -56,11 +56,10 @@ func main() {
 type result map[string]float64
 
 type scenario struct {
-	name   string
-	what   string
-	run    func(ctx context.Context, s *server) (result, error)
-	keys   []string // the figures shown, in order
-	better map[string]bool
+	name string
+	what string
+	run  func(ctx context.Context, s *server) (result, error)
+	keys []string // the figures shown, in order
 }
 
 func run(args []string) error {
