@@ -25,7 +25,11 @@ const (
 	TypeTyping Type = "typing"
 	// TypeUserList carries the room's users in Users, each listed once. A
 	// connection receives it once, when it joins; from then on TypeJoin and
-	// TypeLeave say who comes and goes.
+	// TypeLeave say who comes and goes. In a room of more than 100
+	// members, where joins and leaves go in runs, it comes with the next
+	// run (within a quarter of a second), and already holds the run's
+	// changes: a client replaces its list with it, and applies joins and
+	// leaves as adding and removing names, in whatever order the two come.
 	TypeUserList Type = "user_list"
 	// TypeHistory carries stored messages in Messages, oldest first.
 	TypeHistory Type = "history"

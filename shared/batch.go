@@ -1,0 +1,35 @@
+package shared
+
+import (
+	"bytes"
+	"iter"
+)
+
+// SubprotocolBatch is the WebSocket subprotocol (Sec-WebSocket-Protocol)
+// a client offers to say it can take several messages in one frame. A
+// server that takes it confirms it in the handshake's answer; from then
+// on a text frame from the server may hold one message or several, one
+// per line (JSON Lines: each message is a JSON object, and JSON never
+// holds a raw newline, so '\n' separates them). A client that did not
+// offer it, or was not confirmed, gets one message per frame, as the
+// plain-JavaScript tutorial client expects.
+//
+// Batching is for /ws/chat and /ws/notifications, whose every message is
+// one JSON object; echo and the dashboard never confirm it. It is what
+// a busy server is cheapest with: a client that fell behind receives its
+// backlog in a few frames instead of one per message. What a client
+// sends is unchanged: one message per frame.
+const SubprotocolBatch = "wsplay-batch"
+
+// Lines returns the messages of one text frame from the server: the
+// frame itself when it holds one, each line of it in order when the
+// connection took [SubprotocolBatch]. It never returns an empty line.
+func Lines(frame []byte) iter.Seq[[]byte] {
+	return func(yield func([]byte) bool) {
+		for line := range bytes.SplitSeq(frame, []byte{'\n'}) {
+			if len(line) > 0 && !yield(line) {
+				return
+			}
+		}
+	}
+}
