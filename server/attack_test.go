@@ -322,6 +322,7 @@ func TestAttack04_PokesCannotFloodOrEraseNotifications(t *testing.T) {
 func TestAttack03_FramesAndQueuesAreBoundedInBytes(t *testing.T) {
 	t.Parallel()
 	cfg := testConfig(t)
+	cfg.Gate.Conn.SendQueue = 1 << 20 // only the bytes bound the queue
 	ts, addr := startWireServer(t, cfg)
 	ada := ts.joinChat(t, "general", "ada")
 	h, _ := ada.joined()
@@ -364,22 +365,20 @@ func TestAttack03_FramesAndQueuesAreBoundedInBytes(t *testing.T) {
 	assert.Len(t, history, cfg.Chat.HistoryOnJoin, "the newest instead")
 	assert.LessOrEqual(t, total, chat.DefaultHistoryBytes)
 
-	// An echo client that never reads, sending 60 KB messages.
-	wc := handshake(t, addr, "/ws/echo", nil)
-	require.NoError(t, wc.SetReadBuffer(4<<10))
-	msg := frame(true, 0, opBinary, true, make([]byte, 60<<10))
-	go func() {
-		for range 1000 { // 60 MB at most; the server stops reading far sooner
-			if _, err := wc.Write(msg); err != nil {
-				return
-			}
-		}
-	}()
-	eventually(t, "the reader that does not read to be dropped", func() bool {
-		return ts.Metrics().Read().FindEndpoint("echo").Slow == 1
-	})
-	echoed := ts.Metrics().Read().FindEndpoint("echo").MsgsIn
-	assert.Less(t, echoed, uint64(100), "dropped after about 1 MiB queued, not after 256 messages (15 MB)")
+	// A chat member that never reads, in a room where ada says 4 KB
+	// messages: with the count out of the way, its queue's bytes drop it.
+	mallory := handshake(t, addr, chatQuery("flood", "mallory"), nil)
+	require.NoError(t, mallory.SetReadBuffer(4<<10))
+	flood := ts.joinChat(t, "flood", "ada")
+	flood.joined()
+	dropped := func() bool { return ts.Metrics().Read().FindEndpoint("chat").Slow == 1 }
+	said := 0
+	for ; said < 3000 && !dropped(); said++ { // 12 MB at most
+		flood.say(strings.Repeat("x", 4000))
+	}
+	eventually(t, "the member that does not read to be dropped", dropped)
+	t.Logf("dropped after %d messages of 4 KB", said)
+	assert.Less(t, said, 3000, "dropped after its queue's bytes and the socket buffers")
 }
 
 // endsWithin reports whether the server ends c (EOF, reset, or its answer

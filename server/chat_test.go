@@ -492,8 +492,7 @@ func TestChatBigRoomSendsPresenceInRuns(t *testing.T) {
 	var users []*chatConn
 	for _, name := range []string{"u1", "u2", "u3"} {
 		c := ts.joinChat(t, "general", name)
-		_, list := c.joined() // the snapshot is current, batch or not
-		assert.Contains(t, list.Users, name)
+		c.expect(shared.TypeHistory) // at once; the list comes with the run
 		users = append(users, c)
 	}
 	// A message flushes what is pending first, so its readers know who
@@ -503,6 +502,19 @@ func TestChatBigRoomSendsPresenceInRuns(t *testing.T) {
 	assert.Equal(t, []string{"u1", "u2", "u3"}, j.Users, "one message for the run")
 	assert.Empty(t, j.Username, "a run of several names no single user")
 	assert.Equal(t, "welcome", observer.expect(shared.TypeText).Content)
+	// Each newcomer gets the run and one list, made once for all of them,
+	// which holds the run's changes; then the message.
+	for _, c := range users {
+		got := map[shared.Type]shared.Message{}
+		for range 2 {
+			m := c.next()
+			got[m.Type] = m
+		}
+		require.Contains(t, got, shared.TypeJoin)
+		require.Contains(t, got, shared.TypeUserList)
+		assert.Equal(t, []string{"observer", "u1", "u2", "u3"}, got[shared.TypeUserList].Users)
+		assert.Equal(t, "welcome", c.expect(shared.TypeText).Content)
+	}
 
 	// With nothing said, a run goes when its time is up.
 	for _, c := range users[:2] {

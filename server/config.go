@@ -35,6 +35,10 @@ type Config struct {
 	SiteDir string
 	// ShutdownTimeout bounds a graceful shutdown. Default 5 s.
 	ShutdownTimeout time.Duration
+	// PprofAddr, when set, is a loopback address on which the Go
+	// profiler (net/http/pprof) is served, apart from the playground:
+	// for measuring the server, never for the public. Default: off.
+	PprofAddr string
 
 	playground.Config
 }
@@ -71,6 +75,7 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (C
 	fs.TextVar(&c.LogLevel, "log-level", slog.LevelInfo, "lowest `level` to log: debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log `format`: text or json")
 	fs.StringVar(&origins, "allowed-origins", "", "comma-separated `origins` (scheme://host[:port]) besides the server's own whose pages may connect")
+	fs.StringVar(&c.PprofAddr, "pprof-addr", "", "loopback `address` to serve the Go profiler on, apart from the playground (default: off)")
 	fs.StringVar(&hosts, "allowed-hosts", "", "comma-separated host `names` the server answers to besides localhost and loopback addresses (and the -addr host); others get 421")
 	fs.StringVar(&c.SiteDir, "site-dir", "", "serve the page from this `directory` instead of the copy built into the binary")
 	fs.Int64Var(&conn.ReadLimit, "read-limit", wsconn.DefaultReadLimit, "largest message a client may send, in `bytes` (larger: close 1009)")
@@ -79,6 +84,7 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (C
 	fs.DurationVar(&conn.WriteWait, "write-wait", wsconn.DefaultWriteWait, "time limit for each write to a client")
 	fs.DurationVar(&conn.CloseGrace, "close-grace", wsconn.DefaultCloseGrace, "how long to wait for a client's answer to a close frame")
 	fs.IntVar(&conn.SendQueue, "send-queue", wsconn.DefaultSendQueue, "outgoing messages that may wait for one client before it counts as too slow")
+	fs.DurationVar(&conn.BatchDelay, "batch-delay", wsconn.DefaultBatchDelay, "how long messages for a client that took wsplay-batch gather before one write (negative: at once)")
 	fs.IntVar(&conn.SendQueueBytes, "send-queue-bytes", wsconn.DefaultSendQueueBytes, "outgoing `bytes` that may wait for one client before it counts as too slow")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 5*time.Second, "time limit for a graceful shutdown")
 	fs.DurationVar(&c.ReadHeaderTimeout, "read-header-timeout", playground.DefaultReadHeaderTimeout, "time limit for a client to send a request's headers")
@@ -217,6 +223,13 @@ func (c *Config) validate() error {
 	}
 	if c.Gate.JWTSecret != "" && len(c.Gate.JWTSecret) < 32 {
 		errs = append(errs, errors.New("-jwt-secret: use at least 32 characters"))
+	}
+	if c.PprofAddr != "" {
+		if h, _, err := net.SplitHostPort(c.PprofAddr); err != nil {
+			errs = append(errs, fmt.Errorf("-pprof-addr %q: %w", c.PprofAddr, err))
+		} else if ip := net.ParseIP(h); h != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			errs = append(errs, fmt.Errorf("-pprof-addr %q: must be a loopback address (the profiler shows the server's insides)", c.PprofAddr))
+		}
 	}
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("-data: must name a directory"))

@@ -103,12 +103,14 @@ func TestMetricsCountHTTPRequests(t *testing.T) {
 	assert.Equal(t, uint64(3), ts.Metrics().Read().HTTPRequests, "two GETs and one handshake")
 }
 
-// A client that sends but never reads fills its send queue; it is closed
-// with 1008 and counted once.
+// An echo client that sends but never reads stalls the server's answer
+// (the echo writes on the reader's goroutine, so the server stops reading
+// too); after the write timeout it is dropped and counted once as a slow
+// consumer.
 func TestMetricsCountSlowConsumers(t *testing.T) {
 	t.Parallel()
 	cfg := testConfig(t)
-	cfg.Gate.Conn.SendQueue = 1
+	cfg.Gate.Conn.WriteWait = time.Second
 	ts := startServer(t, cfg)
 	c := dialSmallBuffer(t, ts.wsURL("/ws/echo"))
 	big := bytes.Repeat([]byte("x"), 60<<10)

@@ -821,15 +821,14 @@ func TestFault18_ResetWhileServerWrites(t *testing.T) {
 			written.Add(1)
 		}
 	}()
-	// Its queue fills only while writePump is blocked in a write; the
-	// client is then closed as too slow, and writePump is still blocked.
+	// The echo answers on the reader's goroutine: once an answer cannot
+	// be written, the server stops reading, and the client's writes stop
+	// too, with the answer still in flight.
 	eventually(t, "the server to be stuck writing", func() bool {
-		select {
-		case <-stuck.Done():
-			return true
-		default:
-			return false
-		}
+		before := written.Load()
+		time.Sleep(300 * time.Millisecond)
+		inFlight, _ := stuck.Queued()
+		return before > 0 && written.Load() == before && inFlight > 0
 	})
 	t.Logf("stuck after %d messages of 60 KiB", written.Load())
 	reset(t, wc.TCPConn)

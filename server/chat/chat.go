@@ -18,7 +18,7 @@
 // the room's hub; the hub stores a text message, then publishes it under
 // the room's key; the broker hands it back to every hub of the room (one
 // per process), and each prepares it once and queues it for its members,
-// whose write pumps send it.
+// whose writers send it.
 package chat
 
 import (
@@ -227,7 +227,7 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h    *hub
 	)
 	c, user := s.gate.Admit(w, r, gate.Endpoint{
-		Name: shared.EndpointChat, NameParam: "username",
+		Name: shared.EndpointChat, NameParam: "username", Batch: true,
 		Check: func(r *http.Request, _ string) (func(), *gate.Refusal) {
 			room, j, ref := parseChatQuery(r.URL.Query())
 			if ref != nil {
@@ -250,20 +250,23 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if c == nil {
 		return
 	}
-	defer s.rooms.release(h)
+	s.serve(c, h, join, user, gate.ClientAddress(r))
+}
+
+// serve puts an admitted connection in its room and starts it; what it
+// took is given back when the connection ends. It returns at once: the
+// handler then returns too (see package wsconn).
+func (s *Service) serve(c *wsconn.Conn, h *hub, join joinRequest, user, addr string) {
 	s.metrics.UserConnected(user)
-	defer s.metrics.UserDisconnected(user)
-	room, addr := h.room, gate.ClientAddress(r)
+	room := h.room
 	c.LogWith("room", room, "user", user)
 	join.m = &member{c: c, user: user}
 	if !s.rooms.start(h) || !h.add(join) {
 		c.Close(websocket.CloseGoingAway, shared.ReasonShutdown)
 	}
-	defer h.remove(join.m)
-
 	var strikes wsconn.Strikes
 	limiter := wsconn.NewLimiter(s.cfg.MessageRate, s.cfg.MessageBurst)
-	c.Run(func(typ int, data []byte) error {
+	c.Start(func(typ int, data []byte) error {
 		if ok, err := limiter.Admit(c, func(e *shared.Error) { c.Enqueue(prepare(errorMessage(room, e))) }); !ok {
 			return err
 		}
@@ -293,6 +296,10 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		h.send(inbound{m: join.m, msg: msg})
 		return nil
+	}, func() {
+		h.remove(join.m)
+		s.metrics.UserDisconnected(user)
+		s.rooms.release(h)
 	})
 }
 

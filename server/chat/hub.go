@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -32,7 +33,7 @@ import (
 // Each broadcast is encoded once and published under the room's key
 // through a broker (package broker). The hub is the one subscriber of its
 // room's key in this process: what the broker delivers it prepares once,
-// as a websocket.PreparedMessage, and hands to every member's queue.
+// as a wsconn.Frame, and hands to every member's queue.
 //
 // A message is stored (see Store) before it is broadcast: when its sender
 // sees it come back, it is stored (on disk, with package store). Storing
@@ -62,11 +63,14 @@ type hub struct {
 	// For /api/rooms: written by run, read by anyone.
 	users, conns atomic.Int64
 
-	// local is the members that deliver reaches, a slice that is never
-	// changed once stored: run stores a new one on each join and leave, so
-	// deliver, which a broker may call from any goroutine, reads it
-	// without a lock or a copy.
-	local atomic.Pointer[[]*member]
+	// local is the members that deliver reaches. run changes it in
+	// place under localMu (a join appends, a leave moves the last member
+	// into the leaver's place), and deliver, which a broker may call from
+	// any goroutine, reads it under the read lock: a join or a leave costs
+	// the same in a room of ten or of ten thousand, where a copy of the
+	// list on each would cost members² while a crowd arrives.
+	localMu sync.RWMutex
+	local   []*member
 
 	// Owned by run.
 	members  map[*member]struct{}
@@ -76,8 +80,11 @@ type hub struct {
 	typing   map[string]time.Time
 	now      func() time.Time
 	// Presence changes not yet broadcast, oldest first, and the timer
-	// that flushes them (nil when there are none); see announce.
+	// that flushes them (nil when there are none); see announce. In a big
+	// room the members who joined meanwhile get their user list then too,
+	// one list for all of them (see handleJoin).
 	pendingPresence []shared.Message
+	awaitingList    []*member
 	flushPresence   <-chan time.Time
 }
 
@@ -86,6 +93,7 @@ type hub struct {
 type member struct {
 	c    conn
 	user string
+	idx  int // its place in hub.local, under hub.localMu
 }
 
 // conn is what a room needs of a member's connection: a *wsconn.Conn is
@@ -181,23 +189,39 @@ func (h *hub) subscribe() (func(), error) {
 // of them, to measure the fan-out latency from.
 func (h *hub) deliver(ev broker.Event) {
 	pm := wsconn.TextFrame(ev.Data)
-	members := h.local.Load()
-	if members == nil {
-		return
-	}
 	at := time.Now()
-	for _, m := range *members {
+	h.localMu.RLock()
+	defer h.localMu.RUnlock()
+	for _, m := range h.local {
 		m.c.EnqueueAt(pm, at)
 	}
 }
 
-// setLocal stores the members deliver reaches. Called by run only.
-func (h *hub) setLocal() {
-	members := make([]*member, 0, len(h.members))
-	for m := range h.members {
-		members = append(members, m)
-	}
-	h.local.Store(&members)
+// addMember makes m a member that deliver reaches. Called by run only.
+func (h *hub) addMember(m *member) {
+	h.members[m] = struct{}{}
+	h.localMu.Lock()
+	m.idx = len(h.local)
+	h.local = append(h.local, m)
+	h.localMu.Unlock()
+}
+
+// removeMember takes m out. Called by run only, for a member.
+func (h *hub) removeMember(m *member) {
+	delete(h.members, m)
+	h.localMu.Lock()
+	last := h.local[len(h.local)-1]
+	h.local[m.idx], last.idx = last, m.idx
+	h.local[len(h.local)-1] = nil
+	h.local = h.local[:len(h.local)-1]
+	h.localMu.Unlock()
+}
+
+// localCount is how many members deliver reaches.
+func (h *hub) localCount() int {
+	h.localMu.RLock()
+	defer h.localMu.RUnlock()
+	return len(h.local)
 }
 
 func (h *hub) run() {
@@ -286,8 +310,7 @@ func (h *hub) tailSize() int { return max(h.cfg.HistoryOnJoin, 256) }
 
 func (h *hub) handleJoin(j joinRequest) {
 	first := h.presence.add(j.m.user)
-	h.members[j.m] = struct{}{}
-	h.setLocal()
+	h.addMember(j.m)
 	h.updateCounts()
 	if first {
 		h.announce(shared.TypeJoin, j.m.user)
@@ -298,16 +321,30 @@ func (h *hub) handleJoin(j joinRequest) {
 	// The list goes to the new connection only; everyone else updates
 	// theirs from join and leave. Broadcasting the whole list on every
 	// change, as the tutorial does, costs members² messages of members'
-	// size: a room of a few thousand could not be joined.
-	j.m.c.Enqueue(prepare(shared.Message{Type: shared.TypeUserList, Room: h.room, Users: h.presence.users(), Timestamp: h.now().UTC()}))
+	// size: a room of a few thousand could not be joined. In a big room,
+	// where presence changes go in runs, even one list per join would
+	// cost that much work and memory while a crowd arrives: the members
+	// who joined during a run get one list, made once, after it.
+	if len(h.members) > h.cfg.PresenceBatchAbove {
+		h.awaitingList = append(h.awaitingList, j.m)
+		if h.flushPresence == nil {
+			h.flushPresence = time.After(h.cfg.PresenceBatch)
+		}
+		return
+	}
+	j.m.c.Enqueue(h.userList())
+}
+
+// userList is the room's user list, encoded.
+func (h *hub) userList() *wsconn.Frame {
+	return prepare(shared.Message{Type: shared.TypeUserList, Room: h.room, Users: h.presence.users(), Timestamp: h.now().UTC()})
 }
 
 func (h *hub) handleLeave(m *member) {
 	if _, ok := h.members[m]; !ok {
 		return
 	}
-	delete(h.members, m)
-	h.setLocal()
+	h.removeMember(m)
 	last := h.presence.remove(m.user)
 	h.updateCounts()
 	if !last {
@@ -342,12 +379,22 @@ func (h *hub) announce(typ shared.Type, user string) {
 	}
 }
 
-// flush broadcasts the pending presence changes.
+// flush broadcasts the pending presence changes, then sends the user
+// list to the members who joined meanwhile: one list, which already
+// holds every change of the runs, in whatever order they arrive.
 func (h *hub) flush() {
 	for _, m := range h.pendingPresence {
 		h.broadcast(m)
 	}
-	h.pendingPresence, h.flushPresence = nil, nil
+	if len(h.awaitingList) > 0 {
+		list := h.userList()
+		for _, m := range h.awaitingList {
+			if _, ok := h.members[m]; ok {
+				m.c.Enqueue(list)
+			}
+		}
+	}
+	h.pendingPresence, h.awaitingList, h.flushPresence = nil, nil, nil
 }
 
 // history answers a join: the newest messages, or for a resuming member

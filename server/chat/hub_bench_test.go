@@ -24,7 +24,7 @@ func BenchmarkHubBroadcast(b *testing.B) {
 			for i := range n {
 				c := fakeClient(1024)
 				m := &member{c: c, user: fmt.Sprint("u", i)}
-				h.members[m] = struct{}{}
+				h.addMember(m)
 				drainers.Go(func() {
 					for {
 						select {
@@ -35,7 +35,6 @@ func BenchmarkHubBroadcast(b *testing.B) {
 					}
 				})
 			}
-			h.setLocal()
 			unsubscribe, _ := h.subscribe()
 			defer unsubscribe()
 			m := shared.Message{Type: shared.TypeText, Room: "bench", Username: "ada", Content: strings.Repeat("x", 100), Seq: 1}
@@ -71,7 +70,7 @@ func BenchmarkHubText(b *testing.B) {
 			c = senderConn
 		}
 		m := &member{c: c, user: fmt.Sprint("u", i)}
-		h.members[m] = struct{}{}
+		h.addMember(m)
 		drainers.Go(func() {
 			for {
 				select {
@@ -82,7 +81,6 @@ func BenchmarkHubText(b *testing.B) {
 			}
 		})
 	}
-	h.setLocal()
 	unsubscribe, _ := h.subscribe()
 	defer unsubscribe()
 	in := inbound{m: sender, msg: shared.Message{Type: shared.TypeText, Content: strings.Repeat("x", 100)}}

@@ -39,15 +39,16 @@ func BenchmarkDashboardSnapshot(b *testing.B) {
 func BenchmarkDashboardOffer(b *testing.B) {
 	m := wsconn.TextFrame([]byte(`{"timestamp":"2026-11-28T10:00:00Z","metrics":{}}`))
 	b.Run("reader keeps up", func(b *testing.B) {
-		v := &viewer{mailbox: make(chan *wsconn.Frame, 1)}
+		box := &slot{}
+		v := &viewer{box: box}
 		b.ReportAllocs()
 		for b.Loop() {
 			v.offer(m, nil)
-			<-v.mailbox
+			box.take()
 		}
 	})
 	b.Run("stalled reader", func(b *testing.B) {
-		v := &viewer{mailbox: make(chan *wsconn.Frame, 1)}
+		v := &viewer{box: &slot{}}
 		b.ReportAllocs()
 		for b.Loop() {
 			v.offer(m, nil)

@@ -6,13 +6,13 @@
 // [shared.DashboardIntervals] with ?interval=; any other value gets 400
 // before the upgrade. Each interval in use has one sampler goroutine,
 // which reads the metrics, computes the snapshot and encodes it once, as a
-// websocket.PreparedMessage, for all its viewers. The first message a
+// wsconn.Frame, for all its viewers. The first message a
 // viewer gets is the newest snapshot with the ones before it in History.
 //
 // Latest value wins. A viewer does not use the send queue that closes a
-// slow client: its write pump takes snapshots from a one-slot mailbox
-// (wsconn.Conn.SetLatest), and the sampler replaces a snapshot still
-// waiting there with the newer one (viewer.offer). So a viewer that reads
+// slow client: its snapshots go to the connection's one-slot mailbox
+// (wsconn.Conn.Offer), where the sampler replaces a snapshot still
+// waiting with the newer one (viewer.offer). So a viewer that reads
 // slowly gets the newest snapshot when it is ready, the server holds at
 // most one pending snapshot per viewer, and the sampler never waits for
 // anyone. A viewer that takes nothing at all is dropped by the write
@@ -143,17 +143,15 @@ func (d *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if c == nil {
 		return
 	}
-	v := &viewer{mailbox: make(chan *wsconn.Frame, 1)}
-	c.SetLatest(v.mailbox)
+	v := &viewer{box: c}
 	d.join(v, interval)
-	defer d.leave(v)
-	c.Run(func(typ int, _ []byte) error {
+	c.Start(func(typ int, _ []byte) error {
 		if typ == websocket.BinaryMessage {
 			c.Close(websocket.CloseUnsupportedData, shared.ReasonBinary)
 			return wsconn.ErrClosedByServer
 		}
 		return nil // a viewer has nothing to say
-	})
+	}, func() { d.leave(v) })
 }
 
 // latencyWindow is how many intervals the fan-out quantiles cover: 10 s at
@@ -234,15 +232,20 @@ func (d *Service) Running() int {
 
 // viewer is one dashboard connection as its sampler sees it.
 type viewer struct {
-	// mailbox is the client's latest channel, with room for one message.
-	// The sampler is its only sender and the client's writePump its only
-	// receiver.
-	mailbox chan *wsconn.Frame
-	s       *sampler // set by join
+	// box is the connection's mailbox, with room for one message. The
+	// sampler is its only sender.
+	box mailbox
+	s   *sampler // set by join
 
 	// Touched only by the sampler goroutine.
 	greeted        bool // the first message has been offered
 	historyPending bool // the message in the mailbox may be the first one, not yet taken
+}
+
+// mailbox is where a viewer's snapshots wait to be written: a
+// *wsconn.Conn's Offer (unit tests use a stand-in).
+type mailbox interface {
+	Offer(next func(replacing bool) *wsconn.Frame) (replaced bool)
 }
 
 // offer puts tick in the mailbox, replacing a message the writer has not
@@ -251,26 +254,18 @@ type viewer struct {
 // replaced by a new first message, made by history, so that the history is
 // never lost to conflation.
 func (v *viewer) offer(tick *wsconn.Frame, history func() *wsconn.Frame) (replaced bool) {
-	select {
-	case v.mailbox <- tick:
-		v.historyPending = false // the slot was empty: the writer took the first message
-		return false
-	default:
-	}
-	select {
-	case <-v.mailbox:
-		replaced = true
-	default:
-		v.historyPending = false // the writer took it just now
-	}
-	m := tick
-	if v.historyPending {
-		if h := history(); h != nil {
-			m = h
+	return v.box.Offer(func(replacing bool) *wsconn.Frame {
+		if !replacing {
+			v.historyPending = false // the slot was empty: the writer took the first message
+			return tick
 		}
-	}
-	v.mailbox <- m // cannot block: the slot is empty and no one else sends
-	return replaced
+		if v.historyPending {
+			if h := history(); h != nil {
+				return h
+			}
+		}
+		return tick
+	})
 }
 
 // sampler computes the snapshots of one interval and hands them to the
@@ -333,7 +328,7 @@ func (s *sampler) run() {
 			if !v.greeted {
 				v.greeted = true
 				if h := s.historyMessage(); h != nil {
-					v.mailbox <- h // a new viewer's mailbox is empty
+					v.box.Offer(func(bool) *wsconn.Frame { return h }) // a new viewer's mailbox is empty
 					v.historyPending = true
 				}
 				continue

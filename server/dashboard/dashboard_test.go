@@ -12,26 +12,46 @@ import (
 	"wsplay/server/wsconn"
 )
 
+// slot is a one-slot mailbox without a connection, as wsconn.Conn.Offer
+// keeps one.
+type slot struct{ f *wsconn.Frame }
+
+func (s *slot) Offer(next func(bool) *wsconn.Frame) bool {
+	replaced := s.f != nil
+	s.f = next(replaced)
+	return replaced
+}
+
+// take is the writer taking what waits.
+func (s *slot) take() *wsconn.Frame {
+	f := s.f
+	s.f = nil
+	return f
+}
+
 func TestViewerOfferKeepsOnlyTheNewest(t *testing.T) {
 	t.Parallel()
 	msg := func(s string) *wsconn.Frame { return wsconn.TextFrame([]byte(s)) }
 	h1, h2, t1, t2, t3 := msg("history 1"), msg("history 2"), msg("tick 1"), msg("tick 2"), msg("tick 3")
-	v := &viewer{mailbox: make(chan *wsconn.Frame, 1)}
+	box := &slot{}
+	v := &viewer{box: box}
 
 	// A greeted viewer that has not taken its first message yet: a tick
 	// replaces it with the newer first message, never with a bare tick.
-	v.mailbox <- h1
+	box.f = h1
 	v.historyPending = true
 	assert.True(t, v.offer(t1, func() *wsconn.Frame { return h2 }))
-	assert.Same(t, h2, <-v.mailbox)
+	assert.Same(t, h2, box.take())
 
 	// Taken: the next tick goes in as it is.
 	assert.False(t, v.offer(t2, nil))
 	assert.False(t, v.historyPending)
+	assert.Same(t, t2, box.take())
 	// Not taken: the newer tick replaces it.
+	assert.False(t, v.offer(t2, nil))
 	assert.True(t, v.offer(t3, nil))
-	assert.Same(t, t3, <-v.mailbox)
-	assert.Empty(t, v.mailbox)
+	assert.Same(t, t3, box.take())
+	assert.Nil(t, box.take())
 }
 
 // The dashboard measures CPU from the newest sample at least

@@ -181,9 +181,12 @@ func New(cfg Config, log *slog.Logger, m *metrics.Metrics) (*Gate, error) {
 	}
 	m.DeclareRejectReasons(Reasons...)
 	g.upgrader = websocket.Upgrader{
-		ReadBufferSize:  4 << 10,
+		// A small read buffer: what an idle connection holds. Messages
+		// larger than it are read in several steps.
+		ReadBufferSize: 1 << 10,
+		// gorilla's writer is not used (package wsconn writes frames
+		// itself): with a pool, no connection holds a write buffer.
 		WriteBufferSize: 4 << 10,
-		// Idle connections then hold no write buffer.
 		WriteBufferPool: &sync.Pool{},
 		// Compression stays off: permessage-deflate has no bound on the
 		// decompressed size in gorilla, so a small frame could inflate
@@ -221,6 +224,10 @@ type Endpoint struct {
 	// nil) to give back what Check reserved, and if it succeeds the
 	// caller owns it.
 	Check func(r *http.Request, user string) (undo func(), refusal *Refusal)
+	// Batch confirms shared.SubprotocolBatch to a client that offers it:
+	// for an endpoint whose every text message is one JSON object, which
+	// may then go several to a frame, one per line.
+	Batch bool
 }
 
 // Refusal is the answer to a handshake that will not be upgraded.
@@ -269,7 +276,7 @@ var Reasons = []string{
 // Admit takes a handshake for ep through the pipeline (see the package
 // doc). On a refusal it has answered and logged, and returns nil. Else it
 // returns the upgraded connection, registered in the gate, and the user
-// it is for ("" when anonymous); the caller must Run it exactly once,
+// it is for ("" when anonymous); the caller must Start it exactly once,
 // which forgets it when it ends.
 func (g *Gate) Admit(w http.ResponseWriter, r *http.Request, ep Endpoint) (*wsconn.Conn, string) {
 	if ref := g.checkHandshake(r); ref != nil {
@@ -309,7 +316,7 @@ func (g *Gate) Admit(w http.ResponseWriter, r *http.Request, ep Endpoint) (*wsco
 		}
 	}
 	stats := g.metrics.Endpoint(ep.Name)
-	ws, err := wsconn.Upgrade(&g.upgrader, w, r, stats)
+	ws, err := wsconn.Upgrade(&g.upgrader, w, r, ep.Batch, stats)
 	if err != nil {
 		g.sessions.unreserve(ip, capped)
 		if undo != nil {
@@ -389,7 +396,7 @@ func (g *Gate) Len() int { return g.sessions.len() }
 func (g *Gate) Conns() []*wsconn.Conn { return g.sessions.conns() }
 
 // Shutdown refuses new handshakes (503), asks every live connection to
-// close with 1001 (each connection's write pump sends it, so all go out at
+// close with 1001 (each connection's writer sends it, so all go out at
 // once), and waits for them to end. When ctx ends first it hangs up on the
 // rest and returns ctx's error. Calling it again waits again.
 func (g *Gate) Shutdown(ctx context.Context) error { return g.sessions.shutdown(ctx) }

@@ -124,7 +124,7 @@ func (ss *sessionSet) len() int {
 }
 
 // shutdown refuses new connections, asks every live one to close with 1001
-// (each client's writePump sends it, so all go out at once), and waits for
+// (each client's writer sends it, so all go out at once), and waits for
 // them to end. When ctx ends first it hangs up on the rest and returns
 // ctx's error.
 func (ss *sessionSet) shutdown(ctx context.Context) error {

@@ -96,7 +96,7 @@ func TestCPUPercent(t *testing.T) {
 }
 
 // The cost of counting on a connection's hot path: one read, one write
-// and its fan-out latency, as readPump and writePump count them.
+// and its fan-out latency, as a connection's reader and writer count them.
 func BenchmarkEndpointStatsPerMessage(b *testing.B) {
 	e := newEndpoint("bench")
 	b.ReportAllocs()

@@ -30,7 +30,7 @@ func (n *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		resume bool
 	)
 	c, user := n.gate.Admit(w, r, gate.Endpoint{
-		Name: shared.EndpointNotifications, NameParam: "user_id",
+		Name: shared.EndpointNotifications, NameParam: "user_id", Batch: true,
 		Check: func(r *http.Request, _ string) (func(), *gate.Refusal) {
 			if v := r.URL.Query().Get("since"); v != "" {
 				var err error
@@ -49,30 +49,33 @@ func (n *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if c == nil {
 		return
 	}
-	defer n.end()
+	n.serve(c, user, since, resume, gate.Authenticated(r))
+}
+
+// serve subscribes an admitted connection of user, starts sending it
+// what it asked for, and starts it; what it took is given back when the
+// connection ends. It returns at once: the handler then returns too (see
+// package wsconn).
+func (n *Service) serve(c *wsconn.Conn, user string, since uint64, resume, pinned bool) {
 	c.LogWith("user", user)
 	nc := &notifyConn{
 		c: c, log: c.Log(), user: user, metrics: n.metrics, syncing: true, maxPending: n.cfg.SendQueue,
-		pinned: gate.Authenticated(r),
+		pinned: pinned,
 	}
 	n.connected(user)
-	defer n.disconnected(user)
 	unsubscribe, err := n.delivery.Subscribe(Key(user), nc.deliver) // before the snapshot
 	if err != nil {
 		c.Log().Error("cannot subscribe to the user's notifications", "err", err)
 		c.Close(websocket.CloseInternalServerErr, shared.ReasonNotifyFailed)
 		unsubscribe = func() {}
 	}
-	defer unsubscribe()
 	n.metrics.UserConnected(user)
-	defer n.metrics.UserDisconnected(user)
 	var wg sync.WaitGroup
-	defer wg.Wait() // the sync ends once c is closed
 	wg.Go(func() { n.sync(nc, since, resume) })
 
 	var strikes wsconn.Strikes
 	limiter := wsconn.NewLimiter(n.cfg.MessageRate, n.cfg.MessageBurst)
-	c.Run(func(typ int, data []byte) error {
+	c.Start(func(typ int, data []byte) error {
 		warn := func(e *shared.Error) {
 			_, pm := prepareNotify(e.NotifyMessage())
 			c.Enqueue(pm)
@@ -99,6 +102,12 @@ func (n *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		warn(perr)
 		return nil
+	}, func() {
+		wg.Wait() // the sync ends once c is closed
+		n.metrics.UserDisconnected(user)
+		unsubscribe()
+		n.disconnected(user)
+		n.end()
 	})
 }
 

@@ -10,7 +10,10 @@ import (
 
 // Echo returns the handler of GET /ws/echo, admitted by g: every message
 // comes back unchanged, text as text and binary as binary, in the order
-// it arrived. It takes no name: without a token the connection is
+// it arrived. A client that sends without reading is held back by TCP,
+// as by any echo loop: its next message is read once the answer to the
+// last is written (or queued, when the connection is busy, for instance
+// with a ping). It takes no name: without a token the connection is
 // anonymous, unless g requires one.
 func Echo(g *gate.Gate) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -18,13 +21,13 @@ func Echo(g *gate.Gate) http.Handler {
 		if c == nil {
 			return
 		}
-		c.Run(func(typ int, data []byte) error {
+		c.Start(func(typ int, data []byte) error {
 			m, err := wsconn.NewFrame(typ, data)
 			if err != nil {
-				return err // only for an invalid type, which ReadMessage never returns
+				return err // only for an invalid type, which the reader never hands over
 			}
-			c.Enqueue(m)
+			c.Reply(m) // written at once while the connection is idle
 			return nil
-		})
+		}, nil)
 	})
 }

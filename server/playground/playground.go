@@ -12,14 +12,14 @@
 //
 //	client ──handshake──▶ gate ──▶ wsconn read pump ──▶ chat hub / notify service
 //	                                                          │ store, then publish
-//	client ◀── wsconn write pump ◀── hub (one per process) ◀── broker
+//	client ◀── wsconn writer ◀──── hub (one per process) ◀── broker
 //
 // A handshake passes the gate's pipeline (origin, identity, caps, the
 // endpoint's own checks) and is upgraded to a wsconn.Conn. Its read pump
 // hands each message to the endpoint; the endpoint stores what must last
 // and publishes it through the broker under a room's or a user's key; the
 // broker delivers it to the subscribers of that key, and each queues it
-// for its connections, whose write pumps send it.
+// for its connections, whose writers send it.
 package playground
 
 import (

@@ -30,6 +30,12 @@ type Config struct {
 	// whose queued messages would pass it is too slow, however few they
 	// are. Default 1 MiB.
 	SendQueueBytes int
+	// BatchDelay is how long messages for a client that took
+	// shared.SubprotocolBatch gather before they are written, as one
+	// frame: the longer, the fewer writes a busy server makes, and the
+	// later each message arrives. Clients without it are written to at
+	// once. Default 20 ms; a negative value writes at once.
+	BatchDelay time.Duration
 }
 
 // The defaults of Config.
@@ -40,6 +46,7 @@ const (
 	DefaultCloseGrace     = time.Second
 	DefaultSendQueue      = 256
 	DefaultSendQueueBytes = 1 << 20
+	DefaultBatchDelay     = 100 * time.Millisecond
 )
 
 // WithDefaults returns c with every zero (or invalid) field set to its
@@ -65,6 +72,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.SendQueueBytes <= 0 {
 		c.SendQueueBytes = DefaultSendQueueBytes
+	}
+	if c.BatchDelay == 0 {
+		c.BatchDelay = DefaultBatchDelay
 	}
 	return c
 }

@@ -1,75 +1,164 @@
-// Package wsconn is one WebSocket connection of the server: its read
-// pump, its write pump, its send queue and its close sequence, per
+// Package wsconn is one WebSocket connection of the server: its reads,
+// its send queue and the writes that drain it, its close sequence, per
 // connection message rate limits, and the count of its bytes on the wire.
 //
-// gorilla/websocket allows one concurrent reader and one concurrent
-// writer. A [Conn] makes that structural: [Conn.Run] runs the read pump on
-// the caller's goroutine (the HTTP handler's) and the write pump on a
-// goroutine of its own; anyone else hands the write pump a message with
-// [Conn.Enqueue], or asks for the end with [Conn.Close]. That is the
-// gorilla chat example's client, with its bugs taken out: the send queue
-// is never closed, so nobody can send on a closed channel or close it
-// twice; and a full queue closes the slow client instead of blocking the
-// sender.
+// What a connection costs is what it holds while it waits, and most
+// connections wait most of the time. So a connection waiting for its
+// client holds no goroutine and no message buffer: only its state, a
+// read buffer of 512 bytes and a timer.
+//
+// # Reading
+//
+// gorilla/websocket does the handshake and the reading. [Conn.Start]
+// returns at once (the HTTP handler returns too, and net/http releases
+// what it held for the request: buffers of 8 KiB and more, and the stack
+// the handshake grew). The connection's socket is then watched by one
+// epoll instance for the whole process (Linux); when the client sends, a
+// goroutine starts, reads and handles what arrived, and goes on reading
+// while the client keeps talking. After a second of quiet it gives its
+// goroutine up, and the socket is watched again. Each message is read
+// into a pooled buffer, checked (text must be UTF-8) and handed to the
+// endpoint's [Handler]. Where there is no epoll (other systems, or a
+// socket that is not plain TCP), a goroutine reads for the connection's
+// whole life, as gorilla's examples do.
+//
+// # Writing
+//
+// Every message a connection sends is a [Frame], encoded once — header
+// and payload in one slice — and shared by every recipient of a
+// broadcast. Anyone may queue a frame with [Conn.Enqueue]; the queue is a
+// slice that grows with need and is bounded in messages and in bytes
+// ([Config]). A client whose queue would pass either bound reads slower
+// than its messages arrive: it is closed with 1008 "too slow", and the
+// producer (a room serving thousands) never waits for it. A write that
+// does not finish within WriteWait drops the client too.
+//
+// One goroutine at a time writes a connection: the one that owns its
+// write side. There is no writer goroutine while there is nothing to
+// write. The producer that queues into an idle connection starts one;
+// it writes everything queued, in one system call (net.Buffers, so
+// writev), and ends once the queue is empty. A reader answering its own
+// client ([Conn.Reply], the echo) writes on its own goroutine when the
+// connection is idle, with no hand-off at all. Batching is what keeps a
+// busy server cheap: a connection that fell behind catches up with one
+// write for its whole backlog instead of one per message, and a client
+// that offered the wsplay-batch subprotocol (see package shared) gets
+// runs of text messages in one frame, one JSON object per line. Such a
+// client is written at most once per BatchDelay (100 ms): the first
+// message after a quiet spell goes at once, what follows gathers for the
+// next write. A busy room then costs each of its clients one write and
+// one frame per BatchDelay instead of one per message, which is what
+// halves the CPU of a 5,000-member room; a client that did not offer the
+// subprotocol always gets one frame per message, and no delay.
+//
+// The writes bypass gorilla's writer, which copies every message into
+// its buffer and makes a system call per message. gorilla still writes
+// the control frames it answers on the reading side (a close reply, 1002
+// for a malformed frame, 1009 for an oversized one); those and the
+// connection's own writes all go through one [net.Conn] wrapper (see
+// Upgrade), which orders them and, once a close frame is out, refuses
+// anything after it, as RFC 6455 requires. A client's pings are answered
+// through the queue, in order.
+//
+// A timer per connection queues a ping every PingInterval and drops a
+// client that was silent (no message, no pong) for PongWait.
+//
+// # Closing
+//
+// [Conn.Close] records the close code; whoever owns the write side then
+// writes what is queued (except for a client too slow to take it), the
+// close frame, waits CloseGrace for the peer's answer and hangs up; the
+// read fails, and the connection ends: Options.OnEnd, then the function
+// given to Start.
 //
 // Timeouts are in [Config], whose zero value is ready to use.
 package wsconn
 
 import (
+	"bufio"
 	"errors"
 	"io"
 	"log/slog"
 	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
-	"unicode/utf8"
-	"wsplay/server/metrics"
-	"wsplay/shared"
 
 	"github.com/gorilla/websocket"
+
+	"wsplay/server/metrics"
+	"wsplay/shared"
 )
 
-// Conn is one WebSocket connection and the two goroutines that own it.
-//
-// readPump, which runs on the goroutine that calls Run, is the only
-// reader, and writePump is the only writer. Every method except Run may
-// be called from any goroutine.
+// Conn is one WebSocket connection. Its reads happen on one goroutine at
+// a time, and its write side belongs to one goroutine at a time (see the
+// package doc). Every method may be called from any goroutine.
 //
 // Teardown is a chain:
 //
 //  1. Someone calls Close(code, reason): the peer sent bad input, its queue
-//     filled, the server is shutting down, or readPump ended. The first call
+//     filled, the server is shutting down, or the read ended. The first call
 //     records the code and closes Done; later calls do nothing.
-//  2. writePump sees Done, writes the close frame, waits up to CloseGrace
-//     for readPump to see the peer's answer, and hangs up.
-//  3. readPump's read fails, and Run returns.
-//
-// The send queue is never closed: producers select on Done instead.
+//  2. The writer writes what is queued, then the close frame, waits up to
+//     CloseGrace for the reader to see the peer's answer, and hangs up.
+//  3. The read fails, and the connection ends.
 type Conn struct {
-	ws   *websocket.Conn
-	cfg  Config
-	log  *slog.Logger
-	send chan outgoing
-	// queuedBytes counts the payload bytes in send, against
-	// Config.SendQueueBytes; drained gets a token after each write, for
-	// EnqueueWait.
-	queuedBytes atomic.Int64
-	drained     chan struct{}
-	stats       *metrics.Endpoint // nil counts nothing
-	// latest, when not nil, is a second source of messages for writePump:
-	// a one-slot mailbox that its producer overwrites instead of queueing
-	// behind (see SetLatest). Set before Run.
-	latest chan *Frame
-	onEnd  func() // called once Run is done; may be nil
+	ws    *websocket.Conn
+	nc    *countingConn // ws's socket: the writer writes frames on it
+	br    *bufio.Reader // what gorilla reads from: its Buffered says whether a frame waits
+	rc    syscall.RawConn
+	cfg   Config
+	log   *slog.Logger
+	stats *metrics.Endpoint // nil counts nothing
+	onEnd func()            // called once the connection has ended; may be nil
+	batch bool              // the client took shared.SubprotocolBatch
 
-	closeOnce   sync.Once
-	done        chan struct{} // closed by the first close call
-	closeCode   int           // set before done is closed; 0 means no frame is sent
+	// Set by Start.
+	handle Handler
+	after  func()
+
+	// lastHeard is when the client last sent a message or a pong, in
+	// Unix nanoseconds; the ping timer drops it once PongWait has passed.
+	lastHeard atomic.Int64
+	// pollID is the connection's key in the poller, 0 until it parks
+	// there. Touched only by the reading goroutine and the poller's lock.
+	pollID uint64
+
+	mu sync.Mutex
+	// queue is what waits to be written, oldest first; queued and
+	// queuedBytes count it with what is being written, against the
+	// bounds of Config.
+	queue       []outgoing
+	queued      int
+	queuedBytes int
+	latest      *Frame // the Offer mailbox; nil when empty
+	// writing is true while a goroutine owns the write side; it stays
+	// true once the close sequence has begun.
+	writing bool
+	closing bool // Close was called; done is closed
+	// failed is set by the owner of the write side when a write failed;
+	// the rest of the queue is then dropped.
+	failed bool
+	// parked is true while no goroutine reads: the poller watches the
+	// socket, and whoever clears parked starts the next reader.
+	parked   bool
+	room     chan struct{} // a token after each write, for EnqueueWait
+	ping     *time.Timer   // queues the next ping; set by Start
+	lastPing time.Time
+
+	// Batched clients only: when the writer last began, in Unix
+	// nanoseconds, and the timer that starts it BatchDelay after that
+	// (made on first use; only the owner of the write side touches it).
+	lastWrite atomic.Int64
+	gather    *time.Timer
+
+	closeCode   int // set before done is closed; 0 means no frame is sent
 	closeReason string
+	done        chan struct{} // closed by the first Close
 
-	readDone  chan struct{} // closed when readPump has returned
-	writeDone chan struct{} // closed when writePump has returned
+	readDone  chan struct{} // closed when the reading has ended
+	writeDone chan struct{} // closed when the close sequence is over
 }
 
 // Options are what a Conn is given besides its socket and Config. Every
@@ -81,160 +170,68 @@ type Options struct {
 	// Stats counts the connection's messages and fan-out latency (its
 	// bytes are counted by Upgrade). Default: nothing is counted.
 	Stats *metrics.Endpoint
-	// OnEnd is called once, after Run has returned and the connection is
-	// closed. The admission gate uses it to forget the connection.
+	// OnEnd is called once, when the connection has ended and its socket
+	// is closed. The admission gate uses it to forget the connection.
 	OnEnd func()
 }
 
-// New wraps ws, a connection just upgraded, for Run. The caller must call
-// Run exactly once, even for a connection it closes at once (Close, then
-// Run: the close frame goes out and the socket is released).
+// New wraps ws, a connection just upgraded by [Upgrade], for Start (or
+// Run). The caller must start it exactly once, even a connection it
+// closes at once (Close, then Start: the close frame goes out and the
+// socket is released).
 func New(ws *websocket.Conn, cfg Config, opts Options) *Conn {
+	nc, ok := ws.UnderlyingConn().(*countingConn)
+	if !ok || nc.br == nil {
+		panic("wsconn.New: the connection must come from wsconn.Upgrade")
+	}
 	cfg = cfg.WithDefaults()
 	log := opts.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Conn{
+	c := &Conn{
 		ws:        ws,
+		nc:        nc,
+		br:        nc.br,
+		rc:        nc.rc,
 		cfg:       cfg,
 		log:       log,
 		stats:     opts.Stats,
 		onEnd:     opts.OnEnd,
-		send:      make(chan outgoing, cfg.SendQueue),
-		drained:   make(chan struct{}, 1),
+		batch:     ws.Subprotocol() == shared.SubprotocolBatch,
+		room:      make(chan struct{}, 1),
 		done:      make(chan struct{}),
 		readDone:  make(chan struct{}),
 		writeDone: make(chan struct{}),
 	}
+	return c
 }
 
-// Frame is one message prepared once for any number of connections,
-// with its size, which the send queues count against their byte budget.
-type Frame struct {
-	pm   *websocket.PreparedMessage
-	size int
-}
-
-// NewFrame prepares data as a message of typ (websocket.TextMessage or
-// websocket.BinaryMessage).
-func NewFrame(typ int, data []byte) (*Frame, error) {
-	pm, err := websocket.NewPreparedMessage(typ, data)
-	if err != nil {
-		return nil, err
-	}
-	return &Frame{pm: pm, size: len(data)}, nil
-}
-
-// TextFrame prepares data as a text message.
-func TextFrame(data []byte) *Frame {
-	f, err := NewFrame(websocket.TextMessage, data)
-	if err != nil {
-		panic("prepare a text frame: " + err.Error()) // only for a bad frame type
-	}
-	return f
-}
-
-// Size returns the frame's payload size in bytes.
-func (f *Frame) Size() int { return f.size }
-
-// outgoing is a message waiting in a send queue, with the time it was
-// queued, so that writePump can measure the fan-out latency.
-type outgoing struct {
-	f  *Frame
-	at time.Time
-}
-
-// Enqueue hands f to writePump without ever blocking the caller. A full
-// queue (Config.SendQueue messages or Config.SendQueueBytes bytes) means
-// the peer reads slower than messages arrive for it: the client is closed
-// with 1008 and f is dropped. It reports whether f was queued.
-func (c *Conn) Enqueue(f *Frame) bool {
-	return c.EnqueueAt(f, time.Now())
-}
-
-// EnqueueAt is Enqueue with the time to measure the fan-out latency from:
-// a broadcast reads the clock once for all its recipients.
-func (c *Conn) EnqueueAt(f *Frame, at time.Time) bool {
-	select {
-	case <-c.done:
-		return false
-	default:
-	}
-	if !c.reserve(f.size) {
-		c.Close(websocket.ClosePolicyViolation, shared.ReasonTooSlow)
-		return false
-	}
-	select {
-	case c.send <- outgoing{f, at}:
-		return true
-	default:
-		c.queuedBytes.Add(-int64(f.size))
-		c.Close(websocket.ClosePolicyViolation, shared.ReasonTooSlow)
-		return false
-	}
-}
-
-// reserve counts size bytes against the byte budget and reports whether
-// they fit. A frame larger than the budget fits an empty queue, so that
-// no message is too big to send at all.
-func (c *Conn) reserve(size int) bool {
-	n := c.queuedBytes.Add(int64(size))
-	if n > int64(c.cfg.SendQueueBytes) && n > int64(size) {
-		c.queuedBytes.Add(-int64(size))
-		return false
-	}
-	return true
-}
-
-// EnqueueWait is Enqueue for a producer that may wait: it blocks until f
-// fits the queue, in messages and in bytes, or the client is closed, and
-// reports whether f was queued. Only work done for this one connection
-// may use it (such as sending its stored backlog); a producer that serves
-// many connections uses Enqueue, so that one slow connection never holds
-// it up.
-func (c *Conn) EnqueueWait(f *Frame) bool {
-	for {
-		select {
-		case <-c.done:
-			return false
-		default:
-		}
-		if c.reserve(f.size) {
-			select {
-			case c.send <- outgoing{f, time.Now()}: // the fan-out latency includes the wait
-				return true
-			case <-c.done:
-				c.queuedBytes.Add(-int64(f.size))
-				return false
-			}
-		}
-		select {
-		case <-c.drained:
-		case <-c.done:
-			return false
-		}
-	}
-}
-
-// sent gives back the budget of a frame that has been written, and wakes
-// a producer waiting for room.
-func (c *Conn) sent(f *Frame) {
-	c.queuedBytes.Add(-int64(f.size))
-	select {
-	case c.drained <- struct{}{}:
-	default:
-	}
-}
+// Batched reports whether the client offered shared.SubprotocolBatch and
+// the server confirmed it: it may receive several text messages in one
+// frame, one per line.
+func (c *Conn) Batched() bool { return c.batch }
 
 // Close asks for the connection to end with the given close code and
 // reason. Only the first call counts; it is safe from any goroutine. Code 0
 // ends the connection without a close frame (the peer is gone already).
 func (c *Conn) Close(code int, reason string) {
-	c.closeOnce.Do(func() {
-		c.closeCode, c.closeReason = code, reason
-		close(c.done)
-	})
+	c.mu.Lock()
+	if c.closing {
+		c.mu.Unlock()
+		return
+	}
+	c.closing = true
+	c.closeCode, c.closeReason = code, reason
+	close(c.done)
+	if reason == shared.ReasonTooSlow {
+		c.stats.SlowConsumer() // once, however many enqueues find the queue full
+	}
+	start := c.claim()
+	c.mu.Unlock()
+	if start {
+		go c.drain()
+	}
 }
 
 // Done is closed once the connection is ending: Close was called, by
@@ -254,20 +251,24 @@ func (c *Conn) CloseStatus() (code int, reason string) {
 }
 
 // Hangup closes the socket at once, without a close frame: for a
-// shutdown whose grace period is over. Run then returns.
+// shutdown whose grace period is over. The connection then ends.
 func (c *Conn) Hangup() {
 	c.Close(0, "")
-	c.ws.Close()
+	c.hangup()
 }
 
-// SetLatest gives the write pump a second source of messages: a mailbox
-// with room for one, which its producer overwrites instead of queueing
-// behind, so a slow reader gets the newest message and never a backlog
-// (the dashboard's viewers use it). Call it before Run.
-func (c *Conn) SetLatest(mailbox chan *Frame) { c.latest = mailbox }
+// hangup closes the socket. The read then fails; if no goroutine was
+// reading (the poller does not report a closed socket), one starts, to
+// see it fail and end the connection.
+func (c *Conn) hangup() {
+	c.ws.Close()
+	if c.unpark() {
+		go c.readLoop()
+	}
+}
 
 // LogWith adds attributes to every line the connection logs, such as
-// the room and user; call it before Run.
+// the room and user; call it before Start.
 func (c *Conn) LogWith(args ...any) { c.log = c.log.With(args...) }
 
 // Log returns the connection's logger.
@@ -276,32 +277,92 @@ func (c *Conn) Log() *slog.Logger { return c.log }
 // RemoteAddr returns the peer's network address.
 func (c *Conn) RemoteAddr() net.Addr { return c.ws.RemoteAddr() }
 
-// Queued returns how many messages wait in the send queue, and in the
-// latest-value mailbox if there is one.
-func (c *Conn) Queued() (queue, mailbox int) { return len(c.send), len(c.latest) }
-
 // ErrClosedByServer is what a Handler returns after it called Close, to
-// end the read pump: the connection is ending by the server's decision.
+// end the reading: the connection is ending by the server's decision.
 var ErrClosedByServer = errors.New("closed by server")
 
-// Handler is called by the read pump for every message that arrives, in
-// order: typ is websocket.TextMessage (valid UTF-8, already checked) or
-// websocket.BinaryMessage. It must not block for long. It returns nil to
-// go on, or, after calling Close to say how the connection ends,
-// ErrClosedByServer.
+// Handler is called for every message that arrives, in order, on the
+// connection's reading goroutine: typ is websocket.TextMessage (valid
+// UTF-8, already checked) or websocket.BinaryMessage. data is valid only
+// until the handler returns (its buffer serves the next message): what
+// must last is copied, as decoding or NewFrame do. The handler must not
+// block for long. It returns nil to go on, or, after calling Close to say
+// how the connection ends, ErrClosedByServer.
 type Handler func(typ int, data []byte) error
 
-// Run serves the connection until it ends: writePump on a new goroutine,
-// readPump on this one, which calls handle. Run returns after both pumps
-// have, with the connection closed, and then calls Options.OnEnd.
-func (c *Conn) Run(handle Handler) {
-	if c.onEnd != nil {
-		defer c.onEnd()
+// Start serves the connection: from now on every message that arrives
+// goes to handle, and a ping goes out every PingInterval. It returns at
+// once. When the connection has ended (closed, its close sequence over,
+// its socket released), Options.OnEnd is called, then after (if not nil).
+func (c *Conn) Start(handle Handler, after func()) {
+	c.handle, c.after = handle, after
+	c.ws.SetReadLimit(c.cfg.ReadLimit)
+	c.ws.SetPongHandler(func(string) error {
+		c.lastHeard.Store(time.Now().UnixNano())
+		return nil
+	})
+	// A client's ping is answered through the queue, in order with the
+	// rest and within its bounds: a client that pings without reading
+	// is too slow like any other.
+	c.ws.SetPingHandler(func(data string) error {
+		c.push(newFrame(websocket.PongMessage, []byte(data)), time.Time{})
+		return nil
+	})
+	now := time.Now()
+	c.lastHeard.Store(now.UnixNano())
+	c.mu.Lock()
+	c.lastPing = now
+	c.ping = time.AfterFunc(c.cfg.PingInterval, c.tick)
+	c.mu.Unlock()
+	if c.br.Buffered() > 0 || !c.park() {
+		go c.readLoop()
 	}
-	go c.writePump()
-	err := c.readPump(handle)
-	close(c.readDone)
+}
 
+// Run is Start, then a wait for the end: it returns once the connection
+// has ended and Options.OnEnd has been called.
+func (c *Conn) Run(handle Handler) {
+	ended := make(chan struct{})
+	c.Start(handle, func() { close(ended) })
+	<-ended
+}
+
+// tick is the ping timer: it drops a client silent for PongWait, and
+// queues a ping every PingInterval.
+func (c *Conn) tick() {
+	now := time.Now()
+	deadline := time.Unix(0, c.lastHeard.Load()).Add(c.cfg.PongWait)
+	if !now.Before(deadline) {
+		c.log.Info("client silent past the pong deadline", "pong_wait", c.cfg.PongWait)
+		c.Close(0, "")
+		c.hangup()
+		return
+	}
+	c.mu.Lock()
+	due := c.lastPing.Add(c.cfg.PingInterval)
+	c.mu.Unlock()
+	if !now.Before(due) {
+		if !c.push(pingFrame, time.Time{}) {
+			return // closing: no more pings
+		}
+		c.mu.Lock()
+		c.lastPing = now
+		c.mu.Unlock()
+		due = now.Add(c.cfg.PingInterval)
+	}
+	c.mu.Lock()
+	if !c.closing {
+		c.ping.Reset(min(due.Sub(now), deadline.Sub(now)))
+	}
+	c.mu.Unlock()
+}
+
+// end finishes the connection once the reading has failed with err: it
+// closes it with the code err calls for, waits for the close sequence,
+// releases the socket and calls the end functions. It runs on the
+// reading goroutine, which is the last.
+func (c *Conn) end(err error) {
+	close(c.readDone)
 	peerClosed, peerGone := false, false
 	var closeErr *websocket.CloseError
 	var netErr net.Error
@@ -312,13 +373,14 @@ func (c *Conn) Run(handle Handler) {
 		c.Close(0, "")
 		c.log.Debug("peer closed", "code", closeErr.Code, "reason", closeErr.Text)
 	case errors.Is(err, ErrClosedByServer):
-		// close was called with the code to send.
+		// Close was called with the code to send.
 	case errors.Is(err, websocket.ErrReadLimit):
 		// gorilla has already sent 1009; record it for the log.
 		c.Close(websocket.CloseMessageTooBig, shared.ReasonTooBig)
 	case errors.As(err, &netErr):
-		// Reset, closed by writePump, or silent past the read deadline:
-		// there is no one left to send a close frame to, nor to drain.
+		// Reset, hung up on by the server, or a message that did not
+		// arrive within PongWait: there is no one left to send a close
+		// frame to, nor to drain.
 		peerGone = true
 		c.Close(0, "")
 		if netErr.Timeout() {
@@ -332,10 +394,12 @@ func (c *Conn) Run(handle Handler) {
 		c.Close(websocket.CloseProtocolError, "")
 		c.log.Info("closing: protocol error", "err", err)
 	}
+	// Closed by now, so a ping being queued as the timer stops is
+	// refused and does not set the timer again.
+	c.mu.Lock()
+	c.ping.Stop()
+	c.mu.Unlock()
 	<-c.writeDone
-	if c.closeReason == shared.ReasonTooSlow {
-		c.stats.SlowConsumer() // here, once, however many enqueues found the queue full
-	}
 	switch {
 	case peerClosed, peerGone:
 	case errors.Is(err, ErrClosedByServer):
@@ -344,128 +408,13 @@ func (c *Conn) Run(handle Handler) {
 		c.linger()
 	}
 	c.ws.Close()
+	forget(c)
 	c.log.Debug("connection ended", "code", c.closeCode, "reason", c.closeReason)
-}
-
-// readPump reads messages until the connection fails or the server closes
-// it. Only readPump reads, and only it touches the read deadline.
-func (c *Conn) readPump(handle Handler) error {
-	c.ws.SetReadLimit(c.cfg.ReadLimit)
-	c.ws.SetReadDeadline(time.Now().Add(c.cfg.PongWait))
-	c.ws.SetPongHandler(func(string) error {
-		return c.ws.SetReadDeadline(time.Now().Add(c.cfg.PongWait))
-	})
-	for {
-		typ, data, err := c.ws.ReadMessage()
-		if err != nil {
-			return err
-		}
-		c.stats.Received()
-		select {
-		case <-c.done:
-			return ErrClosedByServer
-		default:
-		}
-		// gorilla does not check that text is UTF-8; RFC 6455 requires it.
-		if typ == websocket.TextMessage && !utf8.Valid(data) {
-			c.log.Info("closing: invalid UTF-8 in a text frame")
-			c.Close(websocket.CloseInvalidFramePayloadData, shared.ReasonInvalidUTF8)
-			return ErrClosedByServer
-		}
-		if err := handle(typ, data); err != nil {
-			return err
-		}
+	if c.onEnd != nil {
+		c.onEnd()
 	}
-}
-
-// writePump writes queued messages and pings until the client is closed,
-// then writes the close frame. Only writePump writes.
-func (c *Conn) writePump() {
-	defer close(c.writeDone)
-	ping := time.NewTicker(c.cfg.PingInterval)
-	defer ping.Stop()
-	for {
-		select {
-		case q := <-c.send:
-			c.ws.SetWriteDeadline(time.Now().Add(c.cfg.WriteWait))
-			err := c.ws.WritePreparedMessage(q.f.pm)
-			c.sent(q.f)
-			if err != nil {
-				c.writeFailed(err)
-				return
-			}
-			c.stats.Sent()
-			c.stats.ObserveFanout(time.Since(q.at))
-		case m := <-c.latest: // never ready when latest is nil
-			c.ws.SetWriteDeadline(time.Now().Add(c.cfg.WriteWait))
-			if err := c.ws.WritePreparedMessage(m.pm); err != nil {
-				c.writeFailed(err)
-				return
-			}
-			c.stats.Sent()
-		case <-ping.C:
-			c.ws.SetWriteDeadline(time.Now().Add(c.cfg.WriteWait))
-			if err := c.ws.WriteMessage(websocket.PingMessage, nil); err != nil {
-				c.writeFailed(err)
-				return
-			}
-		case <-c.done:
-			if c.closeReason != shared.ReasonTooSlow {
-				c.flush()
-			}
-			c.writeClose()
-			return
-		}
-	}
-}
-
-// flush writes what is already queued, so that a client closed for a
-// reason first receives the messages that explain it (error messages
-// before a 1008, say). A client closed for being too slow gets no flush.
-func (c *Conn) flush() {
-	c.ws.SetWriteDeadline(time.Now().Add(c.cfg.WriteWait))
-	for {
-		select {
-		case q := <-c.send:
-			err := c.ws.WritePreparedMessage(q.f.pm)
-			c.sent(q.f)
-			if err != nil {
-				return
-			}
-			c.stats.Sent()
-			c.stats.ObserveFanout(time.Since(q.at))
-		default:
-			return
-		}
-	}
-}
-
-// writeFailed ends a client whose connection no longer takes writes.
-// Closing the connection makes readPump's read fail.
-func (c *Conn) writeFailed(err error) {
-	c.log.Debug("write failed", "err", err)
-	c.Close(0, "")
-	c.ws.Close()
-}
-
-// writeClose sends the close frame, if one is due, and gives the peer
-// CloseGrace to answer before hanging up.
-func (c *Conn) writeClose() {
-	if c.closeCode == 0 {
-		return
-	}
-	c.ws.SetWriteDeadline(time.Now().Add(c.cfg.WriteWait))
-	msg := websocket.FormatCloseMessage(c.closeCode, c.closeReason)
-	if err := c.ws.WriteMessage(websocket.CloseMessage, msg); err != nil && !errors.Is(err, websocket.ErrCloseSent) {
-		c.ws.Close()
-		return
-	}
-	t := time.NewTimer(c.cfg.CloseGrace)
-	defer t.Stop()
-	select {
-	case <-c.readDone:
-	case <-t.C:
-		c.ws.Close() // the peer did not answer; readPump's read now fails
+	if c.after != nil {
+		c.after()
 	}
 }
 
@@ -492,9 +441,8 @@ func (c *Conn) awaitClose() {
 // reads it; so the server drains first. The amount read is bounded.
 func (c *Conn) linger() {
 	const maxLinger = 1 << 20
-	nc := c.ws.UnderlyingConn()
-	if err := nc.SetReadDeadline(time.Now().Add(c.cfg.CloseGrace)); err != nil {
+	if err := c.nc.SetReadDeadline(time.Now().Add(c.cfg.CloseGrace)); err != nil {
 		return
 	}
-	io.Copy(io.Discard, io.LimitReader(nc, maxLinger))
+	io.Copy(io.Discard, io.LimitReader(c.br, maxLinger))
 }

@@ -2,25 +2,40 @@ package wsconn
 
 import (
 	"bufio"
+	"errors"
 	"net"
 	"net/http"
+	"slices"
+	"sync"
+	"syscall"
+	"time"
 
 	"github.com/gorilla/websocket"
 
 	"wsplay/server/metrics"
+	"wsplay/shared"
 )
 
-// Upgrade upgrades r with u, like u.Upgrade, and counts every byte the
-// connection reads or writes from then on into stats (which may be nil):
-// frame headers and control frames included, the handshake's 101
-// response not.
+// Upgrade upgrades r with u, like u.Upgrade, for [New]. With batch set,
+// a client that offers shared.SubprotocolBatch is told the server takes
+// it, and its connection then sends runs of text messages as one frame.
 //
-// Counting on the connection rather than in the pumps is deliberate: a
-// PreparedMessage does not expose its size, and what a connection costs is
-// its bytes on the wire, not only its payloads.
-func Upgrade(u *websocket.Upgrader, w http.ResponseWriter, r *http.Request, stats *metrics.Endpoint) (*websocket.Conn, error) {
+// The connection's socket is wrapped: every byte it reads or writes from
+// then on is counted into stats (which may be nil), frame headers and
+// control frames included, the handshake's 101 response not; and its
+// writes, gorilla's and the connection's own, are ordered, with nothing
+// after a close frame.
+func Upgrade(u *websocket.Upgrader, w http.ResponseWriter, r *http.Request, batch bool, stats *metrics.Endpoint) (*websocket.Conn, error) {
+	var header http.Header
+	if batch && slices.Contains(websocket.Subprotocols(r), shared.SubprotocolBatch) {
+		header = http.Header{"Sec-Websocket-Protocol": {shared.SubprotocolBatch}}
+	}
 	counter := &byteCounter{ResponseWriter: w}
-	ws, err := u.Upgrade(counter, r, nil)
+	// gorilla reads from the buffered reader Hijack hands it (see there)
+	// only when its own read buffer size is unset.
+	own := *u
+	own.ReadBufferSize = 0
+	ws, err := own.Upgrade(counter, r, header)
 	if err != nil {
 		return nil, err
 	}
@@ -41,23 +56,49 @@ type byteCounter struct {
 	conn *countingConn // set by Hijack
 }
 
+// Hijack hands gorilla the connection wrapped, and a buffered reader of
+// readBufferSize bytes of the connection's own (net/http's is 4 KiB): the
+// connection then knows when a frame waits in it (bufio.Reader.Buffered),
+// which tells its reader whether it may stop reading.
 func (b *byteCounter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	nc, brw, err := http.NewResponseController(b.ResponseWriter).Hijack()
 	if err != nil {
 		return nil, nil, err
 	}
 	b.conn = &countingConn{Conn: nc}
-	return b.conn, brw, nil
+	if brw.Reader.Buffered() > 0 {
+		return b.conn, brw, nil // gorilla refuses it: the client sent data before the handshake's end
+	}
+	b.conn.br = bufio.NewReaderSize(b.conn, readBufferSize)
+	b.conn.rc = pollable(nc)
+	return b.conn, bufio.NewReadWriter(b.conn.br, brw.Writer), nil
 }
+
+// readBufferSize is what a connection holds to read frames: a frame's
+// header goes through it, and a message's payload too when it is small;
+// a large payload is read directly into the message buffer.
+const readBufferSize = 512
 
 func (b *byteCounter) Unwrap() http.ResponseWriter { return b.ResponseWriter }
 
-// countingConn counts the bytes read and written into stats. stats is nil
-// while the handshake's 101 response is written, so that is not counted.
+// countingConn is a connection's socket. It counts the bytes read and
+// written into stats (nil while the handshake's 101 response is
+// written, so that is not counted), and orders the writes of the
+// connection's writer (writeFrames) and gorilla's (Write: the handshake
+// and control frames, each in one call): once a close frame has gone
+// out, writeFrames refuses.
 type countingConn struct {
 	net.Conn
 	stats *metrics.Endpoint
+	br    *bufio.Reader   // what gorilla reads from, set by Hijack
+	rc    syscall.RawConn // the socket, when the poller can watch it
+
+	mu        sync.Mutex // held for each write
+	closeSent bool
 }
+
+// errCloseSent is writeFrames' answer once a close frame has gone out.
+var errCloseSent = errors.New("wsconn: close frame already sent")
 
 func (c *countingConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
@@ -66,7 +107,42 @@ func (c *countingConn) Read(p []byte) (int, error) {
 }
 
 func (c *countingConn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	n, err := c.Conn.Write(p)
 	c.stats.AddBytesOut(n)
+	if len(p) > 0 && p[0] == 0x80|websocket.CloseMessage { // final bit and opcode of a close frame
+		c.closeSent = true
+	}
 	return n, err
+}
+
+// writeFrames writes the frames in iov in one go (writev on a TCP
+// socket), unless a close frame has gone out already, within deadline.
+func (c *countingConn) writeFrames(iov [][]byte, deadline time.Time) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closeSent {
+		return errCloseSent
+	}
+	if err := c.Conn.SetWriteDeadline(deadline); err != nil {
+		return err
+	}
+	var n int64
+	var err error
+	if len(iov) == 1 { // write(2) costs less than writev(2) of one
+		var n1 int
+		n1, err = c.Conn.Write(iov[0])
+		n = int64(n1)
+	} else {
+		bufs := net.Buffers(iov)
+		n, err = bufs.WriteTo(c.Conn)
+	}
+	c.stats.AddBytesOut(int(n))
+	if err == nil {
+		// No deadline is left behind for gorilla's own writes (its
+		// pongs and close frames set their own).
+		err = c.Conn.SetWriteDeadline(time.Time{})
+	}
+	return err
 }

@@ -1,0 +1,152 @@
+package wsconn
+
+import (
+	"bytes"
+	"errors"
+	"net"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gorilla/websocket"
+
+	"wsplay/shared"
+)
+
+// idleAfter is how long a reading goroutine waits for the client's next
+// message before it gives itself up and the poller watches the socket
+// instead.
+const idleAfter = time.Second
+
+// readLoop is the connection's reading goroutine: it reads and handles
+// messages until the client has been quiet for idleAfter (then it parks
+// the connection and ends) or the reading fails (then it ends the
+// connection). One runs at a time: a new one starts only when the parked
+// state is cleared, by the poller or by hangup.
+func (c *Conn) readLoop() {
+	for {
+		if c.br.Buffered() == 0 && c.rc != nil {
+			// Wait for the next frame in the read buffer rather than in
+			// gorilla, which takes any read error as the end: a timeout
+			// here leaves the buffer ready for later.
+			c.nc.SetReadDeadline(time.Now().Add(idleAfter))
+			var ne net.Error
+			if _, err := c.br.Peek(1); errors.As(err, &ne) && ne.Timeout() && c.park() {
+				return
+			}
+		}
+		// A message, once begun, must arrive within PongWait.
+		c.nc.SetReadDeadline(time.Now().Add(c.cfg.PongWait))
+		if c.readControl() {
+			continue
+		}
+		if err := c.readMessage(); err != nil {
+			c.end(err)
+			return
+		}
+	}
+}
+
+// readControl reads a ping or a pong at the head of the read buffer,
+// and reports whether it did. gorilla would read them too, inside its
+// wait for the next message, where the reader could not stop: a client
+// that only answers pings would then keep a goroutine. Anything else,
+// including a malformed control frame, is left to gorilla, which answers
+// it properly. Between messages gorilla expects a frame header, so taking
+// a whole control frame out of the buffer keeps it in step.
+func (c *Conn) readControl() bool {
+	h, err := c.br.Peek(2)
+	if err != nil {
+		return false
+	}
+	const fin, masked = 0x80, 0x80
+	op, n := int(h[0]&0x0f), int(h[1]&0x7f)
+	if (op != websocket.PingMessage && op != websocket.PongMessage) || h[0] != fin|byte(op) || h[1]&masked == 0 || n > 125 {
+		return false
+	}
+	f, err := c.br.Peek(2 + 4 + n) // header, mask key, payload
+	if err != nil {
+		return false
+	}
+	if op == websocket.PingMessage {
+		key, data := f[2:6], make([]byte, n)
+		for i := range data {
+			data[i] = f[6+i] ^ key[i%4]
+		}
+		c.push(newFrame(websocket.PongMessage, data), time.Time{})
+	}
+	c.br.Discard(len(f))
+	c.lastHeard.Store(time.Now().UnixNano())
+	return true
+}
+
+// readMessage reads one message and hands it to the handler.
+func (c *Conn) readMessage() error {
+	typ, msg, err := c.ws.NextReader()
+	if err != nil {
+		return err
+	}
+	buf := readBuffers.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer func() {
+		if buf.Cap() <= maxPooledBuffer {
+			readBuffers.Put(buf)
+		}
+	}()
+	if _, err := buf.ReadFrom(msg); err != nil { // at most ReadLimit: gorilla stops it there
+		return err
+	}
+	data := buf.Bytes()
+	c.lastHeard.Store(time.Now().UnixNano())
+	c.stats.Received()
+	select {
+	case <-c.done:
+		return ErrClosedByServer
+	default:
+	}
+	// gorilla does not check that text is UTF-8; RFC 6455 requires it.
+	if typ == websocket.TextMessage && !utf8.Valid(data) {
+		c.log.Info("closing: invalid UTF-8 in a text frame")
+		c.Close(websocket.CloseInvalidFramePayloadData, shared.ReasonInvalidUTF8)
+		return ErrClosedByServer
+	}
+	return c.handle(typ, data)
+}
+
+// readBuffers hold the messages being handled: a connection holds one
+// only while a message is read and handled, not while it waits.
+var readBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledBuffer is the largest read buffer kept for another message.
+const maxPooledBuffer = 128 << 10
+
+// park hands the socket to the poller, for the calling reader to end,
+// and reports whether it did. When it reports false (the socket cannot be
+// watched, or is closed already), the caller reads on.
+func (c *Conn) park() bool {
+	if c.rc == nil {
+		return false
+	}
+	c.mu.Lock()
+	c.parked = true
+	c.mu.Unlock()
+	if err := arm(c); err != nil {
+		if !c.unpark() {
+			return true // hangup cleared it meanwhile and started a reader
+		}
+		return false
+	}
+	return true
+}
+
+// unpark clears the parked state and reports whether it was set: the
+// caller must then start a reader.
+func (c *Conn) unpark() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.parked {
+		return false
+	}
+	c.parked = false
+	return true
+}
