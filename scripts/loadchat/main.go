@@ -41,6 +41,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"wsplay/shared"
 )
 
 func main() {
@@ -57,6 +59,7 @@ type options struct {
 	duration time.Duration
 	size     int
 	room     string
+	batch    bool
 }
 
 func run(args []string) error {
@@ -68,6 +71,7 @@ func run(args []string) error {
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "how long to publish (at most 60 s)")
 	fs.IntVar(&o.size, "size", 100, "bytes of content per message")
 	fs.StringVar(&o.room, "room", "load", "the room")
+	fs.BoolVar(&o.batch, "batch", true, "subscribers offer "+shared.SubprotocolBatch+", as the page does, and take runs of messages as one frame")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -134,11 +138,15 @@ func load(o options, srv *server) error {
 	var dialErr error
 	var mu sync.Mutex
 	var dialers sync.WaitGroup
+	var dialOpts *websocket.DialOptions
+	if o.batch {
+		dialOpts = &websocket.DialOptions{Subprotocols: []string{shared.SubprotocolBatch}}
+	}
 	for i := range o.n {
 		sem <- struct{}{}
 		dialers.Go(func() {
 			defer func() { <-sem }()
-			c, _, err := websocket.Dial(ctx, wsURL+"&username=sub"+strconv.Itoa(i), nil)
+			c, _, err := websocket.Dial(ctx, wsURL+"&username=sub"+strconv.Itoa(i), dialOpts)
 			if err != nil {
 				mu.Lock()
 				dialErr = errors.Join(dialErr, err)
@@ -249,21 +257,23 @@ func receive(ctx context.Context, c *websocket.Conn, received *atomic.Int64) []t
 	var out []time.Duration
 	marker := []byte(`"content":"ts=`)
 	for {
-		_, data, err := c.Read(ctx)
+		_, frame, err := c.Read(ctx)
 		if err != nil {
 			return out
 		}
 		now := time.Now()
 		lastSeen.Store(now.UnixNano())
-		i := bytes.Index(data, marker)
-		if i < 0 || !bytes.Contains(data, []byte(`"type":"text"`)) {
-			continue // join, leave, history, user list
-		}
-		digits := data[i+len(marker):]
-		if j := bytes.IndexByte(digits, ' '); j > 0 {
-			if ns, err := strconv.ParseInt(string(digits[:j]), 10, 64); err == nil {
-				out = append(out, now.Sub(time.Unix(0, ns)))
-				received.Add(1)
+		for data := range shared.Lines(frame) { // one line unless batched
+			i := bytes.Index(data, marker)
+			if i < 0 || !bytes.Contains(data, []byte(`"type":"text"`)) {
+				continue // join, leave, history, user list
+			}
+			digits := data[i+len(marker):]
+			if j := bytes.IndexByte(digits, ' '); j > 0 {
+				if ns, err := strconv.ParseInt(string(digits[:j]), 10, 64); err == nil {
+					out = append(out, now.Sub(time.Unix(0, ns)))
+					received.Add(1)
+				}
 			}
 		}
 	}

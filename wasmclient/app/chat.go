@@ -171,6 +171,7 @@ func NewChat(loop *Loop, view ChatView, socketURL, room, user string) (*Chat, er
 		typing:   map[string]time.Time{},
 	}
 	c.socket = newSocket(loop, c, chatSendQueue)
+	c.batch = true
 	return c, nil
 }
 

@@ -180,3 +180,28 @@ func TestChatRejectsBadNamesBeforeConnecting(t *testing.T) {
 	_, err = NewChat(NewLoop(), &chatRecorder{}, "ws://127.0.0.1:1/ws/chat", "general", "<img onerror=x>")
 	assert.ErrorContains(t, err, "username")
 }
+
+// Chat takes batched frames: a burst from one member reaches the other
+// complete and in order, although the server sends it as a few frames of
+// many lines.
+func TestChatTakesBatchedFrames(t *testing.T) {
+	url := needServer(t)
+	h := newChatHarness(t)
+	room := uniqueRoom(t)
+	ada, adaRec := h.add(url, room, "ada")
+	bob, bobRec := h.add(url, room, "bob")
+	eventually(t, "both in the user list", func() bool {
+		return slices.Equal(adaRec.getUsers(), []string{"ada", "bob"}) && slices.Equal(bobRec.getUsers(), []string{"ada", "bob"})
+	})
+	h.onLoop(func() {
+		assert.Equal(t, shared.SubprotocolBatch, ada.socket.conn.Subprotocol(), "the server took the offer")
+	})
+	var want []string
+	h.onLoop(func() {
+		for i := range 15 { // within the message rate's burst
+			want = append(want, fmt.Sprintf("line %d", i))
+			require.NoError(t, bob.Send(want[i]))
+		}
+	})
+	eventually(t, "ada sees the whole burst, in order", func() bool { c, _ := adaRec.texts(); return slices.Equal(c, want) })
+}

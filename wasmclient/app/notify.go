@@ -124,6 +124,7 @@ func NewNotifications(loop *Loop, view NotifyView, socketURL, user string) (*Not
 	}
 	n := &Notifications{view: view, baseURL: socketURL, User: user, known: map[string]knownNote{}}
 	n.socket = newSocket(loop, n, notifySendQueue)
+	n.batch = true
 	return n, nil
 }
 

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"wsplay/shared"
 )
 
 // socket keeps one client connected to one endpoint: it dials, runs the
@@ -62,6 +64,10 @@ type socket struct {
 	// next attempt logs in afresh. (The browser hides the status, so
 	// there every failed dial is retried.)
 	refusalIsFinal bool
+	// batch offers shared.SubprotocolBatch, for the endpoints that take
+	// it (chat, notifications). Only those: a browser fails a handshake
+	// whose offered subprotocols the server answers with none.
+	batch bool
 
 	state ConnState
 	gen   int             // counts dials; what older ones post is dropped
@@ -116,11 +122,15 @@ func (s *socket) connect() {
 	s.stopRetry()
 	s.gen++
 	gen, u, timeout, tokens := s.gen, s.owner.url(), s.DialTimeout, s.Tokens
+	var protocols []string
+	if s.batch {
+		protocols = []string{shared.SubprotocolBatch}
+	}
 	s.setState(Connecting, "")
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
-		conn, status, err := dial(ctx, tokens, u)
+		conn, status, err := dial(ctx, tokens, u, protocols...)
 		s.loop.Post(func() { s.dialed(gen, conn, status, err) })
 	}()
 }
@@ -153,9 +163,11 @@ func (s *socket) dialed(gen int, conn *websocket.Conn, status int, err error) {
 	s.setState(Connected, s.owner.opened())
 }
 
-// readLoop is the connection's only reader. It posts each text message,
-// then the error that ended the connection.
+// readLoop is the connection's only reader. It posts each text message
+// (each line of a batched frame: see shared.SubprotocolBatch), then the
+// error that ended the connection.
 func (s *socket) readLoop(gen int, conn *websocket.Conn) {
+	batched := conn.Subprotocol() == shared.SubprotocolBatch
 	for {
 		typ, data, err := conn.Read(context.Background())
 		if err != nil {
@@ -167,8 +179,18 @@ func (s *socket) readLoop(gen int, conn *websocket.Conn) {
 			continue // every protocol here is JSON text
 		}
 		s.loop.Post(func() {
-			if gen == s.gen {
+			if gen != s.gen {
+				return
+			}
+			if !batched {
 				s.owner.message(data)
+				return
+			}
+			for line := range shared.Lines(data) {
+				if gen != s.gen {
+					return // a message closed the socket
+				}
+				s.owner.message(line)
 			}
 		})
 	}

@@ -90,9 +90,10 @@ func (t *Tokens) Forget() {
 	t.token = ""
 }
 
-// dial connects to socketURL, with a token when tokens is not nil: in the
-// query, since a browser cannot set headers on a WebSocket (the server
-// never logs query strings). Without guest login it connects by name. It
+// dial connects to socketURL, offering protocols (the subprotocols), with
+// a token when tokens is not nil: in the query, since a browser cannot
+// set headers on a WebSocket (the server never logs query strings).
+// Without guest login it connects by name. It
 // returns the HTTP status of a refused handshake, or 0 (always 0 in the
 // browser, which hides it).
 //
@@ -100,7 +101,7 @@ func (t *Tokens) Forget() {
 // other failure, and a server restarted with a new secret refuses every
 // old token, so the next attempt logs in afresh. The token never appears
 // in the error, which the page shows.
-func dial(ctx context.Context, tokens *Tokens, socketURL string) (*websocket.Conn, int, error) {
+func dial(ctx context.Context, tokens *Tokens, socketURL string, protocols ...string) (*websocket.Conn, int, error) {
 	u := socketURL
 	var tok string
 	if tokens != nil {
@@ -118,7 +119,7 @@ func dial(ctx context.Context, tokens *Tokens, socketURL string) (*websocket.Con
 			u += sep + "token=" + url.QueryEscape(tok)
 		}
 	}
-	conn, resp, err := websocket.Dial(ctx, u, nil)
+	conn, resp, err := websocket.Dial(ctx, u, &websocket.DialOptions{Subprotocols: protocols})
 	status := 0
 	if err != nil && resp != nil {
 		status = resp.StatusCode
