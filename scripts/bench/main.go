@@ -30,6 +30,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -66,11 +67,17 @@ func run(args []string) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	only := fs.String("only", "", "comma-separated scenarios to run (echo, fanout, batch, idle); empty: all")
 	rounds := fs.Int("rounds", 2, "rounds of each scenario, alternating the servers (1 to 5)")
+	fs.StringVar(&profileDir, "profile", "", "`directory` to write wsplay's CPU profiles (echo, fan-outs) and heap profile (idle) to, for go tool pprof")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *rounds < 1 || *rounds > 5 {
 		return errors.New("-rounds: 1 to 5")
+	}
+	if profileDir != "" {
+		if err := os.MkdirAll(profileDir, 0o755); err != nil {
+			return err
+		}
 	}
 	raiseFileLimit()
 	dir, err := os.MkdirTemp("", "wsplay-bench-")
@@ -114,7 +121,7 @@ func run(args []string) error {
 				slices.Reverse(order)
 			}
 			for _, name := range order {
-				res, err := once(sc, name, bins[name], dir)
+				res, err := once(sc, name, bins[name], dir, r+1)
 				if err != nil {
 					return fmt.Errorf("%s on %s: %w", sc.name, name, err)
 				}
@@ -138,12 +145,16 @@ func run(args []string) error {
 	return nil
 }
 
+// profileDir, when set by -profile, receives wsplay's profiles.
+var profileDir string
+
 // once runs sc against a fresh process of the named server.
-func once(sc scenario, name, bin, dir string) (result, error) {
+func once(sc scenario, name, bin, dir string, round int) (result, error) {
 	s, err := start(name, bin, dir)
 	if err != nil {
 		return nil, err
 	}
+	s.profileName = fmt.Sprintf("%s-%d", sc.name, round)
 	defer s.stop()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -171,6 +182,10 @@ type server struct {
 	addr string
 	cmd  *exec.Cmd
 	data string
+	// pprof is the address of wsplay's profiler, under -profile, and
+	// profileName the stem of the files written for this run.
+	pprof       string
+	profileName string
 }
 
 func start(name, bin, dir string) (*server, error) {
@@ -182,6 +197,9 @@ func start(name, bin, dir string) (*server, error) {
 			"-send-queue", "16384", "-send-queue-bytes", "67108864",
 			"-message-rate", "100000", "-message-burst", "100000", "-address-rate", "100000", "-address-burst", "100000",
 			"-max-conns", "20000", "-max-conns-per-ip", "20000", "-max-http-conns", "20000")
+		if profileDir != "" {
+			cmd.Args = append(cmd.Args, "-pprof-addr", "127.0.0.1:0")
+		}
 	} else {
 		cmd = exec.Command(bin, "-addr", "127.0.0.1:0")
 	}
@@ -198,6 +216,7 @@ func start(name, bin, dir string) (*server, error) {
 	}
 	s.cmd = cmd
 	addr := make(chan string, 2)
+	pprofAddr := make(chan string, 1)
 	scan := func(r io.Reader) {
 		sc := bufio.NewScanner(r)
 		for sc.Scan() {
@@ -208,6 +227,8 @@ func start(name, bin, dir string) (*server, error) {
 				addr <- strings.TrimPrefix(line, "listening ")
 			case json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "listening":
 				addr <- rec.Addr
+			case rec.Msg == "profiler listening":
+				pprofAddr <- strings.TrimPrefix(strings.TrimSuffix(rec.Addr, "/debug/pprof/"), "http://")
 			}
 		}
 	}
@@ -215,10 +236,57 @@ func start(name, bin, dir string) (*server, error) {
 	go scan(logs)
 	select {
 	case s.addr = <-addr:
-		return s, nil
 	case <-time.After(30 * time.Second):
 		s.stop()
 		return nil, errors.New("the server did not start")
+	}
+	if name == "wsplay" && profileDir != "" {
+		select {
+		case s.pprof = <-pprofAddr:
+		case <-time.After(10 * time.Second):
+			s.stop()
+			return nil, errors.New("the server's profiler did not start")
+		}
+	}
+	return s, nil
+}
+
+// profileCPU starts a CPU profile of d, written to the profile directory,
+// if there is one; the returned function waits for it.
+func (s *server) profileCPU(d time.Duration) (wait func()) {
+	if s.pprof == "" {
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.fetchProfile(fmt.Sprintf("profile?seconds=%d", int(d.Seconds())), s.profileName+".cpu.pprof")
+	}()
+	return func() { <-done }
+}
+
+// profileHeap writes a heap profile to the profile directory, if there
+// is one.
+func (s *server) profileHeap() {
+	if s.pprof != "" {
+		s.fetchProfile("heap?gc=1", s.profileName+".heap.pprof")
+		s.fetchProfile("heap?debug=1", s.profileName+".heap.txt") // with the runtime's memory statistics
+	}
+}
+
+func (s *server) fetchProfile(query, file string) {
+	resp, err := http.Get("http://" + s.pprof + "/debug/pprof/" + query)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench: profile:", err)
+		return
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err == nil && resp.StatusCode == http.StatusOK {
+		err = os.WriteFile(filepath.Join(profileDir, file), b, 0o644)
+	}
+	if err != nil || resp.StatusCode != http.StatusOK {
+		fmt.Fprintln(os.Stderr, "bench: profile:", resp.Status, err)
 	}
 }
 
@@ -320,6 +388,7 @@ func echoScenario(ctx context.Context, s *server) (result, error) {
 	}
 	defer closeAll(cs)
 	msg := bytes.Repeat([]byte("e"), 128)
+	defer s.profileCPU(2 * time.Second)()
 	cpu0 := s.cpu()
 	var wg sync.WaitGroup
 	var failed atomic.Int64
@@ -392,6 +461,8 @@ func fanout(n int, batch bool) func(ctx context.Context, s *server) (result, err
 			}
 		}()
 		received.Store(0)
+		wait := s.profileCPU(duration)
+		defer wait()
 		cpu0 := s.cpu()
 		start := time.Now()
 		tick := time.NewTicker(time.Second / rate)
@@ -497,6 +568,7 @@ func idleScenario(ctx context.Context, s *server) (result, error) {
 	}
 	time.Sleep(2 * time.Second)
 	after := s.rssKiB()
+	s.profileHeap()
 	closeAll(cs)
 	readers.Wait()
 	return result{"KiB per connection": (after - before) / n}, nil
