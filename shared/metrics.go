@@ -47,8 +47,9 @@ const (
 
 	// MetricRooms: chat rooms that exist now.
 	MetricRooms = "rooms"
-	// MetricSlowDisconnects: connections closed with 1008 for a full send
-	// queue, since start.
+	// MetricSlowDisconnects: connections dropped as too slow, since
+	// start: closed with 1008 for a full send queue, or hung up when a
+	// write did not finish within the write timeout.
 	MetricSlowDisconnects = "slow_consumer_disconnects"
 	// MetricRejected: WebSocket handshakes refused, since start; per
 	// reason.

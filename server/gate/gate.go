@@ -327,9 +327,10 @@ func (g *Gate) Admit(w http.ResponseWriter, r *http.Request, ep Endpoint) (*wsco
 	id := g.nextID.Add(1)
 	s := &session{ip: ip, user: capped, stats: stats}
 	s.c = wsconn.New(ws, g.cfg.Conn, wsconn.Options{
-		Log:   g.log.With("conn", id, "endpoint", ep.Name, "remote", r.RemoteAddr),
-		Stats: stats,
-		OnEnd: func() { g.sessions.remove(s) },
+		Log:     g.log,
+		LogArgs: []any{"conn", id, "endpoint", ep.Name, "remote", r.RemoteAddr},
+		Stats:   stats,
+		OnEnd:   func() { g.sessions.remove(s) },
 	})
 	if !g.sessions.add(s) {
 		// Shutdown began during the upgrade: the caller runs it, and it

@@ -32,7 +32,7 @@
 //	wsplay_messages_sent_total                    counter    endpoint  messages written to clients (data frames)
 //	wsplay_received_bytes_total                   counter    endpoint  bytes read from WebSocket connections after the handshake: frame headers, masks and control frames included
 //	wsplay_sent_bytes_total                       counter    endpoint  bytes written to WebSocket connections after the handshake, the same way
-//	wsplay_slow_consumer_disconnects_total        counter    endpoint  connections closed with 1008 "too slow" because their send queue was full
+//	wsplay_slow_consumer_disconnects_total        counter    endpoint  connections dropped as too slow: send queue full (1008) or a write timed out
 //	wsplay_fanout_latency_seconds                 histogram  endpoint  time from enqueue (a message handed to a connection's send queue) to the end of its write; for chat, the fan-out latency of a broadcast
 //	wsplay_handshakes_rejected_total              counter    reason    requests to a WebSocket endpoint answered without an upgrade (403 origin, 400 not a handshake, 426 version, 503 shutting down …)
 //	wsplay_http_requests_total                    counter              HTTP requests received, WebSocket handshakes included
@@ -64,7 +64,7 @@
 //	messages_received, received_bytes        the connection's read pump and byte counter (Endpoint.Received, AddBytesIn)
 //	messages_sent, sent_bytes                the connection's writer and byte counter (Endpoint.Sent, AddBytesOut)
 //	fanout_latency                           the connection's writer, for every message that went through the send queue (Endpoint.ObserveFanout)
-//	slow_consumer_disconnects                the connection, when its queue was full (Endpoint.SlowConsumer)
+//	slow_consumer_disconnects                the connection, when its queue was full or a write timed out (Endpoint.SlowConsumer)
 //	handshakes_rejected                      the gate (HandshakeRejected)
 //	http_requests                            CountRequests, the outermost handler
 //	dashboard_snapshots_conflated            the dashboard's samplers (SnapshotConflated)
@@ -343,7 +343,9 @@ func (e *Endpoint) ObserveFanout(d time.Duration) {
 	}
 }
 
-// SlowConsumer counts a client closed because its send queue was full.
+// SlowConsumer counts a client dropped as too slow: its send queue was
+// full (it is closed with 1008), or a write to it did not finish within
+// the write timeout (it is hung up).
 func (e *Endpoint) SlowConsumer() {
 	if e != nil {
 		e.slow.Add(1)
@@ -525,7 +527,7 @@ var (
 	descBytesOut = prometheus.NewDesc("wsplay_sent_bytes_total",
 		"Bytes written to WebSocket connections after the handshake, frame headers and control frames included.", []string{"endpoint"}, nil)
 	descSlow = prometheus.NewDesc("wsplay_slow_consumer_disconnects_total",
-		"Connections closed with 1008 because their send queue was full.", []string{"endpoint"}, nil)
+		"Connections dropped as too slow: closed with 1008 for a full send queue, or hung up when a write timed out.", []string{"endpoint"}, nil)
 	descFanout = prometheus.NewDesc("wsplay_fanout_latency_seconds",
 		"Time from a message's enqueue to the end of its write to the connection.", []string{"endpoint"}, nil)
 	descRejected = prometheus.NewDesc("wsplay_handshakes_rejected_total",

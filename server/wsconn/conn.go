@@ -104,15 +104,16 @@ import (
 //     CloseGrace for the reader to see the peer's answer, and hangs up.
 //  3. The read fails, and the connection ends.
 type Conn struct {
-	ws    *websocket.Conn
-	nc    *countingConn // ws's socket: the writer writes frames on it
-	br    *bufio.Reader // what gorilla reads from: its Buffered says whether a frame waits
-	rc    syscall.RawConn
-	cfg   Config
-	log   *slog.Logger
-	stats *metrics.Endpoint // nil counts nothing
-	onEnd func()            // called once the connection has ended; may be nil
-	batch bool              // the client took shared.SubprotocolBatch
+	ws      *websocket.Conn
+	nc      *countingConn // ws's socket: the writer writes frames on it
+	br      *bufio.Reader // what gorilla reads from: its Buffered says whether a frame waits
+	rc      syscall.RawConn
+	cfg     Config
+	log     *slog.Logger // without the connection's attributes: see Log
+	logArgs []any
+	stats   *metrics.Endpoint // nil counts nothing
+	onEnd   func()            // called once the connection has ended; may be nil
+	batch   bool              // the client took shared.SubprotocolBatch
 
 	// Set by Start.
 	handle Handler
@@ -124,6 +125,9 @@ type Conn struct {
 	// pollID is the connection's key in the poller, 0 until it parks
 	// there. Touched only by the reading goroutine and the poller's lock.
 	pollID uint64
+	// readDeadline is the read deadline last set; only the reading
+	// goroutine touches it.
+	readDeadline time.Time
 
 	mu sync.Mutex
 	// queue is what waits to be written, oldest first; queued and
@@ -167,6 +171,10 @@ type Options struct {
 	// Log receives the connection's log lines: closes at Debug, client
 	// misbehaviour at Info. Default: discarded.
 	Log *slog.Logger
+	// LogArgs are attributes for every line the connection logs, as for
+	// slog.Logger.With. They are added when a line is logged, so that a
+	// connection that logs nothing holds no logger of its own.
+	LogArgs []any
 	// Stats counts the connection's messages and fan-out latency (its
 	// bytes are counted by Upgrade). Default: nothing is counted.
 	Stats *metrics.Endpoint
@@ -196,6 +204,7 @@ func New(ws *websocket.Conn, cfg Config, opts Options) *Conn {
 		rc:        nc.rc,
 		cfg:       cfg,
 		log:       log,
+		logArgs:   opts.LogArgs,
 		stats:     opts.Stats,
 		onEnd:     opts.OnEnd,
 		batch:     ws.Subprotocol() == shared.SubprotocolBatch,
@@ -269,10 +278,11 @@ func (c *Conn) hangup() {
 
 // LogWith adds attributes to every line the connection logs, such as
 // the room and user; call it before Start.
-func (c *Conn) LogWith(args ...any) { c.log = c.log.With(args...) }
+func (c *Conn) LogWith(args ...any) { c.logArgs = append(c.logArgs, args...) }
 
-// Log returns the connection's logger.
-func (c *Conn) Log() *slog.Logger { return c.log }
+// Log returns the connection's logger, with its attributes. It is made
+// for each call: keep it while it is used, not for the connection's life.
+func (c *Conn) Log() *slog.Logger { return c.log.With(c.logArgs...) }
 
 // RemoteAddr returns the peer's network address.
 func (c *Conn) RemoteAddr() net.Addr { return c.ws.RemoteAddr() }
@@ -333,7 +343,7 @@ func (c *Conn) tick() {
 	now := time.Now()
 	deadline := time.Unix(0, c.lastHeard.Load()).Add(c.cfg.PongWait)
 	if !now.Before(deadline) {
-		c.log.Info("client silent past the pong deadline", "pong_wait", c.cfg.PongWait)
+		c.Log().Info("client silent past the pong deadline", "pong_wait", c.cfg.PongWait)
 		c.Close(0, "")
 		c.hangup()
 		return
@@ -371,7 +381,7 @@ func (c *Conn) end(err error) {
 		// The peer closed and gorilla has already answered its close frame.
 		peerClosed = true
 		c.Close(0, "")
-		c.log.Debug("peer closed", "code", closeErr.Code, "reason", closeErr.Text)
+		c.Log().Debug("peer closed", "code", closeErr.Code, "reason", closeErr.Text)
 	case errors.Is(err, ErrClosedByServer):
 		// Close was called with the code to send.
 	case errors.Is(err, websocket.ErrReadLimit):
@@ -384,7 +394,7 @@ func (c *Conn) end(err error) {
 		peerGone = true
 		c.Close(0, "")
 		if netErr.Timeout() {
-			c.log.Info("client silent past the pong deadline", "pong_wait", c.cfg.PongWait)
+			c.Log().Info("client silent past the pong deadline", "pong_wait", c.cfg.PongWait)
 		}
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
 		peerGone = true
@@ -392,7 +402,7 @@ func (c *Conn) end(err error) {
 	default:
 		// A malformed frame: gorilla has sent 1002 already.
 		c.Close(websocket.CloseProtocolError, "")
-		c.log.Info("closing: protocol error", "err", err)
+		c.Log().Info("closing: protocol error", "err", err)
 	}
 	// Closed by now, so a ping being queued as the timer stops is
 	// refused and does not set the timer again.
@@ -409,7 +419,7 @@ func (c *Conn) end(err error) {
 	}
 	c.ws.Close()
 	forget(c)
-	c.log.Debug("connection ended", "code", c.closeCode, "reason", c.closeReason)
+	c.Log().Debug("connection ended", "code", c.closeCode, "reason", c.closeReason)
 	if c.onEnd != nil {
 		c.onEnd()
 	}

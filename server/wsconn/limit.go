@@ -81,11 +81,11 @@ func (l *Limiter) Admit(c *Conn, warn func(*shared.Error)) (ok bool, err error) 
 	ok, w, closeConn := l.check(time.Now())
 	switch {
 	case closeConn:
-		c.log.Info("closing: over the message rate for too long", "limit", l)
+		c.Log().Info("closing: over the message rate for too long", "limit", l)
 		c.Close(websocket.ClosePolicyViolation, shared.ReasonRateLimit)
 		return false, ErrClosedByServer
 	case w != nil:
-		c.log.Info("rate limited", "limit", l)
+		c.Log().Info("rate limited", "limit", l)
 		warn(w)
 	}
 	return ok, nil
@@ -114,7 +114,7 @@ func (s *Strikes) Good() { s.n = 0 }
 // message.
 func (s *Strikes) Bad(c *Conn, e *shared.Error) error {
 	s.n++
-	c.log.Info("bad message", "code", e.Code, "detail", e.Detail, "strikes", s.n)
+	c.Log().Info("bad message", "code", e.Code, "detail", e.Detail, "strikes", s.n)
 	if s.n >= MaxStrikes {
 		c.Close(websocket.ClosePolicyViolation, shared.ReasonTooManyFaults)
 		return ErrClosedByServer

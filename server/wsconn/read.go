@@ -2,6 +2,7 @@ package wsconn
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"net"
 	"sync"
@@ -29,14 +30,17 @@ func (c *Conn) readLoop() {
 			// Wait for the next frame in the read buffer rather than in
 			// gorilla, which takes any read error as the end: a timeout
 			// here leaves the buffer ready for later.
-			c.nc.SetReadDeadline(time.Now().Add(idleAfter))
+			c.readWithin(idleAfter)
 			var ne net.Error
 			if _, err := c.br.Peek(1); errors.As(err, &ne) && ne.Timeout() && c.park() {
 				return
 			}
 		}
-		// A message, once begun, must arrive within PongWait.
-		c.nc.SetReadDeadline(time.Now().Add(c.cfg.PongWait))
+		// A message, once begun, must arrive within PongWait; one that
+		// is in the buffer already has.
+		if !c.frameBuffered() {
+			c.readWithin(c.cfg.PongWait)
+		}
 		if c.readControl() {
 			continue
 		}
@@ -45,6 +49,39 @@ func (c *Conn) readLoop() {
 			return
 		}
 	}
+}
+
+// readWithin makes sure the socket's read deadline is d from now, give
+// or take a tenth: setting a deadline costs more than a small read, so a
+// deadline close enough to the one wanted is kept.
+func (c *Conn) readWithin(d time.Duration) {
+	if want := time.Now().Add(d); !near(want, c.readDeadline, d/10) {
+		c.nc.SetReadDeadline(want)
+		c.readDeadline = want
+	}
+}
+
+// frameBuffered reports whether a whole final frame is in the read
+// buffer, so that reading it makes no system call.
+func (c *Conn) frameBuffered() bool {
+	h, _ := c.br.Peek(min(c.br.Buffered(), 2+8+4))
+	if len(h) < 2 || h[0]&0x80 == 0 { // a fragment: more frames follow
+		return false
+	}
+	n, hdr := int(h[1]&0x7f), 2
+	switch n {
+	case 126:
+		if len(h) < 4 {
+			return false
+		}
+		n, hdr = int(binary.BigEndian.Uint16(h[2:])), 4
+	case 127:
+		return false // 64 KiB or more: never in a 512-byte buffer
+	}
+	if h[1]&0x80 != 0 {
+		hdr += 4 // the mask key
+	}
+	return c.br.Buffered() >= hdr+n
 }
 
 // readControl reads a ping or a pong at the head of the read buffer,
@@ -106,7 +143,7 @@ func (c *Conn) readMessage() error {
 	}
 	// gorilla does not check that text is UTF-8; RFC 6455 requires it.
 	if typ == websocket.TextMessage && !utf8.Valid(data) {
-		c.log.Info("closing: invalid UTF-8 in a text frame")
+		c.Log().Info("closing: invalid UTF-8 in a text frame")
 		c.Close(websocket.CloseInvalidFramePayloadData, shared.ReasonInvalidUTF8)
 		return ErrClosedByServer
 	}

@@ -95,6 +95,7 @@ type countingConn struct {
 
 	mu        sync.Mutex // held for each write
 	closeSent bool
+	deadline  time.Time // the write deadline last set
 }
 
 // errCloseSent is writeFrames' answer once a close frame has gone out.
@@ -118,15 +119,20 @@ func (c *countingConn) Write(p []byte) (int, error) {
 }
 
 // writeFrames writes the frames in iov in one go (writev on a TCP
-// socket), unless a close frame has gone out already, within deadline.
-func (c *countingConn) writeFrames(iov [][]byte, deadline time.Time) error {
+// socket), unless a close frame has gone out already. The write must end
+// within wait, give or take a tenth: setting a deadline costs more than
+// a small write, so a deadline close enough to the one wanted is kept.
+func (c *countingConn) writeFrames(iov [][]byte, wait time.Duration) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closeSent {
 		return errCloseSent
 	}
-	if err := c.Conn.SetWriteDeadline(deadline); err != nil {
-		return err
+	if want := time.Now().Add(wait); !near(want, c.deadline, wait/10) {
+		if err := c.Conn.SetWriteDeadline(want); err != nil {
+			return err
+		}
+		c.deadline = want
 	}
 	var n int64
 	var err error
@@ -139,10 +145,19 @@ func (c *countingConn) writeFrames(iov [][]byte, deadline time.Time) error {
 		n, err = bufs.WriteTo(c.Conn)
 	}
 	c.stats.AddBytesOut(int(n))
-	if err == nil {
-		// No deadline is left behind for gorilla's own writes (its
-		// pongs and close frames set their own).
-		err = c.Conn.SetWriteDeadline(time.Time{})
-	}
 	return err
+}
+
+// SetWriteDeadline is gorilla's, before each control frame it writes.
+func (c *countingConn) SetWriteDeadline(t time.Time) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.deadline = t
+	return c.Conn.SetWriteDeadline(t)
+}
+
+// near reports whether a and b are within slack of each other.
+func near(a, b time.Time, slack time.Duration) bool {
+	d := a.Sub(b)
+	return d <= slack && d >= -slack
 }

@@ -12,7 +12,8 @@ import (
 )
 
 // outgoing is a frame waiting in a send queue, with the time it was
-// queued, for the fan-out latency.
+// queued, for the fan-out latency (zero for a pong, which is not
+// counted).
 type outgoing struct {
 	f  *Frame
 	at time.Time
@@ -126,7 +127,7 @@ func (c *Conn) Reply(f *Frame) bool {
 
 	one := [1]outgoing{{f, time.Now()}}
 	iov, pooled := c.frames(one[:], nil)
-	err := c.nc.writeFrames(iov, time.Now().Add(c.cfg.WriteWait))
+	err := c.nc.writeFrames(iov, c.cfg.WriteWait)
 	release(iov, pooled)
 	c.wrote(one[:], nil, err)
 
@@ -263,7 +264,7 @@ func (c *Conn) drain() {
 		c.mu.Unlock()
 		if !drop {
 			iov, pooled := c.frames(batch, latest)
-			err := c.nc.writeFrames(iov, time.Now().Add(c.cfg.WriteWait))
+			err := c.nc.writeFrames(iov, c.cfg.WriteWait)
 			release(iov, pooled)
 			c.wrote(batch, latest, err)
 		}
@@ -352,16 +353,22 @@ func (c *Conn) wrote(batch []outgoing, latest *Frame, err error) {
 		if slow {
 			c.stats.SlowConsumer()
 		}
-		c.log.Debug("write failed", "err", err)
+		c.Log().Debug("write failed", "err", err)
 		// Closing the socket makes the read fail, and the connection end.
 		c.Close(0, "")
 		c.hangup()
 		return
 	}
-	now := time.Now()
+	var now time.Time
 	for _, o := range batch {
-		if o.f.op == websocket.TextMessage || o.f.op == websocket.BinaryMessage {
-			c.stats.Sent()
+		if o.f.op != websocket.TextMessage && o.f.op != websocket.BinaryMessage {
+			continue
+		}
+		c.stats.Sent()
+		if !o.at.IsZero() {
+			if now.IsZero() {
+				now = time.Now()
+			}
 			c.stats.ObserveFanout(now.Sub(o.at))
 		}
 	}
