@@ -343,6 +343,46 @@ func (e *Endpoint) ObserveFanout(d time.Duration) {
 	}
 }
 
+// Tally gathers what one write sent — messages and their fan-out
+// latencies — for [Endpoint.AddTally] to count at once: a write of many
+// messages then costs a few atomic adds on the endpoint's shared
+// counters, not three per message. Its zero value is empty.
+type Tally struct {
+	sent    uint64
+	sumNs   int64
+	buckets [len(latencyBounds) + 1]uint32
+}
+
+// Sent counts a message sent.
+func (t *Tally) Sent() { t.sent++ }
+
+// ObserveFanout records a message's time from enqueue to the end of its
+// write, as Endpoint.ObserveFanout does.
+func (t *Tally) ObserveFanout(d time.Duration) {
+	t.buckets[bucket(d)]++
+	t.sumNs += int64(d)
+}
+
+// AddTally counts what t gathered, as Sent and ObserveFanout would have.
+func (e *Endpoint) AddTally(t *Tally) {
+	if e == nil {
+		return
+	}
+	if t.sent > 0 {
+		e.msgsOut.Add(t.sent)
+	}
+	observed := false
+	for i, n := range t.buckets {
+		if n > 0 {
+			e.fanout.counts[i].Add(uint64(n))
+			observed = true
+		}
+	}
+	if observed {
+		e.fanout.sumNs.Add(t.sumNs)
+	}
+}
+
 // SlowConsumer counts a client dropped as too slow: its send queue was
 // full (it is closed with 1008), or a write to it did not finish within
 // the write timeout (it is hung up).
@@ -356,7 +396,10 @@ func (e *Endpoint) SlowConsumer() {
 // histogram's buckets: 10 µs doubling up to about 10.5 s. Enqueue to write
 // is microseconds on an idle server and grows to the write timeout when a
 // peer stalls, so the range is wide and relative precision is what matters.
-var LatencyBounds = prometheus.ExponentialBuckets(10e-6, 2, 21)
+var LatencyBounds = prometheus.ExponentialBuckets(10e-6, 2, len(latencyBounds))
+
+// latencyBounds sizes LatencyBounds, so that a Tally's array matches it.
+var latencyBounds [21]struct{}
 
 // latencyHistogram counts durations into LatencyBounds. Each observation
 // is two atomic adds. It is a plain array rather than a
@@ -373,9 +416,15 @@ func newLatencyHistogram() latencyHistogram {
 }
 
 func (h *latencyHistogram) observe(d time.Duration) {
-	i, _ := slices.BinarySearch(LatencyBounds, d.Seconds())
-	h.counts[i].Add(1)
+	h.counts[bucket(d)].Add(1)
 	h.sumNs.Add(int64(d))
+}
+
+// bucket returns the index of d's bucket in LatencyBounds (the last, +Inf,
+// is len(LatencyBounds)).
+func bucket(d time.Duration) int {
+	i, _ := slices.BinarySearch(LatencyBounds, d.Seconds())
+	return i
 }
 
 // load returns the bucket counts (not cumulative, +Inf last) and the sum.

@@ -108,3 +108,53 @@ func BenchmarkEndpointStatsPerMessage(b *testing.B) {
 		}
 	})
 }
+
+// A Tally counts exactly what the same calls on the endpoint would.
+func TestTallyCountsAsTheCallsWould(t *testing.T) {
+	t.Parallel()
+	each, tallied := newEndpoint("each"), newEndpoint("tallied")
+	var tally Tally
+	for i, d := range []time.Duration{0, 5 * time.Microsecond, 42 * time.Microsecond, 42 * time.Microsecond, time.Second, time.Hour} {
+		each.Sent()
+		tally.Sent()
+		if i > 0 {
+			each.ObserveFanout(d)
+			tally.ObserveFanout(d)
+		}
+	}
+	each.Sent() // one without a latency, as a dashboard snapshot is
+	tally.Sent()
+	tallied.AddTally(&tally)
+	want, got := each.Read(), tallied.Read()
+	want.Name, got.Name = "", ""
+	assert.Equal(t, want, got)
+	assert.Equal(t, uint64(7), got.MsgsOut)
+	(*Endpoint)(nil).AddTally(&tally) // a nil Endpoint counts nothing
+}
+
+// A write of 20 messages counted one by one, and as one Tally.
+func BenchmarkEndpointStatsPerWrite(b *testing.B) {
+	e := newEndpoint("bench")
+	b.Run("each", func(b *testing.B) {
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				for range 20 {
+					e.Sent()
+					e.ObserveFanout(42 * time.Microsecond)
+				}
+			}
+		})
+	})
+	b.Run("tally", func(b *testing.B) {
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				var t Tally
+				for range 20 {
+					t.Sent()
+					t.ObserveFanout(42 * time.Microsecond)
+				}
+				e.AddTally(&t)
+			}
+		})
+	})
+}

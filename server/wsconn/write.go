@@ -8,6 +8,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"wsplay/server/metrics"
 	"wsplay/shared"
 )
 
@@ -360,21 +361,23 @@ func (c *Conn) wrote(batch []outgoing, latest *Frame, err error) {
 		return
 	}
 	var now time.Time
+	var t metrics.Tally // counted once for the write: the counters are shared
 	for _, o := range batch {
 		if o.f.op != websocket.TextMessage && o.f.op != websocket.BinaryMessage {
 			continue
 		}
-		c.stats.Sent()
+		t.Sent()
 		if !o.at.IsZero() {
 			if now.IsZero() {
 				now = time.Now()
 			}
-			c.stats.ObserveFanout(now.Sub(o.at))
+			t.ObserveFanout(now.Sub(o.at))
 		}
 	}
 	if latest != nil {
-		c.stats.Sent()
+		t.Sent()
 	}
+	c.stats.AddTally(&t)
 }
 
 // finish is the end of the close sequence: it sends the close frame, if
