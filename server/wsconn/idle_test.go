@@ -1,6 +1,8 @@
 package wsconn_test
 
 import (
+	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -77,12 +79,22 @@ func (s *started) dial(t *testing.T, protocols ...string) *gorilla.Conn {
 	return c
 }
 
-func (s *started) conn(t *testing.T, i int) *wsconn.Conn {
+// conn returns the server's side of client (registered just after the
+// handshake's answer, so it may take a moment).
+func (s *started) conn(t *testing.T, client *gorilla.Conn) *wsconn.Conn {
 	t.Helper()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	require.Greater(t, len(s.conns), i)
-	return s.conns[i]
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		s.mu.Lock()
+		for _, c := range s.conns {
+			if c.RemoteAddr().String() == client.LocalAddr().String() {
+				s.mu.Unlock()
+				return c
+			}
+		}
+		s.mu.Unlock()
+	}
+	t.Fatal("the server has no connection for the client")
+	return nil
 }
 
 // roundTrip sends msg and waits for it to come back.
@@ -125,6 +137,10 @@ func TestBatchFramesOnlyForClientsThatAskedForThem(t *testing.T) {
 
 	batched := s.dial(t, "other", shared.SubprotocolBatch)
 	assert.Equal(t, shared.SubprotocolBatch, batched.Subprotocol())
+	// The first message after a quiet spell goes at once; what follows
+	// within BatchDelay of that write gathers.
+	require.NoError(t, batched.WriteMessage(gorilla.TextMessage, []byte("burst")))
+	readFrames(t, batched, 6)
 	require.NoError(t, batched.WriteMessage(gorilla.TextMessage, []byte("burst")))
 	assert.Equal(t, []frame{
 		{gorilla.TextMessage, "1\n2\n3"}, {gorilla.BinaryMessage, "4"}, {gorilla.TextMessage, "5\n6"},
@@ -141,7 +157,8 @@ func TestBatchFramesOnlyForClientsThatAskedForThem(t *testing.T) {
 
 // Connections that wait for their client hold no goroutine: after a
 // second of quiet the readers give the sockets to one poller, and a
-// message, a ping or a close from the server still reaches each of them.
+// message, a ping, a close from the server or a hangup still reaches each
+// of them.
 func TestIdleConnectionsHoldNoGoroutine(t *testing.T) {
 	// Not parallel: it counts the process's goroutines.
 	s := serveStarted(t, wsconn.Config{})
@@ -167,7 +184,7 @@ func TestIdleConnectionsHoldNoGoroutine(t *testing.T) {
 
 	// Woken by a message, a ping, or the server's close.
 	for i, c := range clients {
-		switch i % 3 {
+		switch i % 4 {
 		case 0:
 			roundTrip(t, c, "again")
 		case 1:
@@ -177,54 +194,80 @@ func TestIdleConnectionsHoldNoGoroutine(t *testing.T) {
 			roundTrip(t, c, "after the ping")
 			assert.Equal(t, "are you there", pong, "the pong carries the ping's payload")
 		case 2:
-			s.conn(t, i+1).Close(gorilla.CloseGoingAway, "bye")
+			s.conn(t, c).Close(gorilla.CloseGoingAway, "bye")
 			c.SetReadDeadline(time.Now().Add(10 * time.Second))
 			_, _, err := c.ReadMessage()
 			assert.True(t, gorilla.IsCloseError(err, gorilla.CloseGoingAway), "got %v", err)
+		case 3:
+			s.conn(t, c).Hangup()
+			c.SetReadDeadline(time.Now().Add(10 * time.Second))
+			_, _, err := c.ReadMessage()
+			var ne net.Error
+			assert.False(t, errors.As(err, &ne) && ne.Timeout(), "a hung-up socket is closed at once: %v", err)
+		}
+	}
+	// The closed and the hung-up connections all end: their readers were
+	// started again to see the end.
+	for range n / 4 * 2 {
+		select {
+		case <-s.ended:
+		case <-time.After(10 * time.Second):
+			t.Fatal("a parked connection that was closed or hung up did not end")
 		}
 	}
 }
 
 // A client that only answers pings stays however long it is quiet; one
-// that answers nothing is dropped once PongWait has passed; a connection
-// hung up while parked ends.
+// that answers nothing is dropped once PongWait has passed; a hung-up
+// connection ends.
 func TestQuietClientsWhoAnswerPingsStay(t *testing.T) {
 	t.Parallel()
 	s := serveStarted(t, wsconn.Config{PongWait: 1500 * time.Millisecond, PingInterval: 300 * time.Millisecond})
 
-	answers := s.dial(t) // conn 0
-	readErr := make(chan error, 1)
-	go func() {
-		for {
-			if _, _, err := answers.ReadMessage(); err != nil { // answers pings meanwhile
-				readErr <- err
-				return
+	// answerPings reads on c's own goroutine, which answers pings, and
+	// reports the error that ended the reading.
+	answerPings := func(c *gorilla.Conn) <-chan error {
+		ended := make(chan error, 1)
+		go func() {
+			for {
+				if _, _, err := c.ReadMessage(); err != nil {
+					ended <- err
+					return
+				}
 			}
-		}
-	}()
-	s.dial(t) // conn 1: never reads, so never answers
-	s.dial(t) // conn 2
+		}()
+		return ended
+	}
+	answers, hungUp := s.dial(t), s.dial(t)
+	readErr, hungUpErr := answerPings(answers), answerPings(hungUp)
+	silent := s.dial(t) // never reads, so never answers
 
 	select {
 	case c := <-s.ended:
-		assert.Same(t, s.conn(t, 1), c, "the silent client is the one dropped")
+		assert.True(t, c == s.conn(t, silent), "the silent client is the one dropped")
 	case <-time.After(10 * time.Second):
 		t.Fatal("the client that answered nothing was not dropped")
 	}
 	time.Sleep(2 * time.Second) // longer than PongWait again
-	s.conn(t, 2).Hangup()
+	s.conn(t, hungUp).Hangup()
 	select {
 	case c := <-s.ended:
-		assert.Same(t, s.conn(t, 2), c, "the hung-up connection ended, and only it")
+		assert.True(t, c == s.conn(t, hungUp), "the hung-up connection ended, and only it")
 	case <-time.After(10 * time.Second):
 		t.Fatal("a parked connection that was hung up did not end")
+	}
+	select {
+	case err := <-hungUpErr:
+		assert.Error(t, err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the hung-up client's socket stayed open")
 	}
 	select {
 	case err := <-readErr:
 		t.Fatalf("a client that answered every ping was dropped: %v", err)
 	default:
 	}
-	s.conn(t, 0).Close(gorilla.CloseNormalClosure, "done")
+	s.conn(t, answers).Close(gorilla.CloseNormalClosure, "done")
 	select {
 	case err := <-readErr:
 		assert.True(t, gorilla.IsCloseError(err, gorilla.CloseNormalClosure), "got %v", err)
