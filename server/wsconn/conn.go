@@ -147,7 +147,7 @@ type Conn struct {
 	// parked is true while no goroutine reads: the poller watches the
 	// socket, and whoever clears parked starts the next reader.
 	parked   bool
-	room     chan struct{} // a token after each write, for EnqueueWait
+	room     chan struct{} // a token after each write, for EnqueueWait; made by its first wait
 	ping     *time.Timer   // queues the next ping; set by Start
 	lastPing time.Time
 
@@ -208,7 +208,6 @@ func New(ws *websocket.Conn, cfg Config, opts Options) *Conn {
 		stats:     opts.Stats,
 		onEnd:     opts.OnEnd,
 		batch:     ws.Subprotocol() == shared.SubprotocolBatch,
-		room:      make(chan struct{}, 1),
 		done:      make(chan struct{}),
 		readDone:  make(chan struct{}),
 		writeDone: make(chan struct{}),
