@@ -4,10 +4,10 @@
 // publishes the room's messages under the room's key, the notification
 // service publishes each user's changes under the user's key.
 //
-// [Memory] reaches the subscribers of one process. Several server
-// processes share one broker that carries the events between them (a NATS
-// implementation publishes on a subject per key), behind the same
-// interface, as centrifuge does with its Broker. So an [Event] is bytes
+// [Memory] reaches the subscribers of one process. [NATS] carries the
+// events between several server processes that share one NATS server (a
+// subject per key), behind the same interface, as centrifuge does with
+// its Broker. So an [Event] is bytes
 // and a sequence number, never anything that only makes sense in one
 // process.
 //
