@@ -14,7 +14,7 @@
 // # The data path
 //
 // A handshake passes the gate, which reserves the room; the upgraded
-// connection's read pump decodes and checks each frame and hands it to
+// connection's reader decodes and checks each frame and hands it to
 // the room's hub; the hub stores a text message, then publishes it under
 // the room's key; the broker hands it back to every hub of the room (one
 // per process), and each prepares it once and queues it for its members,

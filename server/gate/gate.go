@@ -327,8 +327,9 @@ func (g *Gate) Admit(w http.ResponseWriter, r *http.Request, ep Endpoint) (*wsco
 	id := g.nextID.Add(1)
 	s := &session{ip: ip, user: capped, stats: stats}
 	s.c = wsconn.New(ws, g.cfg.Conn, wsconn.Options{
-		Log:     g.log,
-		LogArgs: []any{"conn", id, "endpoint", ep.Name, "remote", r.RemoteAddr},
+		Log: g.log,
+		// Room for the endpoint's own (LogWith) without a second array.
+		LogArgs: append(make([]any, 0, 10), "conn", id, "endpoint", ep.Name, "remote", r.RemoteAddr),
 		Stats:   stats,
 		OnEnd:   func() { g.sessions.remove(s) },
 	})

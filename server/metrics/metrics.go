@@ -61,7 +61,7 @@
 // alone know need a call:
 //
 //	connections_open, connections_accepted   the gate, as it registers and forgets a connection (Endpoint.Opened, Closed)
-//	messages_received, received_bytes        the connection's read pump and byte counter (Endpoint.Received, AddBytesIn)
+//	messages_received, received_bytes        the connection's reader and byte counter (Endpoint.Received, AddBytesIn)
 //	messages_sent, sent_bytes                the connection's writer and byte counter (Endpoint.Sent, AddBytesOut)
 //	fanout_latency                           the connection's writer, for every message that went through the send queue (Endpoint.ObserveFanout)
 //	slow_consumer_disconnects                the connection, when its queue was full or a write timed out (Endpoint.SlowConsumer)

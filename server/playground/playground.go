@@ -10,12 +10,12 @@
 //
 // # The data path
 //
-//	client ──handshake──▶ gate ──▶ wsconn read pump ──▶ chat hub / notify service
+//	client ──handshake──▶ gate ──▶ wsconn reader ────▶ chat hub / notify service
 //	                                                          │ store, then publish
 //	client ◀── wsconn writer ◀──── hub (one per process) ◀── broker
 //
 // A handshake passes the gate's pipeline (origin, identity, caps, the
-// endpoint's own checks) and is upgraded to a wsconn.Conn. Its read pump
+// endpoint's own checks) and is upgraded to a wsconn.Conn. Its reader
 // hands each message to the endpoint; the endpoint stores what must last
 // and publishes it through the broker under a room's or a user's key; the
 // broker delivers it to the subscribers of that key, and each queues it

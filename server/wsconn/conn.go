@@ -5,7 +5,7 @@
 // What a connection costs is what it holds while it waits, and most
 // connections wait most of the time. So a connection waiting for its
 // client holds no goroutine and no message buffer: only its state, a
-// read buffer of 512 bytes and a timer.
+// read buffer of 320 bytes and a timer.
 //
 // # Reading
 //
@@ -161,6 +161,8 @@ type Conn struct {
 	closeReason string
 	done        chan struct{} // closed by the first Close
 
+	// Made by the first Close, since only a closing connection waits for
+	// them.
 	readDone  chan struct{} // closed when the reading has ended
 	writeDone chan struct{} // closed when the close sequence is over
 }
@@ -198,19 +200,17 @@ func New(ws *websocket.Conn, cfg Config, opts Options) *Conn {
 		log = slog.New(slog.DiscardHandler)
 	}
 	c := &Conn{
-		ws:        ws,
-		nc:        nc,
-		br:        nc.br,
-		rc:        nc.rc,
-		cfg:       cfg,
-		log:       log,
-		logArgs:   opts.LogArgs,
-		stats:     opts.Stats,
-		onEnd:     opts.OnEnd,
-		batch:     ws.Subprotocol() == shared.SubprotocolBatch,
-		done:      make(chan struct{}),
-		readDone:  make(chan struct{}),
-		writeDone: make(chan struct{}),
+		ws:      ws,
+		nc:      nc,
+		br:      nc.br,
+		rc:      nc.rc,
+		cfg:     cfg,
+		log:     log,
+		logArgs: opts.LogArgs,
+		stats:   opts.Stats,
+		onEnd:   opts.OnEnd,
+		batch:   ws.Subprotocol() == shared.SubprotocolBatch,
+		done:    make(chan struct{}),
 	}
 	return c
 }
@@ -231,6 +231,7 @@ func (c *Conn) Close(code int, reason string) {
 	}
 	c.closing = true
 	c.closeCode, c.closeReason = code, reason
+	c.readDone, c.writeDone = make(chan struct{}), make(chan struct{})
 	close(c.done)
 	if reason == shared.ReasonTooSlow {
 		c.stats.SlowConsumer() // once, however many enqueues find the queue full
@@ -371,7 +372,6 @@ func (c *Conn) tick() {
 // releases the socket and calls the end functions. It runs on the
 // reading goroutine, which is the last.
 func (c *Conn) end(err error) {
-	close(c.readDone)
 	peerClosed, peerGone := false, false
 	var closeErr *websocket.CloseError
 	var netErr net.Error
@@ -407,8 +407,10 @@ func (c *Conn) end(err error) {
 	// refused and does not set the timer again.
 	c.mu.Lock()
 	c.ping.Stop()
+	readDone, writeDone := c.readDone, c.writeDone
 	c.mu.Unlock()
-	<-c.writeDone
+	close(readDone)
+	<-writeDone
 	switch {
 	case peerClosed, peerGone:
 	case errors.Is(err, ErrClosedByServer):

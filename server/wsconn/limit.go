@@ -11,7 +11,7 @@ import (
 )
 
 // Limiter bounds the messages one connection may send: a rate, with
-// bursts. It is used only by that connection's read pump, from its
+// bursts. It is used only by that connection's reader, from its
 // Handler.
 //
 // A message over the rate is not handled. The client is told with a
@@ -21,6 +21,9 @@ import (
 // client that sends somewhat too fast just loses its excess, one that
 // floods empties it within moments and is closed with 1008.
 type Limiter struct {
+	perSecond float64
+	burst     int
+	// Made on first use: a connection that never sends holds neither.
 	lim      *rate.Limiter // messages handled
 	abuse    *rate.Limiter // messages refused
 	lastWarn time.Time     // when the client was last told
@@ -46,18 +49,21 @@ func NewLimiter(perSecond float64, burst int) *Limiter {
 	if burst <= 0 {
 		burst = DefaultMessageBurst
 	}
-	return &Limiter{
-		lim:   rate.NewLimiter(rate.Limit(perSecond), burst),
-		abuse: rate.NewLimiter(rate.Limit(perSecond), sustainedRefusals),
-	}
+	return &Limiter{perSecond: perSecond, burst: burst}
 }
 
 // check decides on one message that arrived at now. It returns ok when
 // the message may be handled; otherwise warn, if not nil, is the error to
 // send, and closeConn says the client has gone on too long.
 func (l *Limiter) check(now time.Time) (ok bool, warn *shared.Error, closeConn bool) {
+	if l.lim == nil {
+		l.lim = rate.NewLimiter(rate.Limit(l.perSecond), l.burst)
+	}
 	if l.lim.AllowN(now, 1) {
 		return true, nil, false
+	}
+	if l.abuse == nil {
+		l.abuse = rate.NewLimiter(rate.Limit(l.perSecond), sustainedRefusals)
 	}
 	if !l.abuse.AllowN(now, 1) {
 		return false, nil, true
@@ -93,7 +99,7 @@ func (l *Limiter) Admit(c *Conn, warn func(*shared.Error)) (ok bool, err error) 
 
 // String describes the limit, for logs.
 func (l *Limiter) String() string {
-	return fmt.Sprintf("%g/s burst %d", float64(l.lim.Limit()), l.lim.Burst())
+	return fmt.Sprintf("%g/s burst %d", l.perSecond, l.burst)
 }
 
 // MaxStrikes is how many unusable messages in a row a client may send
@@ -102,7 +108,7 @@ func (l *Limiter) String() string {
 const MaxStrikes = 10
 
 // Strikes counts a connection's unusable messages in a row. Used only by
-// that connection's read pump, from its Handler.
+// that connection's reader, from its Handler.
 type Strikes struct{ n int }
 
 // Good resets the count after a usable message.

@@ -76,7 +76,7 @@ func (c *Conn) frameBuffered() bool {
 		}
 		n, hdr = int(binary.BigEndian.Uint16(h[2:])), 4
 	case 127:
-		return false // 64 KiB or more: never in a 512-byte buffer
+		return false // 64 KiB or more: never in the read buffer
 	}
 	if h[1]&0x80 != 0 {
 		hdr += 4 // the mask key

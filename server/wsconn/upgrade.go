@@ -76,8 +76,11 @@ func (b *byteCounter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 
 // readBufferSize is what a connection holds to read frames: a frame's
 // header goes through it, and a message's payload too when it is small;
-// a large payload is read directly into the message buffer.
-const readBufferSize = 512
+// a large payload is read directly into the message buffer. It holds a
+// whole control frame (131 bytes with its header and mask), which
+// readControl needs, and is over the 256 bytes below which gorilla would
+// allocate a reader of its own.
+const readBufferSize = 320
 
 func (b *byteCounter) Unwrap() http.ResponseWriter { return b.ResponseWriter }
 
