@@ -258,49 +258,67 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // handler then returns too (see package wsconn).
 func (s *Service) serve(c *wsconn.Conn, h *hub, join joinRequest, user, addr string) {
 	s.metrics.UserConnected(user)
-	room := h.room
-	c.LogWith("room", room, "user", user)
-	join.m = &member{c: c, user: user}
+	c.LogWith("room", h.room, "user", user)
+	cl := &client{s: s, c: c, h: h, addr: addr, limiter: wsconn.NewLimiter(s.cfg.MessageRate, s.cfg.MessageBurst)}
+	cl.m = member{c: c, user: user}
+	join.m = &cl.m
 	if !s.rooms.start(h) || !h.add(join) {
 		c.Close(websocket.CloseGoingAway, shared.ReasonShutdown)
 	}
-	var strikes wsconn.Strikes
-	limiter := wsconn.NewLimiter(s.cfg.MessageRate, s.cfg.MessageBurst)
-	c.Start(func(typ int, data []byte) error {
-		if ok, err := limiter.Admit(c, func(e *shared.Error) { c.Enqueue(prepare(errorMessage(room, e))) }); !ok {
+	c.Start(cl.handle, cl.ended)
+}
+
+// client is one chat connection, in one allocation: an idle connection
+// holds this and its wsconn.Conn.
+type client struct {
+	s       *Service
+	c       *wsconn.Conn
+	h       *hub
+	m       member // in the room's hub
+	addr    string // the client's address, for the per-address limit
+	strikes wsconn.Strikes
+	limiter *wsconn.Limiter
+}
+
+// handle is the connection's Handler.
+func (cl *client) handle(typ int, data []byte) error {
+	s, c, room := cl.s, cl.c, cl.h.room
+	if ok, err := cl.limiter.Admit(c, func(e *shared.Error) { c.Enqueue(prepare(errorMessage(room, e))) }); !ok {
+		return err
+	}
+	if typ != websocket.TextMessage {
+		c.Log().Info("closing: binary frame on a text endpoint")
+		c.Close(websocket.CloseUnsupportedData, shared.ReasonBinary)
+		return wsconn.ErrClosedByServer
+	}
+	msg, perr := s.chatInput(data, room)
+	if perr != nil {
+		if err := cl.strikes.Bad(c, perr); err != nil {
 			return err
 		}
-		if typ != websocket.TextMessage {
-			c.Log().Info("closing: binary frame on a text endpoint")
-			c.Close(websocket.CloseUnsupportedData, shared.ReasonBinary)
-			return wsconn.ErrClosedByServer
-		}
-		msg, perr := s.chatInput(data, room)
-		if perr != nil {
-			if err := strikes.Bad(c, perr); err != nil {
-				return err
-			}
-			c.Enqueue(prepare(errorMessage(room, perr)))
+		c.Enqueue(prepare(errorMessage(room, perr)))
+		return nil
+	}
+	cl.strikes.Good()
+	// Stored messages are limited per client address too, whatever
+	// its connections: one address with many sockets could otherwise
+	// push a room's whole history out in seconds.
+	if msg.Type == shared.TypeText {
+		if wait := s.perAddress.Wait(cl.addr, time.Now()); wait > 0 {
+			c.Enqueue(prepare(errorMessage(room, shared.Errorf(shared.CodeRateLimited,
+				"too many messages from this address: at most %g a second; retry in %v", s.cfg.AddressRate, wait.Round(time.Millisecond)))))
 			return nil
 		}
-		strikes.Good()
-		// Stored messages are limited per client address too, whatever
-		// its connections: one address with many sockets could otherwise
-		// push a room's whole history out in seconds.
-		if msg.Type == shared.TypeText {
-			if wait := s.perAddress.Wait(addr, time.Now()); wait > 0 {
-				c.Enqueue(prepare(errorMessage(room, shared.Errorf(shared.CodeRateLimited,
-					"too many messages from this address: at most %g a second; retry in %v", s.cfg.AddressRate, wait.Round(time.Millisecond)))))
-				return nil
-			}
-		}
-		h.send(inbound{m: join.m, msg: msg})
-		return nil
-	}, func() {
-		h.remove(join.m)
-		s.metrics.UserDisconnected(user)
-		s.rooms.release(h)
-	})
+	}
+	cl.h.send(inbound{m: &cl.m, msg: msg})
+	return nil
+}
+
+// ended gives back what the connection took, once it has ended.
+func (cl *client) ended() {
+	cl.h.remove(&cl.m)
+	cl.s.metrics.UserDisconnected(cl.m.user)
+	cl.s.rooms.release(cl.h)
 }
 
 // parseChatQuery reads the query of a chat handshake: the room (default
