@@ -125,9 +125,11 @@ type Conn struct {
 	// pollID is the connection's key in the poller, 0 until it parks
 	// there. Touched only by the reading goroutine and the poller's lock.
 	pollID uint64
-	// readDeadline is the read deadline last set; only the reading
-	// goroutine touches it.
+	// readDeadline is the read deadline last set, and readAt when the
+	// message being handled arrived; only the reading goroutine touches
+	// them.
 	readDeadline time.Time
+	readAt       time.Time
 
 	mu sync.Mutex
 	// queue is what waits to be written, oldest first; queued and

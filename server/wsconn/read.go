@@ -25,26 +25,33 @@ const idleAfter = time.Second
 // connection). One runs at a time: a new one starts only when the parked
 // state is cleared, by the poller or by hangup.
 func (c *Conn) readLoop() {
+	// One clock reading per wait for the client serves the deadlines, the
+	// time the client was last heard and the answer's (Reply): reading
+	// the clock is a tenth of what echoing a small message costs.
+	now := time.Now()
 	for {
-		if c.br.Buffered() == 0 && c.rc != nil {
-			// Wait for the next frame in the read buffer rather than in
-			// gorilla, which takes any read error as the end: a timeout
-			// here leaves the buffer ready for later.
-			c.readWithin(idleAfter)
-			var ne net.Error
-			if _, err := c.br.Peek(1); errors.As(err, &ne) && ne.Timeout() && c.park() {
-				return
+		if c.br.Buffered() == 0 {
+			if c.rc != nil {
+				// Wait for the next frame in the read buffer rather than
+				// in gorilla, which takes any read error as the end: a
+				// timeout here leaves the buffer ready for later.
+				c.readWithin(now, idleAfter)
+				var ne net.Error
+				if _, err := c.br.Peek(1); errors.As(err, &ne) && ne.Timeout() && c.park() {
+					return
+				}
 			}
+			now = time.Now()
 		}
 		// A message, once begun, must arrive within PongWait; one that
 		// is in the buffer already has.
 		if !c.frameBuffered() {
-			c.readWithin(c.cfg.PongWait)
+			c.readWithin(now, c.cfg.PongWait)
 		}
-		if c.readControl() {
+		if c.readControl(now) {
 			continue
 		}
-		if err := c.readMessage(); err != nil {
+		if err := c.readMessage(now); err != nil {
 			c.end(err)
 			return
 		}
@@ -54,8 +61,8 @@ func (c *Conn) readLoop() {
 // readWithin makes sure the socket's read deadline is d from now, give
 // or take a tenth: setting a deadline costs more than a small read, so a
 // deadline close enough to the one wanted is kept.
-func (c *Conn) readWithin(d time.Duration) {
-	if want := time.Now().Add(d); !near(want, c.readDeadline, d/10) {
+func (c *Conn) readWithin(now time.Time, d time.Duration) {
+	if want := now.Add(d); !near(want, c.readDeadline, d/10) {
 		c.nc.SetReadDeadline(want)
 		c.readDeadline = want
 	}
@@ -91,7 +98,7 @@ func (c *Conn) frameBuffered() bool {
 // including a malformed control frame, is left to gorilla, which answers
 // it properly. Between messages gorilla expects a frame header, so taking
 // a whole control frame out of the buffer keeps it in step.
-func (c *Conn) readControl() bool {
+func (c *Conn) readControl(now time.Time) bool {
 	h, err := c.br.Peek(2)
 	if err != nil {
 		return false
@@ -113,15 +120,19 @@ func (c *Conn) readControl() bool {
 		c.push(newFrame(websocket.PongMessage, data), time.Time{})
 	}
 	c.br.Discard(len(f))
-	c.lastHeard.Store(time.Now().UnixNano())
+	c.lastHeard.Store(now.UnixNano())
 	return true
 }
 
-// readMessage reads one message and hands it to the handler.
-func (c *Conn) readMessage() error {
+// readMessage reads one message, which began to arrive at now, and hands
+// it to the handler.
+func (c *Conn) readMessage(now time.Time) error {
 	typ, msg, err := c.ws.NextReader()
 	if err != nil {
 		return err
+	}
+	if c.rc == nil {
+		now = time.Now() // without the poller, the wait for the client was in NextReader
 	}
 	buf := readBuffers.Get().(*bytes.Buffer)
 	buf.Reset()
@@ -134,7 +145,8 @@ func (c *Conn) readMessage() error {
 		return err
 	}
 	data := buf.Bytes()
-	c.lastHeard.Store(time.Now().UnixNano())
+	c.lastHeard.Store(now.UnixNano())
+	c.readAt = now
 	c.stats.Received()
 	select {
 	case <-c.done:

@@ -126,12 +126,17 @@ func (c *countingConn) Write(p []byte) (int, error) {
 // within wait, give or take a tenth: setting a deadline costs more than
 // a small write, so a deadline close enough to the one wanted is kept.
 func (c *countingConn) writeFrames(iov [][]byte, wait time.Duration) error {
+	return c.writeFramesAt(iov, time.Now(), wait)
+}
+
+// writeFramesAt is writeFrames with the clock read already: now.
+func (c *countingConn) writeFramesAt(iov [][]byte, now time.Time, wait time.Duration) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closeSent {
 		return errCloseSent
 	}
-	if want := time.Now().Add(wait); !near(want, c.deadline, wait/10) {
+	if want := now.Add(wait); !near(want, c.deadline, wait/10) {
 		if err := c.Conn.SetWriteDeadline(want); err != nil {
 			return err
 		}

@@ -143,9 +143,15 @@ func (c *Conn) Reply(f *Frame) bool {
 	c.queuedBytes += f.Size()
 	c.mu.Unlock()
 
-	one := [1]outgoing{{f, since(time.Now())}}
+	// The time the message arrived (the reader's clock reading) is the
+	// answer's, for its latency and its write deadline.
+	at := c.readAt
+	if at.IsZero() {
+		at = time.Now() // not from a Handler
+	}
+	one := [1]outgoing{{f, since(at)}}
 	iov, pooled := c.frames(one[:], nil)
-	err := c.nc.writeFrames(iov, c.cfg.WriteWait)
+	err := c.nc.writeFramesAt(iov, at, c.cfg.WriteWait)
 	release(iov, pooled)
 	c.wrote(one[:], nil, err)
 
