@@ -1,0 +1,61 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// What go test -json prints for a checker with one passing and one
+// failing task becomes two tasks, the failing one with its messages.
+func TestParseReadsTasksFromGoTestJSON(t *testing.T) {
+	t.Parallel()
+	out := `{"Action":"run","Test":"TestChecker"}
+{"Action":"run","Test":"TestChecker/task_1:_echo_a_text_message"}
+{"Action":"output","Test":"TestChecker/task_1:_echo_a_text_message","Output":"=== RUN   TestChecker/task_1:_echo_a_text_message\n"}
+{"Action":"pass","Test":"TestChecker/task_1:_echo_a_text_message"}
+{"Action":"run","Test":"TestChecker/task_2:_keep_the_frame_type"}
+{"Action":"output","Test":"TestChecker/task_2:_keep_the_frame_type","Output":"    check.go:81: Task 2: sent binary and got text\n"}
+{"Action":"output","Test":"TestChecker/task_2:_keep_the_frame_type","Output":"    --- FAIL: TestChecker/task_2:_keep_the_frame_type (0.00s)\n"}
+{"Action":"fail","Test":"TestChecker/task_2:_keep_the_frame_type"}
+{"Action":"fail","Test":"TestChecker"}
+not json: ignored
+`
+	r := parse(strings.NewReader(out))
+	require.Len(t, r.tasks, 2)
+	assert.Equal(t, task{name: "task 1: echo a text message", passed: true}, r.tasks[0])
+	assert.Equal(t, "task 2: keep the frame type", r.tasks[1].name)
+	assert.False(t, r.tasks[1].passed)
+	assert.Equal(t, []string{"check.go:81: Task 2: sent binary and got text"}, r.tasks[1].output)
+	assert.False(t, r.passed())
+	assert.Equal(t, 1, r.failing())
+
+	var shown bytes.Buffer
+	r.print(&shown, exercise{n: 1, slug: "echo"}, false)
+	assert.Contains(t, shown.String(), "FAIL task 2: keep the frame type\n         Task 2: sent binary and got text\n")
+	assert.Contains(t, shown.String(), "1 of 2 tasks pass.")
+}
+
+// A run with no task at all (it did not build) never counts as passing.
+func TestNoTasksIsNotAPass(t *testing.T) {
+	t.Parallel()
+	assert.False(t, result{}.passed())
+	assert.False(t, result{buildFailed: true, tasks: []task{{passed: true}}}.passed())
+}
+
+func TestPickSaysWhatIsWrong(t *testing.T) {
+	t.Parallel()
+	ex := []exercise{{n: 1, slug: "echo", dir: "workshop/01-echo"}}
+	_, err := pick(ex, nil)
+	assert.ErrorContains(t, err, "which exercise")
+	_, err = pick(ex, []string{"one"})
+	assert.ErrorContains(t, err, `"one" is not an exercise number`)
+	_, err = pick(ex, []string{"7"})
+	assert.ErrorContains(t, err, "there is no exercise 7")
+	e, err := pick(ex, []string{"1"})
+	require.NoError(t, err)
+	assert.Equal(t, "echo", e.slug)
+}
