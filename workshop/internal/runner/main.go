@@ -304,12 +304,37 @@ func (r result) print(out io.Writer, e exercise, solution bool) {
 		}
 		fmt.Fprintf(out, "  %s %s\n", mark, t.name)
 		if !t.passed {
-			for _, line := range t.output {
+			lines, races := withoutRaceReports(t.output)
+			if races > 0 {
+				fmt.Fprintf(out, "         The race detector found %d data races (to read them: go test -race -tags workshop ./%s).\n", races, e.dir)
+			}
+			for _, line := range lines {
 				fmt.Fprintf(out, "         %s\n", strings.TrimSpace(trimFileLine(line)))
 			}
 		}
 	}
 	fmt.Fprintf(out, "%d of %d tasks pass.\n", len(r.tasks)-r.failing(), len(r.tasks))
+}
+
+// withoutRaceReports drops the race detector's reports (each between two
+// lines of "=") from a task's output, and counts them: the checker's own
+// message says what went wrong in words.
+func withoutRaceReports(lines []string) (kept []string, races int) {
+	in := false
+	for _, line := range lines {
+		switch {
+		case strings.HasPrefix(line, "=================="):
+			in = !in
+		case in:
+			if strings.Contains(line, "WARNING: DATA RACE") {
+				races++
+			}
+		case strings.HasSuffix(line, "race detected during execution of test"):
+		default:
+			kept = append(kept, line)
+		}
+	}
+	return kept, races
 }
 
 // trimFileLine drops the "check.go:52: " that t.Log puts first.

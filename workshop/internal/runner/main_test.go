@@ -59,3 +59,16 @@ func TestPickSaysWhatIsWrong(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "echo", e.slug)
 }
+
+// A race report becomes one line that counts them; the checker's own
+// words stay.
+func TestRaceReportsAreCounted(t *testing.T) {
+	t.Parallel()
+	kept, races := withoutRaceReports([]string{
+		"==================", "WARNING: DATA RACE", "Read at 0x00c by goroutine 18:", "==================",
+		"==================", "WARNING: DATA RACE", "Write at 0x00c by goroutine 17:", "==================",
+		"check.go:160: Task 1: Send panicked", "testing.go:1712: race detected during execution of test",
+	})
+	assert.Equal(t, 2, races)
+	assert.Equal(t, []string{"check.go:160: Task 1: Send panicked"}, kept)
+}
