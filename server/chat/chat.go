@@ -141,6 +141,9 @@ type Deps struct {
 	Metrics *metrics.Metrics
 	// Log receives the rooms' log lines. Default: discarded.
 	Log *slog.Logger
+	// NewPresence makes each room's Presence as the room opens. Default:
+	// a MemoryPresence per room.
+	NewPresence func(room string) Presence
 }
 
 // Service is the chat endpoint. Its methods are safe for concurrent use.
@@ -179,7 +182,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	if b == nil {
 		b = broker.NewMemory()
 	}
-	s.rooms = newRooms(&s.cfg, s.log, st, b)
+	s.rooms = newRooms(&s.cfg, s.log, st, b, deps.NewPresence)
 	s.metrics.DeclareRejectReasons(Reasons...)
 	s.metrics.CountRoomsWith(s.rooms.count)
 	return s, nil

@@ -74,7 +74,7 @@ type hub struct {
 
 	// Owned by run.
 	members  map[*member]struct{}
-	presence presence
+	presence Presence
 	state    RoomState
 	tail     []shared.Message // newest messages, oldest first
 	typing   map[string]time.Time
@@ -119,7 +119,10 @@ type inbound struct {
 	msg shared.Message
 }
 
-func newHub(room string, cfg *Config, log *slog.Logger, st Store, fanout broker.Broker, inUse func(string) bool) *hub {
+func newHub(room string, cfg *Config, log *slog.Logger, st Store, fanout broker.Broker, inUse func(string) bool, pres Presence) *hub {
+	if pres == nil {
+		pres = NewMemoryPresence()
+	}
 	return &hub{
 		inUse:    inUse,
 		room:     room,
@@ -134,7 +137,7 @@ func newHub(room string, cfg *Config, log *slog.Logger, st Store, fanout broker.
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
 		members:  map[*member]struct{}{},
-		presence: newMemoryPresence(),
+		presence: pres,
 		typing:   map[string]time.Time{},
 		now:      time.Now,
 	}
@@ -309,7 +312,7 @@ func (h *hub) failed() {
 func (h *hub) tailSize() int { return max(h.cfg.HistoryOnJoin, 256) }
 
 func (h *hub) handleJoin(j joinRequest) {
-	first := h.presence.add(j.m.user)
+	first := h.presence.Add(j.m.user)
 	h.addMember(j.m)
 	h.updateCounts()
 	if first {
@@ -337,7 +340,7 @@ func (h *hub) handleJoin(j joinRequest) {
 
 // userList is the room's user list, encoded.
 func (h *hub) userList() *wsconn.Frame {
-	return prepare(shared.Message{Type: shared.TypeUserList, Room: h.room, Users: h.presence.users(), Timestamp: h.now().UTC()})
+	return prepare(shared.Message{Type: shared.TypeUserList, Room: h.room, Users: h.presence.Users(), Timestamp: h.now().UTC()})
 }
 
 func (h *hub) handleLeave(m *member) {
@@ -345,7 +348,7 @@ func (h *hub) handleLeave(m *member) {
 		return
 	}
 	h.removeMember(m)
-	last := h.presence.remove(m.user)
+	last := h.presence.Remove(m.user)
 	h.updateCounts()
 	if !last {
 		return // the user still has another connection here
@@ -556,7 +559,7 @@ func (h *hub) broadcast(m shared.Message) {
 
 func (h *hub) updateCounts() {
 	h.conns.Store(int64(len(h.members)))
-	h.users.Store(int64(h.presence.count()))
+	h.users.Store(int64(h.presence.Count()))
 }
 
 // prepare encodes m once for any number of connections.

@@ -18,7 +18,7 @@ func BenchmarkHubBroadcast(b *testing.B) {
 	for _, n := range []int{100, 1000, 5000} {
 		b.Run(fmt.Sprintf("members=%d", n), func(b *testing.B) {
 			cfg := Config{}.withDefaults()
-			h := newHub("bench", &cfg, discardLogger(), nil, broker.NewMemory(), nil)
+			h := newHub("bench", &cfg, discardLogger(), nil, broker.NewMemory(), nil, nil)
 			var drainers sync.WaitGroup
 			stop := make(chan struct{})
 			for i := range n {
@@ -55,7 +55,7 @@ func BenchmarkHubBroadcast(b *testing.B) {
 func BenchmarkHubText(b *testing.B) {
 	cfg := Config{}.withDefaults()
 	st := NewMemoryStore()
-	h := newHub("bench", &cfg, discardLogger(), st, broker.NewMemory(), nil)
+	h := newHub("bench", &cfg, discardLogger(), st, broker.NewMemory(), nil, nil)
 	var err error
 	if h.state, err = st.OpenRoom(b.Context(), "bench", cfg.MaxRooms, nil); err != nil {
 		b.Fatal(err)

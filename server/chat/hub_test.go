@@ -25,7 +25,7 @@ func fakeClient(queue int) *wsconntest.Conn { return wsconntest.NewConn(queue) }
 
 func newTestHub(t *testing.T, cfg *Config) *hub {
 	t.Helper()
-	return newHub("general", cfg, discardLogger(), NewMemoryStore(), broker.NewMemory(), nil)
+	return newHub("general", cfg, discardLogger(), NewMemoryStore(), broker.NewMemory(), nil, nil)
 }
 
 func TestHubEdgeCases(t *testing.T) {

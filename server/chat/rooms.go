@@ -20,6 +20,8 @@ type rooms struct {
 	log    *slog.Logger
 	store  Store
 	fanout broker.Broker // shared by the hubs, keyed by room
+	// newPresence makes each hub's Presence; nil: a MemoryPresence.
+	newPresence func(room string) Presence
 
 	mu     sync.Mutex // guards hubs and closed; never held while waiting
 	hubs   map[string]*roomEntry
@@ -38,8 +40,8 @@ var (
 	errShuttingDown = errors.New("shutting down")
 )
 
-func newRooms(cfg *Config, log *slog.Logger, st Store, b broker.Broker) *rooms {
-	return &rooms{cfg: cfg, log: log, store: st, fanout: b, hubs: map[string]*roomEntry{}}
+func newRooms(cfg *Config, log *slog.Logger, st Store, b broker.Broker, newPresence func(room string) Presence) *rooms {
+	return &rooms{cfg: cfg, log: log, store: st, fanout: b, newPresence: newPresence, hubs: map[string]*roomEntry{}}
 }
 
 // acquire returns the room's hub, making it if needed, without starting
@@ -57,7 +59,11 @@ func (r *rooms) acquire(name string) (*hub, error) {
 		if len(r.hubs) >= r.cfg.MaxRooms {
 			return nil, errTooManyRooms
 		}
-		e = &roomEntry{h: newHub(name, r.cfg, r.log, r.store, r.fanout, r.inUse)}
+		var pres Presence
+		if r.newPresence != nil {
+			pres = r.newPresence(name)
+		}
+		e = &roomEntry{h: newHub(name, r.cfg, r.log, r.store, r.fanout, r.inUse, pres)}
 		r.hubs[name] = e
 	}
 	if e.idle != nil {
