@@ -306,7 +306,7 @@ func (r result) print(out io.Writer, e exercise, solution bool) {
 		if !t.passed {
 			lines, races := withoutRaceReports(t.output)
 			if races > 0 {
-				fmt.Fprintf(out, "         The race detector found %d data races (to read them: go test -race -tags workshop ./%s).\n", races, e.dir)
+				fmt.Fprintf(out, "         The race detector found %d data race(s): goroutines touched the same memory at once, with no lock or channel between them (to read the reports: go test -race -tags workshop ./%s).\n", races, e.dir)
 			}
 			for _, line := range lines {
 				fmt.Fprintf(out, "         %s\n", strings.TrimSpace(trimFileLine(line)))
@@ -317,12 +317,17 @@ func (r result) print(out io.Writer, e exercise, solution bool) {
 }
 
 // withoutRaceReports drops the race detector's reports (each between two
-// lines of "=") from a task's output, and counts them: the checker's own
-// message says what went wrong in words.
+// lines of "=") from a task's output, and counts them, and drops the
+// goroutine dump of a panic or a timeout after its first line: the
+// checker's own messages say what went wrong in words.
 func withoutRaceReports(lines []string) (kept []string, races int) {
-	in := false
+	in, stacks := false, false
 	for _, line := range lines {
+		if goroutineHeader.MatchString(line) {
+			stacks = true // a panic's or a timeout's dump: only the checker's own lines from here
+		}
 		switch {
+		case stacks && !strings.Contains(line, "Task ") && !strings.Contains(line, "Hint for task"):
 		case strings.HasPrefix(line, "=================="):
 			in = !in
 		case in:
@@ -336,6 +341,8 @@ func withoutRaceReports(lines []string) (kept []string, races int) {
 	}
 	return kept, races
 }
+
+var goroutineHeader = regexp.MustCompile(`^goroutine \d+ \[`)
 
 // trimFileLine drops the "check.go:52: " that t.Log puts first.
 func trimFileLine(s string) string {

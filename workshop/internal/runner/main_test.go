@@ -72,3 +72,15 @@ func TestRaceReportsAreCounted(t *testing.T) {
 	assert.Equal(t, 2, races)
 	assert.Equal(t, []string{"check.go:160: Task 1: Send panicked"}, kept)
 }
+
+// A panic keeps its first line and the checker's messages, not its dump.
+func TestGoroutineDumpsAreDropped(t *testing.T) {
+	t.Parallel()
+	kept, _ := withoutRaceReports([]string{
+		"check.go:60: Task 1: Publish did not return within 2s",
+		"panic: test timed out after 2m0s",
+		"goroutine 5 [running]:", "testing.(*M).startAlarm.func1()", "/usr/local/go/src/testing/testing.go:2802 +0x605",
+		"check.go:48: Hint for task 1: a mailbox of one",
+	})
+	assert.Equal(t, []string{"check.go:60: Task 1: Publish did not return within 2s", "panic: test timed out after 2m0s", "check.go:48: Hint for task 1: a mailbox of one"}, kept)
+}
