@@ -134,20 +134,24 @@ func fastViewers(t *testing.T, b Board) {
 }
 
 func comeAndGo(t *testing.T, b Board) {
-	within(t, 3, "four samplers publishing while 200 viewers come and go", func() {
+	within(t, 3, "eight samplers publishing while 400 viewers come and go", func() {
 		var wg sync.WaitGroup
-		for s := range 4 {
+		for s := range 8 {
 			wg.Go(func() {
-				for i := range 300 {
+				for i := range 500 {
 					b.Publish(fmt.Appendf(nil, "%d-%d", s, i))
 				}
 			})
 		}
-		for range 200 {
-			v := b.Subscribe()
-			next(v, time.Millisecond)
-			v.Unsubscribe()
-			v.Unsubscribe() // twice: a page closed while the server shuts down
+		for range 4 {
+			wg.Go(func() {
+				for range 100 {
+					v := b.Subscribe()
+					next(v, time.Millisecond)
+					v.Unsubscribe()
+					v.Unsubscribe() // twice: a page closed while the server shuts down
+				}
+			})
 		}
 		wg.Wait()
 	})
