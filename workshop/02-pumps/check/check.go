@@ -8,15 +8,15 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"runtime"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"wsplay/workshop/internal/watch"
 )
 
 // Sender is what the checker needs of a learner's connection.
@@ -66,44 +66,9 @@ func Run(t *testing.T, s Subject) {
 
 // server starts the learner's handler behind a listener whose
 // connections notice two writes at the same time.
-func server(t *testing.T, h http.Handler) (url string, overlaps *atomic.Int64) {
-	srv := httptest.NewUnstartedServer(h)
-	l := &watchingListener{Listener: srv.Listener}
-	srv.Listener = l
-	srv.Start()
-	t.Cleanup(srv.Close)
-	return "ws" + strings.TrimPrefix(srv.URL, "http"), &l.overlaps
-}
-
-type watchingListener struct {
-	net.Listener
-	overlaps atomic.Int64
-}
-
-func (l *watchingListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
-	}
-	return &watchingConn{Conn: c, overlaps: &l.overlaps}, nil
-}
-
-// watchingConn counts writes that begin while another is under way.
-// Each write lingers a moment, so that two goroutines writing at once do
-// overlap.
-type watchingConn struct {
-	net.Conn
-	writing  atomic.Int32
-	overlaps *atomic.Int64
-}
-
-func (c *watchingConn) Write(p []byte) (int, error) {
-	if c.writing.Add(1) > 1 {
-		c.overlaps.Add(1)
-	}
-	defer c.writing.Add(-1)
-	time.Sleep(20 * time.Microsecond)
-	return c.Conn.Write(p)
+func server(t *testing.T, h http.Handler) (url string, overlaps func() int64) {
+	srv := watch.Start(t, h)
+	return srv.WSURL(""), srv.Overlaps
 }
 
 func dial(t *testing.T, url string) *websocket.Conn {
@@ -165,7 +130,7 @@ func oneWriter(t *testing.T, s Subject) {
 	if p := panicked.Load(); p != nil {
 		t.Fatalf("Task 1: Send panicked: %v.\nTwo goroutines wrote to the connection at once; gorilla allows one writer", p)
 	}
-	if n := overlaps.Load(); n > 0 {
+	if n := overlaps(); n > 0 {
 		t.Fatalf("Task 1: %d writes to the connection began while another was under way: Send and the other goroutines wrote at the same time, which gorilla does not allow (it panics, or the frames interleave)", n)
 	}
 	// Everything Send accepted arrives.
