@@ -115,6 +115,16 @@ type Deps struct {
 	// Broker carries chat rooms and notification changes. Default: a
 	// broker.Memory, for one process.
 	Broker broker.Broker
+	// ChatStore keeps the chat history in place of the SQLite store, which
+	// keeps the notifications either way. Default: the SQLite store.
+	ChatStore chat.Store
+	// ChatPresence makes each chat room's Presence. Default: chat's own,
+	// in memory.
+	ChatPresence func(room string) chat.Presence
+	// Echo serves /ws/echo in place of the playground's own, which goes
+	// through the admission gate: a workshop's echo handler, say.
+	// Default: Echo.
+	Echo http.Handler
 }
 
 // Playground is the whole server. Its methods are safe for concurrent use.
@@ -130,6 +140,7 @@ type Playground struct {
 	notify    *notify.Service
 	dashboard *dashboard.Service
 	handler   http.Handler
+	echo      http.Handler // Deps.Echo
 
 	httpMu    sync.Mutex        // guards httpConns
 	httpConns map[net.Conn]bool // plain HTTP connections open, for MaxHTTPConns
@@ -191,7 +202,12 @@ func New(cfg Config, deps Deps) (*Playground, error) {
 		p.log.Info("no -admin-token given: generated one for this run; send it as \"Authorization: Bearer TOKEN\" to /api/notifications",
 			"admin_token", p.cfg.Notify.AdminToken)
 	}
-	p.chat, err = chat.New(cfg.Chat, chat.Deps{Store: p.store, Broker: p.broker, Gate: p.gate, Metrics: p.metrics, Log: p.log})
+	var chatStore chat.Store = p.store
+	if deps.ChatStore != nil {
+		chatStore = deps.ChatStore
+	}
+	p.echo = deps.Echo
+	p.chat, err = chat.New(cfg.Chat, chat.Deps{Store: chatStore, Broker: p.broker, Gate: p.gate, Metrics: p.metrics, Log: p.log, NewPresence: deps.ChatPresence})
 	if err == nil {
 		p.notify, err = notify.New(p.cfg.Notify, notify.Deps{Store: p.store, Broker: p.broker, Gate: p.gate, Metrics: p.metrics, Log: p.log})
 	}

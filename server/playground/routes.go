@@ -17,7 +17,11 @@ func (p *Playground) routes() http.Handler {
 	mux.Handle("GET /healthz", plain(http.HandlerFunc(p.serveHealth)))
 	// WebSocket routes take every method so that the gate can answer a
 	// wrong one with 405 and a reason instead of the mux's bare 405.
-	mux.Handle("/ws/echo", Echo(p.gate))
+	echo := p.echo
+	if echo == nil {
+		echo = Echo(p.gate)
+	}
+	mux.Handle("/ws/echo", echo)
 	mux.Handle("/ws/dashboard", p.dashboard)
 	// The same counters the dashboard shows, in the Prometheus text format.
 	mux.Handle("GET /metrics", plain(p.metricsAuth(p.metrics.Handler())))
