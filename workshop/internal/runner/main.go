@@ -5,6 +5,7 @@
 //	scripts/workshop list
 //	scripts/workshop check N
 //	scripts/workshop check -solution N
+//	scripts/workshop serve N [-addr host:port]
 //	scripts/workshop reset N
 //	scripts/workshop verify      (CI: every starter fails, every solution passes)
 package main
@@ -41,6 +42,7 @@ const usage = `usage:
   scripts/workshop list                 every exercise and its state
   scripts/workshop check N              check your code for exercise N, task by task
   scripts/workshop check -solution N    the same on the reference solution
+  scripts/workshop serve N              the playground with your piece in it (-addr to choose where)
   scripts/workshop reset N              restore exercise N's starter (your changes are lost)
   scripts/workshop verify               every starter fails its checker, every solution passes`
 
@@ -74,6 +76,15 @@ func run(args []string, out io.Writer) (int, error) {
 			return 1, nil
 		}
 		return 0, nil
+	case "serve":
+		if len(args) < 2 {
+			return 2, errors.New("which exercise? give its number, as in: scripts/workshop serve 5")
+		}
+		e, err := pick(exercises, args[1:2])
+		if err != nil {
+			return 2, err
+		}
+		return e.serve(args[2:])
 	case "reset":
 		e, err := pick(exercises, args[1:])
 		if err != nil {
@@ -182,6 +193,28 @@ func (e exercise) changed() bool {
 	err := cmd.Run()
 	var exit *exec.ExitError
 	return err != nil && (!errors.As(err, &exit) || exit.ExitCode() == 1)
+}
+
+// serve runs the exercise's serve command, when it has one: the
+// playground with the learner's piece in it. The page is built first, as
+// scripts/run does.
+func (e exercise) serve(args []string) (int, error) {
+	dir := filepath.Join(e.dir, "serve")
+	if _, err := os.Stat(dir); err != nil {
+		return 2, fmt.Errorf("exercise %d has no page of its own: scripts/workshop check %d is how to see it work", e.n, e.n)
+	}
+	for _, step := range [][]string{{"run", "./scripts/buildsite"}, append([]string{"run", "./" + dir}, args...)} {
+		cmd := exec.Command("go", step...)
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+		if err := cmd.Run(); err != nil {
+			var exit *exec.ExitError
+			if errors.As(err, &exit) {
+				return exit.ExitCode(), nil
+			}
+			return 2, err
+		}
+	}
+	return 0, nil
 }
 
 func (e exercise) reset(out io.Writer) error {
