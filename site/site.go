@@ -3,6 +3,8 @@
 // there — main.wasm (the Go client), the toolchain's wasm_exec.js, and the
 // precompressed .gz and .br variants of both. The build output is not
 // committed; dist/README.md keeps the directory in the repository.
+// workshop/ holds the workshop's lessons as pages, written from the
+// lessons by scripts/workshop pages and committed.
 package site
 
 import (
@@ -10,7 +12,7 @@ import (
 	"io/fs"
 )
 
-//go:embed index.html style.css main.js dist
+//go:embed index.html style.css main.js dist workshop
 var files embed.FS
 
 // Files returns the site as the server serves it, rooted at the page.

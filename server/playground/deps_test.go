@@ -2,8 +2,10 @@ package playground
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -70,4 +72,34 @@ func TestDepsReplaceEchoAndTheChatsParts(t *testing.T) {
 	require.Len(t, msgs, 1, "the message went to the store given")
 	assert.Equal(t, "in the given store", msgs[0].Content)
 	assert.Equal(t, int64(1), adds.Load(), "the presence given saw ada join")
+}
+
+// The page built into the binary serves the workshop's lessons: the index
+// and every lesson it links.
+func TestWorkshopPagesAreServed(t *testing.T) {
+	t.Parallel()
+	p, err := New(Config{DataDir: t.TempDir()}, Deps{})
+	require.NoError(t, err)
+	ts := httptest.NewServer(p.Handler())
+	t.Cleanup(func() {
+		ts.Close()
+		require.NoError(t, p.Shutdown(context.Background()))
+	})
+	get := func(path string) string {
+		t.Helper()
+		resp, err := http.Get(ts.URL + path)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, resp.StatusCode, path)
+		return string(body)
+	}
+	index := get("/workshop/")
+	links := regexp.MustCompile(`href="(\d\d-[a-z0-9-]+/)"`).FindAllStringSubmatch(index, -1)
+	require.GreaterOrEqual(t, len(links), 9, "the index links the lessons")
+	for _, l := range links {
+		assert.Contains(t, get("/workshop/"+l[1]), "<h2>Tasks</h2>", l[1])
+	}
+	assert.Contains(t, get("/workshop/lesson.css"), "font")
 }

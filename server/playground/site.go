@@ -90,6 +90,17 @@ func (h *siteHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	f, ok := h.files[name]
 	if !ok {
+		// A folder with an index.html (the workshop's pages): served at
+		// its path with a slash, so that its relative links work.
+		if _, dir := h.files[path.Join(name, "index.html")]; dir && name != "" {
+			if !strings.HasSuffix(r.URL.Path, "/") {
+				http.Redirect(w, r, "/"+name+"/", http.StatusMovedPermanently)
+				return
+			}
+			f, ok = h.files[path.Join(name, "index.html")]
+		}
+	}
+	if !ok {
 		http.NotFound(w, r)
 		return
 	}

@@ -391,3 +391,34 @@ func TestSiteServesNoHiddenFiles(t *testing.T) {
 	}
 	assert.Equal(t, http.StatusOK, get(t, h, http.MethodGet, "/", nil).Code)
 }
+
+// A folder with an index.html is served at its path with a slash (the
+// workshop's lessons), and its path without one is redirected there.
+func TestSiteServesFolderIndexes(t *testing.T) {
+	t.Parallel()
+	site := fstest.MapFS{
+		"index.html":                  siteFS["index.html"],
+		"workshop/index.html":         {Data: []byte("<title>lessons</title>")},
+		"workshop/01-echo/index.html": {Data: []byte("<title>echo</title>")},
+	}
+	ts := serveSite(t, site)
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noRedirect.Get(ts.URL + "/workshop")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusMovedPermanently, resp.StatusCode)
+	assert.Equal(t, "/workshop/", resp.Header.Get("Location"))
+	for path, want := range map[string]string{"/workshop/": "lessons", "/workshop/01-echo/": "echo"} {
+		resp, err := http.Get(ts.URL + path)
+		require.NoError(t, err)
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		assert.Equal(t, http.StatusOK, resp.StatusCode, path)
+		assert.Contains(t, string(body), want, path)
+		assert.Contains(t, resp.Header.Get("Content-Type"), "text/html", path)
+	}
+	resp, err = http.Get(ts.URL + "/workshop/99-none/")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
+}

@@ -7,6 +7,7 @@
 //	scripts/workshop check -solution N
 //	scripts/workshop serve N [-addr host:port]
 //	scripts/workshop reset N
+//	scripts/workshop pages       (writes the lessons' pages into site/workshop)
 //	scripts/workshop verify      (CI: every starter fails, every solution passes)
 package main
 
@@ -25,6 +26,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"wsplay/workshop"
+	"wsplay/workshop/internal/lessons"
 )
 
 func main() {
@@ -91,6 +95,8 @@ func run(args []string, out io.Writer) (int, error) {
 			return 2, err
 		}
 		return 0, e.reset(out)
+	case "pages":
+		return writePages(out)
 	case "verify":
 		bad := 0
 		for _, e := range exercises {
@@ -116,6 +122,29 @@ func run(args []string, out io.Writer) (int, error) {
 		return 0, nil
 	}
 	return 2, errors.New(usage)
+}
+
+// writePages renders the lessons into site/workshop, for the page to
+// serve under /workshop/.
+func writePages(out io.Writer) (int, error) {
+	pages, err := lessons.Render(workshop.Lessons)
+	if err != nil {
+		return 2, err
+	}
+	if err := os.RemoveAll(filepath.Join("site", lessons.Dir)); err != nil {
+		return 2, err
+	}
+	for name, data := range pages {
+		file := filepath.Join("site", filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+			return 2, err
+		}
+		if err := os.WriteFile(file, data, 0o644); err != nil {
+			return 2, err
+		}
+	}
+	fmt.Fprintf(out, "wrote %d files into site/%s\n", len(pages), lessons.Dir)
+	return 0, nil
 }
 
 // exercise is one folder workshop/NN-slug.

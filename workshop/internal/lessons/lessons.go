@@ -1,0 +1,124 @@
+// Package lessons renders the workshop's lessons, written in Markdown, as
+// the HTML pages the playground serves under /workshop/: an index, and a
+// page per exercise. scripts/workshop pages writes them into site/workshop,
+// at build time; a test keeps them in step with the lessons.
+package lessons
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"path"
+	"regexp"
+	"strings"
+
+	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/ast"
+	"github.com/yuin/goldmark/extension"
+	"github.com/yuin/goldmark/parser"
+	"github.com/yuin/goldmark/text"
+	"github.com/yuin/goldmark/util"
+)
+
+// Dir is where the pages go in the site, and their URL path.
+const Dir = "workshop"
+
+var lessonDir = regexp.MustCompile(`^\d\d-[a-z0-9-]+$`)
+
+// Render returns the pages for the lessons in fsys (README.md and
+// NN-slug/README.md), by path in the site: workshop/index.html,
+// workshop/NN-slug/index.html and workshop/lesson.css.
+func Render(fsys fs.FS) (map[string][]byte, error) {
+	md := goldmark.New(
+		goldmark.WithExtensions(extension.GFM),
+		goldmark.WithParserOptions(parser.WithASTTransformers(util.Prioritized(links{}, 100))),
+	)
+	pages := map[string][]byte{path.Join(Dir, "lesson.css"): []byte(css)}
+	render := func(src, out, up string) error {
+		data, err := fs.ReadFile(fsys, src)
+		if err != nil {
+			return err
+		}
+		var body bytes.Buffer
+		if err := md.Convert(data, &body); err != nil {
+			return fmt.Errorf("%s: %w", src, err)
+		}
+		var page bytes.Buffer
+		err = pageTemplate.Execute(&page, map[string]any{
+			"Title": title(data), "Body": template.HTML(body.String()), "Up": up,
+		})
+		pages[out] = page.Bytes()
+		return err
+	}
+	if err := render("README.md", path.Join(Dir, "index.html"), "../"); err != nil {
+		return nil, err
+	}
+	entries, err := fs.ReadDir(fsys, ".")
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range entries {
+		if e.IsDir() && lessonDir.MatchString(e.Name()) {
+			if err := render(path.Join(e.Name(), "README.md"), path.Join(Dir, e.Name(), "index.html"), "../"); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return pages, nil
+}
+
+// title is the text of the lesson's first heading.
+func title(md []byte) string {
+	for line := range strings.Lines(string(md)) {
+		if t, ok := strings.CutPrefix(line, "# "); ok {
+			return strings.TrimSpace(t)
+		}
+	}
+	return "Workshop"
+}
+
+// links points the lessons' links to each other (NN-slug/README.md, or
+// ../NN-slug/README.md) at their pages.
+type links struct{}
+
+var lessonLink = regexp.MustCompile(`^(\.\./)?(\d\d-[a-z0-9-]+)/README\.md$`)
+
+func (links) Transform(doc *ast.Document, _ text.Reader, _ parser.Context) {
+	ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
+		if l, ok := n.(*ast.Link); ok && entering {
+			if m := lessonLink.FindSubmatch(l.Destination); m != nil {
+				l.Destination = append(append([]byte(nil), m[1]...), append(m[2], '/')...)
+			}
+		}
+		return ast.WalkContinue, nil
+	})
+}
+
+var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Title}} · wsplay workshop</title>
+<link rel="stylesheet" href="/workshop/lesson.css">
+</head>
+<body>
+<nav><a href="/workshop/">Workshop</a> · <a href="/">the playground</a></nav>
+<main>
+{{.Body}}
+</main>
+</body>
+</html>
+`))
+
+const css = `body { font: 16px/1.55 system-ui, sans-serif; margin: 0 auto; max-width: 46rem; padding: 1rem; color: #1b1b1b; background: #fff; }
+nav { font-size: 0.9rem; margin-bottom: 1rem; }
+a { color: #0b57d0; }
+code, pre { font-family: ui-monospace, monospace; font-size: 0.9em; background: #f3f3f3; }
+code { padding: 0 0.2em; }
+pre { padding: 0.75rem; overflow-x: auto; }
+pre code { padding: 0; }
+table { border-collapse: collapse; display: block; overflow-x: auto; }
+th, td { border: 1px solid #ccc; padding: 0.3rem 0.5rem; text-align: left; vertical-align: top; }
+`
