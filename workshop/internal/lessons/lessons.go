@@ -28,13 +28,14 @@ var lessonDir = regexp.MustCompile(`^\d\d-[a-z0-9-]+$`)
 
 // Render returns the pages for the lessons in fsys (README.md and
 // NN-slug/README.md), by path in the site: workshop/index.html,
-// workshop/NN-slug/index.html and workshop/lesson.css.
+// workshop/NN-slug/index.html, workshop/lesson.css and workshop/icon.svg
+// (a page without an icon makes the browser ask for /favicon.ico).
 func Render(fsys fs.FS) (map[string][]byte, error) {
 	md := goldmark.New(
 		goldmark.WithExtensions(extension.GFM),
 		goldmark.WithParserOptions(parser.WithASTTransformers(util.Prioritized(links{}, 100))),
 	)
-	pages := map[string][]byte{path.Join(Dir, "lesson.css"): []byte(css)}
+	pages := map[string][]byte{path.Join(Dir, "lesson.css"): []byte(css), path.Join(Dir, "icon.svg"): []byte(icon)}
 	render := func(src, out, up string) error {
 		data, err := fs.ReadFile(fsys, src)
 		if err != nil {
@@ -102,6 +103,7 @@ var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.Title}} · wsplay workshop</title>
 <link rel="stylesheet" href="/workshop/lesson.css">
+<link rel="icon" href="/workshop/icon.svg">
 </head>
 <body>
 <nav><a href="/workshop/">Workshop</a> · <a href="/">the playground</a></nav>
@@ -111,6 +113,9 @@ var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
 </body>
 </html>
 `))
+
+const icon = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#0b57d0"/><path d="M3 5l2.5 7 2.5-5 2.5 5L13 5" fill="none" stroke="#fff" stroke-width="1.6"/></svg>
+`
 
 const css = `body { font: 16px/1.55 system-ui, sans-serif; margin: 0 auto; max-width: 46rem; padding: 1rem; color: #1b1b1b; background: #fff; }
 nav { font-size: 0.9rem; margin-bottom: 1rem; }
