@@ -42,8 +42,8 @@ var Tasks = []struct{ Title, Hint string }{
 }
 
 const (
-	pongWait   = 600 * time.Millisecond
-	pingPeriod = 200 * time.Millisecond
+	pongWait   = 1500 * time.Millisecond
+	pingPeriod = 500 * time.Millisecond
 )
 
 // Run checks s task by task.

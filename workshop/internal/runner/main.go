@@ -23,9 +23,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"wsplay/workshop"
 	"wsplay/workshop/internal/lessons"
@@ -98,9 +100,28 @@ func run(args []string, out io.Writer) (int, error) {
 	case "pages":
 		return writePages(out)
 	case "verify":
+		// Two at a time per processor: most of a check is compiling.
+		type pair struct{ starter, solution result }
+		checked := make([]pair, len(exercises))
+		var wg sync.WaitGroup
+		sem := make(chan struct{}, runtime.NumCPU())
+		for i, e := range exercises {
+			for _, solution := range []bool{false, true} {
+				wg.Go(func() {
+					sem <- struct{}{}
+					defer func() { <-sem }()
+					if solution {
+						checked[i].solution = e.check(true)
+					} else {
+						checked[i].starter = e.check(false)
+					}
+				})
+			}
+		}
+		wg.Wait()
 		bad := 0
-		for _, e := range exercises {
-			starter, solution := e.check(false), e.check(true)
+		for i, e := range exercises {
+			starter, solution := checked[i].starter, checked[i].solution
 			switch {
 			case starter.buildFailed:
 				fmt.Fprintf(out, "%2d %s: the starter does not build:\n%s\n", e.n, e.slug, starter.output)
