@@ -134,18 +134,18 @@ func fastViewers(t *testing.T, b Board) {
 }
 
 func comeAndGo(t *testing.T, b Board) {
-	within(t, 3, "eight samplers publishing while 400 viewers come and go", func() {
+	within(t, 3, "sixteen samplers publishing while 1,600 viewers come and go", func() {
 		var wg sync.WaitGroup
-		for s := range 8 {
+		for s := range 16 {
 			wg.Go(func() {
-				for i := range 500 {
+				for i := range 1000 {
 					b.Publish(fmt.Appendf(nil, "%d-%d", s, i))
 				}
 			})
 		}
-		for range 4 {
+		for range 8 {
 			wg.Go(func() {
-				for range 100 {
+				for range 200 {
 					v := b.Subscribe()
 					next(v, time.Millisecond)
 					v.Unsubscribe()
