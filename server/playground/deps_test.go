@@ -103,3 +103,24 @@ func TestWorkshopPagesAreServed(t *testing.T) {
 	}
 	assert.Contains(t, get("/workshop/lesson.css"), "font")
 }
+
+// Deps.Chat replaces /ws/chat, and only it.
+func TestDepsReplaceTheChatEndpoint(t *testing.T) {
+	t.Parallel()
+	p, err := New(Config{DataDir: t.TempDir()}, Deps{
+		Site: siteFS,
+		Chat: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusTeapot) }),
+	})
+	require.NoError(t, err)
+	ts := httptest.NewServer(p.Handler())
+	t.Cleanup(func() {
+		ts.Close()
+		require.NoError(t, p.Shutdown(context.Background()))
+	})
+	for path, want := range map[string]int{"/ws/chat": http.StatusTeapot, "/api/rooms": http.StatusOK} {
+		resp, err := http.Get(ts.URL + path)
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Equal(t, want, resp.StatusCode, path)
+	}
+}

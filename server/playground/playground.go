@@ -125,6 +125,10 @@ type Deps struct {
 	// through the admission gate: a workshop's echo handler, say.
 	// Default: Echo.
 	Echo http.Handler
+	// Chat serves /ws/chat in place of the chat service (a workshop's
+	// hub behind an adapter, say); /api/rooms still lists the service's
+	// rooms. Default: the chat service.
+	Chat http.Handler
 }
 
 // Playground is the whole server. Its methods are safe for concurrent use.
@@ -141,6 +145,7 @@ type Playground struct {
 	dashboard *dashboard.Service
 	handler   http.Handler
 	echo      http.Handler // Deps.Echo
+	chatWS    http.Handler // Deps.Chat
 
 	httpMu    sync.Mutex        // guards httpConns
 	httpConns map[net.Conn]bool // plain HTTP connections open, for MaxHTTPConns
@@ -206,7 +211,7 @@ func New(cfg Config, deps Deps) (*Playground, error) {
 	if deps.ChatStore != nil {
 		chatStore = deps.ChatStore
 	}
-	p.echo = deps.Echo
+	p.echo, p.chatWS = deps.Echo, deps.Chat
 	p.chat, err = chat.New(cfg.Chat, chat.Deps{Store: chatStore, Broker: p.broker, Gate: p.gate, Metrics: p.metrics, Log: p.log, NewPresence: deps.ChatPresence})
 	if err == nil {
 		p.notify, err = notify.New(p.cfg.Notify, notify.Deps{Store: p.store, Broker: p.broker, Gate: p.gate, Metrics: p.metrics, Log: p.log})

@@ -25,7 +25,11 @@ func (p *Playground) routes() http.Handler {
 	mux.Handle("/ws/dashboard", p.dashboard)
 	// The same counters the dashboard shows, in the Prometheus text format.
 	mux.Handle("GET /metrics", plain(p.metricsAuth(p.metrics.Handler())))
-	mux.Handle("/ws/chat", p.chat)
+	var chatWS http.Handler = p.chat
+	if p.chatWS != nil {
+		chatWS = p.chatWS
+	}
+	mux.Handle("/ws/chat", chatWS)
 	mux.Handle("/api/rooms", plain(p.chat.RoomsHandler()))
 	mux.Handle("/api/login", plain(p.gate.LoginHandler()))
 	mux.Handle("/ws/notifications", p.notify)

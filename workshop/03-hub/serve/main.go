@@ -1,0 +1,26 @@
+// Command serve runs the playground with your hub relaying every chat
+// room: scripts/workshop serve 3, then open the page and chat between its
+// cards. (With the starter, the second card to join freezes the room: the
+// deadlock of task 2.)
+package main
+
+import (
+	"context"
+
+	"wsplay/server/playground"
+	hub "wsplay/workshop/03-hub"
+	"wsplay/workshop/internal/serve"
+)
+
+func main() {
+	h := hub.NewHub()
+	go h.Run(context.Background())
+	serve.Main(3, "your hub relaying the chat", playground.Deps{Chat: serve.HubChat(serve.Hub[*hub.Client]{
+		NewClient:  hub.NewClient,
+		Queue:      func(c *hub.Client) <-chan []byte { return c.Send },
+		Register:   h.Register,
+		Unregister: h.Unregister,
+		Broadcast:  h.Broadcast,
+		Joined:     hub.Joined,
+	})})
+}
