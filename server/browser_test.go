@@ -6,13 +6,10 @@ import (
 	"io/fs"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
-	"testing/fstest"
 	"time"
 
 	"github.com/chromedp/chromedp"
@@ -20,111 +17,20 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"wsplay/server/servertest"
-	"wsplay/site"
 )
 
 // The browser tests load the real page, with the real WebAssembly client
 // built from this checkout, in headless Chromium. They cover what only a
 // browser shows; the client's logic is tested natively in wasmclient/app.
 
-var (
-	builtSiteOnce sync.Once
-	builtSite     fs.FS
-	builtSiteErr  error
-)
-
 // buildSite returns the site with a freshly built client, built once per
-// test run. It does not depend on scripts/run having filled site/dist.
-func buildSite(t *testing.T) fs.FS {
-	t.Helper()
-	builtSiteOnce.Do(func() {
-		builtSite, builtSiteErr = buildSiteFS()
-	})
-	require.NoError(t, builtSiteErr)
-	return builtSite
-}
-
-func buildSiteFS() (fs.FS, error) {
-	dir, err := os.MkdirTemp("", "wsplay-site-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(dir)
-	wasm := filepath.Join(dir, "main.wasm")
-	build := exec.Command("go", "build", "-o", wasm, "../wasmclient")
-	build.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
-	if out, err := build.CombinedOutput(); err != nil {
-		return nil, &buildError{err, out}
-	}
-	goroot, err := exec.Command("go", "env", "GOROOT").Output()
-	if err != nil {
-		return nil, err
-	}
-	fsys := fstest.MapFS{}
-	for name, path := range map[string]string{
-		"dist/main.wasm":    wasm,
-		"dist/wasm_exec.js": filepath.Join(strings.TrimSpace(string(goroot)), "lib", "wasm", "wasm_exec.js"),
-	} {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return nil, err
-		}
-		fsys[name] = &fstest.MapFile{Data: b}
-	}
-	for _, name := range []string{"index.html", "style.css", "main.js"} {
-		b, err := fs.ReadFile(site.Files(), name)
-		if err != nil {
-			return nil, err
-		}
-		fsys[name] = &fstest.MapFile{Data: b}
-	}
-	return fsys, nil
-}
-
-type buildError struct {
-	err    error
-	output []byte
-}
-
-func (e *buildError) Error() string {
-	return "build the client: " + e.err.Error() + "\n" + string(e.output)
-}
+// test run (servertest.BuiltSite).
+func buildSite(t *testing.T) fs.FS { return servertest.BuiltSite(t) }
 
 // newBrowser starts a headless Chromium with a fresh profile for the test.
 // Without Chromium the test fails, saying how to install it, unless
 // WSPLAY_SKIP_BROWSER=1 asks to skip the browser tests.
-func newBrowser(t *testing.T) context.Context {
-	t.Helper()
-	if os.Getenv("WSPLAY_SKIP_BROWSER") == "1" {
-		t.Skip("WSPLAY_SKIP_BROWSER=1: browser test skipped")
-	}
-	path, err := exec.Command("../scripts/find-chromium").Output()
-	if err != nil {
-		t.Fatal("Chromium not found. Install it (Debian/Ubuntu: apt-get install chromium; scripts/test does this when run as root), " +
-			"set WSPLAY_CHROMIUM to its path, or set WSPLAY_SKIP_BROWSER=1 to skip the browser tests")
-	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(strings.TrimSpace(string(path))),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1200, 900),
-	}
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelBrowser := chromedp.NewContext(allocCtx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
-	t.Cleanup(func() {
-		cancelTimeout()
-		cancelBrowser()
-		cancelAlloc()
-	})
-	return ctx
-}
+func newBrowser(t *testing.T) context.Context { return servertest.Browser(t) }
 
 // screenshot saves the page as a PNG when WSPLAY_SCREENSHOT_DIR is set; the
 // README's screenshot is made this way.
