@@ -16,5 +16,5 @@ import (
 func TestChecker(t *testing.T) {
 	check.Run(t, func(url string, minWait, maxWait time.Duration, onText func(shared.Message)) check.Client {
 		return &client.Client{URL: url, Min: minWait, Max: maxWait, OnText: onText}
-	})
+	}, "wsplay/workshop/10-client/wasm")
 }

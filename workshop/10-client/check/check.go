@@ -13,6 +13,10 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	neturl "net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -20,9 +24,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
 	"github.com/coder/websocket"
 
 	"wsplay/server/chat"
+	"wsplay/server/servertest"
 	"wsplay/shared"
 )
 
@@ -42,6 +49,7 @@ var Tasks = []struct{ Title, Hint string }{
 	{"reconnect with jittered backoff", "after a failed attempt wait a random time between 0 and a ceiling (rand.Int64N), starting at Min and doubling after each failure up to Max; back to Min once connected"},
 	{"resume exactly: nothing twice, nothing lost", "remember the epoch of the history and the newest seq handed on, reconnect with ?since=SEQ&epoch=EPOCH, and never hand on a seq you have handed on already"},
 	{"nothing typed is lost", "keep every message sent in an outbox, with an id of its own, until the room sends it back; after each reconnection send the outbox again: the room takes a resend with the same id as the same message"},
+	{"the same client, compiled to WebAssembly", "tasks 1 to 3 first; then, if only this fails, look for what differs in the browser: coder/websocket's Dial there takes no HTTP client, and a blocking call on the main goroutine stops everything"},
 }
 
 const (
@@ -50,9 +58,11 @@ const (
 	away    = 2 * time.Second
 )
 
-// Run plays the scene with the learner's client, then judges each task.
-func Run(t *testing.T, newClient NewClient) {
-	r := play(t, newClient)
+// Run plays the scene with the learner's client, then judges each task;
+// task 4 plays it again with wasmMain, the main package that runs the
+// same client compiled to WebAssembly, under Node.
+func Run(t *testing.T, newClient NewClient, wasmMain string) {
+	r := play(t, inProcess(newClient))
 	task := func(n int, f func(t *testing.T)) {
 		t.Run(fmt.Sprintf("task %d: %s", n, Tasks[n-1].Title), func(t *testing.T) {
 			defer func() {
@@ -87,6 +97,19 @@ func Run(t *testing.T, newClient NewClient) {
 			t.Fatalf("Task 3: the client's own line came back to it %d times, expected once", n)
 		}
 	})
+	task(4, func(t *testing.T) {
+		w := webAssembly(t, wasmMain)
+		r := play(t, w)
+		want := []string{"m1", "m2", "m3", "m4"}
+		switch {
+		case r.attempts < 2 || r.attempts > 40 || !r.back:
+			t.Fatalf("Task 4: compiled to WebAssembly, the client tried %d times while kept out for %v, and came back: %v; expected a few tries, spaced out, and a return", r.attempts, away, r.back)
+		case !slices.Equal(without(r.seen, r.typed), want):
+			t.Fatalf("Task 4: compiled to WebAssembly, the client handed on %q (its own line left out), expected exactly %q", without(r.seen, r.typed), want)
+		case count(r.bobSaw, r.typed) != 1:
+			t.Fatalf("Task 4: compiled to WebAssembly, the line typed while away reached the room %d times, expected once", count(r.bobSaw, r.typed))
+		}
+	})
 }
 
 // result is what the scene showed.
@@ -118,9 +141,31 @@ type front struct {
 	attempts atomic.Int64
 	mu       sync.Mutex
 	svc      *chat.Service
+	control  string            // for a client in another process: "N line", N counting the lines to send
+	files    map[string][]byte // the page of a client in a browser, by path
 }
 
+// controlPath is where a client in another process asks what to send.
+const controlPath = "/__check/control"
+
+// checkPrefix is where the page of a client in a browser is served.
+const checkPrefix = "/__check/"
+
 func (f *front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if data, ok := f.files[r.URL.Path]; ok {
+		if strings.HasSuffix(r.URL.Path, ".wasm") {
+			w.Header().Set("Content-Type", "application/wasm")
+		}
+		w.Write(data)
+		return
+	}
+	if r.URL.Path == controlPath {
+		f.mu.Lock()
+		line := f.control
+		f.mu.Unlock()
+		fmt.Fprint(w, line)
+		return
+	}
 	if f.keepOut.Load() && r.URL.Query().Get("username") == "ada" {
 		f.attempts.Add(1)
 		http.Error(w, "the server is starting", http.StatusServiceUnavailable)
@@ -132,9 +177,12 @@ func (f *front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	svc.ServeHTTP(w, r)
 }
 
-func play(t *testing.T, newClient NewClient) result {
+func play(t *testing.T, d driver) result {
 	history := chat.NewMemoryStore() // outlives the restart
 	f := &front{}
+	if w, ok := d.(wasmDriver); ok {
+		f.files = w.files
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -163,15 +211,13 @@ func play(t *testing.T, newClient NewClient) result {
 
 	var mu sync.Mutex
 	var seen []string
-	ada := newClient(url+"ada", minWait, maxWait, func(m shared.Message) {
+	publish := func(line string) { f.mu.Lock(); f.control = line; f.mu.Unlock() }
+	ada := d.start(t, url+"ada", "http://"+addr+controlPath, publish, func(text string) {
 		mu.Lock()
-		seen = append(seen, m.Content)
+		seen = append(seen, text)
 		mu.Unlock()
 	})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); ada.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	defer ada.stop()
 	seenNow := func() []string { mu.Lock(); defer mu.Unlock(); return slices.Clone(seen) }
 	waitSeen := func(want int, within time.Duration) bool {
 		for deadline := time.Now().Add(within); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
@@ -202,7 +248,7 @@ func play(t *testing.T, newClient NewClient) result {
 	bob = join(t, url+"bob")
 	bob.say(t, "m3", "m4")
 	typed := "typed while away"
-	ada.Send(context.Background(), typed)
+	ada.send(typed)
 	time.Sleep(away)
 	f.keepOut.Store(false)
 	attempts := int(f.attempts.Load())
@@ -276,3 +322,111 @@ func (tc *talker) close() {
 	tc.c.CloseNow()
 	<-tc.done
 }
+
+// driver runs the learner's client for the scene: in this process, or
+// compiled to WebAssembly under Node.
+type driver interface {
+	// start runs a client of url that hands each text on to onText; a
+	// client in another process learns what to send from controlURL,
+	// whose answer publish sets.
+	start(t *testing.T, url, controlURL string, publish func(string), onText func(string)) running
+}
+
+type running interface {
+	send(text string)
+	stop()
+}
+
+type inProcess NewClient
+
+func (n inProcess) start(t *testing.T, url, _ string, _ func(string), onText func(string)) running {
+	c := n(url, minWait, maxWait, func(m shared.Message) { onText(m.Content) })
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); c.Run(ctx) }()
+	return &local{c: c, stopRun: func() { cancel(); <-done }}
+}
+
+type local struct {
+	c       Client
+	stopRun func()
+}
+
+func (l *local) send(text string) { l.c.Send(context.Background(), text) }
+func (l *local) stop()            { l.stopRun() }
+
+// wasmDriver runs a main package compiled to WebAssembly in headless
+// Chromium. (Under Node, coder/websocket's browser build does not see a
+// refused handshake until its dial times out; a browser says at once.)
+type wasmDriver struct{ files map[string][]byte }
+
+// webAssembly builds pkg for the browser (GOOS=js GOARCH=wasm), with
+// Go's wasm_exec.js and a page that runs it.
+func webAssembly(t *testing.T, pkg string) wasmDriver {
+	t.Helper()
+	goroot, err := exec.Command("go", "env", "GOROOT").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wasm := filepath.Join(t.TempDir(), "client.wasm")
+	build := exec.Command("go", "build", "-o", wasm, pkg)
+	build.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("Task 4: the client does not build for WebAssembly (GOOS=js GOARCH=wasm go build %s):\n%s", pkg, out)
+	}
+	bin, err := os.ReadFile(wasm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	execJS, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(goroot)), "lib", "wasm", "wasm_exec.js"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return wasmDriver{files: map[string][]byte{
+		checkPrefix + "client.wasm":  bin,
+		checkPrefix + "wasm_exec.js": execJS,
+		checkPrefix + "page.html":    []byte(page),
+	}}
+}
+
+const page = `<!doctype html><meta charset="utf-8"><title>client</title>
+<script src="wasm_exec.js"></script>
+<script>
+const go = new Go();
+WebAssembly.instantiateStreaming(fetch("client.wasm"), go.importObject).then(r => go.run(r.instance));
+</script>`
+
+func (w wasmDriver) start(t *testing.T, url, controlURL string, publish func(string), onText func(string)) running {
+	ctx := servertest.Browser(t)
+	if err := chromedp.Listen(ctx, func(ev any) {
+		if e, ok := ev.(*runtime.EventConsoleAPICalled); ok && len(e.Args) > 0 {
+			var line string
+			if json.Unmarshal(e.Args[0].Value, &line) == nil {
+				if text, ok := strings.CutPrefix(line, "text "); ok {
+					onText(text)
+				}
+			}
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	origin := strings.TrimSuffix(controlURL, controlPath)
+	q := neturl.Values{"url": {url}, "control": {controlURL}}
+	if err := chromedp.Do(ctx, chromedp.Navigate(origin+checkPrefix+"page.html?"+q.Encode())); err != nil {
+		t.Fatalf("Task 4: could not open the client's page in Chromium: %v", err)
+	}
+	return &remote{ctx: ctx, publish: publish}
+}
+
+type remote struct {
+	ctx     context.Context
+	publish func(string)
+	sends   int
+}
+
+func (r *remote) send(text string) {
+	r.sends++
+	r.publish(fmt.Sprintf("%d %s", r.sends, text))
+}
+
+func (r *remote) stop() { chromedp.Do(r.ctx, chromedp.Navigate("about:blank")) }
