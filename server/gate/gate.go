@@ -339,7 +339,9 @@ func (g *Gate) Admit(w http.ResponseWriter, r *http.Request, ep Endpoint) (*wsco
 		g.sessions.unreserve(ip, capped)
 		s.c.Close(websocket.CloseGoingAway, shared.ReasonShutdown)
 	} else {
-		s.c.Log().Debug("connected")
+		if g.log.Enabled(r.Context(), slog.LevelDebug) { // the logger is built only then
+			s.c.Log().Debug("connected")
+		}
 	}
 	return s.c, user
 }

@@ -76,6 +76,7 @@ package wsconn
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"io"
 	"log/slog"
@@ -286,6 +287,15 @@ func (c *Conn) LogWith(args ...any) { c.logArgs = append(c.logArgs, args...) }
 // for each call: keep it while it is used, not for the connection's life.
 func (c *Conn) Log() *slog.Logger { return c.log.With(c.logArgs...) }
 
+// debug logs at Debug level, building the connection's logger only when
+// that level is on: every connection logs its end, and most servers run
+// at Info.
+func (c *Conn) debug(msg string, args ...any) {
+	if c.log.Enabled(context.Background(), slog.LevelDebug) {
+		c.Log().Debug(msg, args...)
+	}
+}
+
 // RemoteAddr returns the peer's network address.
 func (c *Conn) RemoteAddr() net.Addr { return c.ws.RemoteAddr() }
 
@@ -382,7 +392,7 @@ func (c *Conn) end(err error) {
 		// The peer closed and gorilla has already answered its close frame.
 		peerClosed = true
 		c.Close(0, "")
-		c.Log().Debug("peer closed", "code", closeErr.Code, "reason", closeErr.Text)
+		c.debug("peer closed", "code", closeErr.Code, "reason", closeErr.Text)
 	case errors.Is(err, ErrClosedByServer):
 		// Close was called with the code to send.
 	case errors.Is(err, websocket.ErrReadLimit):
@@ -422,7 +432,7 @@ func (c *Conn) end(err error) {
 	}
 	c.ws.Close()
 	forget(c)
-	c.Log().Debug("connection ended", "code", c.closeCode, "reason", c.closeReason)
+	c.debug("connection ended", "code", c.closeCode, "reason", c.closeReason)
 	if c.onEnd != nil {
 		c.onEnd()
 	}

@@ -2,6 +2,7 @@ package wsconn_test
 
 import (
 	"errors"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -273,5 +274,60 @@ func TestQuietClientsWhoAnswerPingsStay(t *testing.T) {
 		assert.True(t, gorilla.IsCloseError(err, gorilla.CloseNormalClosure), "got %v", err)
 	case <-time.After(10 * time.Second):
 		t.Fatal("the close did not reach the client")
+	}
+}
+
+// syncBuffer is a log destination for several goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// At Debug level a connection logs its end with its attributes, those of
+// Options.LogArgs and of LogWith; at Info it logs nothing of it.
+func TestDebugLinesCarryTheConnectionsAttributes(t *testing.T) {
+	t.Parallel()
+	for _, level := range []slog.Level{slog.LevelDebug, slog.LevelInfo} {
+		var logs syncBuffer
+		ended := make(chan struct{})
+		u := &gorilla.Upgrader{}
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ws, err := wsconn.Upgrade(u, w, r, false, nil)
+			if err != nil {
+				return
+			}
+			log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: level}))
+			c := wsconn.New(ws, wsconn.Config{}, wsconn.Options{Log: log, LogArgs: []any{"conn", 7}, OnEnd: func() { close(ended) }})
+			c.LogWith("room", "lab")
+			c.Start(func(int, []byte) error { return nil }, nil)
+		}))
+		d := gorilla.Dialer{HandshakeTimeout: 5 * time.Second}
+		client, _, err := d.Dial("ws"+strings.TrimPrefix(srv.URL, "http"), nil)
+		require.NoError(t, err)
+		client.WriteControl(gorilla.CloseMessage, gorilla.FormatCloseMessage(gorilla.CloseNormalClosure, ""), time.Now().Add(time.Second))
+		select {
+		case <-ended:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the connection did not end")
+		}
+		client.Close()
+		srv.Close()
+		if level == slog.LevelDebug {
+			assert.Contains(t, logs.String(), `msg="connection ended" conn=7 room=lab`)
+		} else {
+			assert.Empty(t, logs.String())
+		}
 	}
 }

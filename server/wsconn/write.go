@@ -377,7 +377,7 @@ func (c *Conn) wrote(batch []outgoing, latest *Frame, err error) {
 		if slow {
 			c.stats.SlowConsumer()
 		}
-		c.Log().Debug("write failed", "err", err)
+		c.debug("write failed", "err", err)
 		// Closing the socket makes the read fail, and the connection end.
 		c.Close(0, "")
 		c.hangup()
