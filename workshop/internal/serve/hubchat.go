@@ -8,6 +8,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"wsplay/server/wsconn"
 	"wsplay/shared"
 )
 
@@ -42,6 +43,7 @@ func HubChat[C any](h Hub[C]) http.Handler {
 			return
 		}
 		defer ws.Close()
+		ws.SetReadLimit(wsconn.DefaultReadLimit) // as the server's own endpoints: past it, 1009
 		// The page's chat expects a history first: an empty one.
 		hello, _ := shared.Encode(shared.Message{Type: shared.TypeHistory, Room: r.URL.Query().Get("room"), Epoch: "workshop"})
 		if ws.WriteMessage(websocket.TextMessage, hello) != nil {
@@ -92,7 +94,9 @@ func HubChat[C any](h Hub[C]) http.Handler {
 	})
 }
 
-// call runs f with a time limit: a learner's hub may be stuck.
+// call runs f with a time limit: a learner's hub may be stuck. A call
+// to a stuck hub leaves its goroutine behind, blocked for good: this is a
+// learner's tool on loopback, where seeing the room freeze is the point.
 func call(f func() bool) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
