@@ -18,6 +18,8 @@ import (
 
 	"github.com/coder/websocket"
 	gorilla "github.com/gorilla/websocket"
+
+	"wsplay/workshop/internal/tasks"
 )
 
 // MaxMessage is the read limit the lesson asks for: 64 KiB.
@@ -40,7 +42,7 @@ func Run(t *testing.T, h http.Handler) {
 	t.Cleanup(srv.Close)
 	url := "ws" + strings.TrimPrefix(srv.URL, "http")
 	task := func(n int, f func(t *testing.T, c *websocket.Conn, ctx context.Context)) {
-		t.Run(name(n), func(t *testing.T) {
+		tasks.Run(t, n, Tasks[n-1].Title, Tasks[n-1].Hint, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
 			c, _, err := websocket.Dial(ctx, url, nil)
@@ -48,11 +50,6 @@ func Run(t *testing.T, h http.Handler) {
 				t.Fatalf("Task %d (%s): could not open a WebSocket: %v.\nThe handler must upgrade the request first (upgrader.Upgrade).", n, Tasks[n-1].Title, err)
 			}
 			defer c.CloseNow()
-			defer func() { // also after a Fatal
-				if t.Failed() {
-					t.Logf("Hint for task %d: %s.", n, Tasks[n-1].Hint)
-				}
-			}()
 			c.SetReadLimit(1 << 20)
 			f(t, c, ctx)
 		})
@@ -126,8 +123,6 @@ func Run(t *testing.T, h http.Handler) {
 		}
 	})
 }
-
-func name(n int) string { return "task " + string(rune('0'+n)) + ": " + Tasks[n-1].Title }
 
 func kind(typ websocket.MessageType) string {
 	if typ == websocket.MessageBinary {

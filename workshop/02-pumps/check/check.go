@@ -17,6 +17,8 @@ import (
 	"github.com/gorilla/websocket"
 
 	"wsplay/workshop/internal/watch"
+
+	"wsplay/workshop/internal/tasks"
 )
 
 // Sender is what the checker needs of a learner's connection.
@@ -50,12 +52,7 @@ const (
 func Run(t *testing.T, s Subject) {
 	s.SetTiming(pongWait, pingPeriod)
 	task := func(n int, f func(t *testing.T)) {
-		t.Run(fmt.Sprintf("task %d: %s", n, Tasks[n-1].Title), func(t *testing.T) {
-			defer func() { // also after a Fatal
-				if t.Failed() {
-					t.Logf("Hint for task %d: %s.", n, Tasks[n-1].Hint)
-				}
-			}()
+		tasks.Run(t, n, Tasks[n-1].Title, Tasks[n-1].Hint, func(t *testing.T) {
 			f(t)
 		})
 	}

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"wsplay/workshop/internal/tasks"
 )
 
 // Hub is what the checker needs of a learner's hub.
@@ -45,12 +47,7 @@ const limit = 2 * time.Second
 // Run checks s task by task.
 func Run(t *testing.T, s Subject) {
 	task := func(n int, f func(t *testing.T)) {
-		t.Run(fmt.Sprintf("task %d: %s", n, Tasks[n-1].Title), func(t *testing.T) {
-			defer func() { // also after a Fatal
-				if t.Failed() {
-					t.Logf("Hint for task %d: %s.", n, Tasks[n-1].Hint)
-				}
-			}()
+		tasks.Run(t, n, Tasks[n-1].Title, Tasks[n-1].Hint, func(t *testing.T) {
 			f(t)
 		})
 	}

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"wsplay/workshop/internal/tasks"
 )
 
 // Room is what the checker needs of a learner's room.
@@ -44,12 +46,7 @@ const (
 // Run checks newRoom's rooms task by task.
 func Run(t *testing.T, newRoom func() Room) {
 	task := func(n int, f func(t *testing.T)) {
-		t.Run(fmt.Sprintf("task %d: %s", n, Tasks[n-1].Title), func(t *testing.T) {
-			defer func() { // also after a Fatal
-				if t.Failed() {
-					t.Logf("Hint for task %d: %s.", n, Tasks[n-1].Hint)
-				}
-			}()
+		tasks.Run(t, n, Tasks[n-1].Title, Tasks[n-1].Hint, func(t *testing.T) {
 			f(t)
 		})
 	}

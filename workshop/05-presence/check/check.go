@@ -7,7 +7,6 @@ package check
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http/httptest"
 	"slices"
 	"strings"
@@ -18,6 +17,8 @@ import (
 
 	"wsplay/server/chat"
 	"wsplay/shared"
+
+	"wsplay/workshop/internal/tasks"
 )
 
 // Tasks are the lesson's numbered tasks, with the hint shown when one
@@ -31,12 +32,7 @@ var Tasks = []struct{ Title, Hint string }{
 // Run checks the learner's presence, made for each room by newPresence.
 func Run(t *testing.T, newPresence func() chat.Presence) {
 	task := func(n int, f func(t *testing.T, r *room)) {
-		t.Run(fmt.Sprintf("task %d: %s", n, Tasks[n-1].Title), func(t *testing.T) {
-			defer func() { // also after a Fatal
-				if t.Failed() {
-					t.Logf("Hint for task %d: %s.", n, Tasks[n-1].Hint)
-				}
-			}()
+		tasks.Run(t, n, Tasks[n-1].Title, Tasks[n-1].Hint, func(t *testing.T) {
 			f(t, start(t, newPresence))
 		})
 	}

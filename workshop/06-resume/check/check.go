@@ -15,6 +15,8 @@ import (
 	"wsplay/server/chat"
 	"wsplay/server/chat/chattest"
 	"wsplay/shared"
+
+	"wsplay/workshop/internal/tasks"
 )
 
 // Tasks are the lesson's numbered tasks, with the hint shown when one
@@ -30,12 +32,7 @@ const roomIdle = 200 * time.Millisecond
 // Run checks the store newStore makes, task by task.
 func Run(t *testing.T, newStore func() chat.Store) {
 	task := func(n int, f func(t *testing.T, endpoint string)) {
-		t.Run(fmt.Sprintf("task %d: %s", n, Tasks[n-1].Title), func(t *testing.T) {
-			defer func() { // also after a Fatal
-				if t.Failed() {
-					t.Logf("Hint for task %d: %s.", n, Tasks[n-1].Hint)
-				}
-			}()
+		tasks.Run(t, n, Tasks[n-1].Title, Tasks[n-1].Hint, func(t *testing.T) {
 			svc, err := chat.New(chat.Config{RoomIdle: roomIdle}, chat.Deps{Store: newStore()})
 			if err != nil {
 				t.Fatalf("the chat server did not start: %v", err)

@@ -16,6 +16,8 @@ import (
 	"github.com/gorilla/websocket"
 
 	"wsplay/workshop/internal/watch"
+
+	"wsplay/workshop/internal/tasks"
 )
 
 // Service is what the checker needs of a learner's service.
@@ -42,12 +44,7 @@ var Tasks = []struct{ Title, Hint string }{
 // Run checks newService's services task by task.
 func Run(t *testing.T, newService func() Service) {
 	task := func(n int, f func(t *testing.T, s Service, srv *watch.Server)) {
-		t.Run(fmt.Sprintf("task %d: %s", n, Tasks[n-1].Title), func(t *testing.T) {
-			defer func() { // also after a Fatal
-				if t.Failed() {
-					t.Logf("Hint for task %d: %s.", n, Tasks[n-1].Hint)
-				}
-			}()
+		tasks.Run(t, n, Tasks[n-1].Title, Tasks[n-1].Hint, func(t *testing.T) {
 			s := newService()
 			f(t, s, watch.Start(t, s.Handler()))
 		})

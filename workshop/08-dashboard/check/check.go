@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"wsplay/workshop/internal/tasks"
 )
 
 // Board is what the checker needs of a learner's board.
@@ -38,12 +40,7 @@ const limit = 2 * time.Second
 // Run checks newBoard's boards task by task.
 func Run(t *testing.T, newBoard func() Board) {
 	task := func(n int, f func(t *testing.T)) {
-		t.Run(fmt.Sprintf("task %d: %s", n, Tasks[n-1].Title), func(t *testing.T) {
-			defer func() { // also after a Fatal
-				if t.Failed() {
-					t.Logf("Hint for task %d: %s.", n, Tasks[n-1].Hint)
-				}
-			}()
+		tasks.Run(t, n, Tasks[n-1].Title, Tasks[n-1].Hint, func(t *testing.T) {
 			f(t)
 		})
 	}

@@ -18,6 +18,8 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/gorilla/websocket"
+
+	"wsplay/workshop/internal/tasks"
 )
 
 // Tasks are the lesson's numbered tasks, with the hint shown when one
@@ -38,12 +40,7 @@ func Run(t *testing.T, handler func(secret []byte, log *slog.Logger) http.Handle
 	c := &client{t: t, url: "ws" + strings.TrimPrefix(srv.URL, "http") + "/ws/hello", origin: srv.URL, secret: secret}
 
 	task := func(n int, f func(t *testing.T)) {
-		t.Run(fmt.Sprintf("task %d: %s", n, Tasks[n-1].Title), func(t *testing.T) {
-			defer func() { // also after a Fatal
-				if t.Failed() {
-					t.Logf("Hint for task %d: %s.", n, Tasks[n-1].Hint)
-				}
-			}()
+		tasks.Run(t, n, Tasks[n-1].Title, Tasks[n-1].Hint, func(t *testing.T) {
 			c.t = t
 			f(t)
 		})

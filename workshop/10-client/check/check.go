@@ -31,6 +31,8 @@ import (
 	"wsplay/server/chat"
 	"wsplay/server/servertest"
 	"wsplay/shared"
+
+	"wsplay/workshop/internal/tasks"
 )
 
 // Client is what the checker needs of the learner's client.
@@ -64,12 +66,7 @@ const (
 func Run(t *testing.T, newClient NewClient, wasmMain string) {
 	r := play(t, inProcess(newClient))
 	task := func(n int, f func(t *testing.T)) {
-		t.Run(fmt.Sprintf("task %d: %s", n, Tasks[n-1].Title), func(t *testing.T) {
-			defer func() {
-				if t.Failed() {
-					t.Logf("Hint for task %d: %s.", n, Tasks[n-1].Hint)
-				}
-			}()
+		tasks.Run(t, n, Tasks[n-1].Title, Tasks[n-1].Hint, func(t *testing.T) {
 			f(t)
 		})
 	}
