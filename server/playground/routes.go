@@ -3,6 +3,7 @@ package playground
 import (
 	"net/http"
 	"time"
+
 	"wsplay/server/gate"
 	"wsplay/server/internal/httpjson"
 	"wsplay/shared"
@@ -35,6 +36,12 @@ func (p *Playground) routes() http.Handler {
 	mux.Handle("/ws/notifications", p.notify)
 	// Every method, so that a wrong one gets the API's JSON 405.
 	mux.Handle("/api/notifications", plain(p.notify.APIHandler()))
+	// The workshop's lesson pages ask which exercise is served here, for
+	// their live panel; scripts/workshop serve answers with one, the
+	// playground with none.
+	mux.Handle("GET /api/workshop", plain(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusNoContent)
+	})))
 	mux.Handle("/", plain(pageHeaders(p.site)))
 	return p.metrics.CountRequests(p.gate.HostFilter(mux))
 }
@@ -81,10 +88,11 @@ func (p *Playground) serveHealth(w http.ResponseWriter, r *http.Request) {
 
 // contentSecurityPolicy allows the page only its own scripts, styles and
 // sockets. 'wasm-unsafe-eval' lets it compile WebAssembly (the Go runtime)
-// without allowing JavaScript eval.
+// without allowing JavaScript eval. Only pages of its own origin may
+// frame it: the workshop's lessons show it in their live panels.
 const contentSecurityPolicy = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; " +
 	"connect-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; " +
-	"base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+	"base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
 
 // pageHeaders adds the headers every page response carries.
 func pageHeaders(next http.Handler) http.Handler {

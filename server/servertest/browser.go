@@ -62,14 +62,17 @@ func buildSite() (fs.FS, error) {
 		}
 		fsys[name] = &fstest.MapFile{Data: b}
 	}
-	for _, name := range []string{"index.html", "style.css", "main.js"} {
-		b, err := fs.ReadFile(site.Files(), name)
-		if err != nil {
-			return nil, err
+	// Everything else of the page as built into the binary: index.html,
+	// its styles and scripts, the workshop's lessons.
+	err = fs.WalkDir(site.Files(), ".", func(name string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || strings.HasPrefix(name, "dist/") {
+			return err
 		}
+		b, err := fs.ReadFile(site.Files(), name)
 		fsys[name] = &fstest.MapFile{Data: b}
-	}
-	return fsys, nil
+		return err
+	})
+	return fsys, err
 }
 
 type buildError struct {

@@ -9,5 +9,9 @@ import (
 )
 
 func main() {
-	serve.Main(1, "your echo handler at /ws/echo (the Echo panel)", playground.Deps{Echo: echo.Handler()})
+	serve.Main(serve.Exercise{
+		N: 1, What: "your echo handler at /ws/echo (the Echo panel)",
+		Deps:  playground.Deps{Echo: echo.Handler()},
+		Panel: serve.Panel{Page: "/#echo"},
+	})
 }

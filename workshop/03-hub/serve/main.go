@@ -15,12 +15,16 @@ import (
 func main() {
 	h := hub.NewHub()
 	go h.Run(context.Background())
-	serve.Main(3, "your hub relaying the chat", playground.Deps{Chat: serve.HubChat(serve.Hub[*hub.Client]{
-		NewClient:  hub.NewClient,
-		Queue:      func(c *hub.Client) <-chan []byte { return c.Send },
-		Register:   h.Register,
-		Unregister: h.Unregister,
-		Broadcast:  h.Broadcast,
-		Joined:     hub.Joined,
-	})})
+	serve.Main(serve.Exercise{
+		N: 3, What: "your hub relaying the chat",
+		Deps: playground.Deps{Chat: serve.HubChat(serve.Hub[*hub.Client]{
+			NewClient:  hub.NewClient,
+			Queue:      func(c *hub.Client) <-chan []byte { return c.Send },
+			Register:   h.Register,
+			Unregister: h.Unregister,
+			Broadcast:  h.Broadcast,
+			Joined:     hub.Joined,
+		})},
+		Panel: serve.Panel{Page: "/#chat", Actions: []serve.Action{{Label: "Restart the server", URL: "/api/workshop/restart"}}},
+	})
 }

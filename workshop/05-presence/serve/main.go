@@ -11,7 +11,11 @@ import (
 )
 
 func main() {
-	serve.Main(5, "your Presence in every chat room", playground.Deps{
-		ChatPresence: func(string) chat.Presence { return presence.New() },
+	serve.Main(serve.Exercise{
+		N: 5, What: "your Presence in every chat room",
+		Deps: playground.Deps{
+			ChatPresence: func(string) chat.Presence { return presence.New() },
+		},
+		Panel: serve.Panel{Page: "/#chat", Actions: []serve.Action{{Label: "Restart the server", URL: "/api/workshop/restart"}}},
 	})
 }

@@ -14,9 +14,6 @@ import (
 	"net"
 	"net/http"
 	neturl "net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -31,6 +28,7 @@ import (
 	"wsplay/server/chat"
 	"wsplay/server/servertest"
 	"wsplay/shared"
+	"wsplay/workshop/internal/serve"
 
 	"wsplay/workshop/internal/tasks"
 )
@@ -361,23 +359,9 @@ type wasmDriver struct{ files map[string][]byte }
 // Go's wasm_exec.js and a page that runs it.
 func webAssembly(t *testing.T, pkg string) wasmDriver {
 	t.Helper()
-	goroot, err := exec.Command("go", "env", "GOROOT").Output()
+	bin, execJS, err := serve.BuildWasm(pkg)
 	if err != nil {
-		t.Fatal(err)
-	}
-	wasm := filepath.Join(t.TempDir(), "client.wasm")
-	build := exec.Command("go", "build", "-o", wasm, pkg)
-	build.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("Task 4: the client does not build for WebAssembly (GOOS=js GOARCH=wasm go build %s):\n%s", pkg, out)
-	}
-	bin, err := os.ReadFile(wasm)
-	if err != nil {
-		t.Fatal(err)
-	}
-	execJS, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(goroot)), "lib", "wasm", "wasm_exec.js"))
-	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("Task 4: the client does not build for WebAssembly:\n%v", err)
 	}
 	return wasmDriver{files: map[string][]byte{
 		checkPrefix + "client.wasm":  bin,

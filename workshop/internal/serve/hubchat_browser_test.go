@@ -20,7 +20,7 @@ func TestBrowserHubChatInThePage(t *testing.T) {
 	ctx, stop := context.WithCancel(context.Background())
 	ran := make(chan struct{})
 	go func() { defer close(ran); h.Run(ctx) }()
-	s, err := Start("127.0.0.1:0", playground.Deps{
+	s, err := Start("127.0.0.1:0", Exercise{N: 3, Deps: playground.Deps{
 		Site: servertest.BuiltSite(t),
 		Chat: HubChat(Hub[*solution.Client]{
 			NewClient:  solution.NewClient,
@@ -30,7 +30,7 @@ func TestBrowserHubChatInThePage(t *testing.T) {
 			Broadcast:  h.Broadcast,
 			Joined:     solution.Joined,
 		}),
-	})
+	}})
 	require.NoError(t, err)
 	defer func() { require.NoError(t, s.Stop()); stop(); <-ran }()
 
