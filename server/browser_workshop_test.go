@@ -58,6 +58,9 @@ func TestBrowserWorkshopPages(t *testing.T) {
 		font, err := chromedp.Run(ctx, chromedp.Evaluate[string](`getComputedStyle(document.body).fontFamily`))
 		require.NoError(t, err)
 		assert.Contains(t, font, "system-ui", url)
+		// Served by the playground, which serves no exercise, the live
+		// panel says how to bring it to life.
+		assert.Contains(t, text(t, ctx, "#live .live-state"), "scripts/workshop serve", url)
 	}
 	mu.Lock()
 	defer mu.Unlock()

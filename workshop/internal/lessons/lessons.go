@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"path"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/yuin/goldmark"
@@ -29,14 +30,25 @@ var lessonDir = regexp.MustCompile(`^\d\d-[a-z0-9-]+$`)
 // Render returns the pages for the lessons in fsys (README.md and
 // NN-slug/README.md), by path in the site: workshop/index.html,
 // workshop/NN-slug/index.html, workshop/lesson.css and workshop/icon.svg
-// (a page without an icon makes the browser ask for /favicon.ico).
+// (a page without an icon makes the browser ask for /favicon.ico), and
+// workshop/live.js, the lessons' live panel.
+//
+// Each lesson page has a live panel, at the end of its "See it in the
+// page" section: a section#live that live.js fills when the page is
+// served by the exercise's scripts/workshop serve, from what
+// GET /api/workshop says there. Served by anything else, the panel says
+// how to bring it to life.
 func Render(fsys fs.FS) (map[string][]byte, error) {
 	md := goldmark.New(
 		goldmark.WithExtensions(extension.GFM),
 		goldmark.WithParserOptions(parser.WithASTTransformers(util.Prioritized(links{}, 100))),
 	)
-	pages := map[string][]byte{path.Join(Dir, "lesson.css"): []byte(css), path.Join(Dir, "icon.svg"): []byte(icon)}
-	render := func(src, out, up string) error {
+	pages := map[string][]byte{
+		path.Join(Dir, "lesson.css"): []byte(css),
+		path.Join(Dir, "icon.svg"):   []byte(icon),
+		path.Join(Dir, "live.js"):    []byte(liveJS),
+	}
+	render := func(src, out, lesson string) error {
 		data, err := fs.ReadFile(fsys, src)
 		if err != nil {
 			return err
@@ -45,14 +57,18 @@ func Render(fsys fs.FS) (map[string][]byte, error) {
 		if err := md.Convert(data, &body); err != nil {
 			return fmt.Errorf("%s: %w", src, err)
 		}
+		html := body.String()
+		if lesson != "" {
+			html = withLivePanel(html, lesson)
+		}
 		var page bytes.Buffer
 		err = pageTemplate.Execute(&page, map[string]any{
-			"Title": title(data), "Body": template.HTML(body.String()), "Up": up,
+			"Title": title(data), "Body": template.HTML(html), "Live": lesson != "",
 		})
 		pages[out] = page.Bytes()
 		return err
 	}
-	if err := render("README.md", path.Join(Dir, "index.html"), "../"); err != nil {
+	if err := render("README.md", path.Join(Dir, "index.html"), ""); err != nil {
 		return nil, err
 	}
 	entries, err := fs.ReadDir(fsys, ".")
@@ -61,12 +77,34 @@ func Render(fsys fs.FS) (map[string][]byte, error) {
 	}
 	for _, e := range entries {
 		if e.IsDir() && lessonDir.MatchString(e.Name()) {
-			if err := render(path.Join(e.Name(), "README.md"), path.Join(Dir, e.Name(), "index.html"), "../"); err != nil {
+			if err := render(path.Join(e.Name(), "README.md"), path.Join(Dir, e.Name(), "index.html"), e.Name()); err != nil {
 				return nil, err
 			}
 		}
 	}
 	return pages, nil
+}
+
+// withLivePanel puts lesson's live panel at the end of its "See it in
+// the page" section, or at the end of the lesson if it has none.
+func withLivePanel(html, lesson string) string {
+	n, _ := strconv.Atoi(lesson[:2])
+	panel := fmt.Sprintf(`<section id="live" class="live" data-exercise="%d" aria-labelledby="live-title">
+<h3 id="live-title">Live</h3>
+<p class="live-state" role="status">This panel shows your code at work when this page is served by <code>scripts/workshop serve %d</code>: run it, then open this page from the address it prints (<a href="http://127.0.0.1:8080/workshop/%s/">http://127.0.0.1:8080/workshop/%s/</a>).</p>
+</section>
+`, n, n, lesson, lesson)
+	const heading = "<h2>See it in the page</h2>"
+	at := strings.Index(html, heading)
+	if at < 0 {
+		return html + panel
+	}
+	end := strings.Index(html[at+len(heading):], "<h2")
+	if end < 0 {
+		return html + panel
+	}
+	end += at + len(heading)
+	return html[:end] + panel + html[end:]
 }
 
 // title is the text of the lesson's first heading.
@@ -110,7 +148,8 @@ var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
 <main>
 {{.Body}}
 </main>
-</body>
+{{if .Live}}<script src="/workshop/live.js"></script>
+{{end}}</body>
 </html>
 `))
 
@@ -126,4 +165,15 @@ pre { padding: 0.75rem; overflow-x: auto; }
 pre code { padding: 0; }
 table { border-collapse: collapse; display: block; overflow-x: auto; }
 th, td { border: 1px solid #ccc; padding: 0.3rem 0.5rem; text-align: left; vertical-align: top; }
+.live { border: 2px solid #0b57d0; border-radius: 6px; padding: 0.5rem 1rem 1rem; margin: 1rem 0; }
+.live h3 { margin: 0.3rem 0; }
+.live form, .live .row { display: flex; flex-wrap: wrap; gap: 0.4rem; align-items: center; margin: 0.4rem 0; }
+.live input { font: inherit; padding: 0.2rem 0.4rem; min-width: 8rem; flex: 1; }
+.live button { font: inherit; }
+.live .answer { margin: 0.2rem 0; color: #333; }
+.live ol.frames { font: 0.85rem/1.4 ui-monospace, monospace; max-height: 18rem; overflow-y: auto; background: #f7f7f7; padding: 0.4rem 0.4rem 0.4rem 2.8rem; margin: 0.4rem 0; overflow-wrap: anywhere; }
+.live .in { color: #1b1b1b; }
+.live .out { color: #0b57d0; }
+.live .end { color: #a40e26; }
+.live iframe { width: 100%; height: 32rem; border: 1px solid #ccc; margin-top: 0.5rem; }
 `
