@@ -5,6 +5,7 @@
 //	scripts/workshop list
 //	scripts/workshop check N
 //	scripts/workshop check -solution N
+//	scripts/workshop watch N     (checks again each time you save)
 //	scripts/workshop serve N [-addr host:port]
 //	scripts/workshop reset N
 //	scripts/workshop pages       (writes the lessons' pages into site/workshop)
@@ -28,6 +29,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"wsplay/workshop"
 	"wsplay/workshop/internal/lessons"
@@ -48,6 +50,7 @@ const usage = `usage:
   scripts/workshop list                 every exercise and its state
   scripts/workshop check N              check your code for exercise N, task by task
   scripts/workshop check -solution N    the same on the reference solution
+  scripts/workshop watch N              check exercise N again each time you save it (Ctrl-C stops)
   scripts/workshop serve N              the playground with your piece in it (-addr to choose where)
   scripts/workshop reset N              restore exercise N's starter (your changes are lost)
   scripts/workshop verify               every starter fails its checker, every solution passes`
@@ -81,6 +84,13 @@ func run(args []string, out io.Writer) (int, error) {
 		if !r.passed() {
 			return 1, nil
 		}
+		return 0, nil
+	case "watch":
+		e, err := pick(exercises, args[1:])
+		if err != nil {
+			return 2, err
+		}
+		e.watch(out, time.Second, nil, func() { e.check(false).print(out, e, false) })
 		return 0, nil
 	case "serve":
 		if len(args) < 2 {
@@ -245,13 +255,44 @@ func (e exercise) changed() bool {
 	return err != nil && (!errors.As(err, &exit) || exit.ExitCode() == 1)
 }
 
+// watch runs check (the learner's code checked, and printed), then
+// again each time one of the exercise's files changes (looked at every
+// poll), until stop is closed (nil: for good).
+func (e exercise) watch(out io.Writer, poll time.Duration, stop <-chan struct{}, check func()) {
+	for {
+		seen := e.stamp()
+		fmt.Fprintf(out, "\n%s checking exercise %d…\n", time.Now().Format("15:04:05"), e.n)
+		check()
+		fmt.Fprintf(out, "watching %s: save a file to check again (Ctrl-C stops)\n", e.dir)
+		for e.stamp() == seen {
+			select {
+			case <-stop:
+				return
+			case <-time.After(poll):
+			}
+		}
+	}
+}
+
+// stamp sums up the exercise's own Go files as they are now: their
+// names, sizes and times of change.
+func (e exercise) stamp() string {
+	var b strings.Builder
+	for _, f := range e.starterFiles() {
+		if fi, err := os.Stat(f); err == nil {
+			fmt.Fprintf(&b, "%s %d %d\n", f, fi.Size(), fi.ModTime().UnixNano())
+		}
+	}
+	return b.String()
+}
+
 // serve runs the exercise's serve command, when it has one: the
 // playground with the learner's piece in it. The page is built first, as
 // scripts/run does.
 func (e exercise) serve(args []string) (int, error) {
 	dir := filepath.Join(e.dir, "serve")
 	if _, err := os.Stat(dir); err != nil {
-		return 2, fmt.Errorf("exercise %d has no page of its own: scripts/workshop check %d is how to see it work", e.n, e.n)
+		return 2, fmt.Errorf("exercise %d has no serve command (%s is missing)", e.n, dir)
 	}
 	for _, step := range [][]string{{"run", "./scripts/buildsite"}, append([]string{"run", "./" + dir}, args...)} {
 		cmd := exec.Command("go", step...)

@@ -2,8 +2,11 @@ package main
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -83,4 +86,49 @@ func TestGoroutineDumpsAreDropped(t *testing.T) {
 		"check.go:48: Hint for task 1: a mailbox of one",
 	})
 	assert.Equal(t, []string{"check.go:60: Task 1: Publish did not return within 2s", "panic: test timed out after 2m0s", "check.go:48: Hint for task 1: a mailbox of one"}, kept)
+}
+
+// watch checks once, then again after a file of the exercise is saved,
+// and not while nothing changes.
+func TestWatchChecksAgainOnSave(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "hub.go")
+	require.NoError(t, os.WriteFile(file, []byte("package hub\n"), 0o644))
+	e := exercise{n: 3, slug: "hub", dir: dir}
+	checks := make(chan struct{}, 10)
+	stop := make(chan struct{})
+	ended := make(chan struct{})
+	var out bytes.Buffer // written by watch only, read after it ends
+	go func() {
+		defer close(ended)
+		e.watch(&out, 10*time.Millisecond, stop, func() { checks <- struct{}{} })
+	}()
+	<-checks
+	select {
+	case <-checks:
+		t.Fatal("checked again with nothing saved")
+	case <-time.After(100 * time.Millisecond):
+	}
+	require.NoError(t, os.WriteFile(file, []byte("package hub // saved\n"), 0o644))
+	select {
+	case <-checks:
+	case <-time.After(10 * time.Second):
+		t.Fatal("a saved file was not checked again")
+	}
+	close(stop)
+	<-ended
+	assert.Contains(t, out.String(), "save a file to check again")
+}
+
+// Every exercise has a serve command: the playground with its piece.
+func TestEveryExerciseServes(t *testing.T) {
+	t.Parallel()
+	exercises, err := find(filepath.Join("..", ".."))
+	require.NoError(t, err)
+	require.Len(t, exercises, 10)
+	for _, e := range exercises {
+		_, err := os.Stat(filepath.Join(e.dir, "serve", "main.go"))
+		assert.NoError(t, err, "exercise %d", e.n)
+	}
 }
