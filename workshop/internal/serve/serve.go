@@ -190,7 +190,14 @@ func (s *Server) Stop() error {
 	if !down {
 		err = p.Shutdown(ctx)
 	}
-	err = errors.Join(err, s.srv.Shutdown(ctx))
+	// A browser opens connections it may never send a request on, which
+	// Shutdown waits five seconds for: what is left after a moment is
+	// closed.
+	httpCtx, cancelHTTP := context.WithTimeout(ctx, time.Second)
+	defer cancelHTTP()
+	if s.srv.Shutdown(httpCtx) != nil {
+		err = errors.Join(err, s.srv.Close())
+	}
 	if serveErr := <-s.end; !errors.Is(serveErr, http.ErrServerClosed) {
 		err = errors.Join(err, serveErr)
 	}
