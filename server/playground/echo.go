@@ -4,7 +4,6 @@ import (
 	"net/http"
 
 	"wsplay/server/gate"
-	"wsplay/server/wsconn"
 	"wsplay/shared"
 )
 
@@ -22,12 +21,9 @@ func Echo(g *gate.Gate) http.Handler {
 			return
 		}
 		c.Start(func(typ int, data []byte) error {
-			m, err := wsconn.NewFrame(typ, data)
-			if err != nil {
-				return err // only for an invalid type, which the reader never hands over
-			}
-			c.Reply(m) // written at once while the connection is idle
-			return nil
+			// Written at once from data while the connection is idle,
+			// with nothing allocated; queued as a copy otherwise.
+			return c.ReplyMessage(typ, data)
 		}, nil)
 	})
 }

@@ -14,7 +14,7 @@ import (
 
 // BenchmarkEcho is one round trip of 128 bytes over loopback, against
 // the gorilla echo example's loop (ReadMessage, WriteMessage) and against
-// a wsconn.Conn answering with Reply, side by side. The client's cost is
+// a wsconn.Conn answering with ReplyMessage, side by side. The client's cost is
 // in both; compare the two in one run.
 func BenchmarkEcho(b *testing.B) {
 	upgrader := &gorilla.Upgrader{ReadBufferSize: 1024, WriteBufferSize: 1024}
@@ -41,14 +41,7 @@ func BenchmarkEcho(b *testing.B) {
 				return
 			}
 			c := wsconn.New(ws, wsconn.Config{}, wsconn.Options{})
-			c.Run(func(typ int, data []byte) error {
-				f, err := wsconn.NewFrame(typ, data)
-				if err != nil {
-					return err
-				}
-				c.Reply(f)
-				return nil
-			})
+			c.Run(func(typ int, data []byte) error { return c.ReplyMessage(typ, data) })
 		},
 	}
 	for _, name := range []string{"reference", "wsconn"} {

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
-	"net"
+	"os"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -36,8 +36,9 @@ func (c *Conn) readLoop() {
 				// in gorilla, which takes any read error as the end: a
 				// timeout here leaves the buffer ready for later.
 				c.readWithin(now, idleAfter)
-				var ne net.Error
-				if _, err := c.br.Peek(1); errors.As(err, &ne) && ne.Timeout() && c.park() {
+				// errors.Is, not errors.As into a net.Error: that
+				// variable would escape, an allocation per message.
+				if _, err := c.br.Peek(1); err != nil && errors.Is(err, os.ErrDeadlineExceeded) && c.park() {
 					return
 				}
 			}

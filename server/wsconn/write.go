@@ -133,16 +133,66 @@ func (c *Conn) EnqueueWait(f *Frame) bool {
 // on the wire, as a plain echo loop does. Otherwise f is queued, as by
 // Enqueue. It reports whether f was written or queued.
 func (c *Conn) Reply(f *Frame) bool {
-	c.mu.Lock()
-	if c.closing || c.writing {
-		c.mu.Unlock()
+	if !c.startReply(f.Size()) {
 		return c.Enqueue(f)
+	}
+	c.replyNow(f)
+	return true
+}
+
+// ReplyMessage is Reply for a message that the handler holds in data,
+// which may be the reader's buffer, valid only until the handler
+// returns: while nothing is queued or being written, data is written at
+// once from a pooled buffer, and nothing is allocated for it (an echo's
+// answer, say); otherwise it is copied into a Frame and queued, as by
+// Enqueue. typ is websocket.TextMessage or websocket.BinaryMessage; a
+// text message must be valid UTF-8 (a message the reader handed over
+// is).
+func (c *Conn) ReplyMessage(typ int, data []byte) error {
+	if typ != websocket.TextMessage && typ != websocket.BinaryMessage {
+		return errors.New("wsconn: a message frame is text or binary")
+	}
+	if !c.startReply(len(data)) {
+		c.Enqueue(newFrame(byte(typ), data))
+		return nil
+	}
+	bp := wireBuffers.Get().(*[]byte)
+	wire := append(appendHeader((*bp)[:0], byte(typ), len(data)), data...)
+	f := Frame{wire: wire, hdr: uint8(len(wire) - len(data)), op: byte(typ)}
+	c.replyNow(&f)
+	if cap(wire) <= maxPooledWire {
+		*bp = wire[:0]
+		wireBuffers.Put(bp)
+	}
+	return nil
+}
+
+// wireBuffers hold ReplyMessage's frames while they are written.
+var wireBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+// maxPooledWire is the largest of ReplyMessage's buffers kept for
+// another answer.
+const maxPooledWire = 64 << 10
+
+// startReply takes the write side for an answer of size bytes and
+// reports whether it did: not while something is queued or being
+// written, or once the connection is closing.
+func (c *Conn) startReply(size int) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closing || c.writing {
+		return false
 	}
 	c.writing = true
 	c.queued++
-	c.queuedBytes += f.Size()
-	c.mu.Unlock()
+	c.queuedBytes += size
+	return true
+}
 
+// replyNow writes f on the calling goroutine, which startReply gave the
+// write side, and gives it back, or hands it to a drain for what was
+// queued meanwhile. f is not kept once it returns.
+func (c *Conn) replyNow(f *Frame) {
 	// The time the message arrived (the reader's clock reading) is the
 	// answer's, for its latency and its write deadline.
 	at := c.readAt
@@ -165,7 +215,6 @@ func (c *Conn) Reply(f *Frame) bool {
 	if handOff {
 		go c.drain() // what arrived meanwhile, or the close sequence
 	}
-	return true
 }
 
 // Offer puts a frame in the connection's mailbox, a second source of
