@@ -261,7 +261,8 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // handler then returns too (see package wsconn).
 func (s *Service) serve(c *wsconn.Conn, h *hub, join joinRequest, user, addr string) {
 	s.metrics.UserConnected(user)
-	c.LogWith("room", h.room, "user", user)
+	room := h.room
+	c.LogWith(func() []any { return []any{"room", room, "user", user} })
 	cl := &client{s: s, c: c, h: h, addr: addr, limiter: wsconn.NewLimiter(s.cfg.MessageRate, s.cfg.MessageBurst)}
 	cl.m = member{c: c, user: user}
 	join.m = &cl.m

@@ -324,12 +324,13 @@ func (g *Gate) Admit(w http.ResponseWriter, r *http.Request, ep Endpoint) (*wsco
 		}
 		return nil, "" // the upgrader's Error has answered and logged
 	}
-	id := g.nextID.Add(1)
+	id, name, remote := g.nextID.Add(1), ep.Name, r.RemoteAddr
 	s := &session{ip: ip, user: capped, stats: stats}
 	s.c = wsconn.New(ws, g.cfg.Conn, wsconn.Options{
 		Log: g.log,
-		// Room for the endpoint's own (LogWith) without a second array.
-		LogArgs: append(make([]any, 0, 10), "conn", id, "endpoint", ep.Name, "remote", r.RemoteAddr),
+		// Made only when the connection logs: an idle connection holds
+		// this function, not the attributes.
+		LogArgs: func() []any { return []any{"conn", id, "endpoint", name, "remote", remote} },
 		Stats:   stats,
 		OnEnd:   func() { g.sessions.remove(s) },
 	})

@@ -57,7 +57,7 @@ func (n *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // connection ends. It returns at once: the handler then returns too (see
 // package wsconn).
 func (n *Service) serve(c *wsconn.Conn, user string, since uint64, resume, pinned bool) {
-	c.LogWith("user", user)
+	c.LogWith(func() []any { return []any{"user", user} })
 	nc := &notifyConn{
 		c: c, log: c.Log(), user: user, metrics: n.metrics, syncing: true, maxPending: n.cfg.SendQueue,
 		pinned: pinned,

@@ -44,7 +44,7 @@
 // write for its whole backlog instead of one per message, and a client
 // that offered the wsplay-batch subprotocol (see package shared) gets
 // runs of text messages in one frame, one JSON object per line. Such a
-// client is written at most once per BatchDelay (100 ms): the first
+// client is written at most once per BatchDelay (200 ms): the first
 // message after a quiet spell goes at once, what follows gathers for the
 // next write. A busy room then costs each of its clients one write and
 // one frame per BatchDelay instead of one per message, which is what
@@ -109,9 +109,9 @@ type Conn struct {
 	nc      *countingConn // ws's socket: the writer writes frames on it
 	br      *bufio.Reader // what gorilla reads from: its Buffered says whether a frame waits
 	rc      syscall.RawConn
-	cfg     Config
-	log     *slog.Logger // without the connection's attributes: see Log
-	logArgs []any
+	cfg     *Config           // shared by the connections of one Config: see sharedConfig
+	log     *slog.Logger      // without the connection's attributes: see Log
+	logArgs func() []any      // Options.LogArgs, then LogWith's; nil for none
 	stats   *metrics.Endpoint // nil counts nothing
 	onEnd   func()            // called once the connection has ended; may be nil
 	batch   bool              // the client took shared.SubprotocolBatch
@@ -127,10 +127,10 @@ type Conn struct {
 	// there. Touched only by the reading goroutine and the poller's lock.
 	pollID uint64
 	// readDeadline is the read deadline last set, and readAt when the
-	// message being handled arrived; only the reading goroutine touches
-	// them.
-	readDeadline time.Time
-	readAt       time.Time
+	// message being handled arrived, as since returns them (0: none);
+	// only the reading goroutine touches them.
+	readDeadline int64
+	readAt       int64
 
 	mu sync.Mutex
 	// queue is what waits to be written, oldest first; queued and
@@ -152,7 +152,7 @@ type Conn struct {
 	parked   bool
 	room     chan struct{} // a token after each write, for EnqueueWait; made by its first wait
 	ping     *time.Timer   // queues the next ping; set by Start
-	lastPing time.Time
+	lastPing int64         // when the last ping was queued, as since returns it
 
 	// Batched clients only: when the writer last began, in Unix
 	// nanoseconds, and the timer that starts it BatchDelay after that
@@ -162,7 +162,8 @@ type Conn struct {
 
 	closeCode   int // set before done is closed; 0 means no frame is sent
 	closeReason string
-	done        chan struct{} // closed by the first Close
+	done        chan struct{} // closed by the first Close; made by the first Done
+	closed      atomic.Bool   // set by the first Close, for the reader to see without the lock
 
 	// Made by the first Close, since only a closing connection waits for
 	// them.
@@ -176,10 +177,11 @@ type Options struct {
 	// Log receives the connection's log lines: closes at Debug, client
 	// misbehaviour at Info. Default: discarded.
 	Log *slog.Logger
-	// LogArgs are attributes for every line the connection logs, as for
-	// slog.Logger.With. They are added when a line is logged, so that a
-	// connection that logs nothing holds no logger of its own.
-	LogArgs []any
+	// LogArgs returns attributes for every line the connection logs, as
+	// for slog.Logger.With. It is called when a line is logged, so that
+	// a connection that logs nothing holds neither a logger nor its
+	// attributes of its own, only this function.
+	LogArgs func() []any
 	// Stats counts the connection's messages and fan-out latency (its
 	// bytes are counted by Upgrade). Default: nothing is counted.
 	Stats *metrics.Endpoint
@@ -207,15 +209,28 @@ func New(ws *websocket.Conn, cfg Config, opts Options) *Conn {
 		nc:      nc,
 		br:      nc.br,
 		rc:      nc.rc,
-		cfg:     cfg,
+		cfg:     sharedConfig(cfg),
 		log:     log,
 		logArgs: opts.LogArgs,
 		stats:   opts.Stats,
 		onEnd:   opts.OnEnd,
 		batch:   ws.Subprotocol() == shared.SubprotocolBatch,
-		done:    make(chan struct{}),
 	}
 	return c
+}
+
+// configs holds one copy of each Config the connections were made with:
+// a connection points to its copy instead of holding its own, 64 bytes
+// that an idle connection would otherwise carry. A process has a few.
+var configs sync.Map // Config → *Config
+
+// sharedConfig returns the shared copy of cfg.
+func sharedConfig(cfg Config) *Config {
+	if p, ok := configs.Load(cfg); ok {
+		return p.(*Config)
+	}
+	p, _ := configs.LoadOrStore(cfg, &cfg)
+	return p.(*Config)
 }
 
 // Batched reports whether the client offered shared.SubprotocolBatch and
@@ -235,7 +250,10 @@ func (c *Conn) Close(code int, reason string) {
 	c.closing = true
 	c.closeCode, c.closeReason = code, reason
 	c.readDone, c.writeDone = make(chan struct{}), make(chan struct{})
-	close(c.done)
+	c.closed.Store(true)
+	if c.done != nil {
+		close(c.done)
+	}
 	if reason == shared.ReasonTooSlow {
 		c.stats.SlowConsumer() // once, however many enqueues find the queue full
 	}
@@ -247,19 +265,30 @@ func (c *Conn) Close(code int, reason string) {
 }
 
 // Done is closed once the connection is ending: Close was called, by
-// anyone, for any reason.
-func (c *Conn) Done() <-chan struct{} { return c.done }
+// anyone, for any reason. (The channel is made by the first call: a
+// connection nobody waits for holds none.)
+func (c *Conn) Done() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.done == nil {
+		c.done = make(chan struct{})
+		if c.closing {
+			close(c.done)
+		}
+	}
+	return c.done
+}
 
 // CloseStatus returns the close code and reason the connection ended
 // with, once Done is closed: code 0 means no close frame was sent (the
 // peer closed, or was gone).
 func (c *Conn) CloseStatus() (code int, reason string) {
-	select {
-	case <-c.done:
-		return c.closeCode, c.closeReason
-	default:
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.closing {
 		return 0, ""
 	}
+	return c.closeCode, c.closeReason
 }
 
 // Hangup closes the socket at once, without a close frame: for a
@@ -279,13 +308,26 @@ func (c *Conn) hangup() {
 	}
 }
 
-// LogWith adds attributes to every line the connection logs, such as
-// the room and user; call it before Start.
-func (c *Conn) LogWith(args ...any) { c.logArgs = append(c.logArgs, args...) }
+// LogWith adds the attributes args returns to every line the connection
+// logs, after those of Options.LogArgs and earlier calls: the room and
+// the user, say. Like Options.LogArgs, args is called only when a line
+// is logged. Call it before Start.
+func (c *Conn) LogWith(args func() []any) {
+	if before := c.logArgs; before != nil {
+		c.logArgs = func() []any { return append(before(), args()...) }
+		return
+	}
+	c.logArgs = args
+}
 
 // Log returns the connection's logger, with its attributes. It is made
 // for each call: keep it while it is used, not for the connection's life.
-func (c *Conn) Log() *slog.Logger { return c.log.With(c.logArgs...) }
+func (c *Conn) Log() *slog.Logger {
+	if c.logArgs == nil {
+		return c.log
+	}
+	return c.log.With(c.logArgs()...)
+}
 
 // debug logs at Debug level, building the connection's logger only when
 // that level is on: every connection logs its end, and most servers run
@@ -333,7 +375,7 @@ func (c *Conn) Start(handle Handler, after func()) {
 	now := time.Now()
 	c.lastHeard.Store(now.UnixNano())
 	c.mu.Lock()
-	c.lastPing = now
+	c.lastPing = since(now)
 	c.ping = time.AfterFunc(c.cfg.PingInterval, c.tick)
 	c.mu.Unlock()
 	if c.br.Buffered() > 0 || !c.park() {
@@ -361,14 +403,14 @@ func (c *Conn) tick() {
 		return
 	}
 	c.mu.Lock()
-	due := c.lastPing.Add(c.cfg.PingInterval)
+	due := at(c.lastPing).Add(c.cfg.PingInterval)
 	c.mu.Unlock()
 	if !now.Before(due) {
 		if !c.push(pingFrame, time.Time{}) {
 			return // closing: no more pings
 		}
 		c.mu.Lock()
-		c.lastPing = now
+		c.lastPing = since(now)
 		c.mu.Unlock()
 		due = now.Add(c.cfg.PingInterval)
 	}

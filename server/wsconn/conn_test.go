@@ -29,7 +29,7 @@ func TestConfigZeroValueTakesTheDefaults(t *testing.T) {
 	assert.Equal(t, wsconn.Config{
 		ReadLimit: 64 << 10, PongWait: time.Minute, PingInterval: 54 * time.Second,
 		WriteWait: 10 * time.Second, CloseGrace: time.Second, SendQueue: 256, SendQueueBytes: 1 << 20,
-		BatchDelay: 100 * time.Millisecond,
+		BatchDelay: 200 * time.Millisecond,
 	}, got)
 	// A ping interval that could not be answered in time is replaced.
 	got = wsconn.Config{PongWait: time.Second, PingInterval: 2 * time.Second}.WithDefaults()

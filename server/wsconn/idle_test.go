@@ -309,8 +309,8 @@ func TestDebugLinesCarryTheConnectionsAttributes(t *testing.T) {
 				return
 			}
 			log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: level}))
-			c := wsconn.New(ws, wsconn.Config{}, wsconn.Options{Log: log, LogArgs: []any{"conn", 7}, OnEnd: func() { close(ended) }})
-			c.LogWith("room", "lab")
+			c := wsconn.New(ws, wsconn.Config{}, wsconn.Options{Log: log, LogArgs: func() []any { return []any{"conn", 7} }, OnEnd: func() { close(ended) }})
+			c.LogWith(func() []any { return []any{"room", "lab"} })
 			c.Start(func(int, []byte) error { return nil }, nil)
 		}))
 		d := gorilla.Dialer{HandshakeTimeout: 5 * time.Second}

@@ -1,6 +1,7 @@
 package wsconn
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/binary"
 	"errors"
@@ -25,6 +26,7 @@ const idleAfter = time.Second
 // connection). One runs at a time: a new one starts only when the parked
 // state is cleared, by the poller or by hangup.
 func (c *Conn) readLoop() {
+	c.growReader()
 	// One clock reading per wait for the client serves the deadlines, the
 	// time the client was last heard and the answer's (Reply): reading
 	// the clock is a tenth of what echoing a small message costs.
@@ -63,9 +65,9 @@ func (c *Conn) readLoop() {
 // or take a tenth: setting a deadline costs more than a small read, so a
 // deadline close enough to the one wanted is kept.
 func (c *Conn) readWithin(now time.Time, d time.Duration) {
-	if want := now.Add(d); !near(want, c.readDeadline, d/10) {
+	if want := now.Add(d); c.readDeadline == 0 || !near(want, at(c.readDeadline), d/10) {
 		c.nc.SetReadDeadline(want)
-		c.readDeadline = want
+		c.readDeadline = since(want)
 	}
 }
 
@@ -147,12 +149,10 @@ func (c *Conn) readMessage(now time.Time) error {
 	}
 	data := buf.Bytes()
 	c.lastHeard.Store(now.UnixNano())
-	c.readAt = now
+	c.readAt = since(now)
 	c.stats.Received()
-	select {
-	case <-c.done:
+	if c.closed.Load() {
 		return ErrClosedByServer
-	default:
 	}
 	// gorilla does not check that text is UTF-8; RFC 6455 requires it.
 	if typ == websocket.TextMessage && !utf8.Valid(data) {
@@ -177,6 +177,7 @@ func (c *Conn) park() bool {
 	if c.rc == nil {
 		return false
 	}
+	c.shrinkReader() // before parked is set: once armed, a new reader may start at once
 	c.mu.Lock()
 	c.parked = true
 	c.mu.Unlock()
@@ -184,9 +185,44 @@ func (c *Conn) park() bool {
 		if !c.unpark() {
 			return true // hangup cleared it meanwhile and started a reader
 		}
+		c.growReader()
 		return false
 	}
 	return true
+}
+
+// A parked connection holds no read buffer of its own: nothing is in it
+// while the poller watches the socket. shrinkReader swaps the buffered
+// reader's contents (gorilla holds the *bufio.Reader itself, which stays
+// the same) for a reader with bufio's smallest buffer, and growReader
+// swaps a full one back in when a reader starts. Both are called by the
+// connection's reading goroutine, the only one that touches the reader,
+// and move readers between pools, so that neither allocates.
+var (
+	fullReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, readBufferSize) }}
+	tinyReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 16) }}
+)
+
+func (c *Conn) shrinkReader() {
+	if c.br.Size() != readBufferSize || c.br.Buffered() > 0 {
+		return
+	}
+	t := tinyReaders.Get().(*bufio.Reader)
+	t.Reset(c.nc)
+	*t, *c.br = *c.br, *t
+	t.Reset(nil)
+	fullReaders.Put(t)
+}
+
+func (c *Conn) growReader() {
+	if c.br.Size() == readBufferSize {
+		return
+	}
+	f := fullReaders.Get().(*bufio.Reader)
+	f.Reset(c.nc)
+	*f, *c.br = *c.br, *f
+	f.Reset(nil)
+	tinyReaders.Put(f)
 }
 
 // unpark clears the parked state and reports whether it was set: the

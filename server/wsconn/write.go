@@ -25,6 +25,9 @@ type outgoing struct {
 // time.Time would make it 32 (a connection keeps its queue's array).
 var epoch = time.Now()
 
+// at is the time since returned n for.
+func at(n int64) time.Time { return epoch.Add(time.Duration(n)) }
+
 // since returns t as an outgoing's time; a zero t is no time.
 func since(t time.Time) int64 {
 	if t.IsZero() {
@@ -120,7 +123,7 @@ func (c *Conn) EnqueueWait(f *Frame) bool {
 		c.mu.Unlock()
 		select {
 		case <-room:
-		case <-c.done:
+		case <-c.Done():
 			return false
 		}
 	}
@@ -195,13 +198,13 @@ func (c *Conn) startReply(size int) bool {
 func (c *Conn) replyNow(f *Frame) {
 	// The time the message arrived (the reader's clock reading) is the
 	// answer's, for its latency and its write deadline.
-	at := c.readAt
-	if at.IsZero() {
-		at = time.Now() // not from a Handler
+	arrived := at(c.readAt)
+	if c.readAt == 0 {
+		arrived = time.Now() // not from a Handler
 	}
-	one := [1]outgoing{{f, since(at)}}
+	one := [1]outgoing{{f, since(arrived)}}
 	iov, pooled := c.frames(one[:], nil)
-	err := c.nc.writeFramesAt(iov, at, c.cfg.WriteWait)
+	err := c.nc.writeFramesAt(iov, arrived, c.cfg.WriteWait)
 	release(iov, pooled)
 	c.wrote(one[:], nil, err)
 
