@@ -61,6 +61,9 @@ type scenario struct {
 	what string
 	run  func(ctx context.Context, s *server) (result, error)
 	keys []string // the figures shown, in order
+	// targets are the connection layer's targets for the scenario (see
+	// the README's "Measured"), checked on the medians.
+	targets []target
 }
 
 func run(args []string) error {
@@ -94,13 +97,17 @@ func run(args []string) error {
 
 	scenarios := []scenario{
 		{name: "echo", what: "echo, 50 conns × 2,000 round trips of 128 B", run: echoScenario,
-			keys: []string{"round trips per CPU-s"}},
+			keys:    []string{"round trips per CPU-s"},
+			targets: []target{{"round trips per CPU-s", atLeast, 1}}},
 		{name: "fanout", what: "fan-out, 1,000 subscribers, 100 msg/s, 10 s, a frame per message", run: fanout(1000, false),
-			keys: []string{"deliveries per CPU-s", "delivered %", "p50 ms", "p99 ms"}},
+			keys:    []string{"deliveries per CPU-s", "delivered %", "p50 ms", "p99 ms"},
+			targets: []target{{"deliveries per CPU-s", atLeast, 1}, {"p99 ms", atMost, 1}, {"delivered %", all, 100}}},
 		{name: "batch", what: "fan-out, 5,000 subscribers, 100 msg/s, 10 s, offering wsplay-batch", run: fanout(5000, true),
-			keys: []string{"deliveries per CPU-s", "delivered %", "p50 ms", "p99 ms"}},
+			keys:    []string{"deliveries per CPU-s", "delivered %", "p50 ms", "p99 ms"},
+			targets: []target{{"deliveries per CPU-s", atLeast, 1.5}, {"p99 ms", atMost, 1}, {"delivered %", all, 100}}},
 		{name: "idle", what: "5,000 idle chat connections", run: idleScenario,
-			keys: []string{"KiB per connection"}},
+			keys:    []string{"KiB per connection"},
+			targets: []target{{"KiB per connection", atMost, 0.5}}},
 	}
 	want := map[string]bool{}
 	for s := range strings.SplitSeq(*only, ",") {
@@ -110,6 +117,8 @@ func run(args []string) error {
 	}
 	fmt.Printf("machine: %d cores, %s/%s, %s\n", runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version())
 	var table [][]string
+	var verdicts []string
+	missed := 0
 	for _, sc := range scenarios {
 		if len(want) > 0 && !want[sc.name] {
 			continue
@@ -137,12 +146,57 @@ func run(args []string) error {
 			}
 			table = append(table, []string{sc.what, k, fmt.Sprintf("%.1f", ref), fmt.Sprintf("%.1f", ws), ratio})
 		}
+		for _, t := range sc.targets {
+			ref, ws := median(got["refhub"], t.key), median(got["wsplay"], t.key)
+			ok, says := t.check(ref, ws)
+			mark := "met   "
+			if !ok {
+				mark, missed = "MISSED", missed+1
+			}
+			verdicts = append(verdicts, fmt.Sprintf("  %s %s, %s: %s", mark, sc.name, t.key, says))
+		}
 	}
 	fmt.Printf("\n| scenario | figure | reference hub | wsplay | ratio |\n|---|---|---|---|---|\n")
 	for _, row := range table {
 		fmt.Printf("| %s |\n", strings.Join(row, " | "))
 	}
+	fmt.Printf("\ntargets (medians of this run):\n%s\n", strings.Join(verdicts, "\n"))
+	if missed > 0 {
+		fmt.Printf("%d of %d targets missed\n", missed, len(verdicts))
+	} else {
+		fmt.Printf("all %d targets met\n", len(verdicts))
+	}
 	return nil
+}
+
+// target is one of the connection layer's targets for a scenario's
+// figure: wsplay's median against the reference's.
+type target struct {
+	key  string
+	kind targetKind
+	n    float64 // the ratio to reach (atLeast, atMost), or the value both must have (all)
+}
+
+type targetKind int
+
+const (
+	atLeast targetKind = iota // wsplay / reference ≥ n
+	atMost                    // wsplay / reference ≤ n
+	all                       // wsplay's exactly n: nothing lost
+)
+
+// check says whether the target holds for ref and ws, and why.
+func (t target) check(ref, ws float64) (bool, string) {
+	switch t.kind {
+	case all:
+		return ws == t.n, fmt.Sprintf("wsplay %.1f, the reference %.1f (%.0f wanted)", ws, ref, t.n)
+	case atLeast:
+		r := ws / ref
+		return ref > 0 && r >= t.n, fmt.Sprintf("%.2f× the reference (at least %.2g× wanted)", r, t.n)
+	default:
+		r := ws / ref
+		return ref > 0 && r <= t.n, fmt.Sprintf("%.2f× the reference (at most %.2g× wanted)", r, t.n)
+	}
 }
 
 // profileDir, when set by -profile, receives wsplay's profiles.
