@@ -5,7 +5,9 @@
 // What a connection costs is what it holds while it waits, and most
 // connections wait most of the time. So a connection waiting for its
 // client holds no goroutine and no message buffer: only its state, a
-// read buffer of 320 bytes and a timer.
+// 16-byte read buffer and a timer (its 320-byte read buffer goes back to
+// a pool while it waits, and its log attributes, Done channel and
+// Config are made or shared only when needed).
 //
 // # Reading
 //
@@ -38,8 +40,9 @@
 // write. The producer that queues into an idle connection starts one;
 // it writes everything queued, in one system call (net.Buffers, so
 // writev), and ends once the queue is empty. A reader answering its own
-// client ([Conn.Reply], the echo) writes on its own goroutine when the
-// connection is idle, with no hand-off at all. Batching is what keeps a
+// client ([Conn.Reply]; [Conn.ReplyMessage], the echo, from its own
+// buffer) writes on its own goroutine when the connection is idle, with
+// no hand-off and nothing allocated. Batching is what keeps a
 // busy server cheap: a connection that fell behind catches up with one
 // write for its whole backlog instead of one per message, and a client
 // that offered the wsplay-batch subprotocol (see package shared) gets
