@@ -159,7 +159,8 @@ type Conn struct {
 
 	// Batched clients only: when the writer last began, in Unix
 	// nanoseconds, and the timer that starts it BatchDelay after that
-	// (made on first use; only the owner of the write side touches it).
+	// (made on first use; set under mu by the owner of the write side,
+	// and stopped by Close).
 	lastWrite atomic.Int64
 	gather    *time.Timer
 
@@ -261,6 +262,12 @@ func (c *Conn) Close(code int, reason string) {
 		c.stats.SlowConsumer() // once, however many enqueues find the queue full
 	}
 	start := c.claim()
+	if !start && c.gather != nil && c.gather.Stop() {
+		// The writer was waiting to gather a batch: the close sequence
+		// does not wait for it. Stop reporting true means the drain it
+		// would have started never will, so this one owns the write side.
+		start = true
+	}
 	c.mu.Unlock()
 	if start {
 		go c.drain()

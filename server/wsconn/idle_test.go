@@ -331,3 +331,40 @@ func TestDebugLinesCarryTheConnectionsAttributes(t *testing.T) {
 		}
 	}
 }
+
+// A close does not wait for a batch to gather: with a BatchDelay far
+// longer than the test, what was queued and the close frame arrive at
+// once after Close.
+func TestCloseCutsABatchGatherShort(t *testing.T) {
+	t.Parallel()
+	s := serveStarted(t, wsconn.Config{BatchDelay: time.Minute})
+	client := s.dial(t, shared.SubprotocolBatch)
+	conn := s.conn(t, client)
+	enqueue := func(text string) {
+		f, err := wsconn.NewFrame(gorilla.TextMessage, []byte(text))
+		require.NoError(t, err)
+		require.True(t, conn.Enqueue(f))
+	}
+	// A first message goes out at once, after a quiet spell...
+	enqueue("first")
+	require.Equal(t, "first", readFrames(t, client, 1)[0].data)
+	// ...and makes the next ones wait for the gather, a minute.
+	enqueue("2")
+	enqueue("3")
+	conn.Close(gorilla.CloseNormalClosure, "bye")
+	var lines []string
+	client.SetReadDeadline(time.Now().Add(10 * time.Second)) // a sixth of the BatchDelay
+	for {
+		_, data, err := client.ReadMessage()
+		if err != nil {
+			var ce *gorilla.CloseError
+			require.ErrorAs(t, err, &ce, "the close frame arrives, not the deadline")
+			assert.Equal(t, gorilla.CloseNormalClosure, ce.Code)
+			break
+		}
+		for line := range shared.Lines(data) {
+			lines = append(lines, string(line))
+		}
+	}
+	assert.Equal(t, []string{"2", "3"}, lines, "what was queued goes before the close frame")
+}

@@ -79,12 +79,20 @@ func (c *Conn) push(f *Frame, at time.Time) bool {
 // write and, run by run, one frame. A quiet room then costs no latency,
 // and a busy one costs one write per client per BatchDelay, not one per
 // message.
+//
+// A connection that is closing does not wait: Close cuts a gather short
+// (see there), and none starts once it has been called.
 func (c *Conn) startWriter() {
 	if c.batch && c.cfg.BatchDelay > 0 {
 		if wait := time.Until(time.Unix(0, c.lastWrite.Load()).Add(c.cfg.BatchDelay)); wait > 0 {
-			if c.gather == nil {
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			switch {
+			case c.closing:
+				go c.drain()
+			case c.gather == nil:
 				c.gather = time.AfterFunc(wait, c.drain)
-			} else {
+			default:
 				c.gather.Reset(wait) // it has fired: the write side was free
 			}
 			return
