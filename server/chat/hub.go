@@ -86,6 +86,15 @@ type hub struct {
 	pendingPresence []shared.Message
 	awaitingList    []*member
 	flushPresence   <-chan time.Time
+
+	// With a SharedStore (see there): what its Follow delivers, for
+	// run; the follow's stop; and the resuming joins that wait for the
+	// follow to reach their seq, with the timer that ends their wait.
+	shared     SharedStore
+	followed   chan shared.Message
+	stopFollow func()
+	waiting    []joinRequest
+	waitUntil  <-chan time.Time
 }
 
 // member is one connection in a room, with the identity the server gave it
@@ -123,7 +132,7 @@ func newHub(room string, cfg *Config, log *slog.Logger, st Store, fanout broker.
 	if pres == nil {
 		pres = NewMemoryPresence()
 	}
-	return &hub{
+	h := &hub{
 		inUse:    inUse,
 		room:     room,
 		cfg:      cfg,
@@ -141,6 +150,10 @@ func newHub(room string, cfg *Config, log *slog.Logger, st Store, fanout broker.
 		typing:   map[string]time.Time{},
 		now:      time.Now,
 	}
+	if ss, ok := st.(SharedStore); ok {
+		h.shared, h.followed = ss, make(chan shared.Message, 256)
+	}
+	return h
 }
 
 // add joins m to the room; it reports false if the hub has stopped.
@@ -236,6 +249,11 @@ func (h *hub) run() {
 		return
 	}
 	defer unsubscribe()
+	defer func() {
+		if h.stopFollow != nil {
+			h.stopFollow()
+		}
+	}()
 	ctx := context.Background()
 	if err := h.open(ctx); err != nil {
 		h.log.Error("cannot open the room's history", "err", err)
@@ -257,6 +275,10 @@ func (h *hub) run() {
 			}
 		case <-h.flushPresence:
 			h.flush()
+		case m := <-h.followed:
+			h.handleFollowed(m)
+		case <-h.waitUntil:
+			h.joinWaiting(true)
 		case <-h.stop:
 			return
 		}
@@ -274,7 +296,64 @@ func (h *hub) open(ctx context.Context) error {
 		return err
 	}
 	h.state, h.tail = st, tail
+	if h.shared != nil {
+		if h.stopFollow != nil { // the room starts over: follow its new history
+			h.stopFollow()
+			for len(h.followed) > 0 {
+				<-h.followed
+			}
+		}
+		stop, err := h.shared.Follow(h.room, st.LastSeq, func(m shared.Message) {
+			select {
+			case h.followed <- m:
+			case <-h.stop:
+			}
+		})
+		if err != nil {
+			return err
+		}
+		h.stopFollow = stop
+	}
 	return nil
+}
+
+// handleFollowed takes a message of the room from a shared store's
+// follow: the room's next, from this process or another. Anything at or
+// before LastSeq it has already (a follow restarted) is skipped.
+func (h *hub) handleFollowed(m shared.Message) {
+	if m.Seq <= h.state.LastSeq {
+		return
+	}
+	h.flush() // who came and went before this message, comes first
+	h.state.LastSeq = m.Seq
+	h.tail = append(h.tail, m)
+	if over := len(h.tail) - h.tailSize(); over > 0 {
+		h.tail = slices.Delete(h.tail, 0, over)
+	}
+	b, err := shared.Encode(m)
+	if err != nil {
+		panic("encode a message: " + err.Error()) // only plain types: cannot fail
+	}
+	h.deliver(broker.Event{Seq: m.Seq, Data: b}) // to this process's members: every process follows
+	h.joinWaiting(false)
+}
+
+// joinWaiting lets in the resuming joins that the follow has caught up
+// with, or all of them when their wait is over.
+func (h *hub) joinWaiting(all bool) {
+	still := h.waiting[:0]
+	for _, j := range h.waiting {
+		if all || j.since <= h.state.LastSeq || j.epoch != h.state.Epoch {
+			h.joinNow(j)
+		} else {
+			still = append(still, j)
+		}
+	}
+	clear(h.waiting[len(still):])
+	h.waiting = still
+	if len(h.waiting) == 0 {
+		h.waiting, h.waitUntil = nil, nil
+	}
 }
 
 // startOver answers a store that no longer has the room (another
@@ -312,6 +391,20 @@ func (h *hub) failed() {
 func (h *hub) tailSize() int { return max(h.cfg.HistoryOnJoin, 256) }
 
 func (h *hub) handleJoin(j joinRequest) {
+	if h.shared != nil && j.resume && j.epoch == h.state.Epoch && j.since > h.state.LastSeq {
+		// The member saw further in another process than this one's
+		// follow has come: it waits, so that its history is exact.
+		h.waiting = append(h.waiting, j)
+		if h.waitUntil == nil {
+			h.waitUntil = time.After(ResumeWait)
+		}
+		return
+	}
+	h.joinNow(j)
+}
+
+// joinNow adds a member and sends it its history and the user list.
+func (h *hub) joinNow(j joinRequest) {
 	first := h.presence.Add(j.m.user)
 	h.addMember(j.m)
 	h.updateCounts()
@@ -344,6 +437,10 @@ func (h *hub) userList() *wsconn.Frame {
 }
 
 func (h *hub) handleLeave(m *member) {
+	if i := slices.IndexFunc(h.waiting, func(j joinRequest) bool { return j.m == m }); i >= 0 {
+		h.waiting = slices.Delete(h.waiting, i, i+1) // left before its join was answered
+		return
+	}
 	if _, ok := h.members[m]; !ok {
 		return
 	}
@@ -525,6 +622,9 @@ func (h *hub) handleText(in inbound) {
 		// A resend after a reconnect: acknowledge it to its sender only.
 		in.m.c.Enqueue(prepare(stored))
 		return
+	}
+	if h.shared != nil {
+		return // the follow brings it back, in its place among the other processes'
 	}
 	h.flush() // who came and went before this message, comes first
 	h.state.LastSeq = stored.Seq

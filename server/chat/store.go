@@ -42,6 +42,28 @@ type Store interface {
 	LastMessages(ctx context.Context, room string, n int) ([]shared.Message, error)
 }
 
+// SharedStore is a [Store] that several server processes share, such as
+// store.JetStreamChat: any of them may append to a room at any time. A
+// room's hub with one does not broadcast what it appends: it takes the
+// room's messages, its own included, from Follow, in seq order, and
+// hands only those to its members, so that every member in every
+// process sees one order; its tail and its LastSeq are what Follow
+// delivered. A member resuming from a seq that Follow has not reached
+// yet (it saw that far in another process) waits for it, up to
+// ResumeWait.
+type SharedStore interface {
+	Store
+	// Follow calls deliver with each message of room after seq, in seq
+	// order, from one goroutine at a time, until stop is called. deliver
+	// may block: the follow then waits.
+	Follow(room string, after uint64, deliver func(shared.Message)) (stop func(), err error)
+}
+
+// ResumeWait bounds how long a resuming member waits for a shared
+// store's follow to reach the seq it resumes from; past it, the member
+// is answered with what the room has (recovered false).
+const ResumeWait = 2 * time.Second
+
 // ErrRoomGone says a room is not in the store: evicted, or never opened.
 var ErrRoomGone = errors.New("the room is not stored")
 

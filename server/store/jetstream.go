@@ -275,3 +275,37 @@ func (s *JetStreamChat) LastMessages(ctx context.Context, room string, n int) ([
 	first := max(state.FirstSeq, state.LastSeq-min(state.LastSeq, uint64(n))+1)
 	return s.read(ctx, room, first, int(state.LastSeq-first+1))
 }
+
+// Follow implements [chat.SharedStore]: an ordered consumer of the
+// room's stream from the seq after after, whose messages deliver gets in
+// stream order (the ordered consumer makes itself anew, from where it
+// was, after a gap or a lost connection). A message it cannot decode is
+// logged by being skipped: it was not written by this store.
+func (s *JetStreamChat) Follow(room string, after uint64, deliver func(shared.Message)) (func(), error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cons, err := s.js.OrderedConsumer(ctx, streamName(room), jetstream.OrderedConsumerConfig{
+		DeliverPolicy: jetstream.DeliverByStartSequencePolicy,
+		OptStartSeq:   after + 1,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: follow room %q: %w", room, err)
+	}
+	cc, err := cons.Consume(func(msg jetstream.Msg) {
+		meta, err := msg.Metadata()
+		if err != nil {
+			return
+		}
+		m, err := decodeText(room, meta.Sequence.Stream, msg.Data())
+		if err != nil {
+			return
+		}
+		deliver(m)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: follow room %q: %w", room, err)
+	}
+	return cc.Stop, nil
+}
+
+var _ chat.SharedStore = (*JetStreamChat)(nil)

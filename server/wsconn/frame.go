@@ -40,6 +40,10 @@ func (f *Frame) Size() int { return len(f.wire) - int(f.hdr) }
 // payload returns the frame's payload.
 func (f *Frame) payload() []byte { return f.wire[f.hdr:] }
 
+// Payload returns the frame's payload, for a test or a log to read; it
+// is shared by every recipient and must not be changed.
+func (f *Frame) Payload() []byte { return f.payload() }
+
 func newFrame(op byte, data []byte) *Frame {
 	wire := appendHeader(make([]byte, 0, maxHeader+len(data)), op, len(data))
 	hdr := len(wire)
