@@ -93,6 +93,7 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (C
 	fs.DurationVar(&c.ResponseTimeout, "response-timeout", playground.DefaultResponseTimeout, "time limit for a client to take an HTTP answer")
 	fs.IntVar(&c.MaxHTTPConns, "max-http-conns", playground.DefaultMaxHTTPConns, "plain HTTP connections open at once (WebSockets not included)")
 	fs.StringVar(&c.DataDir, "data", playground.DefaultDataDir, "`directory` for the database (chat history, notifications)")
+	fs.StringVar(&c.NATS, "nats", "", "share chat rooms with other wsplay processes through NATS JetStream: server `URLs` (nats://host:4222, comma-separated), or \"embedded\" to start one in this process; empty: one process")
 	fs.IntVar(&chatc.HistoryOnJoin, "history", chat.DefaultHistoryOnJoin, "newest messages a joining chat client receives")
 	fs.IntVar(&chatc.HistoryRetention, "history-retention", chat.DefaultHistoryRetention, "messages kept per room")
 	fs.IntVar(&chatc.MaxRooms, "max-rooms", chat.DefaultMaxRooms, "rooms open at once, and rooms whose history is kept")

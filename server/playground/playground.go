@@ -71,6 +71,15 @@ type Config struct {
 	// keep-alives included; past it a new connection is closed at once.
 	// Upgraded WebSockets do not count (the gate caps them). Default 512.
 	MaxHTTPConns int
+	// NATS, when set, makes this process one of several that share chat
+	// rooms through NATS JetStream: a comma-separated list of server
+	// URLs (nats://host:4222), or NATSEmbedded to start a server in the
+	// process (for a one-command demo of the same code path). Each room's
+	// history is then a stream, numbered by NATS, and followed by every
+	// process; join, leave and typing cross processes through the
+	// broker. Notifications, presence lists and the dashboard stay per
+	// process for now. Default none: one process, nothing of NATS runs.
+	NATS string
 
 	// Gate is who may connect, and how connections behave.
 	Gate gate.Config
@@ -100,7 +109,7 @@ func (c Config) Check() error {
 	if t := c.Notify.AdminToken; t != "" && len(t) < 16 {
 		errs = append(errs, errors.New("admin token: must be at least 16 characters (or leave it unset for a random one)"))
 	}
-	errs = append(errs, c.Gate.Check(), c.Dashboard.Check())
+	errs = append(errs, c.Gate.Check(), c.Dashboard.Check(), checkNATS(c.NATS))
 	return errors.Join(errs...)
 }
 
@@ -140,6 +149,7 @@ type Playground struct {
 	gate      *gate.Gate
 	store     *store.Store
 	broker    broker.Broker
+	nats      *natsLink // nil without Config.NATS
 	chat      *chat.Service
 	notify    *notify.Service
 	dashboard *dashboard.Service
@@ -178,8 +188,30 @@ func New(cfg Config, deps Deps) (*Playground, error) {
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
 	}
+	var chatStore chat.Store
+	notifyBroker := p.broker
+	if cfg.NATS != "" {
+		link, err := connectNATS(context.Background(), cfg.NATS, cfg.DataDir)
+		if err != nil {
+			return nil, err
+		}
+		p.nats = link
+		p.log.Info("sharing chat rooms through NATS JetStream", "nats", link.URL(), "embedded", link.server != nil)
+		if p.broker == nil {
+			p.broker = broker.NewNATS(link.conn, "wsplay")
+			// Notifications are kept in this process's database: their
+			// changes stay in it too, for now.
+			notifyBroker = broker.NewMemory()
+		}
+		if deps.ChatStore == nil {
+			chatStore = store.NewJetStreamChat(link.js)
+		}
+	}
 	if p.broker == nil {
 		p.broker = broker.NewMemory()
+	}
+	if notifyBroker == nil {
+		notifyBroker = p.broker
 	}
 	siteFS := deps.Site
 	if siteFS == nil {
@@ -200,6 +232,7 @@ func New(cfg Config, deps Deps) (*Playground, error) {
 		return nil, err
 	}
 	if p.store, err = store.Open(cfg.DataDir); err != nil {
+		p.nats.close()
 		return nil, err
 	}
 	if p.cfg.Notify.AdminToken == "" {
@@ -207,20 +240,22 @@ func New(cfg Config, deps Deps) (*Playground, error) {
 		p.log.Info("no -admin-token given: generated one for this run; send it as \"Authorization: Bearer TOKEN\" to /api/notifications",
 			"admin_token", p.cfg.Notify.AdminToken)
 	}
-	var chatStore chat.Store = p.store
 	if deps.ChatStore != nil {
 		chatStore = deps.ChatStore
+	} else if chatStore == nil {
+		chatStore = p.store
 	}
 	p.echo, p.chatWS = deps.Echo, deps.Chat
 	p.chat, err = chat.New(cfg.Chat, chat.Deps{Store: chatStore, Broker: p.broker, Gate: p.gate, Metrics: p.metrics, Log: p.log, NewPresence: deps.ChatPresence})
 	if err == nil {
-		p.notify, err = notify.New(p.cfg.Notify, notify.Deps{Store: p.store, Broker: p.broker, Gate: p.gate, Metrics: p.metrics, Log: p.log})
+		p.notify, err = notify.New(p.cfg.Notify, notify.Deps{Store: p.store, Broker: notifyBroker, Gate: p.gate, Metrics: p.metrics, Log: p.log})
 	}
 	if err == nil {
 		p.dashboard, err = dashboard.New(cfg.Dashboard, dashboard.Deps{Metrics: p.metrics, Gate: p.gate, Log: p.log})
 	}
 	if err != nil {
 		p.store.Close()
+		p.nats.close()
 		return nil, err
 	}
 	p.handler = p.routes()
@@ -286,6 +321,7 @@ func (p *Playground) Shutdown(ctx context.Context) error {
 	p.dashboard.Wait() // each sampler stops as its last viewer leaves
 	chatErr := p.chat.Shutdown(ctx)
 	notifyErr := p.notify.Shutdown(ctx)
+	defer p.nats.close() // after the rooms: their last messages are stored
 	if err := errors.Join(err, chatErr, notifyErr); err != nil {
 		return errors.Join(fmt.Errorf("shutdown: %w", err), p.store.Close())
 	}
