@@ -37,7 +37,9 @@ const (
 	CodeMethodNotAllowed ErrorCode = "method_not_allowed"
 	// CodeUnavailable: the server is shutting down (HTTP 503); try again
 	// after a moment, against the restarted server. Also: the
-	// notification store is full, and cannot take a new user.
+	// notification store is full, and cannot take a new user; and, on
+	// chat, the message store that several servers share (NATS) cannot
+	// be reached: the message was not stored, send it again in a moment.
 	CodeUnavailable ErrorCode = "unavailable"
 	// CodeNotFound: an HTTP API that this server does not offer, such as
 	// guest login when it is turned off; or a poke to a user the server

@@ -613,6 +613,11 @@ func (h *hub) handleText(in inbound) {
 		h.startOver()
 		return
 	}
+	if errors.Is(err, ErrUnavailable) {
+		h.log.Warn("cannot store a message: the store is out of reach", "err", err)
+		in.m.c.Enqueue(prepare(errorMessage(h.room, shared.Errorf(shared.CodeUnavailable, "the message store cannot be reached just now: the message was not stored; send it again in a moment"))))
+		return
+	}
 	if err != nil {
 		h.log.Error("cannot store a message", "err", err)
 		in.m.c.Enqueue(prepare(errorMessage(h.room, shared.Errorf(shared.CodeInternal, "the message could not be stored; send it again"))))

@@ -64,6 +64,12 @@ type SharedStore interface {
 // is answered with what the room has (recovered false).
 const ResumeWait = 2 * time.Second
 
+// ErrUnavailable, wrapped by a Store's error, says the store is out of
+// reach for now (a shared store's server is down or restarting): the
+// message was not stored, and the hub tells its sender so
+// (shared.CodeUnavailable), to send it again in a moment.
+var ErrUnavailable = errors.New("the message store cannot be reached")
+
 // ErrRoomGone says a room is not in the store: evicted, or never opened.
 var ErrRoomGone = errors.New("the room is not stored")
 

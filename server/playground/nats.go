@@ -68,7 +68,11 @@ func connectNATS(ctx context.Context, setting, dataDir string) (*natsLink, error
 		}
 		link.server, addr = s, s.ClientURL()
 	}
-	nc, err := nats.Connect(addr, nats.Name("wsplay"), nats.MaxReconnects(-1))
+	// Reconnect for ever, and buffer nothing meanwhile: a message sent
+	// while NATS is away fails at once (its sender is told, and sends it
+	// again) instead of going out later, after its sender gave up on it.
+	nc, err := nats.Connect(addr, nats.Name("wsplay"), nats.MaxReconnects(-1), nats.ReconnectBufSize(-1),
+		nats.ReconnectWait(500*time.Millisecond))
 	if err != nil {
 		link.close()
 		return nil, fmt.Errorf("nats: connect to %s: %w", addr, err)

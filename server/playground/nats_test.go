@@ -185,3 +185,67 @@ func TestNATSSettingIsChecked(t *testing.T) {
 	assert.NoError(t, Config{NATS: "nats://127.0.0.1:4222,nats://127.0.0.1:4223"}.Check())
 	assert.NoError(t, Config{NATS: NATSEmbedded}.Check())
 }
+
+// NATS restarts under two processes: a message sent while it is away is
+// refused with "unavailable" (not stored, nothing half-sent), and once
+// it is back both processes store and deliver again, with the seqs
+// going on from where they were: nothing acknowledged is lost, nothing
+// is shown twice.
+func TestNATSRestartLosesNothingAcknowledged(t *testing.T) {
+	t.Parallel()
+	ns := natstest.Start(t)
+	one, two := startNode(t, ns.ClientURL()), startNode(t, ns.ClientURL())
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	ada := one.join(t, ctx, "ada", nil)
+	ada.next(shared.TypeHistory)
+	bob := two.join(t, ctx, "bob", nil)
+	bob.next(shared.TypeHistory)
+	ada.say(ctx, "before", "a-1")
+	for _, cl := range []*chatClient{ada, bob} {
+		assert.Equal(t, uint64(1), cl.next(shared.TypeText).Seq)
+	}
+
+	restarted := make(chan struct{})
+	go func() { defer close(restarted); ns.Restart(t, 3*time.Second) }()
+	time.Sleep(500 * time.Millisecond) // NATS is down
+	ada.say(ctx, "during", "a-2")
+	refused := ada.next(shared.TypeError)
+	assert.Equal(t, shared.CodeUnavailable, refused.Code, "%+v", refused)
+	<-restarted
+
+	// The client sends it again until it is acknowledged, as the page's does.
+	var back shared.Message
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		require.True(t, time.Now().Before(deadline), "nothing stored within 30 s of NATS coming back")
+		ada.say(ctx, "during", "a-2")
+		m := ada.nextAny()
+		if m.Type == shared.TypeText {
+			back = m
+			break
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	assert.Equal(t, "during", back.Content)
+	assert.Equal(t, uint64(2), back.Seq, "the seqs go on where they were")
+	m := bob.next(shared.TypeText)
+	assert.Equal(t, "during", m.Content, "the other process follows the room again")
+	assert.Equal(t, uint64(2), m.Seq)
+}
+
+// nextAny returns the next text or error message.
+func (cl *chatClient) nextAny() shared.Message {
+	cl.t.Helper()
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case m, ok := <-cl.msgs:
+			require.True(cl.t, ok, "the connection ended")
+			if m.Type == shared.TypeText || m.Type == shared.TypeError {
+				return m
+			}
+		case <-timeout:
+			cl.t.Fatal("no text or error message within 10 s")
+		}
+	}
+}

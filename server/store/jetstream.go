@@ -148,9 +148,30 @@ func latest(a, b time.Time) time.Time {
 	return b
 }
 
-// AppendMessage implements [chat.Store].
+// appendTimeout bounds one append: a room waits for its store, so an
+// unreachable NATS must not hold it for long.
+const appendTimeout = 3 * time.Second
+
+// unreachable reports whether err comes from NATS being out of reach
+// (down, restarting, or not answering in time), rather than from what
+// was asked: the caller wraps chat.ErrUnavailable then, never
+// chat.ErrRoomGone, which would start the room over.
+func (s *JetStreamChat) unreachable(err error) bool {
+	return s.js.Conn().Status() != nats.CONNECTED || errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, nats.ErrTimeout) || errors.Is(err, nats.ErrConnectionClosed) ||
+		errors.Is(err, nats.ErrNoServers) || errors.Is(err, nats.ErrDisconnected)
+}
+
+// AppendMessage implements [chat.Store]. When NATS is out of reach it
+// fails within appendTimeout with an error that wraps
+// chat.ErrUnavailable.
 func (s *JetStreamChat) AppendMessage(ctx context.Context, m shared.Message, fromClient bool, keep int) (shared.Message, bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, appendTimeout)
+	defer cancel()
 	st, err := s.js.Stream(ctx, streamName(m.Room))
+	if err != nil && s.unreachable(err) {
+		return shared.Message{}, false, fmt.Errorf("store: append: %w: %w", chat.ErrUnavailable, err)
+	}
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
 		return shared.Message{}, false, fmt.Errorf("store: room %q: %w", m.Room, chat.ErrRoomGone)
 	}
@@ -172,6 +193,9 @@ func (s *JetStreamChat) AppendMessage(ctx context.Context, m shared.Message, fro
 		opts = append(opts, jetstream.WithMsgID(m.Username+"/"+m.ID))
 	}
 	ack, err := s.js.Publish(ctx, roomSubject(m.Room), data, append(opts, jetstream.WithExpectStream(streamName(m.Room)))...)
+	if err != nil && s.unreachable(err) {
+		return shared.Message{}, false, fmt.Errorf("store: append: %w: %w", chat.ErrUnavailable, err)
+	}
 	if errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, nats.ErrNoResponders) {
 		return shared.Message{}, false, fmt.Errorf("store: room %q: %w", m.Room, chat.ErrRoomGone)
 	}

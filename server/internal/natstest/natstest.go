@@ -5,6 +5,7 @@
 package natstest
 
 import (
+	"net"
 	"testing"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 // Server is a NATS server a test started.
 type Server struct {
 	*natsserver.Server
+	opts *natsserver.Options
 }
 
 // Start starts a NATS server with JetStream for t and stops it when t
@@ -38,11 +40,31 @@ func Start(t testing.TB) *Server {
 		s.Shutdown()
 		t.Fatal("natstest: the NATS server did not start within 10 s")
 	}
+	srv := &Server{Server: s, opts: opts}
 	t.Cleanup(func() {
-		s.Shutdown()
-		s.WaitForShutdown()
+		srv.Shutdown()
+		srv.WaitForShutdown()
 	})
-	return &Server{s}
+	return srv
+}
+
+// Restart stops the server, waits for down, and starts it again on the
+// same port with the same storage, as an operator restarting it would.
+func (s *Server) Restart(t testing.TB, down time.Duration) {
+	t.Helper()
+	s.opts.Port = s.Addr().(*net.TCPAddr).Port
+	s.Shutdown()
+	s.WaitForShutdown()
+	time.Sleep(down)
+	ns, err := natsserver.NewServer(s.opts)
+	if err != nil {
+		t.Fatalf("natstest: restart: %v", err)
+	}
+	go ns.Start()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		t.Fatal("natstest: the NATS server did not start again within 10 s")
+	}
+	s.Server = ns
 }
 
 // Connect opens a client connection to s, closed when t ends.
