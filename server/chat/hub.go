@@ -90,11 +90,15 @@ type hub struct {
 	// With a SharedStore (see there): what its Follow delivers, for
 	// run; the follow's stop; and the resuming joins that wait for the
 	// follow to reach their seq, with the timer that ends their wait.
-	shared     SharedStore
-	followed   chan shared.Message
-	stopFollow func()
-	waiting    []joinRequest
-	waitUntil  <-chan time.Time
+	shared SharedStore
+	// sharedPresence is the presence when it is a SharedPresence: its
+	// changes make the announcements, each process telling its own
+	// members.
+	sharedPresence SharedPresence
+	followed       chan shared.Message
+	stopFollow     func()
+	waiting        []joinRequest
+	waitUntil      <-chan time.Time
 }
 
 // member is one connection in a room, with the identity the server gave it
@@ -153,7 +157,18 @@ func newHub(room string, cfg *Config, log *slog.Logger, st Store, fanout broker.
 	if ss, ok := st.(SharedStore); ok {
 		h.shared, h.followed = ss, make(chan shared.Message, 256)
 	}
+	if sp, ok := pres.(SharedPresence); ok {
+		h.sharedPresence = sp
+	}
 	return h
+}
+
+// presenceChanges is the shared presence's changes, nil without one.
+func (h *hub) presenceChanges() <-chan PresenceChange {
+	if h.sharedPresence == nil {
+		return nil
+	}
+	return h.sharedPresence.Changes()
 }
 
 // add joins m to the room; it reports false if the hub has stopped.
@@ -253,7 +268,11 @@ func (h *hub) run() {
 		if h.stopFollow != nil {
 			h.stopFollow()
 		}
+		if h.sharedPresence != nil {
+			h.sharedPresence.Close()
+		}
 	}()
+	changes := h.presenceChanges()
 	ctx := context.Background()
 	if err := h.open(ctx); err != nil {
 		h.log.Error("cannot open the room's history", "err", err)
@@ -277,6 +296,13 @@ func (h *hub) run() {
 			h.flush()
 		case m := <-h.followed:
 			h.handleFollowed(m)
+		case ch := <-changes:
+			typ := shared.TypeJoin
+			if !ch.Present {
+				typ = shared.TypeLeave
+				delete(h.typing, ch.User)
+			}
+			h.announce(typ, ch.User)
 		case <-h.waitUntil:
 			h.joinWaiting(true)
 		case <-h.stop:
@@ -408,7 +434,7 @@ func (h *hub) joinNow(j joinRequest) {
 	first := h.presence.Add(j.m.user)
 	h.addMember(j.m)
 	h.updateCounts()
-	if first {
+	if first && h.sharedPresence == nil { // a shared presence announces through its changes
 		h.announce(shared.TypeJoin, j.m.user)
 	}
 	for _, page := range pages(h.history(j)) {
@@ -447,8 +473,8 @@ func (h *hub) handleLeave(m *member) {
 	h.removeMember(m)
 	last := h.presence.Remove(m.user)
 	h.updateCounts()
-	if !last {
-		return // the user still has another connection here
+	if !last || h.sharedPresence != nil {
+		return // the user still has another connection, or the shared presence will say
 	}
 	delete(h.typing, m.user)
 	h.announce(shared.TypeLeave, m.user)
@@ -484,6 +510,15 @@ func (h *hub) announce(typ shared.Type, user string) {
 // holds every change of the runs, in whatever order they arrive.
 func (h *hub) flush() {
 	for _, m := range h.pendingPresence {
+		if h.sharedPresence != nil {
+			// Every process heard the change and tells its own.
+			b, err := shared.Encode(m)
+			if err != nil {
+				panic("encode a message: " + err.Error()) // only plain types: cannot fail
+			}
+			h.deliver(broker.Event{Data: b})
+			continue
+		}
 		h.broadcast(m)
 	}
 	if len(h.awaitingList) > 0 {

@@ -25,6 +25,29 @@ type Presence interface {
 	Count() int
 }
 
+// SharedPresence is a [Presence] that several server processes share,
+// such as store.KVPresence: Users and Count are the room's users in every
+// process, while Add and Remove count this process's connections. A
+// hub with one announces no join or leave of its own: every process
+// learns who appeared and who went from Changes, and tells its own
+// members, so that each member hears each change once, including the
+// leave of a user whose process died (its entries run out).
+type SharedPresence interface {
+	Presence
+	// Changes reports each user who appears in the room, in any process
+	// (Present), or is gone from every process.
+	Changes() <-chan PresenceChange
+	// Close stops watching and takes this process's users out.
+	Close()
+}
+
+// PresenceChange is a user appearing in a room or leaving it, across
+// every process that shares it.
+type PresenceChange struct {
+	User    string
+	Present bool
+}
+
 // MemoryPresence is the Presence of one process. The zero value is not
 // ready: use NewMemoryPresence.
 type MemoryPresence struct {

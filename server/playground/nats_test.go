@@ -110,6 +110,15 @@ func TestNATSTwoNodesShareARoom(t *testing.T) {
 	require.NotEmpty(t, epoch)
 	bob := two.join(t, ctx, "bob", nil)
 	assert.Equal(t, epoch, bob.next(shared.TypeHistory).Epoch, "one history, one epoch, on both")
+	assert.Equal(t, []string{"ada", "bob"}, bob.next(shared.TypeUserList).Users, "the room's users on both processes, each once")
+	joined := ada.next(shared.TypeJoin)
+	if joined.Username == "ada" { // her own, first
+		joined = ada.next(shared.TypeJoin)
+	}
+	assert.Equal(t, "bob", joined.Username, "ada hears of bob, who joined on the other process")
+	// Bob in a second tab, on ada's process: still one bob, and no join.
+	bob2 := one.join(t, ctx, "bob", nil)
+	assert.Equal(t, []string{"ada", "bob"}, bob2.next(shared.TypeUserList).Users)
 
 	ada.say(ctx, "hello from one", "a-1")
 	for _, cl := range []*chatClient{ada, bob} {
@@ -156,7 +165,26 @@ func TestNATSTwoNodesShareARoom(t *testing.T) {
 	assert.Equal(t, uint64(2+2*each), resumed.Messages[len(resumed.Messages)-1].Seq)
 
 	join := ada.next(shared.TypeJoin)
-	assert.Contains(t, append(join.Users, join.Username), "carol", "a join on two is heard on one")
+	assert.Equal(t, "carol", join.Username, "a join on two is heard on one, and bob's second tab made none")
+
+	// Carol goes: everyone hears it once; bob's second tab goes: bob is
+	// still in the room (his first tab), so nobody hears a leave.
+	carol.c.Close(websocket.StatusNormalClosure, "")
+	left := ada.next(shared.TypeLeave)
+	assert.Equal(t, "carol", left.Username)
+	bob2.c.Close(websocket.StatusNormalClosure, "")
+	ada.say(ctx, "still here, bob?", "a-2")
+	for {
+		m := ada.nextAny()
+		if m.Type == shared.TypeText && m.Content == "still here, bob?" {
+			break
+		}
+	}
+	select {
+	case m := <-ada.msgs:
+		assert.NotEqual(t, shared.TypeLeave, m.Type, "bob left with a tab still open: %+v", m)
+	default:
+	}
 }
 
 // With NATS embedded, the process starts its own server and works alone

@@ -76,9 +76,11 @@ type Config struct {
 	// URLs (nats://host:4222), or NATSEmbedded to start a server in the
 	// process (for a one-command demo of the same code path). Each room's
 	// history is then a stream, numbered by NATS, and followed by every
-	// process; join, leave and typing cross processes through the
-	// broker. Notifications, presence lists and the dashboard stay per
-	// process for now. Default none: one process, nothing of NATS runs.
+	// process; who is in each room is in a key-value bucket
+	// (store.KVPresence), so a user is listed once across processes and
+	// tabs; typing crosses through the broker. Notifications and the
+	// dashboard stay per process for now. Default none: one process,
+	// nothing of NATS runs.
 	NATS string
 
 	// Gate is who may connect, and how connections behave.
@@ -205,6 +207,12 @@ func New(cfg Config, deps Deps) (*Playground, error) {
 		}
 		if deps.ChatStore == nil {
 			chatStore = store.NewJetStreamChat(link.js)
+		}
+		if deps.ChatPresence == nil {
+			if deps.ChatPresence, err = store.NewKVPresences(context.Background(), link.js); err != nil {
+				link.close()
+				return nil, err
+			}
 		}
 	}
 	if p.broker == nil {

@@ -1,0 +1,286 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"wsplay/server/chat"
+)
+
+// KVPresence is a [chat.SharedPresence] in a NATS JetStream key-value
+// bucket, for several server processes that share rooms:
+//
+//   - one key per room, user and process (each part in unpadded
+//     base64url), put while the process has a connection of that user in
+//     the room, deleted after its last;
+//   - the bucket's TTL (PresenceTTL) removes the keys of a process that
+//     stopped refreshing them (it died): every process refreshes its own
+//     every PresenceRefresh, and the bucket's limit markers let the
+//     watchers see a key run out;
+//   - every process watches the room's keys, so that it knows who is in
+//     the room anywhere, and reports a user's first key and last key as
+//     a change.
+type KVPresence struct {
+	kv      jetstream.KeyValue
+	room    string // in base64url
+	process string
+	changes chan chat.PresenceChange
+	stop    context.CancelFunc
+	done    chan struct{} // closed when the watcher and the refresher are gone
+
+	mu     sync.Mutex
+	local  map[string]int             // user → this process's connections
+	others map[string]map[string]bool // user → processes with a key, this one included
+}
+
+const (
+	// PresenceBucket is the key-value bucket of every room's presence.
+	PresenceBucket = "WSPLAY_PRESENCE"
+	// PresenceTTL is how long a process's key outlives its last
+	// refresh, and PresenceRefresh how often it is refreshed.
+	PresenceTTL     = 30 * time.Second
+	PresenceRefresh = 10 * time.Second
+)
+
+// NewKVPresences makes (or finds) the presence bucket in js and returns
+// what makes each room's presence, for chat.Deps.NewPresence, for this
+// process, which the keys name with a random id.
+func NewKVPresences(ctx context.Context, js jetstream.JetStream) (func(room string) chat.Presence, error) {
+	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:         PresenceBucket,
+		Description:    "wsplay: who is in each chat room, per process",
+		TTL:            PresenceTTL,
+		LimitMarkerTTL: PresenceTTL,
+		Storage:        jetstream.MemoryStorage,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: presence bucket: %w", err)
+	}
+	process := strings.ToLower(rand.Text()[:12])
+	return func(room string) chat.Presence { return newKVPresence(kv, room, process) }, nil
+}
+
+func token(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+
+func newKVPresence(kv jetstream.KeyValue, room, process string) *KVPresence {
+	ctx, stop := context.WithCancel(context.Background())
+	p := &KVPresence{
+		kv: kv, room: token(room), process: process,
+		changes: make(chan chat.PresenceChange, 256),
+		stop:    stop, done: make(chan struct{}),
+		local: map[string]int{}, others: map[string]map[string]bool{},
+	}
+	watched := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() { p.watch(ctx, watched) })
+	wg.Go(func() { p.refresh(ctx) })
+	go func() { wg.Wait(); close(p.done) }()
+	select { // the room's users are known before the first join is answered
+	case <-watched:
+	case <-time.After(5 * time.Second):
+	}
+	return p
+}
+
+func (p *KVPresence) key(user string) string { return p.room + "." + token(user) + "." + p.process }
+
+// Add implements [chat.Presence]: the first connection of user here puts
+// this process's key. first is as far as this process knows yet (another
+// process's key may be on its way): the changes are what a room
+// announces.
+func (p *KVPresence) Add(user string) bool {
+	p.mu.Lock()
+	p.local[user]++
+	n := p.local[user]
+	first := n == 1 && len(p.others[user]) == 0
+	if n == 1 {
+		p.mark(user, p.process, true)
+	}
+	p.mu.Unlock()
+	if n == 1 {
+		p.put(user)
+	}
+	return first
+}
+
+// Remove implements [chat.Presence]: the last connection of user here
+// deletes this process's key. last is as far as this process knows yet,
+// as for Add.
+func (p *KVPresence) Remove(user string) bool {
+	p.mu.Lock()
+	if p.local[user] == 0 {
+		p.mu.Unlock()
+		return false
+	}
+	p.local[user]--
+	gone := p.local[user] == 0
+	if gone {
+		delete(p.local, user)
+		p.mark(user, p.process, false)
+	}
+	last := gone && len(p.others[user]) == 0
+	p.mu.Unlock()
+	if gone {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		p.kv.Delete(ctx, p.key(user)) // if NATS is away, the TTL removes it
+		cancel()
+	}
+	return last
+}
+
+// Users implements [chat.Presence]: everyone in the room, in every
+// process.
+func (p *KVPresence) Users() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	users := make([]string, 0, len(p.others))
+	for u := range p.others {
+		users = append(users, u)
+	}
+	slices.Sort(users)
+	return users
+}
+
+// Count implements [chat.Presence].
+func (p *KVPresence) Count() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.others)
+}
+
+// Changes implements [chat.SharedPresence].
+func (p *KVPresence) Changes() <-chan chat.PresenceChange { return p.changes }
+
+// Close implements [chat.SharedPresence]: it stops watching and
+// refreshing, and deletes this process's keys.
+func (p *KVPresence) Close() {
+	p.stop()
+	<-p.done
+	p.mu.Lock()
+	users := make([]string, 0, len(p.local))
+	for u := range p.local {
+		users = append(users, u)
+	}
+	p.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	for _, u := range users {
+		p.kv.Delete(ctx, p.key(u))
+	}
+}
+
+// mark records that process has (or no longer has) a key for user, and
+// reports a change when that makes the user appear or go. Called with
+// mu held.
+func (p *KVPresence) mark(user, process string, present bool) {
+	procs := p.others[user]
+	before := len(procs) > 0
+	if present {
+		if procs == nil {
+			procs = map[string]bool{}
+			p.others[user] = procs
+		}
+		procs[process] = true
+	} else {
+		delete(procs, process)
+		if len(procs) == 0 {
+			delete(p.others, user)
+		}
+	}
+	if after := len(p.others[user]) > 0; after != before {
+		select {
+		case p.changes <- chat.PresenceChange{User: user, Present: after}:
+		default: // the hub is far behind; its list is still right (Users)
+		}
+	}
+}
+
+func (p *KVPresence) put(user string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	p.kv.Put(ctx, p.key(user), nil) // if NATS is away, the refresher tries again
+}
+
+// watch follows the room's keys until ctx ends; watched is closed once
+// the keys that were there have been read.
+func (p *KVPresence) watch(ctx context.Context, watched chan struct{}) {
+	var once sync.Once
+	defer once.Do(func() { close(watched) })
+	for ctx.Err() == nil {
+		w, err := p.kv.Watch(ctx, p.room+".>")
+		if err != nil {
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Second): // NATS away: try again
+			}
+			continue
+		}
+		for e := range w.Updates() {
+			if e == nil {
+				once.Do(func() { close(watched) })
+				continue
+			}
+			user, process, ok := p.parse(e.Key())
+			if !ok {
+				continue
+			}
+			p.mu.Lock()
+			if process == p.process && e.Operation() != jetstream.KeyValuePut && p.local[user] > 0 {
+				// Our own key ran out while the user is still here (NATS
+				// was away past the TTL): put it back.
+				p.mu.Unlock()
+				p.put(user)
+				continue
+			}
+			p.mark(user, process, e.Operation() == jetstream.KeyValuePut)
+			p.mu.Unlock()
+		}
+		w.Stop()
+	}
+}
+
+// parse splits a key of this room into its user and process.
+func (p *KVPresence) parse(key string) (user, process string, ok bool) {
+	parts := strings.Split(key, ".")
+	if len(parts) != 3 || parts[0] != p.room {
+		return "", "", false
+	}
+	u, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return "", "", false
+	}
+	return string(u), parts[2], true
+}
+
+// refresh puts this process's keys again every PresenceRefresh, until
+// ctx ends, so that only a process that stopped loses them.
+func (p *KVPresence) refresh(ctx context.Context) {
+	t := time.NewTicker(PresenceRefresh)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		p.mu.Lock()
+		users := make([]string, 0, len(p.local))
+		for u := range p.local {
+			users = append(users, u)
+		}
+		p.mu.Unlock()
+		for _, u := range users {
+			p.put(u)
+		}
+	}
+}
+
+var _ chat.SharedPresence = (*KVPresence)(nil)
