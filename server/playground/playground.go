@@ -209,7 +209,7 @@ func New(cfg Config, deps Deps) (*Playground, error) {
 			chatStore = store.NewJetStreamChat(link.js)
 		}
 		if deps.ChatPresence == nil {
-			if deps.ChatPresence, err = store.NewKVPresences(context.Background(), link.js); err != nil {
+			if deps.ChatPresence, err = store.NewKVPresences(context.Background(), link.js, store.PresenceOptions{}); err != nil {
 				link.close()
 				return nil, err
 			}

@@ -21,10 +21,10 @@ import (
 //   - one key per room, user and process (each part in unpadded
 //     base64url), put while the process has a connection of that user in
 //     the room, deleted after its last;
-//   - the bucket's TTL (PresenceTTL) removes the keys of a process that
-//     stopped refreshing them (it died): every process refreshes its own
-//     every PresenceRefresh, and the bucket's limit markers let the
-//     watchers see a key run out;
+//   - the bucket's TTL (PresenceOptions) removes the keys of a process
+//     that stopped refreshing them (it died): every process refreshes its
+//     own well within it, and the bucket's limit markers let the watchers
+//     see a key run out;
 //   - every process watches the room's keys, so that it knows who is in
 //     the room anywhere, and reports a user's first key and last key as
 //     a change.
@@ -39,49 +39,78 @@ type KVPresence struct {
 	mu     sync.Mutex
 	local  map[string]int             // user → this process's connections
 	others map[string]map[string]bool // user → processes with a key, this one included
+	// leaving holds the users gone from every process whose leave waits
+	// out grace; closed is set by Close, after which none is reported.
+	grace   time.Duration
+	leaving map[string]*time.Timer
+	closed  bool
 }
 
+// PresenceBucket is the key-value bucket of every room's presence.
+const PresenceBucket = "WSPLAY_PRESENCE"
+
+// PresenceOptions are how long a process's key outlives its last
+// refresh (TTL, which is the bucket's: every process must give the same),
+// and how often a process refreshes its keys (Refresh, under TTL). The
+// zero value takes the defaults.
+//
+// Grace is how long a user who is gone from every process may take to
+// come back before the rooms hear a leave: a tab moving to another
+// process, or a process whose view of another's keys lags a moment,
+// then makes no leave and join.
+type PresenceOptions struct {
+	TTL, Refresh, Grace time.Duration
+}
+
+// The defaults of PresenceOptions.
 const (
-	// PresenceBucket is the key-value bucket of every room's presence.
-	PresenceBucket = "WSPLAY_PRESENCE"
-	// PresenceTTL is how long a process's key outlives its last
-	// refresh, and PresenceRefresh how often it is refreshed.
-	PresenceTTL     = 30 * time.Second
-	PresenceRefresh = 10 * time.Second
+	DefaultPresenceTTL     = 30 * time.Second
+	DefaultPresenceRefresh = 10 * time.Second
+	DefaultPresenceGrace   = 2 * time.Second
 )
 
 // NewKVPresences makes (or finds) the presence bucket in js and returns
 // what makes each room's presence, for chat.Deps.NewPresence, for this
 // process, which the keys name with a random id.
-func NewKVPresences(ctx context.Context, js jetstream.JetStream) (func(room string) chat.Presence, error) {
+func NewKVPresences(ctx context.Context, js jetstream.JetStream, opts PresenceOptions) (func(room string) chat.Presence, error) {
+	if opts.TTL <= 0 {
+		opts.TTL = DefaultPresenceTTL
+	}
+	if opts.Refresh <= 0 || opts.Refresh >= opts.TTL {
+		opts.Refresh = min(DefaultPresenceRefresh, opts.TTL/3)
+	}
+	if opts.Grace <= 0 {
+		opts.Grace = DefaultPresenceGrace
+	}
 	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket:         PresenceBucket,
 		Description:    "wsplay: who is in each chat room, per process",
-		TTL:            PresenceTTL,
-		LimitMarkerTTL: PresenceTTL,
+		TTL:            opts.TTL,
+		LimitMarkerTTL: opts.TTL,
 		Storage:        jetstream.MemoryStorage,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: presence bucket: %w", err)
 	}
 	process := strings.ToLower(rand.Text()[:12])
-	return func(room string) chat.Presence { return newKVPresence(kv, room, process) }, nil
+	return func(room string) chat.Presence { return newKVPresence(kv, room, process, opts) }, nil
 }
 
 func token(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
 
-func newKVPresence(kv jetstream.KeyValue, room, process string) *KVPresence {
+func newKVPresence(kv jetstream.KeyValue, room, process string, opts PresenceOptions) *KVPresence {
 	ctx, stop := context.WithCancel(context.Background())
 	p := &KVPresence{
 		kv: kv, room: token(room), process: process,
 		changes: make(chan chat.PresenceChange, 256),
 		stop:    stop, done: make(chan struct{}),
 		local: map[string]int{}, others: map[string]map[string]bool{},
+		grace: opts.Grace, leaving: map[string]*time.Timer{},
 	}
 	watched := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() { p.watch(ctx, watched) })
-	wg.Go(func() { p.refresh(ctx) })
+	wg.Go(func() { p.refresh(ctx, opts.Refresh) })
 	go func() { wg.Wait(); close(p.done) }()
 	select { // the room's users are known before the first join is answered
 	case <-watched:
@@ -165,6 +194,11 @@ func (p *KVPresence) Close() {
 	p.stop()
 	<-p.done
 	p.mu.Lock()
+	p.closed = true
+	for u, t := range p.leaving {
+		t.Stop()
+		delete(p.leaving, u)
+	}
 	users := make([]string, 0, len(p.local))
 	for u := range p.local {
 		users = append(users, u)
@@ -195,11 +229,34 @@ func (p *KVPresence) mark(user, process string, present bool) {
 			delete(p.others, user)
 		}
 	}
-	if after := len(p.others[user]) > 0; after != before {
-		select {
-		case p.changes <- chat.PresenceChange{User: user, Present: after}:
-		default: // the hub is far behind; its list is still right (Users)
+	after := len(p.others[user]) > 0
+	switch {
+	case after == before:
+	case after:
+		if t, ok := p.leaving[user]; ok { // back within grace: nobody heard it go
+			t.Stop()
+			delete(p.leaving, user)
+			return
 		}
+		p.report(chat.PresenceChange{User: user, Present: true})
+	default:
+		p.leaving[user] = time.AfterFunc(p.grace, func() {
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			if _, ok := p.leaving[user]; !ok || p.closed {
+				return // back meanwhile, or the room is gone
+			}
+			delete(p.leaving, user)
+			p.report(chat.PresenceChange{User: user, Present: false})
+		})
+	}
+}
+
+// report hands ch to the room. Called with mu held.
+func (p *KVPresence) report(ch chat.PresenceChange) {
+	select {
+	case p.changes <- ch:
+	default: // the hub is far behind; its list is still right (Users)
 	}
 }
 
@@ -260,10 +317,10 @@ func (p *KVPresence) parse(key string) (user, process string, ok bool) {
 	return string(u), parts[2], true
 }
 
-// refresh puts this process's keys again every PresenceRefresh, until
-// ctx ends, so that only a process that stopped loses them.
-func (p *KVPresence) refresh(ctx context.Context) {
-	t := time.NewTicker(PresenceRefresh)
+// refresh puts this process's keys again every so often, until ctx
+// ends, so that only a process that stopped loses them.
+func (p *KVPresence) refresh(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		select {
