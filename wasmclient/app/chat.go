@@ -146,7 +146,12 @@ type Chat struct {
 	idPrefix string
 	nextID   int
 	outbox   []ChatLine // sent, not yet acknowledged, oldest first
-	lines    transcript // what the view shows, in order
+	// While the server cannot store messages (shared.CodeUnavailable),
+	// the outbox is sent again after resendWait, doubling up to
+	// maxResendWait; resendTimer is that wait, nil when none is set.
+	resendTimer *time.Timer
+	resendWait  time.Duration
+	lines       transcript // what the view shows, in order
 
 	users        []string             // the room's users, sorted
 	typing       map[string]time.Time // other users typing, until when
@@ -194,6 +199,9 @@ func (c *Chat) Stop() {
 	c.stopped = true
 	if c.typingTimer != nil {
 		c.typingTimer.Stop()
+	}
+	if c.resendTimer != nil {
+		c.resendTimer.Stop()
 	}
 	c.stop("stopped")
 }
@@ -277,7 +285,40 @@ func (c *Chat) handle(m shared.Message) {
 		c.typingFrom(m.Username)
 	case shared.TypeError:
 		c.view.ChatError(fmt.Sprintf("%s: %s", m.Code, m.Content))
+		if m.Code == shared.CodeUnavailable && len(c.outbox) > 0 {
+			c.resendLater()
+		}
 	}
+}
+
+// The first and the longest wait before the outbox goes again while the
+// server says it cannot store messages.
+const (
+	firstResendWait = time.Second
+	maxResendWait   = 8 * time.Second
+)
+
+// resendLater sends the outbox again after a wait: the server could not
+// store a message (its shared store is away), and the connection itself
+// is fine, so no reconnect would send it. The wait doubles while the
+// answers stay the same; an acknowledgement resets it.
+func (c *Chat) resendLater() {
+	if c.resendTimer != nil {
+		return // one is on its way
+	}
+	c.resendWait = min(max(2*c.resendWait, firstResendWait), maxResendWait)
+	c.show(ChatLine{Time: c.now(), Content: fmt.Sprintf("the server cannot store messages just now; sending again in %v", c.resendWait)})
+	c.resendTimer = time.AfterFunc(c.resendWait, func() {
+		c.loop.Post(func() {
+			c.resendTimer = nil
+			if c.stopped {
+				return
+			}
+			for _, o := range c.outbox {
+				c.write(shared.Message{Type: shared.TypeText, ID: o.ID, Content: o.Content})
+			}
+		})
+	})
 }
 
 // presenceUsers returns who a join or leave message is about.
@@ -327,6 +368,7 @@ func (c *Chat) text(m shared.Message) {
 		if i := slices.IndexFunc(c.outbox, func(o ChatLine) bool { return o.ID == m.ID }); i >= 0 {
 			line := c.outbox[i]
 			c.outbox = slices.Delete(c.outbox, i, i+1)
+			c.resendWait = 0 // the server stores again
 			line.Seq, line.Pending = m.Seq, false
 			if before, ok := c.lines.stored(line.Key, m.Seq); ok {
 				c.view.ChatShow(line, before)
