@@ -121,6 +121,9 @@ type DashboardData struct {
 	// Timestamp is when the server took the snapshot (server clock).
 	Timestamp time.Time          `json:"timestamp"`
 	Metrics   map[string]float64 `json:"metrics"`
+	// Node names the server process that took the snapshot, when several
+	// share rooms (-nats); absent for a server on its own.
+	Node string `json:"node,omitempty"`
 	// History is set only on the first message of a connection: the
 	// snapshots before this one, oldest first, up to [DashboardHistory]-1
 	// of them, so that a new viewer's charts start full. A client that

@@ -69,6 +69,13 @@ const (
 	MetricGCPause = "gc_pause_ms"
 	// MetricUptime: s, time since the server started.
 	MetricUptime = "uptime_seconds"
+	// MetricClusterConnections: connections open now on every server
+	// process that shares rooms with this one (-nats), this one
+	// included; absent for a server on its own.
+	MetricClusterConnections = "cluster_connections"
+	// MetricClusterNodes: how many such processes there are now; absent
+	// for a server on its own.
+	MetricClusterNodes = "cluster_nodes"
 )
 
 // The endpoints, as they name per-endpoint metrics.

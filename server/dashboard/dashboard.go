@@ -77,6 +77,21 @@ type Deps struct {
 	Gate *gate.Gate
 	// Log receives the samplers' log lines. Default: discarded.
 	Log *slog.Logger
+	// Cluster, for a server that shares rooms with others, names this
+	// process in every snapshot and adds the whole cluster's figures
+	// (shared.MetricClusterConnections, shared.MetricClusterNodes).
+	// Default none: a server on its own.
+	Cluster Cluster
+}
+
+// Cluster is what a dashboard shows of the server processes that share
+// rooms with this one.
+type Cluster interface {
+	// Node names this process.
+	Node() string
+	// Connections returns the connections open now on every process,
+	// this one included, and how many processes there are.
+	Connections() (connections, nodes int)
 }
 
 // ReasonBadInterval is the reason a handshake asking for an interval not
@@ -92,7 +107,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	if cfg.Interval == 0 {
 		cfg.Interval = DefaultInterval
 	}
-	d := &Service{cfg: cfg, m: deps.Metrics, gate: deps.Gate, log: deps.Log, samplers: map[time.Duration]*sampler{}}
+	d := &Service{cfg: cfg, m: deps.Metrics, gate: deps.Gate, log: deps.Log, cluster: deps.Cluster, samplers: map[time.Duration]*sampler{}}
 	if d.log == nil {
 		d.log = slog.New(slog.DiscardHandler)
 	}
@@ -169,6 +184,7 @@ type Service struct {
 	gate     *gate.Gate
 	ownsGate bool
 	log      *slog.Logger
+	cluster  Cluster // nil for a server on its own
 
 	mu       sync.Mutex // guards samplers; taken before any sampler.mu
 	samplers map[time.Duration]*sampler
@@ -351,6 +367,12 @@ func (s *sampler) take() *wsconn.Frame {
 	snap := shared.DashboardData{
 		Timestamp: cur.r.At.UTC().Round(0),
 		Metrics:   snapshotMetrics(s.past),
+	}
+	if c := s.d.cluster; c != nil {
+		conns, nodes := c.Connections()
+		snap.Node = c.Node()
+		snap.Metrics[shared.MetricClusterConnections] = float64(conns)
+		snap.Metrics[shared.MetricClusterNodes] = float64(nodes)
 	}
 	s.history = append(s.history, snap)
 	if len(s.history) > shared.DashboardHistory {

@@ -2,11 +2,15 @@ package playground
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	natsserver "github.com/nats-io/nats-server/v2/server"
@@ -106,4 +110,128 @@ func (l *natsLink) close() {
 		l.server.Shutdown()
 		l.server.WaitForShutdown()
 	}
+}
+
+// The cluster bucket: a key per process, its connection count, put every
+// clusterRefresh and gone clusterTTL after its process stopped putting
+// it (the bucket's limit markers tell the watchers).
+const (
+	clusterBucket  = "WSPLAY_NODES"
+	clusterTTL     = 5 * time.Second
+	clusterRefresh = time.Second
+)
+
+// cluster is what the dashboard shows of the processes sharing NATS:
+// each process puts its own connection count, and watches everyone's.
+type cluster struct {
+	kv   jetstream.KeyValue
+	node string
+	open func() int // this process's connections
+	stop context.CancelFunc
+	done chan struct{}
+
+	mu     sync.Mutex
+	counts map[string]int // node → its connections, as last put
+}
+
+// startCluster joins the cluster bucket as node, whose connections open
+// counts. Stop it with close.
+func startCluster(ctx context.Context, js jetstream.JetStream, node string, open func() int) (*cluster, error) {
+	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:         clusterBucket,
+		Description:    "wsplay: each process's connections, for the dashboard",
+		TTL:            clusterTTL,
+		LimitMarkerTTL: clusterTTL,
+		Storage:        jetstream.MemoryStorage,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("nats: cluster bucket: %w", err)
+	}
+	runCtx, stop := context.WithCancel(context.Background())
+	c := &cluster{kv: kv, node: node, open: open, stop: stop, done: make(chan struct{}), counts: map[string]int{}}
+	var wg sync.WaitGroup
+	wg.Go(func() { c.watch(runCtx) })
+	wg.Go(func() { c.refresh(runCtx) })
+	go func() { wg.Wait(); close(c.done) }()
+	return c, nil
+}
+
+// Node implements dashboard.Cluster.
+func (c *cluster) Node() string { return c.node }
+
+// Connections implements dashboard.Cluster: this process's count now,
+// the others' as they last put it.
+func (c *cluster) Connections() (connections, nodes int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	connections, nodes = c.open(), 1
+	for node, n := range c.counts {
+		if node != c.node {
+			connections, nodes = connections+n, nodes+1
+		}
+	}
+	return connections, nodes
+}
+
+func (c *cluster) refresh(ctx context.Context) {
+	t := time.NewTicker(clusterRefresh)
+	defer t.Stop()
+	for {
+		putCtx, cancel := context.WithTimeout(ctx, clusterRefresh)
+		c.kv.Put(putCtx, c.node, []byte(strconv.Itoa(c.open()))) // NATS away: the next tick tries again
+		cancel()
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (c *cluster) watch(ctx context.Context) {
+	for ctx.Err() == nil {
+		w, err := c.kv.WatchAll(ctx)
+		if err != nil {
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Second):
+			}
+			continue
+		}
+		for e := range w.Updates() {
+			if e == nil {
+				continue
+			}
+			c.mu.Lock()
+			if n, err := strconv.Atoi(string(e.Value())); err == nil && e.Operation() == jetstream.KeyValuePut {
+				c.counts[e.Key()] = n
+			} else {
+				delete(c.counts, e.Key())
+			}
+			c.mu.Unlock()
+		}
+		w.Stop()
+	}
+}
+
+// close stops putting and watching, and takes this process's key out.
+func (c *cluster) close() {
+	if c == nil {
+		return
+	}
+	c.stop()
+	<-c.done
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	c.kv.Delete(ctx, c.node)
+}
+
+// nodeName names this process in the cluster: the host and a few random
+// letters, since one host may run several.
+func nodeName() string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "node"
+	}
+	return host + "-" + strings.ToLower(rand.Text()[:4])
 }

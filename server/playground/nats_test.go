@@ -2,6 +2,7 @@ package playground
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http/httptest"
 	"net/url"
@@ -276,4 +277,36 @@ func (cl *chatClient) nextAny() shared.Message {
 			cl.t.Fatal("no text or error message within 10 s")
 		}
 	}
+}
+
+// With NATS, the dashboard names its node and counts the whole
+// cluster's connections: a viewer on one process sees the connection
+// open on the other.
+func TestNATSDashboardShowsTheCluster(t *testing.T) {
+	t.Parallel()
+	ns := natstest.Start(t)
+	one, two := startNode(t, ns.ClientURL()), startNode(t, ns.ClientURL())
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	echo, _, err := websocket.Dial(ctx, two.url+"/ws/echo", nil)
+	require.NoError(t, err)
+	defer echo.CloseNow()
+	viewer, _, err := websocket.Dial(ctx, one.url+"/ws/dashboard", nil)
+	require.NoError(t, err)
+	defer viewer.CloseNow()
+	viewer.SetReadLimit(1 << 20)
+	for {
+		_, data, err := viewer.Read(ctx)
+		require.NoError(t, err, "no snapshot with both processes in it within 30 s")
+		var snap shared.DashboardData
+		require.NoError(t, json.Unmarshal(data, &snap))
+		assert.NotEmpty(t, snap.Node, "the snapshot names its process")
+		if snap.Metrics[shared.MetricClusterNodes] == 2 {
+			assert.GreaterOrEqual(t, snap.Metrics[shared.MetricClusterConnections], 2.0, "the viewer here and the echo there")
+			assert.Equal(t, 1.0, snap.Metrics[shared.MetricConnections], "this process's own: the viewer")
+			break
+		}
+	}
+	viewer.Close(websocket.StatusNormalClosure, "")
+	echo.Close(websocket.StatusNormalClosure, "")
 }

@@ -152,6 +152,7 @@ type Playground struct {
 	store     *store.Store
 	broker    broker.Broker
 	nats      *natsLink // nil without Config.NATS
+	cluster   *cluster  // the dashboard's view of the processes sharing NATS; nil without it
 	chat      *chat.Service
 	notify    *notify.Service
 	dashboard *dashboard.Service
@@ -258,11 +259,19 @@ func New(cfg Config, deps Deps) (*Playground, error) {
 	if err == nil {
 		p.notify, err = notify.New(p.cfg.Notify, notify.Deps{Store: p.store, Broker: notifyBroker, Gate: p.gate, Metrics: p.metrics, Log: p.log})
 	}
+	var cl dashboard.Cluster
+	if err == nil && p.nats != nil {
+		p.cluster, err = startCluster(context.Background(), p.nats.js, nodeName(), p.gate.Len)
+		if err == nil {
+			cl = p.cluster
+		}
+	}
 	if err == nil {
-		p.dashboard, err = dashboard.New(cfg.Dashboard, dashboard.Deps{Metrics: p.metrics, Gate: p.gate, Log: p.log})
+		p.dashboard, err = dashboard.New(cfg.Dashboard, dashboard.Deps{Metrics: p.metrics, Gate: p.gate, Log: p.log, Cluster: cl})
 	}
 	if err != nil {
 		p.store.Close()
+		p.cluster.close()
 		p.nats.close()
 		return nil, err
 	}
@@ -329,7 +338,8 @@ func (p *Playground) Shutdown(ctx context.Context) error {
 	p.dashboard.Wait() // each sampler stops as its last viewer leaves
 	chatErr := p.chat.Shutdown(ctx)
 	notifyErr := p.notify.Shutdown(ctx)
-	defer p.nats.close() // after the rooms: their last messages are stored
+	defer p.nats.close()    // after the rooms: their last messages are stored
+	defer p.cluster.close() // first of the two
 	if err := errors.Join(err, chatErr, notifyErr); err != nil {
 		return errors.Join(fmt.Errorf("shutdown: %w", err), p.store.Close())
 	}

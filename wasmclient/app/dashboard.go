@@ -36,6 +36,10 @@ type ValueSpec struct {
 	Unit       Unit
 }
 
+// optionalValues are left out while snapshots do not carry them (the
+// cluster's, for a server on its own); the other values show "–".
+var optionalValues = map[string]bool{shared.MetricClusterConnections: true, shared.MetricClusterNodes: true}
+
 // DashboardValues are the current values the panel lists, in order.
 var DashboardValues = []ValueSpec{
 	{shared.MetricConnections, "Connections", UnitCount},
@@ -58,7 +62,13 @@ var DashboardValues = []ValueSpec{
 	{shared.MetricNotesDelivered, "Notifications delivered", UnitCount},
 	{shared.MetricConflated, "Snapshots skipped", UnitCount},
 	{shared.MetricUptime, "Uptime", UnitSeconds},
+	{shared.MetricClusterConnections, "Connections, all nodes", UnitCount},
+	{shared.MetricClusterNodes, "Nodes", UnitCount},
 }
+
+// nodeValueKey is the key of the value that names the server's node,
+// shown first when snapshots carry one.
+const nodeValueKey = "node"
 
 // DashboardCharts are the charts the panel draws, in order.
 var DashboardCharts = []ChartSpec{
@@ -223,13 +233,20 @@ func (d *Dashboard) message(data []byte) {
 		d.latest, d.arrived = snap, at
 		d.latest.History = nil
 	}
-	values := make([]Value, len(DashboardValues))
-	for i, v := range DashboardValues {
+	values := make([]Value, 0, len(DashboardValues)+1)
+	if d.latest.Node != "" {
+		values = append(values, Value{nodeValueKey, "Node", d.latest.Node})
+	}
+	for _, v := range DashboardValues {
 		text := "–"
-		if x, ok := d.latest.Metrics[v.Key]; ok {
+		x, ok := d.latest.Metrics[v.Key]
+		switch {
+		case ok:
 			text = FormatValue(v.Unit, x)
+		case optionalValues[v.Key]:
+			continue
 		}
-		values[i] = Value{v.Key, v.Label, text}
+		values = append(values, Value{v.Key, v.Label, text})
 	}
 	d.view.DashboardValues(values)
 	d.Redraw(at)
