@@ -29,12 +29,14 @@ import (
 //     the room anywhere, and reports a user's first key and last key as
 //     a change.
 type KVPresence struct {
-	kv      jetstream.KeyValue
-	room    string // in base64url
-	process string
-	changes chan chat.PresenceChange
-	stop    context.CancelFunc
-	done    chan struct{} // closed when the watcher and the refresher are gone
+	kv           jetstream.KeyValue
+	room         string // in base64url
+	process      string
+	refreshEvery time.Duration
+	changes      chan chat.PresenceChange
+	startOnce    sync.Once
+	stop         context.CancelFunc // set by start
+	done         chan struct{}      // closed when the watcher and the refresher are gone
 
 	mu     sync.Mutex
 	local  map[string]int             // user → this process's connections
@@ -98,25 +100,37 @@ func NewKVPresences(ctx context.Context, js jetstream.JetStream, opts PresenceOp
 
 func token(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
 
+// newKVPresence returns a room's presence, which starts nothing yet: a
+// room is made for a handshake before its upgrade, and a refused one
+// must start nothing. It starts on first use (start), from the room's
+// own goroutine.
 func newKVPresence(kv jetstream.KeyValue, room, process string, opts PresenceOptions) *KVPresence {
-	ctx, stop := context.WithCancel(context.Background())
-	p := &KVPresence{
-		kv: kv, room: token(room), process: process,
+	return &KVPresence{
+		kv: kv, room: token(room), process: process, refreshEvery: opts.Refresh,
 		changes: make(chan chat.PresenceChange, 256),
-		stop:    stop, done: make(chan struct{}),
-		local: map[string]int{}, others: map[string]map[string]bool{},
+		done:    make(chan struct{}),
+		local:   map[string]int{}, others: map[string]map[string]bool{},
 		grace: opts.Grace, leaving: map[string]*time.Timer{},
 	}
-	watched := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() { p.watch(ctx, watched) })
-	wg.Go(func() { p.refresh(ctx, opts.Refresh) })
-	go func() { wg.Wait(); close(p.done) }()
-	select { // the room's users are known before the first join is answered
-	case <-watched:
-	case <-time.After(5 * time.Second):
-	}
-	return p
+}
+
+// start begins watching the room's keys and refreshing this process's,
+// once, and waits (up to 5 s, when NATS is away) for the keys already
+// there, so that the room's users are known before a join is answered.
+func (p *KVPresence) start() {
+	p.startOnce.Do(func() {
+		ctx, stop := context.WithCancel(context.Background())
+		p.stop = stop
+		watched := make(chan struct{})
+		var wg sync.WaitGroup
+		wg.Go(func() { p.watch(ctx, watched) })
+		wg.Go(func() { p.refresh(ctx, p.refreshEvery) })
+		go func() { wg.Wait(); close(p.done) }()
+		select {
+		case <-watched:
+		case <-time.After(5 * time.Second):
+		}
+	})
 }
 
 func (p *KVPresence) key(user string) string { return p.room + "." + token(user) + "." + p.process }
@@ -126,6 +140,7 @@ func (p *KVPresence) key(user string) string { return p.room + "." + token(user)
 // process's key may be on its way): the changes are what a room
 // announces.
 func (p *KVPresence) Add(user string) bool {
+	p.start()
 	p.mu.Lock()
 	p.local[user]++
 	n := p.local[user]
@@ -168,6 +183,7 @@ func (p *KVPresence) Remove(user string) bool {
 // Users implements [chat.Presence]: everyone in the room, in every
 // process.
 func (p *KVPresence) Users() []string {
+	p.start()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	users := make([]string, 0, len(p.others))
@@ -180,17 +196,26 @@ func (p *KVPresence) Users() []string {
 
 // Count implements [chat.Presence].
 func (p *KVPresence) Count() int {
+	p.start()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return len(p.others)
 }
 
 // Changes implements [chat.SharedPresence].
-func (p *KVPresence) Changes() <-chan chat.PresenceChange { return p.changes }
+func (p *KVPresence) Changes() <-chan chat.PresenceChange {
+	p.start()
+	return p.changes
+}
 
 // Close implements [chat.SharedPresence]: it stops watching and
 // refreshing, and deletes this process's keys.
 func (p *KVPresence) Close() {
+	started := true
+	p.startOnce.Do(func() { started = false }) // never started: nothing to stop
+	if !started {
+		return
+	}
 	p.stop()
 	<-p.done
 	p.mu.Lock()

@@ -8,6 +8,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 
 	"wsplay/server/chat"
 	"wsplay/server/internal/natstest"
@@ -119,4 +120,20 @@ func TestKVPresenceOfADeadProcessRunsOut(t *testing.T) {
 	die() // its connection is gone, and nothing deletes its key
 	waitFor(chat.PresenceChange{User: "ada", Present: false}, 10*time.Second)
 	assert.Empty(t, alive.Users())
+}
+
+// A room is made for a handshake before its upgrade: its presence starts
+// nothing (no watcher, no refresher) until the room uses it, so a refused
+// handshake leaves nothing running. Not parallel: it counts goroutines.
+func TestKVPresenceStartsNothingUntilUsed(t *testing.T) {
+	srv := natstest.Start(t)
+	js, err := jetstream.New(srv.Connect(t))
+	require.NoError(t, err)
+	presences, err := store.NewKVPresences(context.Background(), js, store.PresenceOptions{})
+	require.NoError(t, err)
+	before := goleak.IgnoreCurrent()
+	p := presences("refused").(chat.SharedPresence)
+	goleak.VerifyNone(t, before)
+	p.Close()
+	goleak.VerifyNone(t, before)
 }
