@@ -36,6 +36,10 @@ func main() {
 	addSlow := func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		defer mu.Unlock()
+		if len(slows) >= maxSlow {
+			http.Error(w, fmt.Sprintf("%d clients that never read are in the room already: broadcast a burst, which lets them go", maxSlow), http.StatusTooManyRequests)
+			return
+		}
 		ws, err := dialSlow("ws://" + r.Host + "/ws/workshop")
 		if err != nil {
 			http.Error(w, "the slow client could not join: "+err.Error(), http.StatusBadGateway)
@@ -76,6 +80,10 @@ func main() {
 		}},
 	})
 }
+
+// maxSlow bounds the clients that never read, which each hold a socket
+// and its buffers until a burst lets them go.
+const maxSlow = 10
 
 // dialSlow joins the room and never reads: once the sockets between
 // it and the room are full (a few MiB on loopback), the room's writes to

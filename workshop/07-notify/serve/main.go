@@ -21,8 +21,8 @@ func main() {
 	svc := notify.New()
 	post := func(w http.ResponseWriter, r *http.Request) {
 		user, text := r.URL.Query().Get("user"), strings.TrimSpace(r.URL.Query().Get("text"))
-		if user == "" || text == "" {
-			http.Error(w, "give a user and a text", http.StatusBadRequest)
+		if user == "" || text == "" || len(user) > 64 || len(text) > 1000 {
+			http.Error(w, "give a user (up to 64 bytes) and a text (up to 1,000)", http.StatusBadRequest)
 			return
 		}
 		var id int
@@ -34,8 +34,8 @@ func main() {
 	}
 	postMany := func(w http.ResponseWriter, r *http.Request) {
 		user := r.URL.Query().Get("user")
-		if user == "" {
-			http.Error(w, "give a user", http.StatusBadRequest)
+		if user == "" || len(user) > 64 {
+			http.Error(w, "give a user (up to 64 bytes)", http.StatusBadRequest)
 			return
 		}
 		const n = 20
