@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -90,8 +91,12 @@ func (n *Service) postNotification(w http.ResponseWriter, r *http.Request) {
 	if req.UserID == shared.NotifyBroadcast {
 		count, err := n.broadcast(ctx, note)
 		if err != nil {
-			n.log.Error("cannot store a broadcast notification", "err", err)
-			httpjson.Error(w, http.StatusInternalServerError, shared.CodeInternal, "the notification could not be stored; nothing was sent")
+			n.log.Error("cannot store a broadcast notification", "reached", count, "err", err)
+			detail := "the notification could not be stored; nothing was sent"
+			if count > 0 {
+				detail = fmt.Sprintf("the notification could not be stored for every user: %d had it before the store failed", count)
+			}
+			httpjson.Error(w, http.StatusInternalServerError, shared.CodeInternal, detail)
 			return
 		}
 		n.log.Debug("notification broadcast", "recipients", count)

@@ -69,6 +69,14 @@ func (n *Service) serve(c *wsconn.Conn, user string, since uint64, resume, pinne
 		c.Close(websocket.CloseInternalServerErr, shared.ReasonNotifyFailed)
 		unsubscribe = func() {}
 	}
+	followed := err == nil
+	if followed {
+		if err := n.follow(user); err != nil { // before the snapshot too
+			c.Log().Error("cannot follow the user's notifications", "err", err)
+			c.Close(websocket.CloseInternalServerErr, shared.ReasonNotifyFailed)
+			followed = false
+		}
+	}
 	n.metrics.UserConnected(user)
 	var wg sync.WaitGroup
 	wg.Go(func() { n.sync(nc, since, resume) })
@@ -105,6 +113,9 @@ func (n *Service) serve(c *wsconn.Conn, user string, since uint64, resume, pinne
 	}, func() {
 		wg.Wait() // the sync ends once c is closed
 		n.metrics.UserDisconnected(user)
+		if followed {
+			n.unfollow(user)
+		}
 		unsubscribe()
 		n.disconnected(user)
 		n.end()

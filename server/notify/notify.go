@@ -98,7 +98,10 @@ type Deps struct {
 	// Store keeps the notifications. Default: a MemoryStore.
 	Store Store
 	// Broker carries each user's changes to their connections. Default:
-	// a broker.Memory, which reaches this process only.
+	// a broker.Memory, which reaches this process only. With a
+	// SharedStore, leave it nil: the store's Follow brings every
+	// process's changes, and the broker only hands them to this
+	// process's connections.
 	Broker broker.Broker
 	// Gate admits the handshakes. Default: a gate of the zero
 	// gate.Config, which the Service shuts down itself. A gate given here
@@ -135,6 +138,9 @@ func New(cfg Config, deps Deps) (*Service, error) {
 			return nil, err
 		}
 		n.gate, n.ownsGate = g, true
+	}
+	if ss, ok := n.store.(SharedStore); ok {
+		n.shared, n.follows = ss, map[string]*following{}
 	}
 	n.metrics.DeclareRejectReasons(ReasonBadSince)
 	return n, nil
@@ -222,6 +228,11 @@ type Service struct {
 	onlineMu sync.Mutex     // guards online
 	online   map[string]int // notification connections per user
 
+	// With a SharedStore: the users followed, those with connections here.
+	shared   SharedStore
+	followMu sync.Mutex // guards follows
+	follows  map[string]*following
+
 	gateMu sync.Mutex // guards closed
 	closed bool
 	active sync.WaitGroup // requests and connections using the store
@@ -278,27 +289,79 @@ func (n *Service) add(ctx context.Context, knownOnly bool, ns ...shared.Notifica
 	out := make([]shared.Notification, len(changes))
 	for i, ch := range changes {
 		n.metrics.NotificationStored()
-		n.publish(ch)
+		n.committed(ch)
 		out[i] = *ch.Note
 	}
 	return out, nil
 }
 
 // broadcast stores tmpl for every known user and publishes it; it returns
-// how many users it reached.
+// how many users it reached, also when it fails.
 func (n *Service) broadcast(ctx context.Context, tmpl shared.Notification) (int, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	tmpl.Timestamp = time.Now().UTC()
+	// A store shared by several processes may fail part way, having
+	// stored some copies: those are published, and counted.
 	changes, err := n.store.BroadcastNotification(ctx, tmpl, n.limits())
-	if err != nil {
-		return 0, err
-	}
 	for _, ch := range changes {
 		n.metrics.NotificationStored()
+		n.committed(ch)
+	}
+	return len(changes), err
+}
+
+// following is a user whose changes this process follows in a shared
+// store, for n connections.
+type following struct {
+	n    int
+	stop func()
+}
+
+// follow starts following user's changes in a shared store, or counts
+// one more connection of a user followed already; unfollow undoes it.
+// Without a shared store both do nothing. Once follow returns, every
+// change committed later reaches the user's connections here.
+func (n *Service) follow(user string) error {
+	if n.shared == nil {
+		return nil
+	}
+	n.followMu.Lock()
+	defer n.followMu.Unlock()
+	if f := n.follows[user]; f != nil {
+		f.n++
+		return nil
+	}
+	stop, err := n.shared.Follow(user, n.publish)
+	if err != nil {
+		return err
+	}
+	n.follows[user] = &following{n: 1, stop: stop}
+	return nil
+}
+
+func (n *Service) unfollow(user string) {
+	if n.shared == nil {
+		return
+	}
+	n.followMu.Lock()
+	defer n.followMu.Unlock()
+	f := n.follows[user]
+	if f == nil {
+		return
+	}
+	if f.n--; f.n == 0 {
+		delete(n.follows, user)
+		f.stop()
+	}
+}
+
+// committed publishes a change this process committed, unless a shared
+// store's Follow brings it (to every process, this one included).
+func (n *Service) committed(ch Change) {
+	if n.shared == nil {
 		n.publish(ch)
 	}
-	return len(changes), nil
 }
 
 func (n *Service) limits() Limits {
@@ -335,7 +398,7 @@ func (n *Service) markRead(ctx context.Context, user, id string) error {
 	defer n.mu.Unlock()
 	ch, changed, err := n.store.MarkRead(ctx, user, id)
 	if err == nil && changed {
-		n.publish(ch)
+		n.committed(ch)
 	}
 	return err
 }
@@ -347,7 +410,7 @@ func (n *Service) markAllRead(ctx context.Context, user string, upTo uint64) err
 	defer n.mu.Unlock()
 	ch, changed, err := n.store.MarkAllRead(ctx, user, upTo)
 	if err == nil && changed {
-		n.publish(ch)
+		n.committed(ch)
 	}
 	return err
 }
@@ -357,7 +420,8 @@ func (n *Service) markAllRead(ctx context.Context, user string, upTo uint64) err
 // in this process or another, drops an event whose version it already
 // has, so a transport that delivers twice does no harm, and the store
 // remains the source of truth for a reconnect. Called with mu held, so a
-// user's changes are published one at a time, in version order.
+// user's changes are published one at a time, in version order; or, with
+// a shared store, from the user's Follow, which delivers in version order.
 func (n *Service) publish(ch Change) {
 	m := shared.NotifyMessage{Unread: ch.Unread}
 	switch {

@@ -64,6 +64,23 @@ type Store interface {
 	ListNotifications(ctx context.Context, user string, unreadOnly bool) ([]shared.Notification, error)
 }
 
+// SharedStore is a [Store] that several server processes share, such as
+// package store's JetStreamNotify. A Service with one publishes nothing
+// itself: each process follows the users who have connections to it and
+// delivers their changes, whichever process made them, so a notification
+// posted to one process reaches the user's tabs on every process, and
+// marking it read on one clears it on all.
+type SharedStore interface {
+	Store
+	// Follow calls deliver with each change of user's notifications that
+	// is committed, by any process, after Follow returns, in version
+	// order, until stop is called; it may also deliver a few committed
+	// shortly before (a connection drops a change it has). deliver is
+	// called from one goroutine and must not block for long. stop waits
+	// until deliver is no longer called.
+	Follow(user string, deliver func(Change)) (stop func(), err error)
+}
+
 // Change is one committed change to a user's notifications: what the
 // user's connections are told. Exactly one of Note, ReadIDs and ReadUpTo
 // is set.

@@ -22,7 +22,10 @@ import (
 )
 
 // node is one playground process of a test, sharing NATS with others.
-type node struct{ url string }
+type node struct {
+	url   string // ws://…
+	admin string // the notification API's token
+}
 
 func startNode(t *testing.T, natsURL string) node {
 	t.Helper()
@@ -35,7 +38,7 @@ func startNode(t *testing.T, natsURL string) node {
 		ts.Close()
 		require.NoError(t, p.Shutdown(context.Background()))
 	})
-	return node{url: "ws" + strings.TrimPrefix(ts.URL, "http")}
+	return node{url: "ws" + strings.TrimPrefix(ts.URL, "http"), admin: p.AdminToken()}
 }
 
 // chatClient is a chat connection that collects what it receives.

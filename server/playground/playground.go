@@ -78,9 +78,11 @@ type Config struct {
 	// history is then a stream, numbered by NATS, and followed by every
 	// process; who is in each room is in a key-value bucket
 	// (store.KVPresence), so a user is listed once across processes and
-	// tabs; typing crosses through the broker. Notifications and the
-	// dashboard stay per process for now. Default none: one process,
-	// nothing of NATS runs.
+	// tabs; typing crosses through the broker. Notifications are in a
+	// key-value bucket too (store.JetStreamNotify): posted to any process,
+	// they reach the user's tabs on every one, and so does marking them
+	// read. The dashboard shows this process and the cluster's totals.
+	// Default none: one process, nothing of NATS runs.
 	NATS string
 
 	// Gate is who may connect, and how connections behave.
@@ -191,7 +193,10 @@ func New(cfg Config, deps Deps) (*Playground, error) {
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
 	}
-	var chatStore chat.Store
+	var (
+		chatStore   chat.Store
+		notifyStore notify.Store
+	)
 	notifyBroker := p.broker
 	if cfg.NATS != "" {
 		link, err := connectNATS(context.Background(), cfg.NATS, cfg.DataDir)
@@ -202,9 +207,13 @@ func New(cfg Config, deps Deps) (*Playground, error) {
 		p.log.Info("sharing chat rooms through NATS JetStream", "nats", link.URL(), "embedded", link.server != nil)
 		if p.broker == nil {
 			p.broker = broker.NewNATS(link.conn, "wsplay")
-			// Notifications are kept in this process's database: their
-			// changes stay in it too, for now.
+			// Every process follows its users' notifications in the
+			// bucket: the broker only hands them to this process's tabs.
 			notifyBroker = broker.NewMemory()
+		}
+		if notifyStore, err = store.NewJetStreamNotify(context.Background(), link.js, p.log); err != nil {
+			link.close()
+			return nil, err
 		}
 		if deps.ChatStore == nil {
 			chatStore = store.NewJetStreamChat(link.js)
@@ -257,7 +266,10 @@ func New(cfg Config, deps Deps) (*Playground, error) {
 	p.echo, p.chatWS = deps.Echo, deps.Chat
 	p.chat, err = chat.New(cfg.Chat, chat.Deps{Store: chatStore, Broker: p.broker, Gate: p.gate, Metrics: p.metrics, Log: p.log, NewPresence: deps.ChatPresence})
 	if err == nil {
-		p.notify, err = notify.New(p.cfg.Notify, notify.Deps{Store: p.store, Broker: notifyBroker, Gate: p.gate, Metrics: p.metrics, Log: p.log})
+		if notifyStore == nil {
+			notifyStore = p.store
+		}
+		p.notify, err = notify.New(p.cfg.Notify, notify.Deps{Store: notifyStore, Broker: notifyBroker, Gate: p.gate, Metrics: p.metrics, Log: p.log})
 	}
 	var cl dashboard.Cluster
 	if err == nil && p.nats != nil {

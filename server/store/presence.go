@@ -366,3 +366,9 @@ func (p *KVPresence) refresh(ctx context.Context, every time.Duration) {
 }
 
 var _ chat.SharedPresence = (*KVPresence)(nil)
+
+// untoken is the inverse of token.
+func untoken(t string) (string, error) {
+	b, err := base64.RawURLEncoding.DecodeString(t)
+	return string(b), err
+}
