@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"wsplay/shared"
+	"wsplay/shared/wire"
 )
 
 // ChatLine is one line of a chat transcript.
@@ -206,14 +207,14 @@ func (c *Chat) Stop() {
 	c.stop("stopped")
 }
 
-// url returns the address to dial: a resume after the first history.
+// url returns the address to dial: a resume after the first history. The
+// query is written in url.Values.Encode's order, without its sorting.
 func (c *Chat) url() string {
-	q := url.Values{"room": {c.Room}, "username": {c.User}}
+	room, user := "room="+url.QueryEscape(c.Room), "username="+url.QueryEscape(c.User)
 	if c.joined {
-		q.Set("since", strconv.FormatUint(c.lastSeq, 10))
-		q.Set("epoch", c.epoch)
+		return c.baseURL + "?epoch=" + url.QueryEscape(c.epoch) + "&" + room + "&since=" + strconv.FormatUint(c.lastSeq, 10) + "&" + user
 	}
-	return c.baseURL + "?" + q.Encode()
+	return c.baseURL + "?" + room + "&" + user
 }
 
 // opened sends again what the server has not acknowledged; a resend of a
@@ -227,7 +228,7 @@ func (c *Chat) opened() string {
 }
 
 func (c *Chat) message(data []byte) {
-	m, err := shared.Decode(data)
+	m, err := wire.Decode(data)
 	if err != nil {
 		c.view.ChatError("the server sent something this client cannot read: " + err.Error())
 		return
@@ -248,7 +249,7 @@ func (c *Chat) showState(s ConnState, detail string) { c.view.ChatState(s, detai
 // outbox is sent again on the next connection, and typing is not worth
 // keeping.
 func (c *Chat) write(m shared.Message) {
-	b, err := shared.Encode(m)
+	b, err := wire.Encode(m)
 	if err != nil {
 		c.view.ChatError(err.Error())
 		return

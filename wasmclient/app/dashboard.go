@@ -1,12 +1,12 @@
 package app
 
 import (
-	"encoding/json"
 	"net/url"
 	"sync/atomic"
 	"time"
 
 	"wsplay/shared"
+	"wsplay/shared/wire"
 )
 
 // DashboardView shows the dashboard panel. Its methods are called on the
@@ -216,8 +216,8 @@ func (d *Dashboard) opened() string { return "" }
 // message draws a snapshot, stamped with its arrival time.
 func (d *Dashboard) message(data []byte) {
 	at := d.now()
-	var snap shared.DashboardData
-	if err := json.Unmarshal(data, &snap); err != nil {
+	snap, err := wire.DecodeDashboard(data)
+	if err != nil {
 		return // not a snapshot: nothing to draw
 	}
 	d.Backoff.Reset()

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"wsplay/shared"
+	"wsplay/shared/wire"
 )
 
 // Note is a notification as the notification centre shows it. Live is
@@ -184,11 +185,11 @@ func (n *Notifications) Poke(to, title, message string) error {
 
 // url returns the address to dial: a resume once a backlog was complete.
 func (n *Notifications) url() string {
-	q := url.Values{"user_id": {n.User}}
+	q := "user_id=" + url.QueryEscape(n.User)
 	if n.resume {
-		q.Set("since", strconv.FormatUint(n.lastSeq, 10))
+		q = "since=" + strconv.FormatUint(n.lastSeq, 10) + "&" + q
 	}
-	return n.baseURL + "?" + q.Encode()
+	return n.baseURL + "?" + q
 }
 
 // opened starts a backlog: until synced, notifications are not live.
@@ -198,7 +199,7 @@ func (n *Notifications) opened() string {
 }
 
 func (n *Notifications) message(data []byte) {
-	m, err := shared.DecodeNotify(data)
+	m, err := wire.DecodeNotify(data)
 	if err != nil {
 		n.view.NotifyError("the server sent something this client cannot read: " + err.Error())
 		return
@@ -212,7 +213,7 @@ func (n *Notifications) showState(s ConnState, detail string) { n.view.NotifySta
 
 // write queues m for the connection.
 func (n *Notifications) write(m shared.NotifyMessage) error {
-	b, err := shared.EncodeNotify(m)
+	b, err := wire.EncodeNotify(m)
 	if err != nil {
 		return err
 	}

@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -13,6 +12,7 @@ import (
 	"github.com/coder/websocket"
 
 	"wsplay/shared"
+	"wsplay/shared/wire"
 )
 
 // ErrNoGuestLogin means the server issues no guest tokens
@@ -43,11 +43,11 @@ type Tokens struct {
 // NewTokens returns the tokens of user on the server that served pageURL,
 // logging in with post.
 func NewTokens(pageURL, user string, post Poster) (*Tokens, error) {
-	u, err := url.Parse(pageURL)
+	scheme, host, err := origin(pageURL)
 	if err != nil {
-		return nil, fmt.Errorf("page URL: %w", err)
+		return nil, err
 	}
-	login := (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: shared.PathLogin}).String()
+	login := scheme + "://" + host + shared.PathLogin
 	return &Tokens{loginURL: login, user: user, post: post, now: time.Now}, nil
 }
 
@@ -62,7 +62,7 @@ func (t *Tokens) Token(ctx context.Context) (string, error) {
 	if t.token != "" && t.now().Add(refreshBefore).Before(t.expires) {
 		return t.token, nil
 	}
-	body, _ := json.Marshal(shared.LoginRequest{Username: t.user})
+	body := wire.EncodeLoginRequest(shared.LoginRequest{Username: t.user})
 	status, answer, err := t.post(ctx, t.loginURL, body)
 	if err != nil {
 		return "", fmt.Errorf("log in: %w", err)
@@ -71,12 +71,11 @@ func (t *Tokens) Token(ctx context.Context) (string, error) {
 		return "", ErrNoGuestLogin
 	}
 	if status != 200 {
-		var e shared.APIError
-		json.Unmarshal(answer, &e)
+		e, _ := wire.DecodeAPIError(answer)
 		return "", fmt.Errorf("log in: status %d: %s", status, e.Error.Message)
 	}
-	var got shared.LoginResponse
-	if err := json.Unmarshal(answer, &got); err != nil || got.Token == "" {
+	got, err := wire.DecodeLoginResponse(answer)
+	if err != nil || got.Token == "" {
 		return "", fmt.Errorf("log in: unreadable answer: %v", err)
 	}
 	t.token, t.expires = got.Token, got.ExpiresAt
