@@ -32,7 +32,12 @@ func ParsePayload(mode Mode, input string) (websocket.MessageType, []byte, error
 		return websocket.MessageText, []byte(input), nil
 	case ModeHex:
 		digits := strings.TrimPrefix(strings.TrimPrefix(strings.TrimSpace(input), "0x"), "0X")
-		digits = strings.NewReplacer(" ", "", ":", "", "\n", "", "\t", "").Replace(digits)
+		digits = strings.Map(func(r rune) rune {
+			if r == ' ' || r == ':' || r == '\n' || r == '\t' {
+				return -1 // separators people paste between bytes
+			}
+			return r
+		}, digits)
 		b, err := hex.DecodeString(digits)
 		if err != nil {
 			var invalid hex.InvalidByteError

@@ -63,6 +63,10 @@ func TestSocketURL(t *testing.T) {
 		{"https://play.example/some/page?x=1#top", "wss://play.example/ws/echo", ""},
 		{"file:///index.html", "", "want http or https"},
 		{"::", "", "page URL"},
+		{"HTTP://[::1]:8080", "ws://[::1]:8080/ws/echo", ""},
+		{"https://ada:pw@play.example:8443?x=1", "wss://play.example:8443/ws/echo", ""},
+		{"http://", "", "no host"},
+		{"http:/x", "", "no scheme"},
 	}
 	for _, tt := range tests {
 		got, err := SocketURL(tt.page, "/ws/echo")
