@@ -87,6 +87,18 @@ func TestBrowserEcho(t *testing.T) {
 	ms, err := strconv.ParseFloat(connectedMs, 64)
 	require.NoError(t, err, "data-echo-connected-ms = %q", connectedMs)
 	t.Logf("page load to echo connected: %.0f ms", ms)
+	// main.wasm is requested once, by the preload in index.html, which
+	// main.js's fetch then takes over (a preload that does not match the
+	// fetch, such as one without crossorigin, is a second download); and
+	// echo's login was sent before the Go client began.
+	order, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](`(() => {
+	  const r = performance.getEntriesByType("resource");
+	  const login = r.find(e => e.name.endsWith("/api/login"));
+	  return [r.filter(e => e.name.endsWith("/dist/main.wasm")).length, login ? login.startTime : -1, +document.body.dataset.goMainMs];
+	})()`))
+	require.NoError(t, err)
+	assert.Equal(t, 1.0, order[0], "requests for main.wasm")
+	assert.True(t, order[1] >= 0 && order[1] < order[2], "the loader's login starts at %.0f ms, before the Go client's main at %.0f ms", order[1], order[2])
 
 	require.NoError(t, chromedp.Do(ctx,
 		chromedp.SendKeys(chromedp.CSS("#echo-input"), "hello from Chromium"),

@@ -15,6 +15,7 @@ import (
 
 func main() {
 	page, pageURL := dom.Browser(), dom.Location()
+	page.Stamp("goMainMs") // the stamps time a cold load: scripts/pageload
 	urls, err := app.SocketsOf(pageURL)
 	if err != nil {
 		dom.Started(page, err)
@@ -33,23 +34,35 @@ func main() {
 			dash.RequestRedraw()
 		}
 	}()
-	// Two clients to start with, so that the page shows a conversation.
-	loop.Post(func() {
-		addCard("ada", shared.DefaultRoom)
-		addCard("bob", shared.DefaultRoom)
-	})
 	// Echo and the dashboard have no user of their own: with
 	// -require-auth, the cookie a login sets is their token. So they
 	// connect once a login has been tried (a failed one changes nothing:
-	// without -require-auth they need no token).
+	// without -require-auth they need no token). main.js starts that
+	// login as the page loads; only without it does this one log in.
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		if tokens, err := app.NewTokens(pageURL, "ada", dom.Post); err == nil {
-			tokens.Token(ctx)
+		if !dom.LoaderLogin(ctx) {
+			if tokens, err := app.NewTokens(pageURL, "visitor", dom.Post); err == nil {
+				tokens.Token(ctx)
+			}
 		}
+		page.Stamp("loginDoneMs")
 		loop.Post(echo.Connect)
 		loop.Post(dash.Connect)
+		// Two clients to start with, so that the page shows a
+		// conversation: once echo's first dial is over (or has taken a
+		// second), as setting up two cards holds the loop for about
+		// 100 ms of a cold start, which echo's "connected" would wait
+		// behind.
+		select {
+		case <-echo.FirstDial():
+		case <-time.After(time.Second):
+		}
+		loop.Post(func() {
+			addCard("ada", shared.DefaultRoom)
+			addCard("bob", shared.DefaultRoom)
+		})
 	}()
 	// The page owns this program's lifetime: the loop runs until the tab
 	// goes away, so the page's own listeners stay valid.

@@ -162,6 +162,9 @@ type Echo struct {
 	conn   *websocket.Conn
 	out    chan frame  // to the writer goroutine of conn
 	sentAt []time.Time // send times of frames not yet echoed, oldest first
+
+	firstDial     chan struct{} // closed when the first dial has ended
+	firstDialDone bool
 }
 
 type frame struct {
@@ -171,8 +174,13 @@ type frame struct {
 
 // NewEcho returns a disconnected echo client for the socket at url.
 func NewEcho(loop *Loop, view EchoView, url string) *Echo {
-	return &Echo{loop: loop, view: view, url: url, now: time.Now, DialTimeout: dialTimeout}
+	return &Echo{loop: loop, view: view, url: url, now: time.Now, DialTimeout: dialTimeout, firstDial: make(chan struct{})}
 }
+
+// FirstDial returns a channel that is closed once the first connection
+// attempt has ended, connected or not. The page starts its other work
+// then, so that echo's first connection does not wait behind it.
+func (e *Echo) FirstDial() <-chan struct{} { return e.firstDial }
 
 // State returns the connection state.
 func (e *Echo) State() ConnState { return e.state }
@@ -203,6 +211,10 @@ func (e *Echo) Connect() {
 }
 
 func (e *Echo) dialed(gen int, conn *websocket.Conn, err error) {
+	if !e.firstDialDone {
+		e.firstDialDone = true
+		defer close(e.firstDial) // once the state shows it
+	}
 	if gen != e.gen || e.state != Connecting {
 		// Disconnect was pressed while dialing.
 		if conn != nil {

@@ -102,6 +102,35 @@ func connect(t *testing.T, loop *Loop, echo *Echo, rec *echoRecorder) {
 	eventually(t, "connected", func() bool { return rec.lastState() == Connected })
 }
 
+func TestEchoFirstDial(t *testing.T) {
+	loop, echo, rec := startEcho(t)
+	select {
+	case <-echo.FirstDial():
+		t.Fatal("FirstDial is closed before any dial")
+	case <-time.After(50 * time.Millisecond):
+	}
+	loop.Post(echo.Connect)
+	select {
+	case <-echo.FirstDial():
+		assert.Equal(t, Connected, rec.lastState(), "closed once connected")
+	case <-time.After(30 * time.Second):
+		t.Fatal("FirstDial not closed after the dial")
+	}
+	// A second dial closes nothing again (a double close would panic).
+	loop.Post(echo.Disconnect)
+	eventually(t, "disconnected", func() bool { return rec.lastState() == Disconnected })
+	connect(t, loop, echo, rec)
+
+	// A dial that fails ends the first dial too.
+	failing := NewEcho(loop, &echoRecorder{}, "ws://127.0.0.1:1/ws/echo")
+	loop.Post(failing.Connect)
+	select {
+	case <-failing.FirstDial():
+	case <-time.After(30 * time.Second):
+		t.Fatal("FirstDial not closed after a failed dial")
+	}
+}
+
 func TestEchoRoundTrip(t *testing.T) {
 	loop, echo, rec := startEcho(t)
 	connect(t, loop, echo, rec)

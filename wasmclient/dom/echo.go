@@ -34,8 +34,11 @@ func (v echoView) EchoState(s app.ConnState) {
 	v.toggle.SetText(c.Toggle)
 	v.toggle.SetDisabled(!c.CanToggle)
 	v.send.SetDisabled(!c.CanSend)
-	if s == app.Connected {
-		v.page.Stamp("echoConnectedMs") // for the browser test that times the first connection
+	switch s { // for the tests and scripts/pageload, which time the first connection
+	case app.Connecting:
+		v.page.Stamp("echoDialMs")
+	case app.Connected:
+		v.page.Stamp("echoConnectedMs")
 	}
 }
 

@@ -27,6 +27,17 @@ func Post(ctx context.Context, url string, body []byte) (status int, answer []by
 	return resp.Get("status").Int(), []byte(text.String()), nil
 }
 
+// LoaderLogin waits for the login site/main.js starts as the page loads,
+// or for ctx, and reports whether there was one.
+func LoaderLogin(ctx context.Context) bool {
+	login := js.Global().Get("wsplayLogin")
+	if login.Type() != js.TypeObject {
+		return false
+	}
+	await(ctx, login)
+	return true
+}
+
 // await waits for a promise to settle, or for ctx. The promise's
 // callbacks only hand its outcome to a buffered channel, and release
 // themselves when it settles, even after ctx is done.

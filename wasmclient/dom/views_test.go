@@ -65,12 +65,14 @@ func TestEchoViewFillsTheTemplate(t *testing.T) {
 	assert.Equal(t, "200 B", log.children[1].slotText("size"))
 	assert.Equal(t, "hello 2", log.children[maxRows-1].slotText("data"), "hello 0 and 1 went")
 
+	v.EchoState(app.Connecting)
 	v.EchoState(app.Connected)
+	v.EchoState(app.Connecting)
 	v.EchoState(app.Connected)
 	assert.Equal(t, "connected", page.byID("echo-state").data["state"])
 	assert.Equal(t, "Disconnect", page.byID("echo-connect").text)
 	assert.Equal(t, false, page.byID("echo-send").props["disabled"])
-	assert.Equal(t, []string{"echoConnectedMs"}, page.stamps)
+	assert.Equal(t, []string{"echoDialMs", "echoConnectedMs"}, page.stamps, "the first connection is timed")
 }
 
 // A card adds its listeners when it is opened and removes every one when
