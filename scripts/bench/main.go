@@ -19,6 +19,20 @@
 //	fanout   1,000 subscribers, 100 messages/s for 10 s, one frame per message
 //	batch    5,000 subscribers, 100 messages/s for 10 s, subscribers offering wsplay-batch
 //	idle     5,000 connections doing nothing: server memory per connection
+//	cluster  the fan-out's 1,000 subscribers spread over 3 wsplay processes
+//	         sharing the room through NATS JetStream, beside one process
+//	         without NATS: delivered, p50/p99, CPU per process (NATS's too)
+//
+// The cluster scenario is not in the default set, which compares wsplay
+// with the reference hub; it compares wsplay with itself, and starts
+// five processes a round:
+//
+//	go run ./scripts/bench -only cluster
+//	go run ./scripts/bench -only cluster -rounds 1 -subscribers 100 -duration 3s   # a quick try
+//
+// It builds nats-server from the module the project depends on (nothing
+// downloaded) and runs it as a process of its own, so that its CPU is read
+// from /proc like a node's. -subscribers and -duration size only it.
 package main
 
 import (
@@ -68,14 +82,22 @@ type scenario struct {
 
 func run(args []string) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	only := fs.String("only", "", "comma-separated scenarios to run (echo, fanout, batch, idle); empty: all")
+	only := fs.String("only", "", "comma-separated scenarios to run (echo, fanout, batch, idle, cluster); empty: all but cluster")
 	rounds := fs.Int("rounds", 2, "rounds of each scenario, alternating the servers (1 to 5)")
+	subscribers := fs.Int("subscribers", 1000, "the cluster scenario's subscribers, spread over its nodes (3 to 10,000)")
+	duration := fs.Duration("duration", 10*time.Second, "how long the cluster scenario publishes, at 100 messages/s (1s to 1m)")
 	fs.StringVar(&profileDir, "profile", "", "`directory` to write wsplay's CPU profiles (echo, fan-outs) and heap profile (idle) to, for go tool pprof")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *rounds < 1 || *rounds > 5 {
 		return errors.New("-rounds: 1 to 5")
+	}
+	if *subscribers < clusterNodes || *subscribers > 10000 {
+		return errors.New("-subscribers: 3 to 10,000")
+	}
+	if *duration < time.Second || *duration > time.Minute {
+		return errors.New("-duration: 1s to 1m")
 	}
 	if profileDir != "" {
 		if err := os.MkdirAll(profileDir, 0o755); err != nil {
@@ -99,8 +121,8 @@ func run(args []string) error {
 	want := map[string]bool{}
 	for s := range strings.SplitSeq(*only, ",") {
 		if s = strings.TrimSpace(s); s != "" {
-			if !slices.ContainsFunc(scenarios, func(sc scenario) bool { return sc.name == s }) {
-				return fmt.Errorf("-only: no scenario %q (echo, fanout, batch, idle)", s)
+			if s != "cluster" && !slices.ContainsFunc(scenarios, func(sc scenario) bool { return sc.name == s }) {
+				return fmt.Errorf("-only: no scenario %q (echo, fanout, batch, idle, cluster)", s)
 			}
 			want[s] = true
 		}
@@ -175,6 +197,9 @@ func run(args []string) error {
 		} else {
 			fmt.Printf("all %d targets met\n", len(verdicts))
 		}
+	}
+	if want["cluster"] {
+		return clusterBench(bins, dir, *rounds, *subscribers, *duration)
 	}
 	return nil
 }
@@ -252,9 +277,10 @@ type server struct {
 	profileName string
 }
 
-// start starts the named server (wsplay or refhub) from bin, wsplay's
-// data in a directory of its own under dir.
-func start(name, bin, dir string) (*server, error) {
+// start starts the named server (wsplay, refhub or nats) from bin, its
+// data, if any, in a directory of its own under dir; extra flags go to
+// wsplay.
+func start(name, bin, dir string, extra ...string) (*server, error) {
 	s := &server{name: name}
 	var cmd *exec.Cmd
 	switch name {
@@ -264,9 +290,13 @@ func start(name, bin, dir string) (*server, error) {
 			"-send-queue", "16384", "-send-queue-bytes", "67108864",
 			"-message-rate", "100000", "-message-burst", "100000", "-address-rate", "100000", "-address-burst", "100000",
 			"-max-conns", "20000", "-max-conns-per-ip", "20000", "-max-http-conns", "20000")
+		cmd.Args = append(cmd.Args, extra...)
 		if profileDir != "" {
 			cmd.Args = append(cmd.Args, "-pprof-addr", "127.0.0.1:0")
 		}
+	case "nats":
+		s.data = filepath.Join(dir, fmt.Sprintf("nats-%d", time.Now().UnixNano()))
+		cmd = exec.Command(bin, "-a", "127.0.0.1", "-p", "-1", "-js", "-sd", s.data) // -1: a free port
 	default:
 		cmd = exec.Command(bin, "-addr", "127.0.0.1:0")
 	}
@@ -290,6 +320,8 @@ func start(name, bin, dir string) (*server, error) {
 			line := sc.Text()
 			var rec struct{ Msg, Addr string }
 			switch {
+			case strings.Contains(line, natsListening):
+				addr <- line[strings.Index(line, natsListening)+len(natsListening):]
 			case strings.HasPrefix(line, "listening "):
 				addr <- strings.TrimPrefix(line, "listening ")
 			case json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "listening":
@@ -317,6 +349,10 @@ func start(name, bin, dir string) (*server, error) {
 	}
 	return s, nil
 }
+
+// natsListening comes before the address in the line nats-server logs
+// when it is ready for clients.
+const natsListening = "Listening for client connections on "
 
 // profileCPU starts a CPU profile of d, written to the profile directory,
 // if there is one; the returned function waits for it.
