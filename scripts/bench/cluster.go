@@ -67,6 +67,7 @@ func clusterBench(bins map[string]string, dir string, rounds, n int, duration ti
 		}
 		fmt.Printf("| %s |\n", strings.Join(cells, " | "))
 	}
+	row(fmt.Sprintf("messages sent (%d wanted)", int(100*duration.Seconds())), "%.0f", "sent")
 	row("delivered / expected", "%.0f", "delivered", "expected")
 	row("delivered %", "%.1f", "delivered %")
 	row("p50 / p99 ms (send to receive)", "%.1f", "p50 ms", "p99 ms")

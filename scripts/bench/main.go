@@ -548,7 +548,8 @@ type fanoutLoad struct {
 
 // run runs the fan-out. Its result has the deliveries per CPU-second of
 // all of l.procs together, each one's CPU-seconds, the load process's,
-// what was delivered and expected, and the latency percentiles.
+// what was sent (fewer than rate × duration when the publisher is
+// starved of CPU), delivered and expected, and the latency percentiles.
 func (l fanoutLoad) run(ctx context.Context) (result, error) {
 	const rate = 100
 	n, duration := l.n, l.duration
@@ -652,6 +653,7 @@ func (l fanoutLoad) run(ctx context.Context) (result, error) {
 	}
 	res["server CPU-s"] = cpu
 	res["deliveries per CPU-s"] = float64(got) / max(cpu, 0.01)
+	res["sent"] = float64(sent)
 	res["delivered"] = float64(got)
 	res["expected"] = float64(expected)
 	res["delivered %"] = 100 * float64(got) / float64(expected)
