@@ -19,8 +19,9 @@ import (
 // one is down. A person picks the node with ?node=N on the page's URL;
 // the front remembers it in a cookie, which the page's later requests
 // (same origin, no query) carry. Without a cookie a request goes to
-// node 1, not round-robin: notifications stay in the process that
-// stores them, so a page spread over several nodes would miss its own.
+// node 1, not round-robin, so that all of one page's sockets are on the
+// node its dashboard names: a person watching a message cross knows
+// which process each tab is on.
 // Whichever node was preferred, a request whose dial fails goes to the
 // next node (N+1, N+2, … wrapping round), so the cards of a killed node
 // reconnect to another one through the same address.
