@@ -14,6 +14,7 @@ import (
 	"wsplay/server/gate"
 	"wsplay/server/notify"
 	"wsplay/server/playground"
+	"wsplay/server/store"
 	"wsplay/server/wsconn"
 )
 
@@ -94,6 +95,7 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (C
 	fs.IntVar(&c.MaxHTTPConns, "max-http-conns", playground.DefaultMaxHTTPConns, "plain HTTP connections open at once (WebSockets not included)")
 	fs.StringVar(&c.DataDir, "data", playground.DefaultDataDir, "`directory` for the database (chat history, notifications)")
 	fs.StringVar(&c.NATS, "nats", "", "share chat rooms with other wsplay processes through NATS JetStream: server `URLs` (nats://host:4222, comma-separated), or \"embedded\" to start one in this process; empty: one process")
+	fs.DurationVar(&c.NATSPresenceTTL, "nats-presence-ttl", store.DefaultPresenceTTL, "with -nats: how long a process's users stay listed elsewhere after it stops without a goodbye (it refreshes them every third of this); at least 1s, the same on every process")
 	fs.IntVar(&chatc.HistoryOnJoin, "history", chat.DefaultHistoryOnJoin, "newest messages a joining chat client receives")
 	fs.IntVar(&chatc.HistoryRetention, "history-retention", chat.DefaultHistoryRetention, "messages kept per room")
 	fs.IntVar(&chatc.MaxRooms, "max-rooms", chat.DefaultMaxRooms, "rooms open at once, and rooms whose history is kept")
@@ -248,6 +250,9 @@ func (c *Config) validate() error {
 		if d <= 0 {
 			errs = append(errs, fmt.Errorf("%s %v: must be positive", name, d))
 		}
+	}
+	if c.NATSPresenceTTL < time.Second {
+		errs = append(errs, fmt.Errorf("-nats-presence-ttl %v: must be at least 1s", c.NATSPresenceTTL))
 	}
 	if c.Dashboard.Interval < 10*time.Millisecond || c.Dashboard.Interval > time.Minute {
 		errs = append(errs, fmt.Errorf("-dashboard-interval %v: must be between 10ms and 1m", c.Dashboard.Interval))

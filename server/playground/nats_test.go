@@ -217,6 +217,9 @@ func TestNATSSettingIsChecked(t *testing.T) {
 	}
 	assert.NoError(t, Config{NATS: "nats://127.0.0.1:4222,nats://127.0.0.1:4223"}.Check())
 	assert.NoError(t, Config{NATS: NATSEmbedded}.Check())
+	assert.ErrorContains(t, Config{NATS: NATSEmbedded, NATSPresenceTTL: 500 * time.Millisecond}.Check(), "at least 1s",
+		"NATS keeps no limit markers under a second")
+	assert.NoError(t, Config{NATS: NATSEmbedded, NATSPresenceTTL: time.Second}.Check())
 }
 
 // NATS restarts under two processes: a message sent while it is away is
