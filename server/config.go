@@ -94,7 +94,7 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (C
 	fs.DurationVar(&c.ResponseTimeout, "response-timeout", playground.DefaultResponseTimeout, "time limit for a client to take an HTTP answer")
 	fs.IntVar(&c.MaxHTTPConns, "max-http-conns", playground.DefaultMaxHTTPConns, "plain HTTP connections open at once (WebSockets not included)")
 	fs.StringVar(&c.DataDir, "data", playground.DefaultDataDir, "`directory` for the database (chat history, notifications)")
-	fs.StringVar(&c.NATS, "nats", "", "share chat rooms with other wsplay processes through NATS JetStream: server `URLs` (nats://host:4222, comma-separated), or \"embedded\" to start one in this process; empty: one process")
+	fs.StringVar(&c.NATS, "nats", "", "share chat rooms and notifications with other wsplay processes through NATS JetStream: server `URLs` (nats://host:4222, comma-separated), or \"embedded\" to start one in this process; empty: one process")
 	fs.DurationVar(&c.NATSPresenceTTL, "nats-presence-ttl", store.DefaultPresenceTTL, "with -nats: how long a process's users stay listed elsewhere after it stops without a goodbye (it refreshes them every third of this); at least 1s, the same on every process")
 	fs.IntVar(&chatc.HistoryOnJoin, "history", chat.DefaultHistoryOnJoin, "newest messages a joining chat client receives")
 	fs.IntVar(&chatc.HistoryRetention, "history-retention", chat.DefaultHistoryRetention, "messages kept per room")
