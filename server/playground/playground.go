@@ -216,7 +216,7 @@ func New(cfg Config, deps Deps) (*Playground, error) {
 			return nil, err
 		}
 		p.nats = link
-		p.log.Info("sharing chat rooms through NATS JetStream", "nats", link.URL(), "embedded", link.server != nil)
+		p.log.Info("sharing chat rooms and notifications through NATS JetStream", "nats", link.URL(), "embedded", link.server != nil)
 		if p.broker == nil {
 			p.broker = broker.NewNATS(link.conn, "wsplay")
 			// Every process follows its users' notifications in the
