@@ -134,6 +134,10 @@
 //	1011 internal error        a server fault; reconnect with backoff
 //	1012 service restart       reconnect with backoff
 //	1013 try again later       server over capacity; reconnect with a longer backoff
+//	4400-4599 refused          a handshake refused, explained (only to a client that
+//	                           offered [SubprotocolExplain]): 4000 + the HTTP status,
+//	                           the reason says why; 4429 and 4503 reconnect with
+//	                           backoff, the others do not
 //
 // "Reconnect with backoff" means jittered exponential backoff: wait a random
 // time up to a ceiling that doubles after each failed attempt, so that many
