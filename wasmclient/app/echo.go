@@ -102,8 +102,9 @@ type LogRow struct {
 	Time, Size, RTT, Data string
 }
 
-// Row returns the entry as the frame log shows it: sizes for frames only, the round trip to 10 µs, and for a
-// close what its code means and whether to reconnect.
+// Row returns the entry as the frame log shows it: sizes for frames only,
+// the round trip to 10 µs, and for a close what its code means and
+// whether to reconnect.
 func (e LogEntry) Row() LogRow {
 	r := LogRow{Dir: string(e.Dir), Kind: e.Kind, Time: e.Time.Format("15:04:05.000"), Data: e.Text}
 	if e.Dir != Event {
