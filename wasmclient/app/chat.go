@@ -30,6 +30,10 @@ type ChatLine struct {
 	// Pending is set on the user's own lines until the server has stored
 	// them.
 	Pending bool
+	// History is set on lines a history brought: what was said before
+	// the client joined, or while it was away. A page shows them and
+	// does not announce them.
+	History bool
 }
 
 // ChatRow is a ChatLine as a transcript shows it: the item's data-key,
@@ -142,6 +146,7 @@ type Chat struct {
 	lastSeq uint64 // the newest seq seen; 0 before the first history
 	joined  bool   // a history has arrived at least once
 	paging  bool   // pages of a history are arriving: the last is still to come
+	replay  bool   // the messages of a history are being shown
 
 	idPrefix string
 	nextID   int
@@ -344,9 +349,11 @@ func (c *Chat) history(m shared.Message) {
 		c.lastSeq = 0 // seqs of another epoch mean nothing here
 	}
 	c.epoch, c.joined = m.Epoch, true
+	c.replay = true
 	for _, h := range m.Messages {
 		c.text(h)
 	}
+	c.replay = false
 	if m.More {
 		return
 	}
@@ -369,7 +376,7 @@ func (c *Chat) text(m shared.Message) {
 			line := c.outbox[i]
 			c.outbox = slices.Delete(c.outbox, i, i+1)
 			c.resendWait = 0 // the server stores again
-			line.Seq, line.Pending = m.Seq, false
+			line.Seq, line.Pending, line.History = m.Seq, false, c.replay
 			if before, ok := c.lines.stored(line.Key, m.Seq); ok {
 				c.view.ChatShow(line, before)
 			}
@@ -377,7 +384,7 @@ func (c *Chat) text(m shared.Message) {
 		}
 	}
 	c.show(ChatLine{Kind: shared.TypeText, Username: m.Username, Content: m.Content,
-		Time: m.Timestamp, Seq: m.Seq, ID: m.ID, Own: m.Username == c.User})
+		Time: m.Timestamp, Seq: m.Seq, ID: m.ID, Own: m.Username == c.User, History: c.replay})
 }
 
 // show adds line at the end of the transcript, and returns it with its

@@ -205,3 +205,28 @@ func TestChatTakesBatchedFrames(t *testing.T) {
 	})
 	eventually(t, "ada sees the whole burst, in order", func() bool { c, _ := adaRec.texts(); return slices.Equal(c, want) })
 }
+
+// What a history brings is marked History, for the page to show without
+// announcing it; what arrives after it is news, the acknowledgement of
+// the user's own line included.
+func TestChatMarksWhatAHistoryBrings(t *testing.T) {
+	t.Parallel()
+	rec := &chatRecorder{}
+	c, err := NewChat(NewLoop(), rec, "ws://127.0.0.1:1/ws/chat", "general", "ada")
+	require.NoError(t, err)
+	require.NoError(t, c.Send("sent while away")) // not connected: it waits in the outbox
+	id := rec.lines[0].ID
+	c.handle(shared.Message{Type: shared.TypeHistory, Epoch: "e1", Seq: 2, Messages: []shared.Message{
+		{Type: shared.TypeText, Username: "bob", Content: "old", Seq: 1, ID: "b1"},
+		{Type: shared.TypeText, Username: "ada", Content: "sent while away", Seq: 2, ID: id},
+	}})
+	c.handle(shared.Message{Type: shared.TypeText, Username: "bob", Content: "new", Seq: 3, ID: "b2"})
+	require.NoError(t, c.Send("mine"))
+	c.handle(shared.Message{Type: shared.TypeText, Username: "ada", Content: "mine", Seq: 4, ID: rec.lines[3].ID})
+
+	history := map[string]bool{}
+	for _, l := range rec.lines {
+		history[l.Content] = l.History
+	}
+	assert.Equal(t, map[string]bool{"sent while away": true, "old": true, "new": false, "mine": false}, history)
+}
