@@ -11,6 +11,7 @@ import (
 	"time"
 	"wsplay/server/broker"
 	"wsplay/server/servertest"
+	"wsplay/shared"
 
 	"github.com/coder/websocket"
 	"github.com/stretchr/testify/require"
@@ -117,4 +118,31 @@ func readClose(t *testing.T, c *websocket.Conn) (websocket.StatusCode, string) {
 func eventually(t *testing.T, what string, cond func() bool, explain ...func() string) {
 	t.Helper()
 	servertest.Eventually(t, what, cond, explain...)
+}
+
+// dialAtDefaultLimit connects a coder/websocket client to path at its
+// default read limit (32 KiB), as most clients are, and closes it when
+// the test ends.
+func dialAtDefaultLimit(t *testing.T, ts *testServer, path string) *websocket.Conn {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, ts.wsURL(path), nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { c.CloseNow() })
+	return c
+}
+
+// readWithin reads c's next chat message and checks that its frame is at
+// most limit bytes.
+func readWithin(t *testing.T, c *websocket.Conn, limit int) shared.Message {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	_, data, err := c.Read(ctx)
+	require.NoError(t, err)
+	require.LessOrEqual(t, len(data), limit)
+	m, err := shared.Decode(data)
+	require.NoError(t, err)
+	return m
 }
