@@ -34,6 +34,8 @@
 //	{"type":"history","messages":[…],"epoch":"…","seq":50,"more":true}
 //	{"type":"history","messages":[…],"epoch":"…","seq":50}
 //
+// What comes so:
+//
 //   - chat's history, on joining and on resuming: the pages together are
 //     the messages, oldest first; Seq and Recovered apply after the last;
 //   - chat's user_list of a big room: the pages together are the list;
