@@ -297,10 +297,10 @@ type sampler struct {
 	viewers map[*viewer]struct{}
 
 	// Touched only by run.
-	proc       *metrics.ProcessReader
-	past         []sample               // the last latencyWindow+1 samples, oldest first
-	history      []shared.DashboardData // the last DashboardHistory snapshots, oldest first
-	pages        []*wsconn.Frame        // history as a new viewer gets it; nil until needed
+	proc    *metrics.ProcessReader
+	past    []sample               // the last latencyWindow+1 samples, oldest first
+	history []shared.DashboardData // the last DashboardHistory snapshots, oldest first
+	pages   []*wsconn.Frame        // history as a new viewer gets it; nil until needed
 }
 
 // sample is everything read at one moment.

@@ -109,8 +109,8 @@ type Notifications struct {
 	// unreadSoFar gathers the unread ids of a synced that comes in
 	// pages (shared.NotifySynced), until the last.
 	unreadSoFar []string
-	unread  int
-	known   map[string]knownNote // id → what the view was shown
+	unread      int
+	known       map[string]knownNote // id → what the view was shown
 }
 
 type knownNote struct {
