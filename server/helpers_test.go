@@ -82,14 +82,16 @@ func (ts *testServer) wsURL(path string) string { return ts.WSURL(path) }
 func (ts *testServer) memoryBroker() *broker.Memory { return ts.Broker().(*broker.Memory) }
 
 // dial connects a coder/websocket client, as the playground's own client
-// does, and closes it when the test ends.
+// does, at its default read limit (32 KiB: every frame the server sends
+// fits, shared.MaxFrame, so every test checks that too), and closes it
+// when the test ends. Echo, which returns larger frames when sent them,
+// raises the limit where a test needs it.
 func (ts *testServer) dial(t *testing.T, path string, opts *websocket.DialOptions) *websocket.Conn {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	c, _, err := websocket.Dial(ctx, ts.wsURL(path), opts)
 	require.NoError(t, err)
-	c.SetReadLimit(1 << 20)
 	t.Cleanup(func() { c.CloseNow() })
 	return c
 }
