@@ -16,6 +16,7 @@ import (
 	"wsplay/server/playground"
 	"wsplay/server/store"
 	"wsplay/server/wsconn"
+	"wsplay/shared"
 )
 
 // Config is everything the server can be told at start: where it
@@ -220,6 +221,9 @@ func (c *Config) validate() error {
 	}
 	if c.Chat.MessageRate <= 0 || c.Chat.MessageBurst < 1 {
 		errs = append(errs, fmt.Errorf("-message-rate %g and -message-burst %d: must be positive", c.Chat.MessageRate, c.Chat.MessageBurst))
+	}
+	if c.Chat.MaxContent > chat.MaxContentLimit {
+		errs = append(errs, fmt.Errorf("-max-content %d: at most %d, so that a message fits a frame of %d bytes", c.Chat.MaxContent, chat.MaxContentLimit, shared.MaxFrame))
 	}
 	if c.Chat.HistoryOnJoin > c.Chat.HistoryRetention {
 		errs = append(errs, fmt.Errorf("-history %d: cannot exceed -history-retention %d", c.Chat.HistoryOnJoin, c.Chat.HistoryRetention))

@@ -161,6 +161,7 @@ func TestParseConfigErrors(t *testing.T) {
 		{"read limit 0", []string{"-read-limit", "0"}, nil, []string{"-read-limit 0"}},
 		{"negative read limit", []string{"-read-limit", "-1"}, nil, []string{"-read-limit -1"}},
 		{"send queue 0", []string{"-send-queue", "0"}, nil, []string{"-send-queue 0"}},
+		{"content over a frame", []string{"-max-content", "40000"}, nil, []string{"-max-content 40000", "at most 30720"}},
 		{"no notification users", nil, map[string]string{"WSPLAY_NOTIFY_MAX_USERS": "0"}, []string{"-notify-max-users 0"}},
 		{"short metrics token", []string{"-metrics-token", "short"}, nil, []string{"-metrics-token"}},
 		{"zero write wait", []string{"-write-wait", "0s"}, nil, []string{"-write-wait"}},

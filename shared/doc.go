@@ -21,13 +21,50 @@
 //
 //	{"type":"text","username":"ada","content":"hello","timestamp":"2026-11-28T10:00:00Z"}
 //
+// # Frames and batches
+//
+// No frame the server sends on /ws/chat, /ws/notifications or
+// /ws/dashboard is over [MaxFrame] (32 KiB), so a client at
+// coder/websocket's default read limit, or any client that caps a
+// message at 32 KiB, can read everything. Whatever grows with the
+// server's data goes out in bounded batches: several messages of the
+// same type in a row, each one JSON object in a frame of its own, all but
+// the last marked "more":true:
+//
+//	{"type":"history","messages":[…],"epoch":"…","seq":50,"more":true}
+//	{"type":"history","messages":[…],"epoch":"…","seq":50}
+//
+// What comes so:
+//
+//   - chat's history, on joining and on resuming: the pages together are
+//     the messages, oldest first; Seq and Recovered apply after the last;
+//   - chat's user_list of a big room: the pages together are the list;
+//   - a run of joins or leaves in a big room: several join (or leave)
+//     messages, each a part of the run, with no more flag: each is
+//     complete in itself;
+//   - notifications' synced: the pages together are the unread ids; the
+//     backlog ends with the last (each notification is a message of its
+//     own, and the API refuses one over [MaxNotifyFrame]);
+//   - the dashboard's history on connecting (see "Dashboard").
+//
+// A client that does not know more still parses every frame as one JSON
+// value; it sees the history as several in a row, and a big room's list
+// as its last page only. A frame of [SubprotocolBatch] holds as many
+// messages as fit MaxFrame. A single chat message fits too: the server
+// refuses a -max-content that would let one outgrow it. Echo is the
+// exception, by asking: it returns each frame as the client sent it, so
+// a client that sends more than MaxFrame (up to the read limit) gets as
+// much back.
+//
 // # Dashboard
 //
 // /ws/dashboard is push-only: the server sends one [DashboardData] snapshot
 // per interval and ignores text the client sends (a binary frame closes the
-// connection with 1003). The first message is the newest snapshot with the
-// recent ones before it in History, oldest first, so charts start full;
-// every later message is one snapshot without History. The interval is the
+// connection with 1003). The first messages are the recent snapshots, so
+// charts start full: pages of at most [MaxFrame] bytes, oldest first,
+// each a snapshot with the ones before it in History, all but the last
+// marked "more":true; the last page's own snapshot is the newest. Every
+// later message is one snapshot without History. The interval is the
 // server's default (1 s) unless the client asks for one of
 // [DashboardIntervals]:
 //

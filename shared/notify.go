@@ -21,7 +21,11 @@ const (
 	// stored notifications the connection asked for and before any live
 	// one. Seq is the user's newest notification seq (resume after it),
 	// Unread the unread count, and IDs the ids of every unread
-	// notification: whatever else a client holds is read.
+	// notification: whatever else a client holds is read. When the ids
+	// would not fit one frame ([MaxFrame]), synced comes in several in a
+	// row, each with the same Seq and Unread and a part of IDs, all but
+	// the last marked More: the unread ids are those of every part, and
+	// the backlog ends with the last.
 	NotifySynced NotifyType = "synced"
 	// NotifyRead: server → client, to every connection of the user, when
 	// notifications were marked read: those in IDs, or with All set,
@@ -73,14 +77,22 @@ type NotifyMessage struct {
 	To           string        `json:"to,omitempty"`
 	Title        string        `json:"title,omitempty"`
 	Message      string        `json:"message,omitempty"`
+	// More is set on a NotifySynced message that another follows.
+	More bool `json:"more,omitempty"`
 }
 
 // Limits on what a notification may hold. The HTTP API also bounds the
-// whole request body, data included, to [MaxNotifyBody].
+// whole request body, data included, to [MaxNotifyBody], and the
+// notification as it is sent, encoded, to [MaxNotifyFrame].
 const (
 	MaxNotifyTitle   = 200     // bytes
 	MaxNotifyMessage = 4 << 10 // bytes
 	MaxNotifyBody    = 64 << 10
+	// MaxNotifyFrame bounds a notification's encoded size, in a
+	// NotifyNotification message with room to spare for the envelope,
+	// so that every such message fits [MaxFrame]. A notification over
+	// it is refused, with its size.
+	MaxNotifyFrame = MaxFrame - 512
 	// NotifyBroadcast as the user_id of POST /api/notifications stores
 	// the notification for every known user.
 	NotifyBroadcast = "*"

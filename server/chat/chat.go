@@ -26,6 +26,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -58,10 +59,11 @@ type Config struct {
 	MaxRooms int
 	// MaxContent is the longest chat message, in bytes as the message
 	// carries it, encoded as a JSON string (a "<" counts 6, as \u003c).
-	// Default 4 KiB.
+	// Default 4 KiB; at most MaxContentLimit, so that a message fits a
+	// frame (New refuses more).
 	MaxContent int
 	// HistoryBytes bounds what a join receives as history, in encoded
-	// bytes (sent in pages of shared.MaxHistoryPage): a resume that
+	// bytes (sent in pages of shared.MaxFrame): a resume that
 	// missed more gets recovered: false and the newest HistoryOnJoin
 	// messages. Default 256 KiB.
 	HistoryBytes int
@@ -96,6 +98,10 @@ const (
 	DefaultPresenceBatch      = 250 * time.Millisecond
 	DefaultAddressRate        = 30
 	DefaultAddressBurst       = 60
+	// MaxContentLimit is the largest Config.MaxContent: a message of
+	// that much content, with every other field at its longest, still
+	// fits a frame of shared.MaxFrame, alone or as a page of history.
+	MaxContentLimit = shared.MaxFrame - 2<<10
 )
 
 func (c Config) withDefaults() Config {
@@ -162,6 +168,9 @@ type Service struct {
 // its own and cannot.
 func New(cfg Config, deps Deps) (*Service, error) {
 	cfg = cfg.withDefaults()
+	if cfg.MaxContent > MaxContentLimit {
+		return nil, fmt.Errorf("chat: MaxContent %d is over %d: a message must fit a frame of %d bytes", cfg.MaxContent, MaxContentLimit, shared.MaxFrame)
+	}
 	s := &Service{cfg: cfg, log: deps.Log, gate: deps.Gate, metrics: deps.Metrics,
 		perAddress: keyrate.New(cfg.AddressRate, cfg.AddressBurst, 100000)}
 	if s.log == nil {

@@ -56,7 +56,6 @@ func (n node) join(t *testing.T, ctx context.Context, user string, query url.Val
 	}
 	c, _, err := websocket.Dial(ctx, n.url+"/ws/chat?"+q.Encode(), nil)
 	require.NoError(t, err)
-	c.SetReadLimit(1 << 20)
 	cl := &chatClient{t: t, c: c, msgs: make(chan shared.Message, 1024)}
 	go func() {
 		defer close(cl.msgs)
@@ -284,7 +283,6 @@ func TestNATSDashboardShowsTheCluster(t *testing.T) {
 	viewer, _, err := websocket.Dial(ctx, one.url+"/ws/dashboard", nil)
 	require.NoError(t, err)
 	defer viewer.CloseNow()
-	viewer.SetReadLimit(1 << 20)
 	for {
 		_, data, err := viewer.Read(ctx)
 		require.NoError(t, err, "no snapshot with both processes in it within 30 s")

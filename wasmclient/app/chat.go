@@ -159,6 +159,7 @@ type Chat struct {
 	lines       transcript // what the view shows, in order
 
 	users        []string             // the room's users, sorted
+	listSoFar    []string             // the pages of a user list so far, until the last
 	typing       map[string]time.Time // other users typing, until when
 	typingTimer  *time.Timer
 	lastTypingTx time.Time
@@ -224,7 +225,9 @@ func (c *Chat) url() string {
 // opened sends again what the server has not acknowledged; a resend of a
 // message it did store comes back as an acknowledgement only.
 func (c *Chat) opened() string {
-	c.paging = false // pages of a history the last connection did not finish are not coming
+	// Pages of a history or a list the last connection did not finish
+	// are not coming.
+	c.paging, c.listSoFar = false, nil
 	for _, o := range c.outbox {
 		c.write(shared.Message{Type: shared.TypeText, ID: o.ID, Content: o.Content})
 	}
@@ -283,8 +286,14 @@ func (c *Chat) handle(m shared.Message) {
 		c.view.ChatUsers(slices.Clone(c.users))
 		c.show(ChatLine{Kind: m.Type, Username: strings.Join(who, ", "), Time: m.Timestamp})
 	case shared.TypeUserList:
-		// The snapshot on joining; join and leave keep it current.
-		c.users = slices.Clone(m.Users)
+		// The snapshot on joining; join and leave keep it current. A big
+		// room's comes in pages, which together are the list.
+		c.listSoFar = append(c.listSoFar, m.Users...)
+		if m.More {
+			return
+		}
+		c.users = slices.Compact(slices.Sorted(slices.Values(c.listSoFar)))
+		c.listSoFar = nil
 		c.view.ChatUsers(slices.Clone(c.users))
 	case shared.TypeTyping:
 		c.typingFrom(m.Username)

@@ -213,7 +213,9 @@ func (d *Dashboard) ChooseInterval(value string) {
 
 func (d *Dashboard) opened() string { return "" }
 
-// message draws a snapshot, stamped with its arrival time.
+// message draws a snapshot, stamped with its arrival time. The history
+// comes in pages (shared.DashboardData): each page's History, then the
+// page itself, are snapshots oldest first, recorded as they come.
 func (d *Dashboard) message(data []byte) {
 	at := d.now()
 	var snap shared.DashboardData
@@ -232,6 +234,9 @@ func (d *Dashboard) message(data []byte) {
 		}
 		d.latest, d.arrived = snap, at
 		d.latest.History = nil
+	}
+	if snap.More {
+		return // a page of the history: drawn once the last has come
 	}
 	values := make([]Value, 0, len(DashboardValues)+1)
 	if d.latest.Node != "" {

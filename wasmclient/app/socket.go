@@ -150,7 +150,9 @@ func (s *socket) dialed(gen int, conn *websocket.Conn, status int, err error) {
 		s.reconnectLater("cannot connect: " + err.Error())
 		return
 	}
-	conn.SetReadLimit(clientReadLimit)
+	// Chat, notifications and the dashboard send no frame over
+	// shared.MaxFrame: what grows with the server's data comes in pages.
+	conn.SetReadLimit(shared.MaxFrame)
 	s.conn, s.out, s.state = conn, make(chan []byte, s.queue), Connected
 	// The pings stop when the read loop ends, whatever ends it.
 	alive, stopPings := context.WithCancel(context.Background())
