@@ -36,12 +36,13 @@ type Inputs struct {
 	Conns        int     // connections per user
 	RoomAffinity bool    // a room's members all on one node
 
-	MemPerConn    float64 // bytes of server memory per idle connection
-	KernelPerConn float64 // bytes of kernel memory per socket (assumed, not measured here)
-	CPUDelivery   float64 // server CPU seconds per delivery (one message to one member)
-	CPUFollowed   float64 // node CPU seconds per message it takes from a room's stream
-	StreamAppends float64 // appends per second one stream takes (one writer)
-	BucketWrites  float64 // writes per second one key-value bucket takes (many writers)
+	MemPerConn     float64 // bytes of server memory per idle connection
+	KernelPerConn  float64 // bytes of kernel memory per socket (assumed, not measured here)
+	CPUDelivery    float64 // server CPU seconds per delivery (one message to one member)
+	CPUFollowed    float64 // node CPU seconds per message it takes from a room's stream
+	NATSPerMessage float64 // NATS server CPU seconds per chat message
+	StreamAppends  float64 // appends per second one stream takes (one writer)
+	BucketWrites   float64 // writes per second one key-value bucket takes (many writers)
 
 	PresenceRefresh float64 // seconds between refreshes of a presence key
 	OnlineRenew     float64 // seconds between renewals of a followed user's online mark
@@ -60,6 +61,7 @@ type Plan struct {
 	Nodes                int     // the larger, and at least 2 (one may fail)
 	NodesPerRoom         float64 // nodes a room's message reaches, on average
 	CPU                  float64 // cores busy over all nodes
+	NATSCPU              float64 // cores busy on NATS for chat messages
 	StreamRate           float64 // appends per second to one room's stream
 	PresenceWrites       float64 // per second, to the presence bucket
 	NotifyWrites         float64 // per second, to the notification bucket (online marks)
@@ -96,6 +98,7 @@ func Work(users int, in Inputs) Plan {
 	p.Nodes = max(p.NodesForMemory, p.NodesForCPU, 2)
 	p.NodesPerRoom = nodesPerRoom(p.Nodes, in.RoomSize, in.RoomAffinity)
 	p.CPU = p.Deliveries*in.CPUDelivery + p.Messages*p.NodesPerRoom*in.CPUFollowed
+	p.NATSCPU = p.Messages * in.NATSPerMessage
 	p.StreamRate = float64(in.RoomSize) * in.Rate / 60
 	// A presence key per room, user and node: one per user here.
 	p.PresenceWrites = float64(users) / in.PresenceRefresh
@@ -141,10 +144,11 @@ var defaults = Inputs{
 	RoomSize: 50, Rate: 1, Conns: 2,
 	MemPerConn:      8.4 * 1024,          // scripts/bench -only idle
 	KernelPerConn:   4 * 1024,            // assumed: an idle loopback socket's kernel state
-	CPUDelivery:     1 / 139200.0,        // scripts/bench -only fanout: deliveries per server CPU-second
-	CPUFollowed:     30e-6,               // scripts/bench -only cluster: node CPU beyond its deliveries, per message followed
-	StreamAppends:   4600,                // BenchmarkJetStreamAppendMessage/one
-	BucketWrites:    10500,               // BenchmarkJetStreamAppendMessage/parallel
+	CPUDelivery:     1 / 121649.0,        // scripts/bench -only cluster, one node: deliveries per server CPU-second
+	CPUFollowed:     420e-6,              // scripts/bench -only cluster: node CPU beyond its deliveries, per message followed
+	NATSPerMessage:  1.07e-3,             // scripts/bench -only cluster: NATS CPU per message (one append, three nodes following)
+	StreamAppends:   3800,                // BenchmarkJetStreamAppendMessage/one
+	BucketWrites:    7500,                // BenchmarkJetStreamAppendMessage/parallel
 	PresenceRefresh: 10, OnlineRenew: 30, // store.DefaultPresenceRefresh, store's onlineFor/3
 	NodeCores: 8, NodeMem: 32 << 30, Headroom: 0.5,
 }
@@ -161,6 +165,7 @@ func run(args []string, out io.Writer) error {
 	fs.Float64Var(&in.KernelPerConn, "kernel-per-conn", in.KernelPerConn, "kernel `bytes` per socket")
 	fs.Float64Var(&in.CPUDelivery, "cpu-per-delivery", in.CPUDelivery, "server CPU `seconds` per delivery")
 	fs.Float64Var(&in.CPUFollowed, "cpu-per-followed", in.CPUFollowed, "node CPU `seconds` per message taken from a room's stream")
+	fs.Float64Var(&in.NATSPerMessage, "nats-cpu-per-message", in.NATSPerMessage, "NATS CPU `seconds` per chat message")
 	fs.Float64Var(&in.StreamAppends, "stream-appends", in.StreamAppends, "appends per second one stream takes")
 	fs.Float64Var(&in.BucketWrites, "bucket-writes", in.BucketWrites, "writes per second one key-value bucket takes")
 	fs.Float64Var(&in.NodeCores, "node-cores", in.NodeCores, "cores per node")
@@ -188,11 +193,11 @@ func run(args []string, out io.Writer) error {
 	fmt.Fprintf(out, "Each user: %d connections, one room of %d, %g messages a minute; nodes of %g cores and %.0f GiB, planned at %.0f%%.\n\n",
 		in.Conns, in.RoomSize, in.Rate, in.NodeCores, in.NodeMem/(1<<30), in.Headroom*100)
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "users\tconnections\tmsg/s\tdeliveries/s\tnodes (memory, CPU)\tcores busy\tnodes a message reaches\tpresence writes/s\tnotify writes/s\tNATS consumers\t")
+	fmt.Fprintln(tw, "users\tconnections\tmsg/s\tdeliveries/s\tnodes (memory, CPU)\tnode cores busy\tnodes a message reaches\tNATS cores busy\tpresence writes/s\tnotify writes/s\tNATS consumers\t")
 	for _, n := range counts {
 		p := Work(n, in)
-		fmt.Fprintf(tw, "%d\t%d\t%.0f\t%.0f\t%d (%d, %d)\t%.1f\t%.1f\t%.0f\t%.0f\t%d\t\n",
-			p.Users, p.Conns, p.Messages, p.Deliveries, p.Nodes, p.NodesForMemory, p.NodesForCPU, p.CPU, p.NodesPerRoom, p.PresenceWrites, p.NotifyWrites, p.Consumers)
+		fmt.Fprintf(tw, "%d\t%d\t%.0f\t%.0f\t%d (%d, %d)\t%.1f\t%.1f\t%.1f\t%.0f\t%.0f\t%d\t\n",
+			p.Users, p.Conns, p.Messages, p.Deliveries, p.Nodes, p.NodesForMemory, p.NodesForCPU, p.CPU, p.NodesPerRoom, p.NATSCPU, p.PresenceWrites, p.NotifyWrites, p.Consumers)
 	}
 	tw.Flush()
 	fmt.Fprintln(out)

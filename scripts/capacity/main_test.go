@@ -16,7 +16,7 @@ func TestWorkByHand(t *testing.T) {
 	in := Inputs{
 		RoomSize: 10, Rate: 1, Conns: 2,
 		MemPerConn: 10 << 10, KernelPerConn: 6 << 10, // 16 KiB a connection
-		CPUDelivery: 10e-6, CPUFollowed: 100e-6,
+		CPUDelivery: 10e-6, CPUFollowed: 100e-6, NATSPerMessage: 1e-3,
 		StreamAppends: 1000, BucketWrites: 4000,
 		PresenceRefresh: 10, OnlineRenew: 30,
 		NodeCores: 1, NodeMem: 1 << 30, Headroom: 0.5,
@@ -35,6 +35,7 @@ func TestWorkByHand(t *testing.T) {
 	want := 4 * (1 - math.Pow(0.75, 10))
 	assert.InDelta(t, want, p.NodesPerRoom, 1e-9)
 	assert.InDelta(t, 0.1+0.1*want, p.CPU, 1e-9)
+	assert.InDelta(t, 1, p.NATSCPU, 1e-9, "1,000 messages a second at 1 ms")
 	assert.InDelta(t, 6000, p.PresenceWrites, 1e-9)
 	assert.InDelta(t, 2000, p.NotifyWrites, 1e-9)
 	assert.Contains(t, p.First, "presence bucket")
