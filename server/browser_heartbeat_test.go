@@ -1,0 +1,78 @@
+package main
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"wsplay/server/servertest"
+)
+
+// Tried as a new user would, on a network that drops a connection
+// without a word: the page is served through a proxy, which then stops
+// forwarding ada's chat socket, both ways, and closes nothing. The
+// browser cannot send a WebSocket ping, so only the client's own
+// heartbeat can notice: ada's card says the server stopped answering,
+// reconnects on a fresh connection through the proxy within twice the
+// heartbeat (the page's ?heartbeat=2s), and what ada sends then reaches
+// bob. Without the heartbeat nothing would happen until TCP gave up,
+// minutes later.
+func TestBrowserChatHeartbeatFindsAStalledConnection(t *testing.T) {
+	const beat = 2 * time.Second
+	ts := startServerWithSite(t, testConfig(t), buildSite(t))
+	proxy := servertest.StartStallProxy(t, strings.TrimPrefix(ts.URL, "http://"))
+	ctx := newBrowser(t)
+	const (
+		adaCard = `#chat-clients article[data-user="ada"]`
+		bobCard = `#chat-clients article[data-user="bob"]`
+	)
+	adaSocket := func(u *url.URL) bool { return u.Path == "/ws/chat" && u.Query().Get("username") == "ada" }
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Navigate(fmt.Sprintf("%s/?heartbeat=%v", proxy.URL(), beat)),
+		waitFor(adaCard+`[data-users="ada,bob"]`),
+		waitFor(bobCard+`[data-users="ada,bob"]`),
+		waitFor(adaCard+` .state[data-state="connected"]`),
+		// Every state the card shows from now on, with its detail.
+		chromedp.Evaluate[chromedp.Void](`(() => {
+			const card = document.querySelector('`+adaCard+`');
+			window.adaStates = [];
+			new MutationObserver(() => window.adaStates.push(
+				card.querySelector('.state').dataset.state + ': ' + card.querySelector('.detail').textContent,
+			)).observe(card.querySelector('.state'), {attributes: true, attributeFilter: ['data-state']});
+		})()`),
+	))
+	before := proxy.Requests(adaSocket)
+	require.Positive(t, before, "ada's chat went through the proxy")
+	states := func() []string {
+		s, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`window.adaStates`))
+		require.NoError(t, err)
+		return s
+	}
+
+	stalled := time.Now()
+	require.Equal(t, 1, proxy.StallRequests(adaSocket), "one socket stalled: ada's chat")
+	eventually(t, "ada's card on a fresh connection", func() bool {
+		s := states()
+		return proxy.Requests(adaSocket) > before && len(s) > 0 && strings.HasPrefix(s[len(s)-1], "connected")
+	}, func() string { return fmt.Sprintf("states %q; %d connections", states(), proxy.Requests(adaSocket)) })
+	took := time.Since(stalled)
+	assert.Less(t, took, 2*beat, "reconnected %v after the stall", took)
+	t.Logf("the card reconnected %v after its socket stalled (heartbeat %v): %q", took.Round(time.Millisecond), beat, states())
+	assert.Contains(t, strings.Join(states(), "\n"), fmt.Sprintf("disconnected: no answer from the server for %v; reconnecting in", beat),
+		"the card said why")
+
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.CSS(adaCard+" form input"), "after the stall"),
+		press(adaCard+" form button"),
+		waitFor(bobCard+` li.text[data-seq="1"]`),
+		waitFor(adaCard+` li.text.own[data-seq="1"]:not(.pending)`),
+	))
+	assert.Equal(t, "after the stall", text(t, ctx, bobCard+` li.text[data-seq="1"] .content`))
+	assert.Equal(t, before+1, proxy.Requests(adaSocket), "one reconnection, no more")
+}
