@@ -38,13 +38,26 @@ func TestBrowserChatHeartbeatFindsAStalledConnection(t *testing.T) {
 		waitFor(adaCard+`[data-users="ada,bob"]`),
 		waitFor(bobCard+`[data-users="ada,bob"]`),
 		waitFor(adaCard+` .state[data-state="connected"]`),
-		// Every state the card shows from now on, with its detail.
+		// Every state the card shows from now on, and every detail. One
+		// record per change, however close together: a short backoff
+		// can put a few changes into one task, and the observer's
+		// callback sees them all at once.
 		chromedp.Evaluate[chromedp.Void](`(() => {
 			const card = document.querySelector('`+adaCard+`');
+			const state = card.querySelector('.state'), detail = card.querySelector('.detail');
 			window.adaStates = [];
-			new MutationObserver(() => window.adaStates.push(
-				card.querySelector('.state').dataset.state + ': ' + card.querySelector('.detail').textContent,
-			)).observe(card.querySelector('.state'), {attributes: true, attributeFilter: ['data-state']});
+			new MutationObserver(records => {
+				for (const r of records) {
+					if (r.type === 'attributes') {
+						window.adaStates.push('state ' + r.target.getAttribute('data-state') + ' (was ' + r.oldValue + ')');
+					} else {
+						for (const n of r.addedNodes) window.adaStates.push('detail ' + n.textContent);
+					}
+				}
+			}).observe(state, {attributes: true, attributeFilter: ['data-state'], attributeOldValue: true});
+			new MutationObserver(records => {
+				for (const r of records) for (const n of r.addedNodes) window.adaStates.push('detail ' + n.textContent);
+			}).observe(detail, {childList: true});
 		})()`),
 	))
 	before := proxy.Requests(adaSocket)
@@ -57,15 +70,20 @@ func TestBrowserChatHeartbeatFindsAStalledConnection(t *testing.T) {
 
 	stalled := time.Now()
 	require.Equal(t, 1, proxy.StallRequests(adaSocket), "one socket stalled: ada's chat")
+	connectedAgain := func() bool {
+		s, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('`+adaCard+` .state').dataset.state`))
+		require.NoError(t, err)
+		return s == "connected" && len(states()) > 0
+	}
 	eventually(t, "ada's card on a fresh connection", func() bool {
-		s := states()
-		return proxy.Requests(adaSocket) > before && len(s) > 0 && strings.HasPrefix(s[len(s)-1], "connected")
-	}, func() string { return fmt.Sprintf("states %q; %d connections", states(), proxy.Requests(adaSocket)) })
+		return proxy.Requests(adaSocket) > before && connectedAgain()
+	}, func() string { return fmt.Sprintf("changes %q; %d connections", states(), proxy.Requests(adaSocket)) })
 	took := time.Since(stalled)
 	assert.Less(t, took, 2*beat, "reconnected %v after the stall", took)
 	t.Logf("the card reconnected %v after its socket stalled (heartbeat %v): %q", took.Round(time.Millisecond), beat, states())
-	assert.Contains(t, strings.Join(states(), "\n"), fmt.Sprintf("disconnected: no answer from the server for %v; reconnecting in", beat),
-		"the card said why")
+	changes := strings.Join(states(), "\n")
+	assert.Contains(t, changes, "state disconnected (was connected)", "the card showed the loss")
+	assert.Contains(t, changes, fmt.Sprintf("detail no answer from the server for %v; reconnecting in", beat), "the card said why")
 
 	require.NoError(t, chromedp.Do(ctx,
 		chromedp.SendKeys(chromedp.CSS(adaCard+" form input"), "after the stall"),
