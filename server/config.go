@@ -45,11 +45,12 @@ type Config struct {
 	playground.Config
 }
 
-// setMessageRate sets the message rate of a chat and of a notifications
-// connection, which one pair of flags sets.
+// setMessageRate sets the message rate of a chat, a notifications and a
+// dashboard connection, which one pair of flags sets.
 func (c *Config) setMessageRate(perSecond float64, burst int) {
 	c.Chat.MessageRate, c.Chat.MessageBurst = perSecond, burst
 	c.Notify.MessageRate, c.Notify.MessageBurst = perSecond, burst
+	c.Dashboard.MessageRate, c.Dashboard.MessageBurst = perSecond, burst
 }
 
 // envPrefix starts the name of every environment variable the server reads.
@@ -107,8 +108,8 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (C
 	fs.DurationVar(&chatc.PresenceBatch, "presence-batch", chat.DefaultPresenceBatch, "how long joins and leaves wait to be batched in a big room")
 	fs.Float64Var(&chatc.AddressRate, "address-rate", chat.DefaultAddressRate, "chat messages a second all connections of one client address may send together")
 	fs.IntVar(&chatc.AddressBurst, "address-burst", chat.DefaultAddressBurst, "chat messages all connections of one client address may send in a burst")
-	fs.Float64Var(&messageRate, "message-rate", wsconn.DefaultMessageRate, "messages a second one chat or notifications connection may send")
-	fs.IntVar(&messageBurst, "message-burst", wsconn.DefaultMessageBurst, "messages one chat or notifications connection may send in a burst")
+	fs.Float64Var(&messageRate, "message-rate", wsconn.DefaultMessageRate, "messages a second one chat, notifications or dashboard connection may send")
+	fs.IntVar(&messageBurst, "message-burst", wsconn.DefaultMessageBurst, "messages one chat, notifications or dashboard connection may send in a burst")
 	fs.BoolVar(&g.RequireAuth, "require-auth", false, "refuse WebSocket handshakes without a valid token")
 	fs.BoolVar(&g.GuestLogin, "guest-login", true, "let POST /api/login issue a token for any valid name (default on, but off under -require-auth unless given)")
 	fs.StringVar(&g.JWTSecret, "jwt-secret", "", "`secret` that signs tokens (HS256); empty: random at each start")

@@ -14,6 +14,9 @@
 //     see "Notifications" below.
 //   - /ws/dashboard pushes [DashboardData] snapshots to the client.
 //
+// The three JSON endpoints also answer the heartbeat, a ping in the same
+// text frame on each; see "Heartbeat" below.
+//
 // A [Message] is a flat envelope: its [Type] says which of the other fields
 // matter. The field names type, username, content, timestamp and users are
 // those of the well-known gorilla chat tutorial, so a plain JavaScript client
@@ -56,11 +59,44 @@
 // a client that sends more than MaxFrame (up to the read limit) gets as
 // much back.
 //
+// # Heartbeat
+//
+// A browser cannot send a WebSocket ping (its WebSocket API has none), so
+// a page cannot tell a quiet connection from a dead one: when a NAT or a
+// proxy forgets a connection, or a laptop sleeps, nothing arrives and
+// nothing fails until TCP gives up, minutes later. So /ws/chat,
+// /ws/notifications and /ws/dashboard answer an application-level ping,
+// the same text frame on all three:
+//
+//	{"type":"ping","id":"17"}   client → server; id optional
+//	{"type":"pong","id":"17"}   server → client, to that connection only
+//
+// The id, if any, follows [ValidateClientID]'s rule; the pong carries it
+// back, so that a client can time the round trip. A ping with another
+// id gets an error with [CodeBadRequest] (on the dashboard, an
+// {"type":"error","code":…,"message":…}, the only error it sends) and the
+// connection goes on. A ping is answered at once and goes nowhere else:
+// never stored, never broadcast. Like any message it is activity for the
+// server (see "Close codes": a client silent for the server's pong wait is
+// dropped), and like any message it counts against the connection's
+// message rate (10 a second, bursts of 20, by default): a client that
+// pings every few seconds never notices, one that floods pings gets
+// [CodeRateLimited], then 1008, as for any flood. It does not count
+// against chat's per-address limit, which is for stored messages.
+//
+// The page's client keeps a heartbeat on every socket of these three: it
+// pings after half its heartbeat (30 s by default) without a message, and
+// when the other half passes with no message at all, pong or any other,
+// it drops the connection and reconnects with backoff, resuming as after
+// any loss (chat with since=, notifications with since=), so nothing is
+// lost. A client that is not a browser may use WebSocket pings instead;
+// the server answers both.
+//
 // # Dashboard
 //
 // /ws/dashboard is push-only: the server sends one [DashboardData] snapshot
-// per interval and ignores text the client sends (a binary frame closes the
-// connection with 1003). The first messages are the recent snapshots, so
+// per interval and ignores text the client sends other than the heartbeat
+// (a binary frame closes the connection with 1003). The first messages are the recent snapshots, so
 // charts start full: pages of at most [MaxFrame] bytes, oldest first,
 // each a snapshot with the ones before it in History, all but the last
 // marked "more":true; the last page's own snapshot is the newest. Every

@@ -40,12 +40,19 @@ const (
 	// TypeError is the server's answer to input it could not use; see
 	// [ErrorCode].
 	TypeError Type = "error"
+	// TypePing is the heartbeat: client → server, ID optional (see
+	// [Heartbeat]). Not rate-limited apart from the other messages, not
+	// stored, not broadcast.
+	TypePing Type = "ping"
+	// TypePong answers a TypePing: server → that client only, ID as the
+	// ping's.
+	TypePong Type = "pong"
 )
 
 // Known reports whether t is one of the types this package defines.
 func (t Type) Known() bool {
 	switch t {
-	case TypeText, TypeJoin, TypeLeave, TypeTyping, TypeUserList, TypeHistory, TypeError:
+	case TypeText, TypeJoin, TypeLeave, TypeTyping, TypeUserList, TypeHistory, TypeError, TypePing, TypePong:
 		return true
 	}
 	return false
@@ -64,7 +71,8 @@ type Message struct {
 	// Room is the chat room the message belongs to.
 	Room string `json:"room,omitempty"`
 	// ID identifies a stored message. A client may set it on a text message
-	// it sends; the server keeps it, so a resend is recognised.
+	// it sends; the server keeps it, so a resend is recognised. On
+	// TypePing and TypePong it is the heartbeat's id.
 	ID string `json:"id,omitempty"`
 	// Seq is the message's position in its room, increasing by one per
 	// stored message.

@@ -47,19 +47,28 @@ const (
 	// for user To with Title and Message; the server sets its From to
 	// the sender's identity.
 	NotifyPoke NotifyType = "poke"
+
+	// NotifyPing: client → server, the heartbeat; ID optional (see
+	// [Heartbeat]).
+	NotifyPing NotifyType = "ping"
+	// NotifyPong: server → client, the answer to a NotifyPing, with its
+	// ID.
+	NotifyPong NotifyType = "pong"
 )
 
 // Known reports whether t is one of the notification message types.
 func (t NotifyType) Known() bool {
 	switch t {
-	case NotifyNotification, NotifySynced, NotifyRead, NotifyPoked, NotifyError, NotifyMarkRead, NotifyPoke:
+	case NotifyNotification, NotifySynced, NotifyRead, NotifyPoked, NotifyError, NotifyMarkRead, NotifyPoke, NotifyPing, NotifyPong:
 		return true
 	}
 	return false
 }
 
 // FromClient reports whether clients may send messages of type t.
-func (t NotifyType) FromClient() bool { return t == NotifyMarkRead || t == NotifyPoke }
+func (t NotifyType) FromClient() bool {
+	return t == NotifyMarkRead || t == NotifyPoke || t == NotifyPing
+}
 
 // NotifyMessage is the envelope of /ws/notifications, in both directions.
 // Type says which fields matter; the others are left out of the JSON. A

@@ -313,6 +313,14 @@ func (cl *client) handle(typ int, data []byte) error {
 		return nil
 	}
 	cl.strikes.Good()
+	if msg.Type == shared.TypePing {
+		// The heartbeat: answered at once, to this client only. It
+		// counted against the connection's message rate above, as any
+		// message does, and as activity (wsconn's PongWait), but it
+		// stores nothing, so the per-address limit does not apply.
+		c.Enqueue(wsconn.TextFrame(shared.EncodePong(msg.ID)))
+		return nil
+	}
 	// Stored messages are limited per client address too, whatever
 	// its connections: one address with many sockets could otherwise
 	// push a room's whole history out in seconds.
@@ -375,12 +383,17 @@ func (s *Service) chatInput(data []byte, room string) (shared.Message, *shared.E
 }
 
 // checkChatMessage checks what a client may send on /ws/chat: text with
-// content, or typing, for the room it joined.
+// content, or typing, for the room it joined; or a ping.
 func (s *Service) checkChatMessage(m shared.Message, room string) error {
 	switch m.Type {
 	case shared.TypeText, shared.TypeTyping:
+	case shared.TypePing:
+		if err := shared.CheckPingID(m.ID); err != nil {
+			return err
+		}
+		return nil
 	default:
-		return shared.Errorf(shared.CodeUnknownType, "clients send only text and typing messages, not %q", m.Type)
+		return shared.Errorf(shared.CodeUnknownType, "clients send only text, typing and ping messages, not %q", m.Type)
 	}
 	if m.Room != "" && m.Room != room {
 		return shared.Errorf(shared.CodeForbidden, "this connection is in room %q; connect to another room to talk there", room)

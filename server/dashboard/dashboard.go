@@ -21,8 +21,12 @@
 // sampler never waits for anyone. A viewer that takes nothing at all is
 // dropped by the write timeout, like any other client.
 //
-// The endpoint is push-only but still reads, for ping, pong and close.
-// Text from the viewer is ignored; a binary frame closes with 1003.
+// The endpoint is push-only but still reads: for WebSocket pings, pongs
+// and close, and for the heartbeat of package shared, a text
+// {"type":"ping"} that it answers with {"type":"pong"}. Other text from
+// the viewer is ignored; a binary frame closes with 1003. Every message
+// counts against a per-connection rate (Config.MessageRate), as on chat:
+// a flood gets an error, then a close with 1008.
 //
 // The snapshot's keys are the Metric constants of package shared, which
 // document each one's unit and meaning.
@@ -52,6 +56,11 @@ type Config struct {
 	// Interval is how often a viewer that does not ask for another
 	// interval gets a snapshot. Between 10 ms and 1 min. Default 1 s.
 	Interval time.Duration
+	// MessageRate is how many messages a second one viewer may send (its
+	// heartbeat), with bursts of MessageBurst. Defaults, as for
+	// wsconn.NewLimiter: 10 and 20.
+	MessageRate  float64
+	MessageBurst int
 }
 
 // The bounds and default of Config.Interval.
@@ -163,12 +172,26 @@ func (d *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	v := &viewer{box: c}
 	d.join(v, interval)
-	c.Start(func(typ int, _ []byte) error {
+	limiter := wsconn.NewLimiter(d.cfg.MessageRate, d.cfg.MessageBurst)
+	c.Start(func(typ int, data []byte) error {
+		warn := func(e *shared.Error) { c.Enqueue(wsconn.TextFrame(shared.EncodeHeartbeatError(e))) }
+		if ok, err := limiter.Admit(c, warn); !ok {
+			return err
+		}
 		if typ == websocket.BinaryMessage {
 			c.Close(websocket.CloseUnsupportedData, shared.ReasonBinary)
 			return wsconn.ErrClosedByServer
 		}
-		return nil // a viewer has nothing to say
+		id, ok := shared.ParsePing(data)
+		if !ok {
+			return nil // a viewer has nothing else to say
+		}
+		if e := shared.CheckPingID(id); e != nil {
+			warn(e)
+			return nil
+		}
+		c.Enqueue(wsconn.TextFrame(shared.EncodePong(id)))
+		return nil
 	}, func() { d.leave(v) })
 }
 

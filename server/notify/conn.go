@@ -294,8 +294,16 @@ func (n *Service) handle(nc *notifyConn, data []byte) error {
 		return n.handleMarkRead(nc, m)
 	case shared.NotifyPoke:
 		return n.handlePoke(nc, m)
+	case shared.NotifyPing:
+		// The heartbeat: counted against the message rate, like any
+		// message, and answered at once.
+		if err := shared.CheckPingID(m.ID); err != nil {
+			return err
+		}
+		nc.c.Enqueue(wsconn.TextFrame(shared.EncodePong(m.ID)))
+		return nil
 	}
-	return shared.Errorf(shared.CodeUnknownType, "clients send only mark_read and poke messages, not %q", m.Type)
+	return shared.Errorf(shared.CodeUnknownType, "clients send only mark_read, poke and ping messages, not %q", m.Type)
 }
 
 func (n *Service) handleMarkRead(nc *notifyConn, m shared.NotifyMessage) error {

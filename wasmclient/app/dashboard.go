@@ -134,7 +134,7 @@ type Dashboard struct {
 // url (ws://host/ws/dashboard).
 func NewDashboard(loop *Loop, view DashboardView, url string) *Dashboard {
 	d := &Dashboard{view: view, baseURL: url, now: time.Now, series: map[string]*series{}}
-	d.socket = newSocket(loop, d, 0) // it sends nothing
+	d.socket = newSocket(loop, d, 0) // it sends nothing but the heartbeat
 	d.Backoff = Backoff{Min: 500 * time.Millisecond, Max: 15 * time.Second}
 	// A refused request, such as a bad interval, would be refused again.
 	d.refusalIsFinal = true
