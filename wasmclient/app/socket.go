@@ -134,9 +134,11 @@ func (s *socket) connect() {
 	s.stopRetry()
 	s.gen++
 	gen, u, timeout, tokens := s.gen, s.owner.url(), s.DialTimeout, s.Tokens
-	var protocols []string
+	// wsplay-explain: a refusal comes as a close code and a sentence,
+	// which a browser shows the page, where an HTTP status would not be.
+	protocols := []string{shared.SubprotocolExplain}
 	if s.batch {
-		protocols = []string{shared.SubprotocolBatch}
+		protocols = []string{shared.SubprotocolBatch, shared.SubprotocolExplain}
 	}
 	s.setState(Connecting, "")
 	go func() {
@@ -162,6 +164,14 @@ func (s *socket) dialed(gen int, conn *websocket.Conn, status int, err error) {
 		s.reconnectLater("cannot connect: " + err.Error())
 		return
 	}
+	if conn.Subprotocol() == shared.SubprotocolExplain {
+		// Refused: the server upgraded only to say why, and is closing.
+		go func() {
+			info := readRefusal(conn)
+			s.loop.Post(func() { s.refused(gen, info) })
+		}()
+		return
+	}
 	// Chat, notifications and the dashboard send no frame over
 	// shared.MaxFrame: what grows with the server's data comes in pages.
 	conn.SetReadLimit(shared.MaxFrame)
@@ -172,6 +182,46 @@ func (s *socket) dialed(gen int, conn *websocket.Conn, status int, err error) {
 	go s.readLoop(gen, conn)
 	go writeLoop(conn, s.out)
 	s.setState(Connected, s.owner.opened())
+}
+
+// readRefusal reads the close that explains a refused handshake (see
+// shared.SubprotocolExplain), waiting at most dialTimeout.
+func readRefusal(conn *websocket.Conn) CloseInfo {
+	ctx, cancel := context.WithTimeout(context.Background(), dialTimeout)
+	defer cancel()
+	defer conn.CloseNow()
+	for {
+		if _, _, err := conn.Read(ctx); err != nil {
+			return closeInfo(readCloseError(conn, err))
+		}
+	}
+}
+
+// refused shows why the server refused the handshake, in its words, and
+// dials again later if the refusal may pass (a cap, a shutdown).
+func (s *socket) refused(gen int, info CloseInfo) {
+	if gen != s.gen {
+		return
+	}
+	why := RefusalText(info)
+	if info.Reconnect {
+		s.reconnectLater(why)
+		return
+	}
+	s.setState(Disconnected, why+"; not reconnecting")
+}
+
+// RefusalText says in words why a handshake was refused: the server's
+// sentence, or the close code's meaning when it sent none.
+func RefusalText(info CloseInfo) string {
+	status, ok := shared.RefusalStatus(info.Code)
+	switch {
+	case !ok:
+		return fmt.Sprintf("cannot connect: %d %s", info.Code, info.Meaning)
+	case info.Reason == "":
+		return info.Meaning
+	}
+	return fmt.Sprintf("refused (HTTP %d): %s", status, info.Reason)
 }
 
 // pingQueue is the room for pings in a connection's queue: one goes out
