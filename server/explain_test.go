@@ -58,16 +58,22 @@ func TestRefusalsExplainedToClientsThatAsk(t *testing.T) {
 	// Without the offer: the HTTP status, as any WebSocket client expects.
 	assert.Equal(t, http.StatusBadRequest, refusedHandshake(t, ts, "/ws/chat?room=ghost&username="+strings.Repeat("x", 200), false, nil))
 
-	// Admitted: the batch subprotocol or none, never wsplay-explain.
+	// Admitted: wsplay-batch where the endpoint batches, else wsplay,
+	// never wsplay-explain (a browser fails a connection that confirms
+	// none of what it offered).
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var live []*websocket.Conn
-	for _, protos := range [][]string{{shared.SubprotocolExplain}, {shared.SubprotocolBatch, shared.SubprotocolExplain}} {
-		c, res, err := websocket.Dial(ctx, ts.wsURL("/ws/echo"), &websocket.DialOptions{Subprotocols: protos})
+	for _, c := range []struct{ path, want string }{
+		{"/ws/echo", shared.SubprotocolPlain},
+		{"/ws/notifications?user_id=ada", shared.SubprotocolBatch},
+	} {
+		conn, res, err := websocket.Dial(ctx, ts.wsURL(c.path), &websocket.DialOptions{
+			Subprotocols: []string{shared.SubprotocolBatch, shared.SubprotocolPlain, shared.SubprotocolExplain}})
 		require.NoError(t, err)
-		defer c.CloseNow()
-		assert.Empty(t, res.Header.Get("Sec-WebSocket-Protocol"), "echo confirms neither")
-		live = append(live, c)
+		defer conn.CloseNow()
+		assert.Equal(t, c.want, res.Header.Get("Sec-WebSocket-Protocol"), c.path)
+		live = append(live, conn)
 	}
 	eventually(t, "two connections registered", func() bool { return ts.Gate().Len() == 2 })
 

@@ -81,13 +81,23 @@ func DescribeClose(code CloseCode) CloseAdvice {
 // HTTP status it would have answered, the refusal's message as the
 // reason: the page can say why, in words. A client that does not offer
 // it gets the HTTP status and body, as any WebSocket client expects.
-// Offered beside [SubprotocolBatch], a handshake that is accepted
-// confirms the batch one (or none), never this one.
+// A handshake that is accepted never confirms this one: offer it beside
+// [SubprotocolPlain] (and [SubprotocolBatch] where wanted), because a
+// browser fails a connection whose server confirms none of the
+// subprotocols it offered.
 //
 // Handshakes that are not WebSocket handshakes of version 13, and those
 // for a host name the server does not answer to (DNS rebinding), are
 // never explained this way.
 const SubprotocolExplain = "wsplay-explain"
+
+// SubprotocolPlain is the WebSocket subprotocol of the messages of this
+// package, one per frame: what every endpoint of a wsplay server speaks.
+// An endpoint confirms it when it was offered and it confirms nothing
+// more specific ([SubprotocolBatch]), so that a client offering
+// [SubprotocolExplain] always has a subprotocol confirmed when it is
+// admitted, as browsers require.
+const SubprotocolPlain = "wsplay"
 
 // CloseRefusedBase is added to the HTTP status of a refused handshake to
 // make the close code of its explanation (see [SubprotocolExplain]):

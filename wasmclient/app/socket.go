@@ -136,9 +136,11 @@ func (s *socket) connect() {
 	gen, u, timeout, tokens := s.gen, s.owner.url(), s.DialTimeout, s.Tokens
 	// wsplay-explain: a refusal comes as a close code and a sentence,
 	// which a browser shows the page, where an HTTP status would not be.
-	protocols := []string{shared.SubprotocolExplain}
+	// wsplay is what an admitted connection confirms when not batch:
+	// a browser fails one that confirms none of the offered.
+	protocols := []string{shared.SubprotocolPlain, shared.SubprotocolExplain}
 	if s.batch {
-		protocols = []string{shared.SubprotocolBatch, shared.SubprotocolExplain}
+		protocols = append([]string{shared.SubprotocolBatch}, protocols...)
 	}
 	s.setState(Connecting, "")
 	go func() {
@@ -204,6 +206,13 @@ func (s *socket) refused(gen int, info CloseInfo) {
 		return
 	}
 	why := RefusalText(info)
+	if status, _ := shared.RefusalStatus(info.Code); status == http.StatusUnauthorized && s.Tokens != nil {
+		// A server restarted with a new secret refuses every old token:
+		// the next try logs in afresh (and says so if that fails).
+		s.Tokens.Forget()
+		s.reconnectLater(why)
+		return
+	}
 	if info.Reconnect {
 		s.reconnectLater(why)
 		return
