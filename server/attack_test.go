@@ -315,7 +315,7 @@ func TestAttack04_PokesCannotFloodOrEraseNotifications(t *testing.T) {
 }
 
 // FAULTS row 28: the content limit is on the encoded size (a "<" is six
-// bytes as \u003c), no history frame is over shared.MaxHistoryPage, a
+// bytes as \u003c), no history frame is over shared.MaxFrame, a
 // join carries at most -history-bytes (a resume that missed more is told
 // so and gets the newest), and a client that does not read is dropped
 // after its queue's bytes, not after a count of messages however large.
@@ -353,7 +353,7 @@ func TestAttack03_FramesAndQueuesAreBoundedInBytes(t *testing.T) {
 		if m.Type != shared.TypeHistory {
 			continue
 		}
-		assert.LessOrEqual(t, len(data), shared.MaxHistoryPage, "a history page")
+		assert.LessOrEqual(t, len(data), shared.MaxFrame, "a history page")
 		total += len(data)
 		history = append(history, m.Messages...)
 		if !m.More {

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"wsplay/server/servertest"
+	"wsplay/shared"
 )
 
 // The browser tests load the real page, with the real WebAssembly client
@@ -346,4 +347,66 @@ func readmePicture(t *testing.T, ctx context.Context) {
 		chromedp.Sleep(2500*time.Millisecond), // a few dashboard ticks
 	))
 	screenshot(t, ctx, "full-page.png")
+}
+
+// Issue 15 in the browser: a room whose history (50 messages of 4,000
+// bytes) is far over 32 KiB reaches the page's clients, which read at
+// 32 KiB, whole and in order; and a plain JavaScript client, as the
+// tutorial writes one, parses every frame as one JSON value, none over
+// 32 KiB, and gathers the pages by their more flag.
+func TestBrowserLongHistoryInPages(t *testing.T) {
+	ts := startServerWithSite(t, testConfig(t), buildSite(t))
+	seed := ts.joinChat(t, "general", "seed")
+	seed.joined()
+	body := strings.Repeat("x", 4000)
+	for i := 1; i <= 50; i++ {
+		seed.say(fmt.Sprintf("%02d %s", i, body))
+	}
+	for range 50 {
+		seed.expect(shared.TypeText)
+	}
+
+	ctx := newBrowser(t)
+	const adaCard = `#chat-clients article[data-user="ada"]`
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Navigate(ts.URL),
+		waitFor(adaCard+` li.text[data-seq="50"]`),
+	))
+	seqs, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](
+		`Array.from(document.querySelectorAll('`+adaCard+` li.text')).map(li => li.dataset.seq)`))
+	require.NoError(t, err)
+	want := make([]string, 50)
+	for i := range want {
+		want[i] = strconv.Itoa(i + 1)
+	}
+	assert.Equal(t, want, seqs, "the page's client shows every message once, in order")
+
+	type plain struct {
+		Frames, Largest int
+		Seqs            []int
+		Error           string
+	}
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[plain](`new Promise(resolve => {
+		const ws = new WebSocket(location.origin.replace(/^http/, "ws") + "/ws/chat?room=general&username=js");
+		const out = {Frames: 0, Largest: 0, Seqs: [], Error: ""};
+		const end = e => { out.Error = e; ws.close(); resolve(out); };
+		setTimeout(() => end("timed out"), 10000);
+		ws.onerror = () => end("connection failed");
+		ws.onmessage = ev => {
+			out.Frames++;
+			out.Largest = Math.max(out.Largest, new TextEncoder().encode(ev.data).length);
+			let m;
+			try { m = JSON.parse(ev.data); } catch (e) { end("frame " + out.Frames + " is not one JSON value: " + e); return; }
+			if (m.type !== "history") return;
+			for (const h of m.messages) out.Seqs.push(h.seq);
+			if (!m.more) end("");
+		};
+	})`, chromedp.EvalAwaitPromise))
+	require.NoError(t, err)
+	require.Empty(t, got.Error)
+	assert.LessOrEqual(t, got.Largest, shared.MaxFrame, "no frame over 32 KiB")
+	require.Len(t, got.Seqs, 50)
+	for i, s := range got.Seqs {
+		require.Equal(t, i+1, s, "in seq order")
+	}
 }

@@ -531,3 +531,58 @@ func TestChatBigRoomSendsPresenceInRuns(t *testing.T) {
 	require.Len(t, rooms, 1)
 	assert.EqualValues(t, 1, rooms[0].Connections)
 }
+
+// Issue 15: every frame fits 32 KiB. A room's history of 50 messages of
+// 4,000 bytes (200 KB) reaches a coder/websocket client at its default
+// read limit (32 KiB), on joining and on resuming: each frame within
+// shared.MaxFrame, every message once and in seq order.
+func TestChatLongHistoryFitsTheDefaultReadLimit(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, testConfig(t))
+	ada := ts.joinChat(t, "general", "ada")
+	h, _ := ada.joined()
+	body := strings.Repeat("x", 4000)
+	for i := 1; i <= 50; i++ {
+		ada.say(fmt.Sprintf("%02d %s", i, body))
+	}
+	for range 50 {
+		ada.expect(shared.TypeText)
+	}
+
+	for _, c := range []struct {
+		name  string
+		query string
+	}{
+		{"join", chatQuery("general", "bob")},
+		{"resume", chatQuery("general", "cy", "since", "0", "epoch", h.Epoch)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			conn := dialAtDefaultLimit(t, ts, c.query)
+			var got []shared.Message
+			pages := 0
+			for {
+				m := readWithin(t, conn, shared.MaxFrame)
+				if m.Type != shared.TypeHistory {
+					continue // bob's join
+				}
+				pages++
+				got = append(got, m.Messages...)
+				if !m.More {
+					if c.name == "resume" {
+						require.NotNil(t, m.Recovered)
+						assert.True(t, *m.Recovered)
+					}
+					assert.Equal(t, uint64(50), m.Seq)
+					break
+				}
+			}
+			require.Len(t, got, 50)
+			for i, m := range got {
+				require.Equal(t, uint64(i+1), m.Seq, "in seq order")
+				require.Equal(t, fmt.Sprintf("%02d %s", i+1, body), m.Content)
+			}
+			assert.Greater(t, pages, 6, "200 KB in pages of at most 32 KiB")
+			assert.Equal(t, shared.TypeUserList, readWithin(t, conn, shared.MaxFrame).Type, "and the connection goes on")
+		})
+	}
+}

@@ -14,7 +14,9 @@ import (
 	"wsplay/server/gate"
 	"wsplay/server/notify"
 	"wsplay/server/playground"
+	"wsplay/server/store"
 	"wsplay/server/wsconn"
+	"wsplay/shared"
 )
 
 // Config is everything the server can be told at start: where it
@@ -43,11 +45,12 @@ type Config struct {
 	playground.Config
 }
 
-// setMessageRate sets the message rate of a chat and of a notifications
-// connection, which one pair of flags sets.
+// setMessageRate sets the message rate of a chat, a notifications and a
+// dashboard connection, which one pair of flags sets.
 func (c *Config) setMessageRate(perSecond float64, burst int) {
 	c.Chat.MessageRate, c.Chat.MessageBurst = perSecond, burst
 	c.Notify.MessageRate, c.Notify.MessageBurst = perSecond, burst
+	c.Dashboard.MessageRate, c.Dashboard.MessageBurst = perSecond, burst
 }
 
 // envPrefix starts the name of every environment variable the server reads.
@@ -93,7 +96,8 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (C
 	fs.DurationVar(&c.ResponseTimeout, "response-timeout", playground.DefaultResponseTimeout, "time limit for a client to take an HTTP answer")
 	fs.IntVar(&c.MaxHTTPConns, "max-http-conns", playground.DefaultMaxHTTPConns, "plain HTTP connections open at once (WebSockets not included)")
 	fs.StringVar(&c.DataDir, "data", playground.DefaultDataDir, "`directory` for the database (chat history, notifications)")
-	fs.StringVar(&c.NATS, "nats", "", "share chat rooms with other wsplay processes through NATS JetStream: server `URLs` (nats://host:4222, comma-separated), or \"embedded\" to start one in this process; empty: one process")
+	fs.StringVar(&c.NATS, "nats", "", "share chat rooms and notifications with other wsplay processes through NATS JetStream: server `URLs` (nats://host:4222, comma-separated), or \"embedded\" to start one in this process; empty: one process")
+	fs.DurationVar(&c.NATSPresenceTTL, "nats-presence-ttl", store.DefaultPresenceTTL, "with -nats: how long a process's users stay listed elsewhere after it stops without a goodbye (it refreshes them every third of this); at least 1s, the same on every process")
 	fs.IntVar(&chatc.HistoryOnJoin, "history", chat.DefaultHistoryOnJoin, "newest messages a joining chat client receives")
 	fs.IntVar(&chatc.HistoryRetention, "history-retention", chat.DefaultHistoryRetention, "messages kept per room")
 	fs.IntVar(&chatc.MaxRooms, "max-rooms", chat.DefaultMaxRooms, "rooms open at once, and rooms whose history is kept")
@@ -104,8 +108,8 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (C
 	fs.DurationVar(&chatc.PresenceBatch, "presence-batch", chat.DefaultPresenceBatch, "how long joins and leaves wait to be batched in a big room")
 	fs.Float64Var(&chatc.AddressRate, "address-rate", chat.DefaultAddressRate, "chat messages a second all connections of one client address may send together")
 	fs.IntVar(&chatc.AddressBurst, "address-burst", chat.DefaultAddressBurst, "chat messages all connections of one client address may send in a burst")
-	fs.Float64Var(&messageRate, "message-rate", wsconn.DefaultMessageRate, "messages a second one chat or notifications connection may send")
-	fs.IntVar(&messageBurst, "message-burst", wsconn.DefaultMessageBurst, "messages one chat or notifications connection may send in a burst")
+	fs.Float64Var(&messageRate, "message-rate", wsconn.DefaultMessageRate, "messages a second one chat, notifications or dashboard connection may send")
+	fs.IntVar(&messageBurst, "message-burst", wsconn.DefaultMessageBurst, "messages one chat, notifications or dashboard connection may send in a burst")
 	fs.BoolVar(&g.RequireAuth, "require-auth", false, "refuse WebSocket handshakes without a valid token")
 	fs.BoolVar(&g.GuestLogin, "guest-login", true, "let POST /api/login issue a token for any valid name (default on, but off under -require-auth unless given)")
 	fs.StringVar(&g.JWTSecret, "jwt-secret", "", "`secret` that signs tokens (HS256); empty: random at each start")
@@ -219,6 +223,9 @@ func (c *Config) validate() error {
 	if c.Chat.MessageRate <= 0 || c.Chat.MessageBurst < 1 {
 		errs = append(errs, fmt.Errorf("-message-rate %g and -message-burst %d: must be positive", c.Chat.MessageRate, c.Chat.MessageBurst))
 	}
+	if c.Chat.MaxContent > chat.MaxContentLimit {
+		errs = append(errs, fmt.Errorf("-max-content %d: at most %d, so that a message fits a frame of %d bytes", c.Chat.MaxContent, chat.MaxContentLimit, shared.MaxFrame))
+	}
 	if c.Chat.HistoryOnJoin > c.Chat.HistoryRetention {
 		errs = append(errs, fmt.Errorf("-history %d: cannot exceed -history-retention %d", c.Chat.HistoryOnJoin, c.Chat.HistoryRetention))
 	}
@@ -248,6 +255,9 @@ func (c *Config) validate() error {
 		if d <= 0 {
 			errs = append(errs, fmt.Errorf("%s %v: must be positive", name, d))
 		}
+	}
+	if c.NATSPresenceTTL < time.Second {
+		errs = append(errs, fmt.Errorf("-nats-presence-ttl %v: must be at least 1s", c.NATSPresenceTTL))
 	}
 	if c.Dashboard.Interval < 10*time.Millisecond || c.Dashboard.Interval > time.Minute {
 		errs = append(errs, fmt.Errorf("-dashboard-interval %v: must be between 10ms and 1m", c.Dashboard.Interval))

@@ -12,6 +12,7 @@ import (
 	"wsplay/server/gate"
 	"wsplay/server/notify"
 	"wsplay/server/playground"
+	"wsplay/server/store"
 	"wsplay/server/wsconn"
 
 	"github.com/stretchr/testify/assert"
@@ -55,7 +56,7 @@ func TestParseConfigSources(t *testing.T) {
 			name: "flags",
 			args: []string{"-addr", "127.0.0.1:0", "-log-level", "debug", "-log-format", "json",
 				"-read-limit", "10", "-ping-interval", "1s", "-pong-wait", "2s", "-send-queue", "3",
-				"-read-header-timeout", "300ms", "-idle-timeout", "4s", "-site-dir", "site"},
+				"-read-header-timeout", "300ms", "-idle-timeout", "4s", "-site-dir", "site", "-nats-presence-ttl", "3s"},
 			check: func(t *testing.T, c Config) {
 				assert.Equal(t, "127.0.0.1:0", c.Addr)
 				assert.Equal(t, slog.LevelDebug, c.LogLevel)
@@ -67,6 +68,7 @@ func TestParseConfigSources(t *testing.T) {
 				assert.Equal(t, 300*time.Millisecond, c.ReadHeaderTimeout)
 				assert.Equal(t, 4*time.Second, c.IdleTimeout)
 				assert.Equal(t, "site", c.SiteDir)
+				assert.Equal(t, 3*time.Second, c.NATSPresenceTTL)
 			},
 		},
 		{
@@ -159,6 +161,7 @@ func TestParseConfigErrors(t *testing.T) {
 		{"read limit 0", []string{"-read-limit", "0"}, nil, []string{"-read-limit 0"}},
 		{"negative read limit", []string{"-read-limit", "-1"}, nil, []string{"-read-limit -1"}},
 		{"send queue 0", []string{"-send-queue", "0"}, nil, []string{"-send-queue 0"}},
+		{"content over a frame", []string{"-max-content", "40000"}, nil, []string{"-max-content 40000", "at most 30720"}},
 		{"no notification users", nil, map[string]string{"WSPLAY_NOTIFY_MAX_USERS": "0"}, []string{"-notify-max-users 0"}},
 		{"short metrics token", []string{"-metrics-token", "short"}, nil, []string{"-metrics-token"}},
 		{"zero write wait", []string{"-write-wait", "0s"}, nil, []string{"-write-wait"}},
@@ -166,6 +169,7 @@ func TestParseConfigErrors(t *testing.T) {
 		{"zero shutdown timeout", []string{"-shutdown-timeout", "0s"}, nil, []string{"-shutdown-timeout"}},
 		{"zero read header timeout", []string{"-read-header-timeout", "0s"}, nil, []string{"-read-header-timeout"}},
 		{"zero idle timeout", []string{"-idle-timeout", "0s"}, nil, []string{"-idle-timeout"}},
+		{"presence TTL under a second", []string{"-nats-presence-ttl", "500ms"}, nil, []string{"-nats-presence-ttl 500ms"}},
 		{"bad log format", []string{"-log-format", "xml"}, nil, []string{"-log-format", `"xml"`}},
 		{"origin without a scheme", []string{"-allowed-origins", "evil.example"}, nil,
 			[]string{"-allowed-origins", `"evil.example"`}},
@@ -289,6 +293,7 @@ func TestFlagDefaultsAreThePackagesDefaults(t *testing.T) {
 	assert.Equal(t, playground.DefaultBodyTimeout, cfg.BodyTimeout)
 	assert.Equal(t, playground.DefaultResponseTimeout, cfg.ResponseTimeout)
 	assert.Equal(t, playground.DefaultMaxHTTPConns, cfg.MaxHTTPConns)
+	assert.Equal(t, store.DefaultPresenceTTL, cfg.NATSPresenceTTL)
 	// The one default the command changes: a playground lets guests in.
 	assert.True(t, cfg.Gate.GuestLogin)
 }

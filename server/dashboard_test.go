@@ -8,7 +8,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -57,30 +56,51 @@ func waitSnapshot(t *testing.T, c *websocket.Conn, what string, cond func(shared
 	}
 }
 
-func TestDashboardFirstMessageCarriesTheHistory(t *testing.T) {
+// A new viewer's first messages are the recent snapshots, a full history
+// of shared.DashboardHistory, in pages that a client at
+// coder/websocket's default read limit (32 KiB) reads: each within
+// shared.MaxFrame, all but the last marked More, together every snapshot
+// once, oldest first.
+func TestDashboardFirstMessagesCarryTheHistory(t *testing.T) {
 	t.Parallel()
 	ts := startServer(t, dashConfig(t, 10*time.Millisecond))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 
 	first := ts.dial(t, "/ws/dashboard", nil)
-	for range 5 {
+	for range shared.DashboardHistory + 5 {
 		readSnapshot(t, ctx, first)
 	}
-	second := ts.dial(t, "/ws/dashboard", nil)
-	d := readSnapshot(t, ctx, second)
-	require.GreaterOrEqual(t, len(d.History), 4, "the snapshots the first viewer saw")
-	assert.LessOrEqual(t, len(d.History), shared.DashboardHistory-1)
-	all := append(slices.Clone(d.History), d)
+	second := dialAtDefaultLimit(t, ts, "/ws/dashboard")
+	var all []shared.DashboardData
+	pages := 0
+	for {
+		_, data, err := second.Read(ctx)
+		require.NoError(t, err, "at the default read limit")
+		require.LessOrEqual(t, len(data), shared.MaxFrame)
+		var d shared.DashboardData
+		require.NoError(t, json.Unmarshal(data, &d), "%s", data)
+		pages++
+		more := d.More
+		all = append(all, d.History...)
+		d.History, d.More = nil, false
+		all = append(all, d)
+		if !more {
+			break
+		}
+	}
+	assert.Greater(t, pages, 1, "a full history is more than a frame")
+	require.Len(t, all, shared.DashboardHistory, "the snapshots the first viewer saw")
 	for i := 1; i < len(all); i++ {
 		assert.True(t, all[i].Timestamp.After(all[i-1].Timestamp), "history is oldest first, then the newest")
 		assert.Empty(t, all[i-1].History, "no nested history")
 	}
 	// Later messages are single snapshots, newer each time.
-	prev := d.Timestamp
+	prev := all[len(all)-1].Timestamp
 	for range 3 {
 		next := readSnapshot(t, ctx, second)
 		assert.Empty(t, next.History)
+		assert.False(t, next.More)
 		assert.True(t, next.Timestamp.After(prev))
 		prev = next.Timestamp
 	}

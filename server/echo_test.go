@@ -21,6 +21,7 @@ func TestEchoReturnsEachFrameUnchanged(t *testing.T) {
 	t.Parallel()
 	ts := startServer(t, testConfig(t))
 	c := ts.dial(t, "/ws/echo", nil)
+	c.SetReadLimit(1 << 20) // echo returns what it is sent: past 32 KiB too
 
 	frames := []struct {
 		name string

@@ -11,6 +11,7 @@ import (
 	"time"
 	"wsplay/server/broker"
 	"wsplay/server/servertest"
+	"wsplay/shared"
 
 	"github.com/coder/websocket"
 	"github.com/stretchr/testify/require"
@@ -81,14 +82,16 @@ func (ts *testServer) wsURL(path string) string { return ts.WSURL(path) }
 func (ts *testServer) memoryBroker() *broker.Memory { return ts.Broker().(*broker.Memory) }
 
 // dial connects a coder/websocket client, as the playground's own client
-// does, and closes it when the test ends.
+// does, at its default read limit (32 KiB: every frame the server sends
+// fits, shared.MaxFrame, so every test checks that too), and closes it
+// when the test ends. Echo, which returns larger frames when sent them,
+// raises the limit where a test needs it.
 func (ts *testServer) dial(t *testing.T, path string, opts *websocket.DialOptions) *websocket.Conn {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	c, _, err := websocket.Dial(ctx, ts.wsURL(path), opts)
 	require.NoError(t, err)
-	c.SetReadLimit(1 << 20)
 	t.Cleanup(func() { c.CloseNow() })
 	return c
 }
@@ -117,4 +120,31 @@ func readClose(t *testing.T, c *websocket.Conn) (websocket.StatusCode, string) {
 func eventually(t *testing.T, what string, cond func() bool, explain ...func() string) {
 	t.Helper()
 	servertest.Eventually(t, what, cond, explain...)
+}
+
+// dialAtDefaultLimit connects a coder/websocket client to path at its
+// default read limit (32 KiB), as most clients are, and closes it when
+// the test ends.
+func dialAtDefaultLimit(t *testing.T, ts *testServer, path string) *websocket.Conn {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, ts.wsURL(path), nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { c.CloseNow() })
+	return c
+}
+
+// readWithin reads c's next chat message and checks that its frame is at
+// most limit bytes.
+func readWithin(t *testing.T, c *websocket.Conn, limit int) shared.Message {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	_, data, err := c.Read(ctx)
+	require.NoError(t, err)
+	require.LessOrEqual(t, len(data), limit)
+	m, err := shared.Decode(data)
+	require.NoError(t, err)
+	return m
 }

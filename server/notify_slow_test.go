@@ -31,8 +31,9 @@ func TestNotifySlowTabIsClosedAndResumes(t *testing.T) {
 	_ = slow // never reads
 	eventually(t, "two subscriptions", func() bool { return ts.memoryBroker().Subscribers(notify.Key("ada")) == 2 })
 
-	// 120 notifications of 50 KB: far more than the socket buffers hold.
-	big := strings.Repeat("x", 50<<10)
+	// 120 notifications of 30 KB (near the most a frame holds): far more
+	// than the socket buffers hold.
+	big := strings.Repeat("x", 30<<10)
 	const n = 120
 	var last shared.Notification
 	for i := range n {

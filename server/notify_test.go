@@ -607,3 +607,39 @@ func TestNotifyAdminTokenConfig(t *testing.T) {
 	assert.ErrorContains(t, err, "at least 16")
 	assert.NotContains(t, err.Error(), "short", "the error does not repeat the token")
 }
+
+// A notification that would not fit a frame as sent is refused with 413
+// and its size, though its body is within the API's 64 KiB: data of
+// 6,000 '<' is 6 KB posted and 36 KB encoded (a '<' goes as \u003c).
+// One that fits reaches a client at the default read limit.
+func TestNotifyOverAFrameIsRefused(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, notifyConfig(t))
+	tab := dialAtDefaultLimit(t, ts, notifyQuery("ada"))
+	post := func(data string) (int, []byte) {
+		body, err := json.Marshal(map[string]any{"user_id": "ada", "title": "big", "data": map[string]string{"s": data}})
+		require.NoError(t, err)
+		return ts.api(t, http.MethodPost, "/api/notifications", testAdminToken, body)
+	}
+	status, body := post(strings.Repeat("<", 6000))
+	require.Equal(t, http.StatusRequestEntityTooLarge, status, "%s", body)
+	e := apiErrorOf(t, body)
+	assert.Equal(t, shared.CodeTooLarge, e.Code)
+	assert.Contains(t, e.Message, fmt.Sprintf("the limit is %d", shared.MaxNotifyFrame))
+
+	status, body = post(strings.Repeat("<", 5000)) // 30 KB encoded
+	require.Equal(t, http.StatusCreated, status, "%s", body)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for {
+		_, data, err := tab.Read(ctx)
+		require.NoError(t, err, "at the default read limit")
+		m, err := shared.DecodeNotify(data)
+		require.NoError(t, err)
+		if m.Type == shared.NotifyNotification {
+			assert.Equal(t, "big", m.Notification.Title)
+			assert.LessOrEqual(t, len(data), shared.MaxFrame)
+			return
+		}
+	}
+}

@@ -12,7 +12,8 @@ import (
 // per line (JSON Lines: each message is a JSON object, and JSON never
 // holds a raw newline, so '\n' separates them). A client that did not
 // offer it, or was not confirmed, gets one message per frame, as the
-// plain-JavaScript tutorial client expects.
+// plain-JavaScript tutorial client expects. A batched frame is bounded
+// like any other, by [MaxFrame]: a longer backlog takes several.
 //
 // Batching is for /ws/chat and /ws/notifications, whose every message is
 // one JSON object; echo and the dashboard never confirm it. It is what
@@ -33,3 +34,14 @@ func Lines(frame []byte) iter.Seq[[]byte] {
 		}
 	}
 }
+
+// MaxFrame bounds the payload of every frame the server sends on
+// /ws/chat, /ws/notifications and /ws/dashboard, in bytes: 32 KiB,
+// coder/websocket's default read limit, and below what clients commonly
+// cap a message at. Whatever can grow with the server's data (a room's
+// history, a big room's user list, the unread ids of a notification
+// backlog, the dashboard's history) goes out in several messages of at
+// most MaxFrame bytes each; see the package doc, "Frames and batches".
+// Echo is the one exception: it returns each frame the client sent as it
+// was, so a client that sends more than MaxFrame gets as much back.
+const MaxFrame = 32 << 10

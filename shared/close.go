@@ -1,6 +1,9 @@
 package shared
 
-import "fmt"
+import (
+	"fmt"
+	"unicode/utf8"
+)
 
 // CloseCode is a WebSocket close status code (RFC 6455, section 7.4).
 type CloseCode int
@@ -57,7 +60,77 @@ func DescribeClose(code CloseCode) CloseAdvice {
 	case CloseTryAgainLater:
 		return CloseAdvice{"try again later: the server is over capacity", true}
 	}
+	if status, ok := RefusalStatus(code); ok {
+		switch status {
+		case 429:
+			return CloseAdvice{"refused: too many connections (HTTP 429)", true}
+		case 503:
+			return CloseAdvice{"refused: the server is shutting down (HTTP 503)", true}
+		}
+		return CloseAdvice{fmt.Sprintf("refused: the handshake was not accepted (HTTP %d)", status), false}
+	}
 	return CloseAdvice{fmt.Sprintf("close code %d: not one wsplay uses", int(code)), false}
+}
+
+// SubprotocolExplain is the WebSocket subprotocol a client offers to have
+// a refused handshake explained over the socket. A browser's WebSocket
+// API never shows a refused handshake's HTTP status or body (the page
+// sees only an error, then close code 1006), so a server that refuses a
+// handshake offering it accepts the upgrade instead, confirming
+// SubprotocolExplain, and closes at once with [CloseRefusedBase] plus the
+// HTTP status it would have answered, the refusal's message as the
+// reason: the page can say why, in words. A client that does not offer
+// it gets the HTTP status and body, as any WebSocket client expects.
+// A handshake that is accepted never confirms this one: offer it beside
+// [SubprotocolPlain] (and [SubprotocolBatch] where wanted), because a
+// browser fails a connection whose server confirms none of the
+// subprotocols it offered.
+//
+// Handshakes that are not WebSocket handshakes of version 13, and those
+// for a host name the server does not answer to (DNS rebinding), are
+// never explained this way.
+const SubprotocolExplain = "wsplay-explain"
+
+// SubprotocolPlain is the WebSocket subprotocol of the messages of this
+// package, one per frame: what every endpoint of a wsplay server speaks.
+// An endpoint confirms it when it was offered and it confirms nothing
+// more specific ([SubprotocolBatch]), so that a client offering
+// [SubprotocolExplain] always has a subprotocol confirmed when it is
+// admitted, as browsers require.
+const SubprotocolPlain = "wsplay"
+
+// CloseRefusedBase is added to the HTTP status of a refused handshake to
+// make the close code of its explanation (see [SubprotocolExplain]):
+// 4400 bad request (a bad room or user name, say), 4401 no or bad token,
+// 4403 origin not allowed, 4429 too many connections, 4503 shutting down.
+// 4429 and 4503 may succeed later (after a backoff); the others repeat
+// until the client changes what it sends.
+const CloseRefusedBase = 4000
+
+// RefusalStatus returns the HTTP status a close code explains, if it is
+// one of a refused handshake's (CloseRefusedBase plus 400 to 599).
+func RefusalStatus(code CloseCode) (status int, ok bool) {
+	status = int(code) - CloseRefusedBase
+	return status, status >= 400 && status <= 599
+}
+
+// MaxCloseReason is the most bytes a close frame's reason may hold (RFC
+// 6455: a control frame's payload is at most 125 bytes, two of them the
+// code).
+const MaxCloseReason = 123
+
+// ClipCloseReason cuts s to at most MaxCloseReason bytes, on a rune
+// boundary, ending in "…" when it had to cut.
+func ClipCloseReason(s string) string {
+	if len(s) <= MaxCloseReason {
+		return s
+	}
+	const ellipsis = "…"
+	cut := MaxCloseReason - len(ellipsis)
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + ellipsis
 }
 
 // The reasons a wsplay server puts in the close frames it decides on, with

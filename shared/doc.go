@@ -14,6 +14,9 @@
 //     see "Notifications" below.
 //   - /ws/dashboard pushes [DashboardData] snapshots to the client.
 //
+// The three JSON endpoints also answer the heartbeat, a ping in the same
+// text frame on each; see "Heartbeat" below.
+//
 // A [Message] is a flat envelope: its [Type] says which of the other fields
 // matter. The field names type, username, content, timestamp and users are
 // those of the well-known gorilla chat tutorial, so a plain JavaScript client
@@ -21,13 +24,83 @@
 //
 //	{"type":"text","username":"ada","content":"hello","timestamp":"2026-11-28T10:00:00Z"}
 //
+// # Frames and batches
+//
+// No frame the server sends on /ws/chat, /ws/notifications or
+// /ws/dashboard is over [MaxFrame] (32 KiB), so a client at
+// coder/websocket's default read limit, or any client that caps a
+// message at 32 KiB, can read everything. Whatever grows with the
+// server's data goes out in bounded batches: several messages of the
+// same type in a row, each one JSON object in a frame of its own, all but
+// the last marked "more":true:
+//
+//	{"type":"history","messages":[…],"epoch":"…","seq":50,"more":true}
+//	{"type":"history","messages":[…],"epoch":"…","seq":50}
+//
+// What comes so:
+//
+//   - chat's history, on joining and on resuming: the pages together are
+//     the messages, oldest first; Seq and Recovered apply after the last;
+//   - chat's user_list of a big room: the pages together are the list;
+//   - a run of joins or leaves in a big room: several join (or leave)
+//     messages, each a part of the run, with no more flag: each is
+//     complete in itself;
+//   - notifications' synced: the pages together are the unread ids; the
+//     backlog ends with the last (each notification is a message of its
+//     own, and the API refuses one over [MaxNotifyFrame]);
+//   - the dashboard's history on connecting (see "Dashboard").
+//
+// A client that does not know more still parses every frame as one JSON
+// value; it sees the history as several in a row, and a big room's list
+// as its last page only. A frame of [SubprotocolBatch] holds as many
+// messages as fit MaxFrame. A single chat message fits too: the server
+// refuses a -max-content that would let one outgrow it. Echo is the
+// exception, by asking: it returns each frame as the client sent it, so
+// a client that sends more than MaxFrame (up to the read limit) gets as
+// much back.
+//
+// # Heartbeat
+//
+// A browser cannot send a WebSocket ping (its WebSocket API has none), so
+// a page cannot tell a quiet connection from a dead one: when a NAT or a
+// proxy forgets a connection, or a laptop sleeps, nothing arrives and
+// nothing fails until TCP gives up, minutes later. So /ws/chat,
+// /ws/notifications and /ws/dashboard answer an application-level ping,
+// the same text frame on all three:
+//
+//	{"type":"ping","id":"17"}   client → server; id optional
+//	{"type":"pong","id":"17"}   server → client, to that connection only
+//
+// The id, if any, follows [ValidateClientID]'s rule; the pong carries it
+// back, so that a client can time the round trip. A ping with another
+// id gets an error with [CodeBadRequest] (on the dashboard, an
+// {"type":"error","code":…,"message":…}, the only error it sends) and the
+// connection goes on. A ping is answered at once and goes nowhere else:
+// never stored, never broadcast. Like any message it is activity for the
+// server (see "Close codes": a client silent for the server's pong wait is
+// dropped), and like any message it counts against the connection's
+// message rate (10 a second, bursts of 20, by default): a client that
+// pings every few seconds never notices, one that floods pings gets
+// [CodeRateLimited], then 1008, as for any flood. It does not count
+// against chat's per-address limit, which is for stored messages.
+//
+// The page's client keeps a heartbeat on every socket of these three: it
+// pings after half its heartbeat (30 s by default) without a message, and
+// when the other half passes with no message at all, pong or any other,
+// it drops the connection and reconnects with backoff, resuming as after
+// any loss (chat with since=, notifications with since=), so nothing is
+// lost. A client that is not a browser may use WebSocket pings instead;
+// the server answers both.
+//
 // # Dashboard
 //
 // /ws/dashboard is push-only: the server sends one [DashboardData] snapshot
-// per interval and ignores text the client sends (a binary frame closes the
-// connection with 1003). The first message is the newest snapshot with the
-// recent ones before it in History, oldest first, so charts start full;
-// every later message is one snapshot without History. The interval is the
+// per interval and ignores text the client sends other than the heartbeat
+// (a binary frame closes the connection with 1003). The first messages are the recent snapshots, so
+// charts start full: pages of at most [MaxFrame] bytes, oldest first,
+// each a snapshot with the ones before it in History, all but the last
+// marked "more":true; the last page's own snapshot is the newest. Every
+// later message is one snapshot without History. The interval is the
 // server's default (1 s) unless the client asks for one of
 // [DashboardIntervals]:
 //
@@ -134,6 +207,10 @@
 //	1011 internal error        a server fault; reconnect with backoff
 //	1012 service restart       reconnect with backoff
 //	1013 try again later       server over capacity; reconnect with a longer backoff
+//	4400-4599 refused          a handshake refused, explained (only to a client that
+//	                           offered [SubprotocolExplain]): 4000 + the HTTP status,
+//	                           the reason says why; 4429 and 4503 reconnect with
+//	                           backoff, the others do not
 //
 // "Reconnect with backoff" means jittered exponential backoff: wait a random
 // time up to a ceiling that doubles after each failed attempt, so that many

@@ -16,7 +16,8 @@ const (
 	TypeText Type = "text"
 	// TypeJoin is broadcast when a user's first connection to a room
 	// arrives. Users lists who joined; in a big room one message may carry
-	// several, and Username is set only when it carries one.
+	// several, and Username is set only when it carries one. A run longer
+	// than a frame holds goes as several join messages in a row.
 	TypeJoin Type = "join"
 	// TypeLeave is broadcast when a user's last connection to a room is
 	// gone; Users and Username as for TypeJoin.
@@ -30,18 +31,28 @@ const (
 	// run (within a quarter of a second), and already holds the run's
 	// changes: a client replaces its list with it, and applies joins and
 	// leaves as adding and removing names, in whatever order the two come.
+	// The list of a big room comes in several, all but the last marked
+	// More.
 	TypeUserList Type = "user_list"
-	// TypeHistory carries stored messages in Messages, oldest first.
+	// TypeHistory carries stored messages in Messages, oldest first. A
+	// long history comes in several, all but the last marked More.
 	TypeHistory Type = "history"
 	// TypeError is the server's answer to input it could not use; see
 	// [ErrorCode].
 	TypeError Type = "error"
+	// TypePing is the heartbeat: client → server, ID optional (see
+	// [Heartbeat]). Not rate-limited apart from the other messages, not
+	// stored, not broadcast.
+	TypePing Type = "ping"
+	// TypePong answers a TypePing: server → that client only, ID as the
+	// ping's.
+	TypePong Type = "pong"
 )
 
 // Known reports whether t is one of the types this package defines.
 func (t Type) Known() bool {
 	switch t {
-	case TypeText, TypeJoin, TypeLeave, TypeTyping, TypeUserList, TypeHistory, TypeError:
+	case TypeText, TypeJoin, TypeLeave, TypeTyping, TypeUserList, TypeHistory, TypeError, TypePing, TypePong:
 		return true
 	}
 	return false
@@ -60,7 +71,8 @@ type Message struct {
 	// Room is the chat room the message belongs to.
 	Room string `json:"room,omitempty"`
 	// ID identifies a stored message. A client may set it on a text message
-	// it sends; the server keeps it, so a resend is recognised.
+	// it sends; the server keeps it, so a resend is recognised. On
+	// TypePing and TypePong it is the heartbeat's id.
 	ID string `json:"id,omitempty"`
 	// Seq is the message's position in its room, increasing by one per
 	// stored message.
@@ -79,18 +91,16 @@ type Message struct {
 	// epoch) and Messages holds the latest ones instead. Absent when the
 	// client did not ask.
 	Recovered *bool `json:"recovered,omitempty"`
-	// More is set on a TypeHistory message that another follows: a long
-	// history comes in pages of at most [MaxHistoryPage] bytes, oldest
-	// first, each with the same Epoch, Seq and Recovered; the last page
-	// has More unset. A client applies Recovered and Seq once, after the
-	// last page.
+	// More is set on a TypeHistory or TypeUserList message that another
+	// of its kind follows: a long history, or the list of a big room,
+	// comes in pages of at most [MaxFrame] bytes each, and the last page
+	// has More unset (see the package doc, "Frames and batches"). History
+	// pages come oldest first, each with the same Epoch, Seq and
+	// Recovered: a client applies Recovered and Seq once, after the last.
+	// User list pages together are the list: a client gathers them and
+	// replaces its list with them after the last.
 	More bool `json:"more,omitempty"`
 }
-
-// MaxHistoryPage bounds the encoded size of one TypeHistory message, so
-// that a client with a small read limit (coder/websocket's default is
-// 32 KiB) can take any history.
-const MaxHistoryPage = 32 << 10
 
 // Notification is one notification for one user, as stored and as pushed on
 // /ws/notifications.
@@ -124,9 +134,16 @@ type DashboardData struct {
 	// Node names the server process that took the snapshot, when several
 	// share rooms (-nats); absent for a server on its own.
 	Node string `json:"node,omitempty"`
-	// History is set only on the first message of a connection: the
-	// snapshots before this one, oldest first, up to [DashboardHistory]-1
-	// of them, so that a new viewer's charts start full. A client that
-	// ignores it still reads the first message as a normal snapshot.
+	// History is set only on the first messages of a connection: the
+	// snapshots before this one, oldest first, so that a new viewer's
+	// charts start full. The recent snapshots, up to [DashboardHistory]
+	// of them, come in pages of at most [MaxFrame] bytes, oldest first:
+	// each page is a snapshot with the ones before it in its History,
+	// and every page but the last, whose own snapshot is the newest, has
+	// More set. Read in order, a page's History and then the page itself
+	// are the snapshots oldest first; a client that ignores History
+	// reads each page as a normal snapshot, in order of Timestamp.
 	History []DashboardData `json:"history,omitempty"`
+	// More is set on a page of the history that another follows.
+	More bool `json:"more,omitempty"`
 }

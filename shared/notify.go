@@ -21,7 +21,11 @@ const (
 	// stored notifications the connection asked for and before any live
 	// one. Seq is the user's newest notification seq (resume after it),
 	// Unread the unread count, and IDs the ids of every unread
-	// notification: whatever else a client holds is read.
+	// notification: whatever else a client holds is read. When the ids
+	// would not fit one frame ([MaxFrame]), synced comes in several in a
+	// row, each with the same Seq and Unread and a part of IDs, all but
+	// the last marked More: the unread ids are those of every part, and
+	// the backlog ends with the last.
 	NotifySynced NotifyType = "synced"
 	// NotifyRead: server → client, to every connection of the user, when
 	// notifications were marked read: those in IDs, or with All set,
@@ -43,19 +47,28 @@ const (
 	// for user To with Title and Message; the server sets its From to
 	// the sender's identity.
 	NotifyPoke NotifyType = "poke"
+
+	// NotifyPing: client → server, the heartbeat; ID optional (see
+	// [Heartbeat]).
+	NotifyPing NotifyType = "ping"
+	// NotifyPong: server → client, the answer to a NotifyPing, with its
+	// ID.
+	NotifyPong NotifyType = "pong"
 )
 
 // Known reports whether t is one of the notification message types.
 func (t NotifyType) Known() bool {
 	switch t {
-	case NotifyNotification, NotifySynced, NotifyRead, NotifyPoked, NotifyError, NotifyMarkRead, NotifyPoke:
+	case NotifyNotification, NotifySynced, NotifyRead, NotifyPoked, NotifyError, NotifyMarkRead, NotifyPoke, NotifyPing, NotifyPong:
 		return true
 	}
 	return false
 }
 
 // FromClient reports whether clients may send messages of type t.
-func (t NotifyType) FromClient() bool { return t == NotifyMarkRead || t == NotifyPoke }
+func (t NotifyType) FromClient() bool {
+	return t == NotifyMarkRead || t == NotifyPoke || t == NotifyPing
+}
 
 // NotifyMessage is the envelope of /ws/notifications, in both directions.
 // Type says which fields matter; the others are left out of the JSON. A
@@ -73,14 +86,22 @@ type NotifyMessage struct {
 	To           string        `json:"to,omitempty"`
 	Title        string        `json:"title,omitempty"`
 	Message      string        `json:"message,omitempty"`
+	// More is set on a NotifySynced message that another follows.
+	More bool `json:"more,omitempty"`
 }
 
 // Limits on what a notification may hold. The HTTP API also bounds the
-// whole request body, data included, to [MaxNotifyBody].
+// whole request body, data included, to [MaxNotifyBody], and the
+// notification as it is sent, encoded, to [MaxNotifyFrame].
 const (
 	MaxNotifyTitle   = 200     // bytes
 	MaxNotifyMessage = 4 << 10 // bytes
 	MaxNotifyBody    = 64 << 10
+	// MaxNotifyFrame bounds a notification's encoded size, in a
+	// NotifyNotification message with room to spare for the envelope,
+	// so that every such message fits [MaxFrame]. A notification over
+	// it is refused, with its size.
+	MaxNotifyFrame = MaxFrame - 512
 	// NotifyBroadcast as the user_id of POST /api/notifications stores
 	// the notification for every known user.
 	NotifyBroadcast = "*"

@@ -55,12 +55,12 @@ func TestDecodeNotifyErrors(t *testing.T) {
 
 func TestNotifyTypeDirections(t *testing.T) {
 	t.Parallel()
-	for _, typ := range []shared.NotifyType{shared.NotifyMarkRead, shared.NotifyPoke} {
+	for _, typ := range []shared.NotifyType{shared.NotifyMarkRead, shared.NotifyPoke, shared.NotifyPing} {
 		if !typ.Known() || !typ.FromClient() {
 			t.Errorf("%s: Known %v, FromClient %v; want both", typ, typ.Known(), typ.FromClient())
 		}
 	}
-	for _, typ := range []shared.NotifyType{shared.NotifyNotification, shared.NotifySynced, shared.NotifyRead, shared.NotifyPoked, shared.NotifyError} {
+	for _, typ := range []shared.NotifyType{shared.NotifyNotification, shared.NotifySynced, shared.NotifyRead, shared.NotifyPoked, shared.NotifyError, shared.NotifyPong} {
 		if !typ.Known() || typ.FromClient() {
 			t.Errorf("%s: Known %v, FromClient %v; want known, server only", typ, typ.Known(), typ.FromClient())
 		}

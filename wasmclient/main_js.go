@@ -21,9 +21,16 @@ func main() {
 		dom.Started(page, err)
 		return
 	}
+	// ?heartbeat=2s in the page's URL shortens every socket's heartbeat.
+	beat, err := app.HeartbeatOf(pageURL)
+	if err != nil {
+		dom.Started(page, err)
+		return
+	}
 	loop := app.NewLoop()
 	echo := dom.Echo(page, loop, urls.Echo)
 	dash := dom.Dashboard(page, loop, urls.Dashboard)
+	dash.Heartbeat = beat
 	addCard := dom.Cards(page, loop, pageURL, dom.Post)
 	dom.Started(page, nil)
 	// Redraw five times a second, so the charts scroll smoothly between

@@ -19,6 +19,20 @@
 //	fanout   1,000 subscribers, 100 messages/s for 10 s, one frame per message
 //	batch    5,000 subscribers, 100 messages/s for 10 s, subscribers offering wsplay-batch
 //	idle     5,000 connections doing nothing: server memory per connection
+//	cluster  the fan-out's 1,000 subscribers spread over 3 wsplay processes
+//	         sharing the room through NATS JetStream, beside one process
+//	         without NATS: delivered, p50/p99, CPU per process (NATS's too)
+//
+// The cluster scenario is not in the default set, which compares wsplay
+// with the reference hub; it compares wsplay with itself, and starts
+// five processes a round:
+//
+//	go run ./scripts/bench -only cluster
+//	go run ./scripts/bench -only cluster -rounds 1 -subscribers 100 -duration 3s   # a quick try
+//
+// It builds nats-server from the module the project depends on (nothing
+// downloaded) and runs it as a process of its own, so that its CPU is read
+// from /proc like a node's. -subscribers and -duration size only it.
 package main
 
 import (
@@ -68,8 +82,10 @@ type scenario struct {
 
 func run(args []string) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	only := fs.String("only", "", "comma-separated scenarios to run (echo, fanout, batch, idle); empty: all")
+	only := fs.String("only", "", "comma-separated scenarios to run (echo, fanout, batch, idle, cluster); empty: all but cluster")
 	rounds := fs.Int("rounds", 2, "rounds of each scenario, alternating the servers (1 to 5)")
+	subscribers := fs.Int("subscribers", 1000, "the cluster scenario's subscribers, spread over its nodes (3 to 10,000)")
+	duration := fs.Duration("duration", 10*time.Second, "how long the cluster scenario publishes, at 100 messages/s (1s to 1m)")
 	fs.StringVar(&profileDir, "profile", "", "`directory` to write wsplay's CPU profiles (echo, fan-outs) and heap profile (idle) to, for go tool pprof")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -77,24 +93,17 @@ func run(args []string) error {
 	if *rounds < 1 || *rounds > 5 {
 		return errors.New("-rounds: 1 to 5")
 	}
+	if *subscribers < clusterNodes || *subscribers > 10000 {
+		return errors.New("-subscribers: 3 to 10,000")
+	}
+	if *duration < time.Second || *duration > time.Minute {
+		return errors.New("-duration: 1s to 1m")
+	}
 	if profileDir != "" {
 		if err := os.MkdirAll(profileDir, 0o755); err != nil {
 			return err
 		}
 	}
-	raiseFileLimit()
-	dir, err := os.MkdirTemp("", "wsplay-bench-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	bins := map[string]string{"wsplay": filepath.Join(dir, "wsplay"), "refhub": filepath.Join(dir, "refhub")}
-	for name, pkg := range map[string]string{"wsplay": "./server", "refhub": "./scripts/bench/refhub"} {
-		if out, err := exec.Command("go", "build", "-o", bins[name], pkg).CombinedOutput(); err != nil {
-			return fmt.Errorf("build %s (run from the module root): %w\n%s", pkg, err, out)
-		}
-	}
-
 	scenarios := []scenario{
 		{name: "echo", what: "echo, 50 conns × 2,000 round trips of 128 B", run: echoScenario,
 			keys:    []string{"round trips per CPU-s"},
@@ -112,15 +121,36 @@ func run(args []string) error {
 	want := map[string]bool{}
 	for s := range strings.SplitSeq(*only, ",") {
 		if s = strings.TrimSpace(s); s != "" {
+			if s != "cluster" && !slices.ContainsFunc(scenarios, func(sc scenario) bool { return sc.name == s }) {
+				return fmt.Errorf("-only: no scenario %q (echo, fanout, batch, idle, cluster)", s)
+			}
 			want[s] = true
 		}
 	}
+	if len(want) == 0 {
+		for _, sc := range scenarios {
+			want[sc.name] = true
+		}
+	}
+	raiseFileLimit()
+	dir, err := os.MkdirTemp("", "wsplay-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	bins := map[string]string{"wsplay": filepath.Join(dir, "wsplay"), "refhub": filepath.Join(dir, "refhub")}
+	for name, pkg := range map[string]string{"wsplay": "./server", "refhub": "./scripts/bench/refhub"} {
+		if out, err := exec.Command("go", "build", "-o", bins[name], pkg).CombinedOutput(); err != nil {
+			return fmt.Errorf("build %s (run from the module root): %w\n%s", pkg, err, out)
+		}
+	}
+
 	fmt.Printf("machine: %d cores, %s/%s, %s\n", runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version())
 	var table [][]string
 	var verdicts []string
 	missed := 0
 	for _, sc := range scenarios {
-		if len(want) > 0 && !want[sc.name] {
+		if !want[sc.name] {
 			continue
 		}
 		got := map[string][]result{}
@@ -156,15 +186,20 @@ func run(args []string) error {
 			verdicts = append(verdicts, fmt.Sprintf("  %s %s, %s: %s", mark, sc.name, t.key, says))
 		}
 	}
-	fmt.Printf("\n| scenario | figure | reference hub | wsplay | ratio |\n|---|---|---|---|---|\n")
-	for _, row := range table {
-		fmt.Printf("| %s |\n", strings.Join(row, " | "))
+	if len(table) > 0 {
+		fmt.Printf("\n| scenario | figure | reference hub | wsplay | ratio |\n|---|---|---|---|---|\n")
+		for _, row := range table {
+			fmt.Printf("| %s |\n", strings.Join(row, " | "))
+		}
+		fmt.Printf("\ntargets (medians of this run):\n%s\n", strings.Join(verdicts, "\n"))
+		if missed > 0 {
+			fmt.Printf("%d of %d targets missed\n", missed, len(verdicts))
+		} else {
+			fmt.Printf("all %d targets met\n", len(verdicts))
+		}
 	}
-	fmt.Printf("\ntargets (medians of this run):\n%s\n", strings.Join(verdicts, "\n"))
-	if missed > 0 {
-		fmt.Printf("%d of %d targets missed\n", missed, len(verdicts))
-	} else {
-		fmt.Printf("all %d targets met\n", len(verdicts))
+	if want["cluster"] {
+		return clusterBench(bins, dir, *rounds, *subscribers, *duration)
 	}
 	return nil
 }
@@ -242,19 +277,27 @@ type server struct {
 	profileName string
 }
 
-func start(name, bin, dir string) (*server, error) {
+// start starts the named server (wsplay, refhub or nats) from bin, its
+// data, if any, in a directory of its own under dir; extra flags go to
+// wsplay.
+func start(name, bin, dir string, extra ...string) (*server, error) {
 	s := &server{name: name}
 	var cmd *exec.Cmd
-	if name == "wsplay" {
+	switch name {
+	case "wsplay":
 		s.data = filepath.Join(dir, fmt.Sprintf("data-%d", time.Now().UnixNano()))
 		cmd = exec.Command(bin, "-addr", "127.0.0.1:0", "-log-format", "json", "-data", s.data,
 			"-send-queue", "16384", "-send-queue-bytes", "67108864",
 			"-message-rate", "100000", "-message-burst", "100000", "-address-rate", "100000", "-address-burst", "100000",
 			"-max-conns", "20000", "-max-conns-per-ip", "20000", "-max-http-conns", "20000")
+		cmd.Args = append(cmd.Args, extra...)
 		if profileDir != "" {
 			cmd.Args = append(cmd.Args, "-pprof-addr", "127.0.0.1:0")
 		}
-	} else {
+	case "nats":
+		s.data = filepath.Join(dir, fmt.Sprintf("nats-%d", time.Now().UnixNano()))
+		cmd = exec.Command(bin, "-a", "127.0.0.1", "-p", "-1", "-js", "-sd", s.data) // -1: a free port
+	default:
 		cmd = exec.Command(bin, "-addr", "127.0.0.1:0")
 	}
 	out, err := cmd.StdoutPipe()
@@ -277,6 +320,8 @@ func start(name, bin, dir string) (*server, error) {
 			line := sc.Text()
 			var rec struct{ Msg, Addr string }
 			switch {
+			case strings.Contains(line, natsListening):
+				addr <- line[strings.Index(line, natsListening)+len(natsListening):]
 			case strings.HasPrefix(line, "listening "):
 				addr <- strings.TrimPrefix(line, "listening ")
 			case json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "listening":
@@ -304,6 +349,10 @@ func start(name, bin, dir string) (*server, error) {
 	}
 	return s, nil
 }
+
+// natsListening comes before the address in the line nats-server logs
+// when it is ready for clients.
+const natsListening = "Listening for client connections on "
 
 // profileCPU starts a CPU profile of d, written to the profile directory,
 // if there is one; the returned function waits for it.
@@ -471,100 +520,156 @@ func echoScenario(ctx context.Context, s *server) (result, error) {
 // fanout returns the scenario of n subscribers in one room.
 func fanout(n int, batch bool) func(ctx context.Context, s *server) (result, error) {
 	return func(ctx context.Context, s *server) (result, error) {
-		const rate, duration = 100, 10 * time.Second
-		var opts *websocket.DialOptions
-		if batch {
-			opts = &websocket.DialOptions{Subprotocols: []string{"wsplay-batch"}}
-		}
-		var (
-			received atomic.Int64
-			lastSeen atomic.Int64
-		)
-		lastSeen.Store(time.Now().UnixNano())
-		subs, err := dialMany(ctx, n, func(i int) string { return s.url("/ws/chat?room=load&username=sub" + strconv.Itoa(i)) }, opts)
-		if err != nil {
-			return nil, err
-		}
-		defer closeAll(subs)
-		lat := make([][]time.Duration, n)
-		var readers sync.WaitGroup
-		for i, c := range subs {
-			readers.Go(func() { lat[i] = receive(ctx, c, &received, &lastSeen) })
-		}
-		// Let the joins (wsplay announces each) settle before measuring.
-		for quiet := time.Now(); ; time.Sleep(100 * time.Millisecond) {
-			if seen := lastSeen.Load(); seen > quiet.UnixNano() {
-				quiet = time.Unix(0, seen)
-			} else if time.Since(quiet) > 500*time.Millisecond {
-				break
-			}
-			if ctx.Err() != nil {
-				return nil, errors.New("the joins did not settle")
-			}
-		}
-		pub, _, err := websocket.Dial(ctx, s.url("/ws/chat?room=load&username=publisher"), nil)
-		if err != nil {
-			return nil, err
-		}
-		pub.SetReadLimit(16 << 20)
-		go func() {
-			for {
-				if _, _, err := pub.Read(ctx); err != nil {
-					return
-				}
-			}
-		}()
-		received.Store(0)
-		wait := s.profileCPU(duration)
-		defer wait()
-		cpu0 := s.cpu()
-		start := time.Now()
-		tick := time.NewTicker(time.Second / rate)
-		pad := strings.Repeat("x", 100)
-		sent := 0
-		for time.Since(start) < duration {
-			<-tick.C
-			content := "ts=" + strconv.FormatInt(time.Now().UnixNano(), 10) + " " + pad
-			var msg []byte
-			if s.name == "wsplay" {
-				msg, _ = json.Marshal(map[string]string{"type": "text", "content": content})
-			} else {
-				msg = []byte(content)
-			}
-			if err := pub.Write(ctx, websocket.MessageText, msg); err != nil {
-				tick.Stop()
-				return nil, fmt.Errorf("publish: %w", err)
-			}
-			sent++
-		}
-		tick.Stop()
-		expected := int64(sent) * int64(n)
-		for drain := time.Now().Add(15 * time.Second); received.Load() < expected && time.Now().Before(drain); {
-			time.Sleep(20 * time.Millisecond)
-		}
-		cpu := (s.cpu() - cpu0).Seconds()
-		got := received.Load()
-		pub.CloseNow()
-		closeAll(subs)
-		readers.Wait()
-		var all []time.Duration
-		for _, l := range lat {
-			all = append(all, l...)
-		}
-		slices.Sort(all)
-		pct := func(p float64) float64 {
-			if len(all) == 0 {
-				return 0
-			}
-			return float64(all[min(len(all)-1, int(p*float64(len(all))))]) / float64(time.Millisecond)
-		}
-		return result{
-			"deliveries per CPU-s": float64(got) / max(cpu, 0.01),
-			"delivered %":          100 * float64(got) / float64(expected),
-			"p50 ms":               pct(0.5),
-			"p99 ms":               pct(0.99),
-		}, nil
+		return fanoutLoad{
+			n: n, batch: batch, duration: 10 * time.Second, plain: s.name != "wsplay",
+			sub:     func(i int) string { return s.url("/ws/chat?room=load&username=sub" + strconv.Itoa(i)) },
+			pub:     s.url("/ws/chat?room=load&username=publisher"),
+			procs:   []*server{s},
+			labels:  []string{s.name},
+			profile: s,
+		}.run(ctx)
 	}
+}
+
+// fanoutLoad is a fan-out: n subscribers in one room, one publisher
+// sending 100 messages a second for duration, and the server processes
+// whose CPU it costs.
+type fanoutLoad struct {
+	n        int
+	batch    bool // the subscribers offer wsplay-batch
+	duration time.Duration
+	plain    bool               // the reference hub's plain text frames, not wsplay's JSON
+	sub      func(i int) string // subscriber i's URL
+	pub      string             // the publisher's URL
+	procs    []*server          // the processes whose CPU is measured,
+	labels   []string           // named so in the result ("CPU-s " + label)
+	profile  *server            // profiled under -profile, if not nil
+}
+
+// run runs the fan-out. Its result has the deliveries per CPU-second of
+// all of l.procs together, each one's CPU-seconds, the load process's,
+// what was sent (fewer than rate × duration when the publisher is
+// starved of CPU), delivered and expected, and the latency percentiles.
+func (l fanoutLoad) run(ctx context.Context) (result, error) {
+	const rate = 100
+	n, duration := l.n, l.duration
+	var opts *websocket.DialOptions
+	if l.batch {
+		opts = &websocket.DialOptions{Subprotocols: []string{"wsplay-batch"}}
+	}
+	var (
+		received atomic.Int64
+		lastSeen atomic.Int64
+	)
+	lastSeen.Store(time.Now().UnixNano())
+	subs, err := dialMany(ctx, n, l.sub, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer closeAll(subs)
+	lat := make([][]time.Duration, n)
+	var readers sync.WaitGroup
+	for i, c := range subs {
+		readers.Go(func() { lat[i] = receive(ctx, c, &received, &lastSeen) })
+	}
+	// Let the joins (wsplay announces each) settle before measuring.
+	for quiet := time.Now(); ; time.Sleep(100 * time.Millisecond) {
+		if seen := lastSeen.Load(); seen > quiet.UnixNano() {
+			quiet = time.Unix(0, seen)
+		} else if time.Since(quiet) > 500*time.Millisecond {
+			break
+		}
+		if ctx.Err() != nil {
+			return nil, errors.New("the joins did not settle")
+		}
+	}
+	pub, _, err := websocket.Dial(ctx, l.pub, nil)
+	if err != nil {
+		return nil, err
+	}
+	pub.SetReadLimit(16 << 20)
+	go func() {
+		for {
+			if _, _, err := pub.Read(ctx); err != nil {
+				return
+			}
+		}
+	}()
+	received.Store(0)
+	if l.profile != nil {
+		wait := l.profile.profileCPU(duration)
+		defer wait()
+	}
+	cpu0 := make([]time.Duration, len(l.procs))
+	for i, p := range l.procs {
+		cpu0[i] = p.cpu()
+	}
+	load0 := selfCPU()
+	start := time.Now()
+	tick := time.NewTicker(time.Second / rate)
+	pad := strings.Repeat("x", 100)
+	sent := 0
+	for time.Since(start) < duration {
+		<-tick.C
+		content := "ts=" + strconv.FormatInt(time.Now().UnixNano(), 10) + " " + pad
+		var msg []byte
+		if l.plain {
+			msg = []byte(content)
+		} else {
+			msg, _ = json.Marshal(map[string]string{"type": "text", "content": content})
+		}
+		if err := pub.Write(ctx, websocket.MessageText, msg); err != nil {
+			tick.Stop()
+			return nil, fmt.Errorf("publish: %w", err)
+		}
+		sent++
+	}
+	tick.Stop()
+	expected := int64(sent) * int64(n)
+	for drain := time.Now().Add(15 * time.Second); received.Load() < expected && time.Now().Before(drain); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	res := result{"load CPU-s": (selfCPU() - load0).Seconds()}
+	var cpu float64
+	for i, p := range l.procs {
+		c := (p.cpu() - cpu0[i]).Seconds()
+		res["CPU-s "+l.labels[i]] = c
+		cpu += c
+	}
+	got := received.Load()
+	pub.CloseNow()
+	closeAll(subs)
+	readers.Wait()
+	var all []time.Duration
+	for _, ls := range lat {
+		all = append(all, ls...)
+	}
+	slices.Sort(all)
+	pct := func(p float64) float64 {
+		if len(all) == 0 {
+			return 0
+		}
+		return float64(all[min(len(all)-1, int(p*float64(len(all))))]) / float64(time.Millisecond)
+	}
+	res["server CPU-s"] = cpu
+	res["deliveries per CPU-s"] = float64(got) / max(cpu, 0.01)
+	res["sent"] = float64(sent)
+	res["delivered"] = float64(got)
+	res["expected"] = float64(expected)
+	res["delivered %"] = 100 * float64(got) / float64(expected)
+	res["p50 ms"] = pct(0.5)
+	res["p99 ms"] = pct(0.99)
+	return res, nil
+}
+
+// selfCPU returns this process's user and system CPU time so far: the
+// load's, on the same cores as the servers.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // receive counts the messages one subscriber gets, a frame holding one

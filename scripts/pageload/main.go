@@ -68,7 +68,7 @@ func run() error {
 	}
 	chromium, err := exec.Command(filepath.Join("scripts", "find-chromium")).Output()
 	if err != nil {
-		return errors.New("Chromium not found: install it (Debian: apt-get install chromium) or set WSPLAY_CHROMIUM")
+		return errors.New("no Chromium found: install it (Debian: apt-get install chromium) or set WSPLAY_CHROMIUM")
 	}
 	data, err := os.MkdirTemp("", "wsplay-pageload-")
 	if err != nil {

@@ -26,6 +26,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -58,10 +59,11 @@ type Config struct {
 	MaxRooms int
 	// MaxContent is the longest chat message, in bytes as the message
 	// carries it, encoded as a JSON string (a "<" counts 6, as \u003c).
-	// Default 4 KiB.
+	// Default 4 KiB; at most MaxContentLimit, so that a message fits a
+	// frame (New refuses more).
 	MaxContent int
 	// HistoryBytes bounds what a join receives as history, in encoded
-	// bytes (sent in pages of shared.MaxHistoryPage): a resume that
+	// bytes (sent in pages of shared.MaxFrame): a resume that
 	// missed more gets recovered: false and the newest HistoryOnJoin
 	// messages. Default 256 KiB.
 	HistoryBytes int
@@ -96,6 +98,10 @@ const (
 	DefaultPresenceBatch      = 250 * time.Millisecond
 	DefaultAddressRate        = 30
 	DefaultAddressBurst       = 60
+	// MaxContentLimit is the largest Config.MaxContent: a message of
+	// that much content, with every other field at its longest, still
+	// fits a frame of shared.MaxFrame, alone or as a page of history.
+	MaxContentLimit = shared.MaxFrame - 2<<10
 )
 
 func (c Config) withDefaults() Config {
@@ -162,6 +168,9 @@ type Service struct {
 // its own and cannot.
 func New(cfg Config, deps Deps) (*Service, error) {
 	cfg = cfg.withDefaults()
+	if cfg.MaxContent > MaxContentLimit {
+		return nil, fmt.Errorf("chat: MaxContent %d is over %d: a message must fit a frame of %d bytes", cfg.MaxContent, MaxContentLimit, shared.MaxFrame)
+	}
 	s := &Service{cfg: cfg, log: deps.Log, gate: deps.Gate, metrics: deps.Metrics,
 		perAddress: keyrate.New(cfg.AddressRate, cfg.AddressBurst, 100000)}
 	if s.log == nil {
@@ -304,6 +313,14 @@ func (cl *client) handle(typ int, data []byte) error {
 		return nil
 	}
 	cl.strikes.Good()
+	if msg.Type == shared.TypePing {
+		// The heartbeat: answered at once, to this client only. It
+		// counted against the connection's message rate above, as any
+		// message does, and as activity (wsconn's PongWait), but it
+		// stores nothing, so the per-address limit does not apply.
+		c.Enqueue(wsconn.TextFrame(shared.EncodePong(msg.ID)))
+		return nil
+	}
 	// Stored messages are limited per client address too, whatever
 	// its connections: one address with many sockets could otherwise
 	// push a room's whole history out in seconds.
@@ -366,12 +383,17 @@ func (s *Service) chatInput(data []byte, room string) (shared.Message, *shared.E
 }
 
 // checkChatMessage checks what a client may send on /ws/chat: text with
-// content, or typing, for the room it joined.
+// content, or typing, for the room it joined; or a ping.
 func (s *Service) checkChatMessage(m shared.Message, room string) error {
 	switch m.Type {
 	case shared.TypeText, shared.TypeTyping:
+	case shared.TypePing:
+		if err := shared.CheckPingID(m.ID); err != nil {
+			return err
+		}
+		return nil
 	default:
-		return shared.Errorf(shared.CodeUnknownType, "clients send only text and typing messages, not %q", m.Type)
+		return shared.Errorf(shared.CodeUnknownType, "clients send only text, typing and ping messages, not %q", m.Type)
 	}
 	if m.Room != "" && m.Room != room {
 		return shared.Errorf(shared.CodeForbidden, "this connection is in room %q; connect to another room to talk there", room)

@@ -31,6 +31,10 @@ func chatSeeds() [][]byte {
 		{Type: shared.TypeUserList, Room: "general", Users: []string{"ada", "bob"}},
 		{Type: shared.TypeHistory, Room: "general", Messages: []shared.Message{{Type: shared.TypeText, Content: "old", Seq: 1}}},
 		{Type: shared.TypeError, Code: shared.CodeBadJSON, Content: "not valid JSON"},
+		{Type: shared.TypePing},
+		{Type: shared.TypePing, ID: "p-1"},
+		{Type: shared.TypePing, ID: "<b>"},
+		{Type: shared.TypePong, ID: "p-1"},
 	}
 	var out [][]byte
 	for _, m := range msgs {
@@ -75,7 +79,7 @@ func checkRefusal(t *testing.T, err *shared.Error, codes ...shared.ErrorCode) {
 // frame before the room sees it (decode and check). Every frame is either
 // refused with an error a client can be sent, or accepted as a text or
 // typing message within the limits, which the room's broadcast of it then
-// carries unchanged.
+// carries unchanged, or as a ping, whose pong carries its id back.
 func FuzzChatInput(f *testing.F) {
 	for _, b := range chatSeeds() {
 		f.Add(b)
@@ -90,6 +94,15 @@ func FuzzChatInput(f *testing.F) {
 		}
 		switch msg.Type {
 		case shared.TypeTyping:
+			return
+		case shared.TypePing:
+			if shared.CheckPingID(msg.ID) != nil {
+				t.Fatalf("accepted ping id %q", msg.ID)
+			}
+			pong, err := shared.Decode(shared.EncodePong(msg.ID))
+			if err != nil || pong.Type != shared.TypePong || pong.ID != msg.ID {
+				t.Fatalf("the pong for id %q decodes as %+v, %v", msg.ID, pong, err)
+			}
 			return
 		case shared.TypeText:
 		default:

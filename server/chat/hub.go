@@ -2,6 +2,7 @@ package chat
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"slices"
@@ -454,12 +455,54 @@ func (h *hub) joinNow(j joinRequest) {
 		}
 		return
 	}
-	j.m.c.Enqueue(h.userList())
+	for _, page := range h.userList() {
+		j.m.c.Enqueue(page)
+	}
 }
 
-// userList is the room's user list, encoded.
-func (h *hub) userList() *wsconn.Frame {
-	return prepare(shared.Message{Type: shared.TypeUserList, Room: h.room, Users: h.presence.Users(), Timestamp: h.now().UTC()})
+// userList is the room's user list, encoded: in pages of at most
+// shared.MaxFrame bytes, all but the last marked More.
+func (h *hub) userList() []*wsconn.Frame {
+	list := shared.Message{Type: shared.TypeUserList, Room: h.room, Users: h.presence.Users(), Timestamp: h.now().UTC()}
+	var out []*wsconn.Frame
+	for _, page := range userPages(list, true) {
+		out = append(out, prepare(page))
+	}
+	return out
+}
+
+// userPages cuts m, a message that lists users, into messages of at
+// most shared.MaxFrame bytes each, in order, each with a part of Users.
+// With more, every one but the last is marked More (a user list, whose
+// pages make one list); without, each stands alone (a run of joins or
+// leaves, which may go as several runs).
+func userPages(m shared.Message, more bool) []shared.Message {
+	users := m.Users
+	page := m
+	page.Users, page.More = nil, more
+	base, _ := shared.Encode(page)
+	budget := shared.MaxFrame - len(base) - len(`,"users":[]`)
+	var out []shared.Message
+	for {
+		size, n := 0, 0
+		for n < len(users) {
+			b, _ := json.Marshal(users[n])
+			if n > 0 && size+len(b)+1 > budget {
+				break
+			}
+			size += len(b) + 1
+			n++
+		}
+		page := m
+		page.Users, page.More = users[:n], more && n < len(users)
+		if len(out) > 0 || n < len(users) {
+			page.Username = "" // only a run of one names its user there
+		}
+		out = append(out, page)
+		if users = users[n:]; len(users) == 0 {
+			return out
+		}
+	}
 }
 
 func (h *hub) handleLeave(m *member) {
@@ -509,23 +552,27 @@ func (h *hub) announce(typ shared.Type, user string) {
 // list to the members who joined meanwhile: one list, which already
 // holds every change of the runs, in whatever order they arrive.
 func (h *hub) flush() {
-	for _, m := range h.pendingPresence {
-		if h.sharedPresence != nil {
-			// Every process heard the change and tells its own.
-			b, err := shared.Encode(m)
-			if err != nil {
-				panic("encode a message: " + err.Error()) // only plain types: cannot fail
+	for _, run := range h.pendingPresence {
+		for _, m := range userPages(run, false) { // a long run goes as several
+			if h.sharedPresence != nil {
+				// Every process heard the change and tells its own.
+				b, err := shared.Encode(m)
+				if err != nil {
+					panic("encode a message: " + err.Error()) // only plain types: cannot fail
+				}
+				h.deliver(broker.Event{Data: b})
+				continue
 			}
-			h.deliver(broker.Event{Data: b})
-			continue
+			h.broadcast(m)
 		}
-		h.broadcast(m)
 	}
 	if len(h.awaitingList) > 0 {
 		list := h.userList()
 		for _, m := range h.awaitingList {
 			if _, ok := h.members[m]; ok {
-				m.c.Enqueue(list)
+				for _, page := range list {
+					m.c.Enqueue(page)
+				}
 			}
 		}
 	}
@@ -567,7 +614,7 @@ func encodedSize(msgs []shared.Message) int {
 }
 
 // pages encodes a history message as frames of at most
-// shared.MaxHistoryPage bytes each, oldest messages first, every one but
+// shared.MaxFrame bytes each, oldest messages first, every one but
 // the last marked More.
 func pages(msg shared.Message) []*wsconn.Frame {
 	all := msg.Messages
@@ -579,7 +626,7 @@ func pages(msg shared.Message) []*wsconn.Frame {
 		size, n := len(base)+len(`,"messages":[],"more":true`), 0
 		for n < len(all) {
 			b, _ := shared.Encode(all[n])
-			if n > 0 && size+len(b)+1 > shared.MaxHistoryPage {
+			if n > 0 && size+len(b)+1 > shared.MaxFrame {
 				break
 			}
 			size += len(b) + 1

@@ -4,8 +4,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
+	"strings"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/gorilla/websocket"
 	"github.com/stretchr/testify/assert"
@@ -91,3 +94,86 @@ func TestHubEdgeCases(t *testing.T) {
 		}
 	})
 }
+
+// In a room whose names take far more than a frame, the user list a
+// member gets on joining comes in pages of at most shared.MaxFrame bytes,
+// all but the last marked More, that together are the room's users, each
+// once; and a run of joins longer than a frame goes to the members as
+// several join messages, each within the bound, that together name
+// everyone who joined.
+func TestHubUserListAndRunsFitAFrame(t *testing.T) {
+	cfg := Config{}.withDefaults()
+	synctest.Test(t, func(t *testing.T) {
+		h := newTestHub(t, &cfg)
+		go h.run()
+		defer h.shutdown()
+		name := func(i int) string { return fmt.Sprintf("%s%04d", strings.Repeat("u", shared.MaxNameLen-4), i) }
+		first := fakeClient(4096)
+		require.True(t, h.add(joinRequest{m: &member{c: first, user: name(0)}}))
+		synctest.Wait()
+		drain(t, first)
+
+		// A crowd arrives: well over a frame of names (35 bytes each).
+		const n = 1500
+		var want []string
+		for i := range n {
+			want = append(want, name(i))
+			if i > 0 {
+				require.True(t, h.add(joinRequest{m: &member{c: fakeClient(64), user: name(i)}}))
+			}
+		}
+		synctest.Wait()
+		time.Sleep(cfg.PresenceBatch) // the runs go out
+		synctest.Wait()
+		var joined []string
+		runs := 0
+		for _, m := range drain(t, first) {
+			require.Equal(t, shared.TypeJoin, m.Type)
+			assert.False(t, m.More)
+			joined = append(joined, m.Users...)
+			runs++
+		}
+		assert.True(t, slices.Equal(want[1:], joined), "every join, once, in order: %d of %d", len(joined), n-1)
+		assert.Greater(t, runs, 1, "the run went as several messages")
+
+		late := fakeClient(64)
+		require.True(t, h.add(joinRequest{m: &member{c: late, user: "late"}}))
+		synctest.Wait()
+		time.Sleep(cfg.PresenceBatch) // a big room's list comes with the next run
+		synctest.Wait()
+		var users []string
+		pages := 0
+		for _, m := range drain(t, late) {
+			if m.Type != shared.TypeUserList {
+				continue
+			}
+			pages++
+			users = append(users, m.Users...)
+			if !m.More {
+				break
+			}
+		}
+		assert.Greater(t, pages, 1, "the list came in pages")
+		assert.True(t, slices.Equal(sorted(append(want, "late")), sorted(users)), "the pages together are the list: %d names of %d", len(users), n+1)
+	})
+}
+
+// drain returns what c's queue holds, decoded, and checks that each
+// frame fits shared.MaxFrame.
+func drain(t *testing.T, c *wsconntest.Conn) []shared.Message {
+	t.Helper()
+	var out []shared.Message
+	for {
+		select {
+		case f := <-c.Queue:
+			assert.LessOrEqual(t, len(f.Payload()), shared.MaxFrame, "a frame's bytes")
+			m, err := shared.Decode(f.Payload())
+			require.NoError(t, err)
+			out = append(out, m)
+		default:
+			return out
+		}
+	}
+}
+
+func sorted(s []string) []string { s = slices.Clone(s); slices.Sort(s); return s }

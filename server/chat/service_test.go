@@ -52,3 +52,10 @@ func tempDir() (string, func()) {
 	}
 	return dir, func() { os.RemoveAll(dir) }
 }
+
+// A MaxContent that would let one message outgrow a frame is refused.
+func TestNewRefusesContentOverAFrame(t *testing.T) {
+	t.Parallel()
+	_, err := chat.New(chat.Config{MaxContent: chat.MaxContentLimit + 1}, chat.Deps{})
+	require.ErrorContains(t, err, "MaxContent")
+}

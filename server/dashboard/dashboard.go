@@ -6,20 +6,27 @@
 // [shared.DashboardIntervals] with ?interval=; any other value gets 400
 // before the upgrade. Each interval in use has one sampler goroutine,
 // which reads the metrics, computes the snapshot and encodes it once, as a
-// wsconn.Frame, for all its viewers. The first message a
-// viewer gets is the newest snapshot with the ones before it in History.
+// wsconn.Frame, for all its viewers. The first messages a viewer gets
+// are the recent snapshots, in pages of at most shared.MaxFrame bytes:
+// each a snapshot with the ones before it in History, all but the last
+// marked More, the last page's own snapshot the newest.
 //
-// Latest value wins. A viewer does not use the send queue that closes a
-// slow client: its snapshots go to the connection's one-slot mailbox
+// Latest value wins. Only a viewer's history pages, once, go through
+// the send queue, which is written before the mailbox; every later
+// snapshot goes to the connection's one-slot mailbox
 // (wsconn.Conn.Offer), where the sampler replaces a snapshot still
 // waiting with the newer one (viewer.offer). So a viewer that reads
 // slowly gets the newest snapshot when it is ready, the server holds at
-// most one pending snapshot per viewer, and the sampler never waits for
-// anyone. A viewer that takes nothing at all is dropped by the write
-// timeout, like any other client.
+// most one pending snapshot per viewer besides its history, and the
+// sampler never waits for anyone. A viewer that takes nothing at all is
+// dropped by the write timeout, like any other client.
 //
-// The endpoint is push-only but still reads, for ping, pong and close.
-// Text from the viewer is ignored; a binary frame closes with 1003.
+// The endpoint is push-only but still reads: for WebSocket pings, pongs
+// and close, and for the heartbeat of package shared, a text
+// {"type":"ping"} that it answers with {"type":"pong"}. Other text from
+// the viewer is ignored; a binary frame closes with 1003. Every message
+// counts against a per-connection rate (Config.MessageRate), as on chat:
+// a flood gets an error, then a close with 1008.
 //
 // The snapshot's keys are the Metric constants of package shared, which
 // document each one's unit and meaning.
@@ -49,6 +56,11 @@ type Config struct {
 	// Interval is how often a viewer that does not ask for another
 	// interval gets a snapshot. Between 10 ms and 1 min. Default 1 s.
 	Interval time.Duration
+	// MessageRate is how many messages a second one viewer may send (its
+	// heartbeat), with bursts of MessageBurst. Defaults, as for
+	// wsconn.NewLimiter: 10 and 20.
+	MessageRate  float64
+	MessageBurst int
 }
 
 // The bounds and default of Config.Interval.
@@ -160,12 +172,26 @@ func (d *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	v := &viewer{box: c}
 	d.join(v, interval)
-	c.Start(func(typ int, _ []byte) error {
+	limiter := wsconn.NewLimiter(d.cfg.MessageRate, d.cfg.MessageBurst)
+	c.Start(func(typ int, data []byte) error {
+		warn := func(e *shared.Error) { c.Enqueue(wsconn.TextFrame(shared.EncodeHeartbeatError(e))) }
+		if ok, err := limiter.Admit(c, warn); !ok {
+			return err
+		}
 		if typ == websocket.BinaryMessage {
 			c.Close(websocket.CloseUnsupportedData, shared.ReasonBinary)
 			return wsconn.ErrClosedByServer
 		}
-		return nil // a viewer has nothing to say
+		id, ok := shared.ParsePing(data)
+		if !ok {
+			return nil // a viewer has nothing else to say
+		}
+		if e := shared.CheckPingID(id); e != nil {
+			warn(e)
+			return nil
+		}
+		c.Enqueue(wsconn.TextFrame(shared.EncodePong(id)))
+		return nil
 	}, func() { d.leave(v) })
 }
 
@@ -254,34 +280,33 @@ type viewer struct {
 	s   *sampler // set by join
 
 	// Touched only by the sampler goroutine.
-	greeted        bool // the first message has been offered
-	historyPending bool // the message in the mailbox may be the first one, not yet taken
+	greeted bool // the history has been queued
 }
 
-// mailbox is where a viewer's snapshots wait to be written: a
-// *wsconn.Conn's Offer (unit tests use a stand-in).
+// mailbox is where a viewer's messages wait to be written: a
+// *wsconn.Conn's send queue, for the history pages, and its one-slot
+// mailbox, written after the queue, for the snapshots (unit tests use a
+// stand-in).
 type mailbox interface {
+	Enqueue(f *wsconn.Frame) bool
 	Offer(next func(replacing bool) *wsconn.Frame) (replaced bool)
 }
 
+// greet queues the history pages for a new viewer. They go in the send
+// queue, whose messages are written before the mailbox's, so no snapshot
+// overtakes them and none replaces them.
+func (v *viewer) greet(pages []*wsconn.Frame) {
+	for _, p := range pages {
+		if !v.box.Enqueue(p) {
+			return
+		}
+	}
+}
+
 // offer puts tick in the mailbox, replacing a message the writer has not
-// taken yet, and reports whether it replaced one. It never blocks. If the
-// replaced message was the viewer's first (with the history), it is
-// replaced by a new first message, made by history, so that the history is
-// never lost to conflation.
-func (v *viewer) offer(tick *wsconn.Frame, history func() *wsconn.Frame) (replaced bool) {
-	return v.box.Offer(func(replacing bool) *wsconn.Frame {
-		if !replacing {
-			v.historyPending = false // the slot was empty: the writer took the first message
-			return tick
-		}
-		if v.historyPending {
-			if h := history(); h != nil {
-				return h
-			}
-		}
-		return tick
-	})
+// taken yet, and reports whether it replaced one. It never blocks.
+func (v *viewer) offer(tick *wsconn.Frame) (replaced bool) {
+	return v.box.Offer(func(bool) *wsconn.Frame { return tick })
 }
 
 // sampler computes the snapshots of one interval and hands them to the
@@ -295,10 +320,10 @@ type sampler struct {
 	viewers map[*viewer]struct{}
 
 	// Touched only by run.
-	proc       *metrics.ProcessReader
-	past       []sample               // the last latencyWindow+1 samples, oldest first
-	history    []shared.DashboardData // the last DashboardHistory snapshots, oldest first
-	historyMsg *wsconn.Frame
+	proc    *metrics.ProcessReader
+	past    []sample               // the last latencyWindow+1 samples, oldest first
+	history []shared.DashboardData // the last DashboardHistory snapshots, oldest first
+	pages   []*wsconn.Frame        // history as a new viewer gets it; nil until needed
 }
 
 // sample is everything read at one moment.
@@ -342,14 +367,13 @@ func (s *sampler) run() {
 		}
 		for _, v := range viewers {
 			if !v.greeted {
-				v.greeted = true
-				if h := s.historyMessage(); h != nil {
-					v.box.Offer(func(bool) *wsconn.Frame { return h }) // a new viewer's mailbox is empty
-					v.historyPending = true
+				if pages := s.historyPages(); pages != nil {
+					v.greeted = true
+					v.greet(pages)
 				}
-				continue
+				continue // its history holds tick
 			}
-			if tick != nil && v.offer(tick, s.historyMessage) {
+			if tick != nil && v.offer(tick) {
 				s.d.m.SnapshotConflated()
 			}
 		}
@@ -378,21 +402,50 @@ func (s *sampler) take() *wsconn.Frame {
 	if len(s.history) > shared.DashboardHistory {
 		s.history = slices.Delete(s.history, 0, 1)
 	}
-	s.historyMsg = nil
+	s.pages = nil
 	return s.encode(snap)
 }
 
-// historyMessage returns the first message for a new viewer: the newest
-// snapshot with the ones before it. It is made at most once per snapshot,
-// and only when a viewer needs it. nil means there is no snapshot yet.
-func (s *sampler) historyMessage() *wsconn.Frame {
-	if s.historyMsg == nil && len(s.history) > 0 {
-		n := len(s.history)
-		first := s.history[n-1]
-		first.History = s.history[:n-1]
-		s.historyMsg = s.encode(first)
+// historyPages returns the first messages for a new viewer: the recent
+// snapshots, oldest first, in pages of at most shared.MaxFrame bytes,
+// each the page's newest snapshot with the ones before it in History and
+// all but the last marked More. They are made at most once per snapshot,
+// and only when a viewer needs them. nil means there is no snapshot yet.
+func (s *sampler) historyPages() []*wsconn.Frame {
+	if s.pages == nil && len(s.history) > 0 {
+		s.pages = s.paginate(s.history)
 	}
-	return s.historyMsg
+	return s.pages
+}
+
+// paginate cuts snaps, oldest first, into pages of at most
+// shared.MaxFrame bytes, encoded.
+func (s *sampler) paginate(snaps []shared.DashboardData) []*wsconn.Frame {
+	sizes := make([]int, len(snaps))
+	for i, d := range snaps {
+		b, _ := json.Marshal(d)
+		sizes[i] = len(b)
+	}
+	// A page of snaps[i..j] is snaps[j] with the others in History: its
+	// own bytes, each earlier one's and a comma, and the two fields.
+	const fields = len(`,"history":[]`) + len(`,"more":true`)
+	var out []*wsconn.Frame
+	for i := 0; i < len(snaps); {
+		j, inner := i, 0
+		for j+1 < len(snaps) && sizes[j+1]+inner+sizes[j]+1+fields <= shared.MaxFrame {
+			inner += sizes[j] + 1
+			j++
+		}
+		page := snaps[j]
+		page.History, page.More = snaps[i:j], j+1 < len(snaps)
+		f := s.encode(page)
+		if f == nil {
+			return nil
+		}
+		out = append(out, f)
+		i = j + 1
+	}
+	return out
 }
 
 func (s *sampler) encode(d shared.DashboardData) *wsconn.Frame {

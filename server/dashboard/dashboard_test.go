@@ -1,6 +1,8 @@
 package dashboard
 
 import (
+	"encoding/json"
+	"log/slog"
 	"runtime"
 	"testing"
 	"time"
@@ -10,11 +12,20 @@ import (
 
 	"wsplay/server/metrics"
 	"wsplay/server/wsconn"
+	"wsplay/shared"
 )
 
 // slot is a one-slot mailbox without a connection, as wsconn.Conn.Offer
-// keeps one.
-type slot struct{ f *wsconn.Frame }
+// keeps one, with a send queue beside it.
+type slot struct {
+	f     *wsconn.Frame
+	queue []*wsconn.Frame
+}
+
+func (s *slot) Enqueue(f *wsconn.Frame) bool {
+	s.queue = append(s.queue, f)
+	return true
+}
 
 func (s *slot) Offer(next func(bool) *wsconn.Frame) bool {
 	replaced := s.f != nil
@@ -22,8 +33,13 @@ func (s *slot) Offer(next func(bool) *wsconn.Frame) bool {
 	return replaced
 }
 
-// take is the writer taking what waits.
+// take is the writer taking what waits: the queue first, then the slot.
 func (s *slot) take() *wsconn.Frame {
+	if len(s.queue) > 0 {
+		f := s.queue[0]
+		s.queue = s.queue[1:]
+		return f
+	}
 	f := s.f
 	s.f = nil
 	return f
@@ -36,22 +52,55 @@ func TestViewerOfferKeepsOnlyTheNewest(t *testing.T) {
 	box := &slot{}
 	v := &viewer{box: box}
 
-	// A greeted viewer that has not taken its first message yet: a tick
-	// replaces it with the newer first message, never with a bare tick.
-	box.f = h1
-	v.historyPending = true
-	assert.True(t, v.offer(t1, func() *wsconn.Frame { return h2 }))
+	// A greeted viewer that has not taken its history yet: ticks replace
+	// each other, never the history, which goes first.
+	v.greet([]*wsconn.Frame{h1, h2})
+	assert.False(t, v.offer(t1))
+	assert.True(t, v.offer(t2))
+	assert.Same(t, h1, box.take())
 	assert.Same(t, h2, box.take())
-
-	// Taken: the next tick goes in as it is.
-	assert.False(t, v.offer(t2, nil))
-	assert.False(t, v.historyPending)
 	assert.Same(t, t2, box.take())
-	// Not taken: the newer tick replaces it.
-	assert.False(t, v.offer(t2, nil))
-	assert.True(t, v.offer(t3, nil))
+
+	// Taken: the next tick goes in as it is; not taken, the newer one
+	// replaces it.
+	assert.False(t, v.offer(t2))
+	assert.True(t, v.offer(t3))
 	assert.Same(t, t3, box.take())
 	assert.Nil(t, box.take())
+}
+
+// A full history of snapshots as the server takes them goes in pages of
+// at most shared.MaxFrame bytes, all but the last marked More, that
+// together hold every snapshot once, oldest first.
+func TestHistoryPagesFitAFrame(t *testing.T) {
+	t.Parallel()
+	m := metrics.New()
+	for _, e := range []string{shared.EndpointEcho, shared.EndpointChat, shared.EndpointNotifications, shared.EndpointDashboard} {
+		m.Endpoint(e)
+	}
+	s := &sampler{d: &Service{m: m, log: slog.New(slog.DiscardHandler)}, proc: metrics.NewProcessReader()}
+	s.past = []sample{{m.Read(), s.proc.Read()}}
+	for range shared.DashboardHistory {
+		s.take()
+	}
+	require.Len(t, s.history, shared.DashboardHistory)
+	pages := s.historyPages()
+	require.Greater(t, len(pages), 1, "a full history is more than a frame")
+	var all []shared.DashboardData
+	for i, f := range pages {
+		require.LessOrEqual(t, len(f.Payload()), shared.MaxFrame)
+		var d shared.DashboardData
+		require.NoError(t, json.Unmarshal(f.Payload(), &d))
+		assert.Equal(t, i < len(pages)-1, d.More, "page %d", i)
+		all = append(all, d.History...)
+		d.History, d.More = nil, false
+		all = append(all, d)
+	}
+	require.Len(t, all, len(s.history))
+	for i := range all {
+		assert.True(t, all[i].Timestamp.Equal(s.history[i].Timestamp), "snapshot %d in order", i)
+	}
+	assert.Same(t, pages[0], s.historyPages()[0], "made once per snapshot")
 }
 
 // The dashboard measures CPU from the newest sample at least

@@ -59,7 +59,6 @@ func TestZeroServicePushesSnapshots(t *testing.T) {
 	c, _, err := websocket.Dial(ctx, url+"?interval=100ms", nil)
 	require.NoError(t, err)
 	defer c.CloseNow()
-	c.SetReadLimit(1 << 20)
 	first := readSnapshot(t, c)
 	second := readSnapshot(t, c)
 	assert.True(t, second.Timestamp.After(first.Timestamp))
@@ -112,7 +111,6 @@ func TestSnapshotKeysAreTheSharedConstants(t *testing.T) {
 	c, _, err := websocket.Dial(ctx, url, nil)
 	require.NoError(t, err)
 	defer c.CloseNow()
-	c.SetReadLimit(1 << 20)
 	readSnapshot(t, c)
 	snap := readSnapshot(t, c)
 

@@ -40,6 +40,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -376,10 +377,55 @@ func (g *Gate) reject(w http.ResponseWriter, r *http.Request, ref *Refusal) {
 	g.log.Info("handshake rejected", "status", ref.Status, "reason", ref.Reason,
 		"path", clip(r.URL.Path), "origin", clip(r.Header.Get("Origin")), "remote", r.RemoteAddr)
 	g.metrics.HandshakeRejected(ref.Reason)
+	if explainable(r, ref) {
+		g.explain(w, r, ref)
+		return
+	}
 	if ref.RetryAfter > 0 {
 		w.Header().Set("Retry-After", fmt.Sprint(int(ref.RetryAfter.Round(time.Second)/time.Second)))
 	}
 	http.Error(w, ref.Message, ref.Status)
+}
+
+// explainable reports whether a refusal goes to the client as a close
+// code rather than an HTTP status (see shared.SubprotocolExplain): only
+// for a WebSocket handshake of version 13 that offers the subprotocol,
+// and never for a host name the server does not answer to, which is
+// what a DNS-rebinding page would send.
+func explainable(r *http.Request, ref *Refusal) bool {
+	switch ref.Status {
+	case http.StatusMethodNotAllowed, http.StatusUpgradeRequired, http.StatusMisdirectedRequest:
+		return false
+	}
+	return websocket.IsWebSocketUpgrade(r) && r.Header.Get("Sec-WebSocket-Version") == "13" &&
+		slices.Contains(websocket.Subprotocols(r), shared.SubprotocolExplain)
+}
+
+// explain answers a refused handshake by upgrading it and closing at once
+// with shared.CloseRefusedBase plus the status, the message as the
+// reason. The connection is never registered, counted or read from: the
+// close frame is written and the socket closed before explain returns.
+func (g *Gate) explain(w http.ResponseWriter, r *http.Request, ref *Refusal) {
+	up := websocket.Upgrader{
+		HandshakeTimeout: time.Second,
+		Subprotocols:     []string{shared.SubprotocolExplain},
+		// The origin was checked, or is what is being refused: the socket
+		// carries nothing but the refusal.
+		CheckOrigin: func(*http.Request) bool { return true },
+		Error: func(w http.ResponseWriter, _ *http.Request, status int, reason error) {
+			http.Error(w, ref.Message, ref.Status) // the upgrade itself failed: the plain answer
+		},
+	}
+	ws, err := up.Upgrade(w, r, nil)
+	if err != nil {
+		return
+	}
+	defer ws.Close()
+	code := shared.CloseRefusedBase + ref.Status
+	msg := websocket.FormatCloseMessage(code, shared.ClipCloseReason(ref.Message))
+	if err := ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second)); err != nil {
+		g.log.Debug("cannot explain a refusal", "err", err)
+	}
 }
 
 // clip cuts a string the client chose to at most 100 bytes for a log.

@@ -178,6 +178,9 @@ func decodeNotifyRequest(w http.ResponseWriter, r *http.Request) (shared.NotifyR
 			req.Data = buf.Bytes()
 		}
 	}
+	if perr := checkNotifyFrame(shared.Notification{Type: req.Type, Title: req.Title, Message: req.Message, Data: req.Data}); perr != nil {
+		return req, perr // too_large: 413, like a body over the limit
+	}
 	return req, nil
 }
 

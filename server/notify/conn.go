@@ -3,8 +3,10 @@ package notify
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -204,11 +206,42 @@ func (n *Service) sync(nc *notifyConn, since uint64, resume bool) {
 		}
 		n.metrics.NotificationDelivered()
 	}
-	_, pm := prepareNotify(shared.NotifyMessage{Type: shared.NotifySynced, Seq: snap.LastSeq, Unread: unread, IDs: snap.UnreadIDs})
-	if !nc.c.EnqueueWait(pm) {
-		return
+	for _, page := range syncedPages(shared.NotifyMessage{Type: shared.NotifySynced, Seq: snap.LastSeq, Unread: unread, IDs: snap.UnreadIDs}) {
+		_, pm := prepareNotify(page)
+		if !nc.c.EnqueueWait(pm) {
+			return
+		}
 	}
 	nc.goLive(snap.Version)
+}
+
+// syncedPages cuts a synced message into messages of at most
+// shared.MaxFrame bytes each, with the same Seq and Unread and the
+// unread ids in order, every one but the last marked More.
+func syncedPages(m shared.NotifyMessage) []shared.NotifyMessage {
+	ids := m.IDs
+	page := m
+	page.IDs, page.More = nil, true
+	base, _ := shared.EncodeNotify(page)
+	budget := shared.MaxFrame - len(base) - len(`,"ids":[]`)
+	var out []shared.NotifyMessage
+	for {
+		size, n := 0, 0
+		for n < len(ids) {
+			b, _ := json.Marshal(ids[n])
+			if n > 0 && size+len(b)+1 > budget {
+				break
+			}
+			size += len(b) + 1
+			n++
+		}
+		page := m
+		page.IDs, page.More = ids[:n], n < len(ids)
+		out = append(out, page)
+		if ids = ids[n:]; len(ids) == 0 {
+			return out
+		}
+	}
 }
 
 // goLive sends nc the changes that arrived while its snapshot (which holds
@@ -261,8 +294,16 @@ func (n *Service) handle(nc *notifyConn, data []byte) error {
 		return n.handleMarkRead(nc, m)
 	case shared.NotifyPoke:
 		return n.handlePoke(nc, m)
+	case shared.NotifyPing:
+		// The heartbeat: counted against the message rate, like any
+		// message, and answered at once.
+		if err := shared.CheckPingID(m.ID); err != nil {
+			return err
+		}
+		nc.c.Enqueue(wsconn.TextFrame(shared.EncodePong(m.ID)))
+		return nil
 	}
-	return shared.Errorf(shared.CodeUnknownType, "clients send only mark_read and poke messages, not %q", m.Type)
+	return shared.Errorf(shared.CodeUnknownType, "clients send only mark_read, poke and ping messages, not %q", m.Type)
 }
 
 func (n *Service) handleMarkRead(nc *notifyConn, m shared.NotifyMessage) error {
@@ -307,12 +348,16 @@ func (n *Service) handlePoke(nc *notifyConn, m shared.NotifyMessage) error {
 	if wait := n.pokesReceived.Wait(m.To, now); wait > 0 {
 		return shared.Errorf(shared.CodeRateLimited, "%s is poked too often just now; try again in %v", m.To, wait.Round(10*time.Millisecond))
 	}
-	// Only a user the store knows can be poked: names made up on the spot
-	// must not grow the store.
-	stored, err := n.add(context.Background(), true, shared.Notification{
+	poke := shared.Notification{
 		ID: newID(), UserID: m.To, Type: shared.PokeType, Title: title, Message: message,
 		From: nc.user,
-	})
+	}
+	if err := checkNotifyFrame(poke); err != nil {
+		return err
+	}
+	// Only a user the store knows can be poked: names made up on the spot
+	// must not grow the store.
+	stored, err := n.add(context.Background(), true, poke)
 	switch {
 	case errors.Is(err, ErrUnknownUser):
 		return shared.Errorf(shared.CodeNotFound, "poke: %q has never connected to notifications", m.To)
@@ -332,6 +377,31 @@ func checkNotifyText(title, message string) *shared.Error {
 	}
 	if len(message) > shared.MaxNotifyMessage {
 		return shared.Errorf(shared.CodeTooLarge, "message is %d bytes; the limit is %d", len(message), shared.MaxNotifyMessage)
+	}
+	return nil
+}
+
+// checkNotifyFrame checks that note, sent to any user with any seq,
+// fits shared.MaxNotifyFrame encoded, so that every message carrying it
+// fits a frame.
+func checkNotifyFrame(note shared.Notification) *shared.Error {
+	note.UserID = strings.Repeat("u", shared.MaxNameLen) // a broadcast's "*" stands for any
+	note.Seq = math.MaxUint64
+	if note.From != "" {
+		note.From = strings.Repeat("u", shared.MaxNameLen)
+	}
+	if note.ID == "" {
+		note.ID = newID()
+	}
+	if note.Timestamp.IsZero() {
+		note.Timestamp = time.Date(2026, 12, 31, 23, 59, 59, 999999999, time.UTC)
+	}
+	b, err := json.Marshal(note)
+	if err != nil {
+		return shared.Errorf(shared.CodeBadJSON, "the notification cannot be encoded: %v", err)
+	}
+	if len(b) > shared.MaxNotifyFrame {
+		return shared.Errorf(shared.CodeTooLarge, "the notification is %d bytes as sent (JSON escapes count in full); the limit is %d, so that it fits a frame", len(b), shared.MaxNotifyFrame)
 	}
 	return nil
 }

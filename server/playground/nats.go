@@ -16,6 +16,8 @@ import (
 	natsserver "github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"wsplay/server/store"
 )
 
 // NATSEmbedded, as Config.NATS, starts a NATS server with JetStream in
@@ -125,6 +127,7 @@ const (
 // each process puts its own connection count, and watches everyone's.
 type cluster struct {
 	kv   jetstream.KeyValue
+	nc   *nats.Conn // to watch again when it reconnects
 	node string
 	open func() int // this process's connections
 	stop context.CancelFunc
@@ -142,13 +145,13 @@ func startCluster(ctx context.Context, js jetstream.JetStream, node string, open
 		Description:    "wsplay: each process's connections, for the dashboard",
 		TTL:            clusterTTL,
 		LimitMarkerTTL: clusterTTL,
-		Storage:        jetstream.MemoryStorage,
+		Storage:        jetstream.FileStorage, // still there after NATS restarts
 	})
 	if err != nil {
 		return nil, fmt.Errorf("nats: cluster bucket: %w", err)
 	}
 	runCtx, stop := context.WithCancel(context.Background())
-	c := &cluster{kv: kv, node: node, open: open, stop: stop, done: make(chan struct{}), counts: map[string]int{}}
+	c := &cluster{kv: kv, nc: js.Conn(), node: node, open: open, stop: stop, done: make(chan struct{}), counts: map[string]int{}}
 	var wg sync.WaitGroup
 	wg.Go(func() { c.watch(runCtx) })
 	wg.Go(func() { c.refresh(runCtx) })
@@ -189,29 +192,31 @@ func (c *cluster) refresh(ctx context.Context) {
 }
 
 func (c *cluster) watch(ctx context.Context) {
-	for ctx.Err() == nil {
-		w, err := c.kv.WatchAll(ctx)
-		if err != nil {
-			select {
-			case <-ctx.Done():
-			case <-time.After(time.Second):
+	var seen map[string]bool // the nodes of a new watch's first values
+	restart := func() { seen = map[string]bool{} }
+	store.WatchKeys(ctx, c.kv, c.nc, ">", restart, func(e jetstream.KeyValueEntry) {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if e == nil {
+			if seen != nil { // a new watch has every node: forget the rest
+				for node := range c.counts {
+					if !seen[node] {
+						delete(c.counts, node)
+					}
+				}
+				seen = nil
 			}
-			continue
+			return
 		}
-		for e := range w.Updates() {
-			if e == nil {
-				continue
+		if n, err := strconv.Atoi(string(e.Value())); err == nil && e.Operation() == jetstream.KeyValuePut {
+			c.counts[e.Key()] = n
+			if seen != nil {
+				seen[e.Key()] = true
 			}
-			c.mu.Lock()
-			if n, err := strconv.Atoi(string(e.Value())); err == nil && e.Operation() == jetstream.KeyValuePut {
-				c.counts[e.Key()] = n
-			} else {
-				delete(c.counts, e.Key())
-			}
-			c.mu.Unlock()
+		} else {
+			delete(c.counts, e.Key())
 		}
-		w.Stop()
-	}
+	})
 }
 
 // close stops putting and watching, and takes this process's key out.

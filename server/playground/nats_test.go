@@ -56,7 +56,6 @@ func (n node) join(t *testing.T, ctx context.Context, user string, query url.Val
 	}
 	c, _, err := websocket.Dial(ctx, n.url+"/ws/chat?"+q.Encode(), nil)
 	require.NoError(t, err)
-	c.SetReadLimit(1 << 20)
 	cl := &chatClient{t: t, c: c, msgs: make(chan shared.Message, 1024)}
 	go func() {
 		defer close(cl.msgs)
@@ -217,6 +216,9 @@ func TestNATSSettingIsChecked(t *testing.T) {
 	}
 	assert.NoError(t, Config{NATS: "nats://127.0.0.1:4222,nats://127.0.0.1:4223"}.Check())
 	assert.NoError(t, Config{NATS: NATSEmbedded}.Check())
+	assert.ErrorContains(t, Config{NATS: NATSEmbedded, NATSPresenceTTL: 500 * time.Millisecond}.Check(), "at least 1s",
+		"NATS keeps no limit markers under a second")
+	assert.NoError(t, Config{NATS: NATSEmbedded, NATSPresenceTTL: time.Second}.Check())
 }
 
 // NATS restarts under two processes: a message sent while it is away is
@@ -281,7 +283,6 @@ func TestNATSDashboardShowsTheCluster(t *testing.T) {
 	viewer, _, err := websocket.Dial(ctx, one.url+"/ws/dashboard", nil)
 	require.NoError(t, err)
 	defer viewer.CloseNow()
-	viewer.SetReadLimit(1 << 20)
 	for {
 		_, data, err := viewer.Read(ctx)
 		require.NoError(t, err, "no snapshot with both processes in it within 30 s")

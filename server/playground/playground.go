@@ -84,6 +84,14 @@ type Config struct {
 	// read. The dashboard shows this process and the cluster's totals.
 	// Default none: one process, nothing of NATS runs.
 	NATS string
+	// NATSPresenceTTL is, with NATS, how long a process's presence keys
+	// outlive its last refresh, so how soon the users of a process that
+	// died without a goodbye leave the rooms elsewhere; each process
+	// refreshes its keys every third of it (at most every 10 s). It is
+	// the bucket's setting, so every process sharing NATS must give the
+	// same: the last one to start sets it for all. At least 1 s.
+	// Default store.DefaultPresenceTTL (30 s).
+	NATSPresenceTTL time.Duration
 
 	// Gate is who may connect, and how connections behave.
 	Gate gate.Config
@@ -112,6 +120,10 @@ func (c Config) Check() error {
 	}
 	if t := c.Notify.AdminToken; t != "" && len(t) < 16 {
 		errs = append(errs, errors.New("admin token: must be at least 16 characters (or leave it unset for a random one)"))
+	}
+	if c.NATSPresenceTTL > 0 && c.NATSPresenceTTL < time.Second {
+		// NATS refuses a bucket's limit markers under a second.
+		errs = append(errs, fmt.Errorf("nats presence TTL %v: must be at least 1s (or zero for the default)", c.NATSPresenceTTL))
 	}
 	errs = append(errs, c.Gate.Check(), c.Dashboard.Check(), checkNATS(c.NATS))
 	return errors.Join(errs...)
@@ -204,7 +216,7 @@ func New(cfg Config, deps Deps) (*Playground, error) {
 			return nil, err
 		}
 		p.nats = link
-		p.log.Info("sharing chat rooms through NATS JetStream", "nats", link.URL(), "embedded", link.server != nil)
+		p.log.Info("sharing chat rooms and notifications through NATS JetStream", "nats", link.URL(), "embedded", link.server != nil)
 		if p.broker == nil {
 			p.broker = broker.NewNATS(link.conn, "wsplay")
 			// Every process follows its users' notifications in the
@@ -219,7 +231,7 @@ func New(cfg Config, deps Deps) (*Playground, error) {
 			chatStore = store.NewJetStreamChat(link.js)
 		}
 		if deps.ChatPresence == nil {
-			if deps.ChatPresence, err = store.NewKVPresences(context.Background(), link.js, store.PresenceOptions{}); err != nil {
+			if deps.ChatPresence, err = store.NewKVPresences(context.Background(), link.js, store.PresenceOptions{TTL: cfg.NATSPresenceTTL}); err != nil {
 				link.close()
 				return nil, err
 			}

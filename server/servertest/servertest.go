@@ -10,8 +10,9 @@
 // closed with 1001, then the store) when the test ends, so that goleak
 // finds none of its goroutines. The package also holds the helpers that
 // tests of the server and of its clients share: a proxy that makes
-// connections half-open, an address held while a server is down, and
-// goleak with the patience a busy machine needs.
+// connections half-open, an address held while a server is down, a NATS
+// server for servers that share rooms, and goleak with the patience a
+// busy machine needs.
 package servertest
 
 import (

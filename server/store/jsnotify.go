@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"wsplay/server/notify"
@@ -49,6 +50,7 @@ import (
 // another one is serving.
 type JetStreamNotify struct {
 	kv     jetstream.KeyValue
+	nc     *nats.Conn       // to watch again when it reconnects
 	stream jetstream.Stream // the bucket's stream, to purge without leaving markers
 	log    *slog.Logger
 }
@@ -88,7 +90,7 @@ func NewJetStreamNotify(ctx context.Context, js jetstream.JetStream, log *slog.L
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &JetStreamNotify{kv: kv, stream: st, log: log}, nil
+	return &JetStreamNotify{kv: kv, nc: js.Conn(), stream: st, log: log}, nil
 }
 
 // notifyRecord is a user's record, the value of u.USER.
@@ -645,39 +647,62 @@ func (s *JetStreamNotify) ListNotifications(ctx context.Context, user string, un
 // Follow implements [notify.SharedStore]: it watches the user's record
 // and delivers each change it lists that is newer than the last one
 // delivered (the record's own changes as it stood when Follow began are
-// skipped: a connection's snapshot, read after, holds them). While it
-// runs, the user counts as online for every process.
+// skipped: a connection's snapshot, read after, holds them). When NATS
+// comes back after a restart it watches again, and delivers what the
+// record gained meanwhile. While it runs, the user counts as online for
+// every process.
 func (s *JetStreamNotify) Follow(user string, deliver func(notify.Change)) (func(), error) {
 	ctx, cancel := context.WithCancel(context.Background())
+	// The first watch is made here, so that Follow's promise (every
+	// change committed after it returns) holds; WatchKeys makes the next
+	// ones, after NATS comes back.
 	w, err := s.kv.Watch(ctx, recordKey(user), jetstream.IgnoreDeletes())
 	if err != nil {
 		cancel()
 		return nil, fmt.Errorf("follow notifications: %w", err)
 	}
+	// What the record holds now, a connection's snapshot (read after
+	// Follow returns) holds too: delivery starts after it.
+	now, _, err := s.record(ctx, user)
+	if err != nil {
+		w.Stop()
+		cancel()
+		return nil, fmt.Errorf("follow notifications: %w", err)
+	}
 	s.markOnline(ctx, user, time.Now().Add(onlineFor))
+	nc := s.nc
 	var wg sync.WaitGroup
+	wg.Go(func() {
+		last := now.Version
+		handle := func(e jetstream.KeyValueEntry) {
+			if e == nil {
+				return
+			}
+			var rec notifyRecord
+			if err := json.Unmarshal(e.Value(), &rec); err != nil {
+				s.log.Error("a notification record does not decode", "user", user, "err", err)
+				return
+			}
+			s.deliverRecent(ctx, user, rec, &last, deliver)
+		}
+		var reconnected chan nats.Status
+		if nc != nil {
+			reconnected = nc.StatusChanged(nats.CONNECTED)
+		}
+		follow(ctx, w, reconnected, handle)
+		w.Stop()
+		if nc != nil {
+			nc.RemoveStatusListener(reconnected)
+		}
+		// NATS came back (or ctx ended): watch again, delivering from the
+		// record what was missed meanwhile.
+		WatchKeys(ctx, s.kv, nc, recordKey(user), func() {}, handle, jetstream.IgnoreDeletes())
+	})
 	wg.Go(func() {
 		renew := time.NewTicker(onlineFor / 3)
 		defer renew.Stop()
-		var last uint64
-		initial := true
 		for {
 			select {
-			case e := <-w.Updates():
-				if e == nil {
-					initial = false
-					continue
-				}
-				var rec notifyRecord
-				if err := json.Unmarshal(e.Value(), &rec); err != nil {
-					s.log.Error("a notification record does not decode", "user", user, "err", err)
-					continue
-				}
-				if initial {
-					last = rec.Version
-					continue
-				}
-				s.deliverRecent(ctx, user, rec, &last, deliver)
 			case <-renew.C:
 				s.markOnline(ctx, user, time.Now().Add(onlineFor))
 			case <-ctx.Done():
@@ -687,7 +712,6 @@ func (s *JetStreamNotify) Follow(user string, deliver func(notify.Change)) (func
 	})
 	return func() {
 		cancel()
-		w.Stop()
 		wg.Wait()
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"wsplay/server/chat"
@@ -30,7 +31,8 @@ import (
 //     a change.
 type KVPresence struct {
 	kv           jetstream.KeyValue
-	room         string // in base64url
+	nc           *nats.Conn // to start over when it reconnects
+	room         string     // in base64url
 	process      string
 	refreshEvery time.Duration
 	changes      chan chat.PresenceChange
@@ -89,13 +91,14 @@ func NewKVPresences(ctx context.Context, js jetstream.JetStream, opts PresenceOp
 		Description:    "wsplay: who is in each chat room, per process",
 		TTL:            opts.TTL,
 		LimitMarkerTTL: opts.TTL,
-		Storage:        jetstream.MemoryStorage,
+		Storage:        jetstream.FileStorage,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: presence bucket: %w", err)
 	}
 	process := strings.ToLower(rand.Text()[:12])
-	return func(room string) chat.Presence { return newKVPresence(kv, room, process, opts) }, nil
+	nc := js.Conn()
+	return func(room string) chat.Presence { return newKVPresence(kv, nc, room, process, opts) }, nil
 }
 
 func token(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
@@ -104,9 +107,9 @@ func token(s string) string { return base64.RawURLEncoding.EncodeToString([]byte
 // room is made for a handshake before its upgrade, and a refused one
 // must start nothing. It starts on first use (start), from the room's
 // own goroutine.
-func newKVPresence(kv jetstream.KeyValue, room, process string, opts PresenceOptions) *KVPresence {
+func newKVPresence(kv jetstream.KeyValue, nc *nats.Conn, room, process string, opts PresenceOptions) *KVPresence {
 	return &KVPresence{
-		kv: kv, room: token(room), process: process, refreshEvery: opts.Refresh,
+		kv: kv, nc: nc, room: token(room), process: process, refreshEvery: opts.Refresh,
 		changes: make(chan chat.PresenceChange, 256),
 		done:    make(chan struct{}),
 		local:   map[string]int{}, others: map[string]map[string]bool{},
@@ -292,40 +295,66 @@ func (p *KVPresence) put(user string) {
 }
 
 // watch follows the room's keys until ctx ends; watched is closed once
-// the keys that were there have been read.
+// the keys that were there have been read. After NATS comes back the
+// watch starts over, and whoever's key is gone meanwhile is marked gone.
 func (p *KVPresence) watch(ctx context.Context, watched chan struct{}) {
-	var once sync.Once
+	var (
+		once    sync.Once
+		initial bool
+		seen    map[[2]string]bool // the keys of this watch's first values
+	)
 	defer once.Do(func() { close(watched) })
-	for ctx.Err() == nil {
-		w, err := p.kv.Watch(ctx, p.room+".>")
-		if err != nil {
-			select {
-			case <-ctx.Done():
-			case <-time.After(time.Second): // NATS away: try again
+	restart := func() { initial, seen = true, map[[2]string]bool{} }
+	WatchKeys(ctx, p.kv, p.nc, p.room+".>", restart, func(e jetstream.KeyValueEntry) {
+		if e == nil {
+			if initial {
+				p.reconcile(seen)
+				initial = false
 			}
-			continue
+			once.Do(func() { close(watched) })
+			return
 		}
-		for e := range w.Updates() {
-			if e == nil {
-				once.Do(func() { close(watched) })
-				continue
-			}
-			user, process, ok := p.parse(e.Key())
-			if !ok {
-				continue
-			}
-			p.mu.Lock()
-			if process == p.process && e.Operation() != jetstream.KeyValuePut && p.local[user] > 0 {
-				// Our own key ran out while the user is still here (NATS
-				// was away past the TTL): put it back.
-				p.mu.Unlock()
-				p.put(user)
-				continue
-			}
-			p.mark(user, process, e.Operation() == jetstream.KeyValuePut)
+		user, process, ok := p.parse(e.Key())
+		if !ok {
+			return
+		}
+		if initial && e.Operation() == jetstream.KeyValuePut {
+			seen[[2]string{user, process}] = true
+		}
+		p.mu.Lock()
+		if process == p.process && e.Operation() != jetstream.KeyValuePut && p.local[user] > 0 {
+			// Our own key ran out while the user is still here (NATS
+			// was away past the TTL): put it back.
 			p.mu.Unlock()
+			p.put(user)
+			return
 		}
-		w.Stop()
+		p.mark(user, process, e.Operation() == jetstream.KeyValuePut)
+		p.mu.Unlock()
+	})
+}
+
+// reconcile takes the keys a new watch found as the whole truth: every
+// other key this process knew of is gone (it ran out, or was deleted,
+// while NATS was away), except this process's own for users still here,
+// which are put back.
+func (p *KVPresence) reconcile(seen map[[2]string]bool) {
+	var putBack []string
+	p.mu.Lock()
+	for user, procs := range p.others {
+		for process := range procs {
+			switch {
+			case seen[[2]string{user, process}]:
+			case process == p.process && p.local[user] > 0:
+				putBack = append(putBack, user)
+			default:
+				p.mark(user, process, false)
+			}
+		}
+	}
+	p.mu.Unlock()
+	for _, u := range putBack {
+		p.put(u)
 	}
 }
 
@@ -342,16 +371,23 @@ func (p *KVPresence) parse(key string) (user, process string, ok bool) {
 	return string(u), parts[2], true
 }
 
-// refresh puts this process's keys again every so often, until ctx
-// ends, so that only a process that stopped loses them.
+// refresh puts this process's keys again every so often, and at once
+// when NATS comes back, until ctx ends, so that only a process that
+// stopped loses them.
 func (p *KVPresence) refresh(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
+	var reconnected chan nats.Status
+	if p.nc != nil {
+		reconnected = p.nc.StatusChanged(nats.CONNECTED)
+		defer p.nc.RemoveStatusListener(reconnected)
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-reconnected:
 		}
 		p.mu.Lock()
 		users := make([]string, 0, len(p.local))

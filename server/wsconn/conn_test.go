@@ -3,6 +3,7 @@ package wsconn_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -345,4 +346,45 @@ func TestEnqueueWaitWaitsForByteRoom(t *testing.T) {
 		require.NoError(t, err, "message %d of %d MB", i, n*16>>10)
 		require.Equal(t, byte(i), data[0], "in order")
 	}
+}
+
+// A batched frame is bounded like any other: a client that took the batch
+// subprotocol, at coder/websocket's default read limit (32 KiB), reads a
+// backlog of 4 KB messages far longer than that, every frame within
+// shared.MaxFrame, every message once and in order.
+func TestBatchedFramesFitMaxFrame(t *testing.T) {
+	t.Parallel()
+	const n = 40
+	srv, _, _ := serve(t, wsconn.Config{BatchDelay: 200 * time.Millisecond}, func(c *wsconn.Conn) wsconn.Handler {
+		return func(int, []byte) error {
+			for i := range n {
+				c.Enqueue(wsconn.TextFrame([]byte(fmt.Sprintf("%02d %s", i, strings.Repeat("x", 4000)))))
+			}
+			return nil
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http"), &websocket.DialOptions{Subprotocols: []string{shared.SubprotocolBatch}})
+	require.NoError(t, err)
+	defer c.CloseNow()
+	require.Equal(t, shared.SubprotocolBatch, c.Subprotocol())
+	// Two bursts: the first message of the first goes alone, the rest
+	// gather; the second gathers whole.
+	got, frames := 0, 0
+	for burst := range 2 {
+		require.NoError(t, c.Write(ctx, websocket.MessageText, []byte("go")))
+		for want := 0; want < n; frames++ {
+			_, data, err := c.Read(ctx) // at the default read limit
+			require.NoError(t, err, "burst %d, message %d", burst, want)
+			assert.LessOrEqual(t, len(data), shared.MaxFrame)
+			for line := range shared.Lines(data) {
+				require.Equal(t, fmt.Sprintf("%02d ", want), string(line[:3]), "in order, none missing")
+				want++
+				got++
+			}
+		}
+	}
+	assert.Equal(t, 2*n, got)
+	assert.Less(t, frames, 2*n, "batched: fewer frames than messages")
 }

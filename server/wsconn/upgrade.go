@@ -27,8 +27,11 @@ import (
 // after a close frame.
 func Upgrade(u *websocket.Upgrader, w http.ResponseWriter, r *http.Request, batch bool, stats *metrics.Endpoint) (*websocket.Conn, error) {
 	var header http.Header
-	if batch && slices.Contains(websocket.Subprotocols(r), shared.SubprotocolBatch) {
+	switch offered := websocket.Subprotocols(r); {
+	case batch && slices.Contains(offered, shared.SubprotocolBatch):
 		header = http.Header{"Sec-Websocket-Protocol": {shared.SubprotocolBatch}}
+	case slices.Contains(offered, shared.SubprotocolPlain):
+		header = http.Header{"Sec-Websocket-Protocol": {shared.SubprotocolPlain}}
 	}
 	counter := &byteCounter{ResponseWriter: w}
 	// gorilla reads from the buffered reader Hijack hands it (see there)

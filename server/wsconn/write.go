@@ -359,8 +359,9 @@ func (c *Conn) drain() {
 }
 
 // maxBatch bounds the payload of a frame that joins several messages,
-// for a client that took shared.SubprotocolBatch.
-const maxBatch = 64 << 10
+// for a client that took shared.SubprotocolBatch: shared.MaxFrame, the
+// bound of every frame the server sends.
+const maxBatch = shared.MaxFrame
 
 var newline = []byte{'\n'}
 

@@ -17,13 +17,18 @@ type Card struct {
 // NewCard returns the clients of a card for user in room on the server
 // that served pageURL, shown in chat and notes. Each card logs in as its
 // user with post, and sends its token with every connection, as the
-// server asks with -require-auth. NewCard checks both names first, as the
-// server would, and says what is wrong with each. Call Start to connect.
+// server asks with -require-auth. Both keep the heartbeat pageURL asks
+// for (HeartbeatOf). NewCard checks both names first, as the server
+// would, and says what is wrong with each. Call Start to connect.
 func NewCard(loop *Loop, pageURL, user, room string, post Poster, chat ChatView, notes NotifyView) (*Card, error) {
 	if err := errors.Join(shared.ValidateName("username", user), shared.ValidateName("room name", room)); err != nil {
 		return nil, err
 	}
 	urls, err := SocketsOf(pageURL)
+	if err != nil {
+		return nil, err
+	}
+	beat, err := HeartbeatOf(pageURL)
 	if err != nil {
 		return nil, err
 	}
@@ -40,6 +45,7 @@ func NewCard(loop *Loop, pageURL, user, room string, post Poster, chat ChatView,
 		return nil, err
 	}
 	c.Tokens, n.Tokens = tokens, tokens
+	c.Heartbeat, n.Heartbeat = beat, beat
 	return &Card{Chat: c, Notes: n}, nil
 }
 

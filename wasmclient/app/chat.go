@@ -31,6 +31,10 @@ type ChatLine struct {
 	// Pending is set on the user's own lines until the server has stored
 	// them.
 	Pending bool
+	// History is set on lines a history brought: what was said before
+	// the client joined, or while it was away. A page shows them and
+	// does not announce them.
+	History bool
 }
 
 // ChatRow is a ChatLine as a transcript shows it: the item's data-key,
@@ -143,6 +147,7 @@ type Chat struct {
 	lastSeq uint64 // the newest seq seen; 0 before the first history
 	joined  bool   // a history has arrived at least once
 	paging  bool   // pages of a history are arriving: the last is still to come
+	replay  bool   // the messages of a history are being shown
 
 	idPrefix string
 	nextID   int
@@ -155,6 +160,7 @@ type Chat struct {
 	lines       transcript // what the view shows, in order
 
 	users        []string             // the room's users, sorted
+	listSoFar    []string             // the pages of a user list so far, until the last
 	typing       map[string]time.Time // other users typing, until when
 	typingTimer  *time.Timer
 	lastTypingTx time.Time
@@ -220,7 +226,9 @@ func (c *Chat) url() string {
 // opened sends again what the server has not acknowledged; a resend of a
 // message it did store comes back as an acknowledgement only.
 func (c *Chat) opened() string {
-	c.paging = false // pages of a history the last connection did not finish are not coming
+	// Pages of a history or a list the last connection did not finish
+	// are not coming.
+	c.paging, c.listSoFar = false, nil
 	for _, o := range c.outbox {
 		c.write(shared.Message{Type: shared.TypeText, ID: o.ID, Content: o.Content})
 	}
@@ -279,8 +287,14 @@ func (c *Chat) handle(m shared.Message) {
 		c.view.ChatUsers(slices.Clone(c.users))
 		c.show(ChatLine{Kind: m.Type, Username: strings.Join(who, ", "), Time: m.Timestamp})
 	case shared.TypeUserList:
-		// The snapshot on joining; join and leave keep it current.
-		c.users = slices.Clone(m.Users)
+		// The snapshot on joining; join and leave keep it current. A big
+		// room's comes in pages, which together are the list.
+		c.listSoFar = append(c.listSoFar, m.Users...)
+		if m.More {
+			return
+		}
+		c.users = slices.Compact(slices.Sorted(slices.Values(c.listSoFar)))
+		c.listSoFar = nil
 		c.view.ChatUsers(slices.Clone(c.users))
 	case shared.TypeTyping:
 		c.typingFrom(m.Username)
@@ -345,9 +359,11 @@ func (c *Chat) history(m shared.Message) {
 		c.lastSeq = 0 // seqs of another epoch mean nothing here
 	}
 	c.epoch, c.joined = m.Epoch, true
+	c.replay = true
 	for _, h := range m.Messages {
 		c.text(h)
 	}
+	c.replay = false
 	if m.More {
 		return
 	}
@@ -370,7 +386,7 @@ func (c *Chat) text(m shared.Message) {
 			line := c.outbox[i]
 			c.outbox = slices.Delete(c.outbox, i, i+1)
 			c.resendWait = 0 // the server stores again
-			line.Seq, line.Pending = m.Seq, false
+			line.Seq, line.Pending, line.History = m.Seq, false, c.replay
 			if before, ok := c.lines.stored(line.Key, m.Seq); ok {
 				c.view.ChatShow(line, before)
 			}
@@ -378,7 +394,7 @@ func (c *Chat) text(m shared.Message) {
 		}
 	}
 	c.show(ChatLine{Kind: shared.TypeText, Username: m.Username, Content: m.Content,
-		Time: m.Timestamp, Seq: m.Seq, ID: m.ID, Own: m.Username == c.User})
+		Time: m.Timestamp, Seq: m.Seq, ID: m.ID, Own: m.Username == c.User, History: c.replay})
 }
 
 // show adds line at the end of the transcript, and returns it with its

@@ -3,6 +3,7 @@ package app
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -204,4 +205,83 @@ func TestChatTakesBatchedFrames(t *testing.T) {
 		}
 	})
 	eventually(t, "ada sees the whole burst, in order", func() bool { c, _ := adaRec.texts(); return slices.Equal(c, want) })
+}
+
+// What a history brings is marked History, for the page to show without
+// announcing it; what arrives after it is news, the acknowledgement of
+// the user's own line included.
+func TestChatMarksWhatAHistoryBrings(t *testing.T) {
+	t.Parallel()
+	rec := &chatRecorder{}
+	c, err := NewChat(NewLoop(), rec, "ws://127.0.0.1:1/ws/chat", "general", "ada")
+	require.NoError(t, err)
+	require.NoError(t, c.Send("sent while away")) // not connected: it waits in the outbox
+	id := rec.lines[0].ID
+	c.handle(shared.Message{Type: shared.TypeHistory, Epoch: "e1", Seq: 2, Messages: []shared.Message{
+		{Type: shared.TypeText, Username: "bob", Content: "old", Seq: 1, ID: "b1"},
+		{Type: shared.TypeText, Username: "ada", Content: "sent while away", Seq: 2, ID: id},
+	}})
+	c.handle(shared.Message{Type: shared.TypeText, Username: "bob", Content: "new", Seq: 3, ID: "b2"})
+	require.NoError(t, c.Send("mine"))
+	c.handle(shared.Message{Type: shared.TypeText, Username: "ada", Content: "mine", Seq: 4, ID: rec.lines[3].ID})
+
+	history := map[string]bool{}
+	for _, l := range rec.lines {
+		history[l.Content] = l.History
+	}
+	assert.Equal(t, map[string]bool{"sent while away": true, "old": true, "new": false, "mine": false}, history)
+}
+
+// A history longer than a frame (50 messages of 4,000 bytes: 200 KB)
+// comes in pages of at most shared.MaxFrame bytes; a newcomer, reading
+// at that limit, shows every message once, in the room's order, and its
+// next resume starts after the last.
+func TestChatGathersALongHistory(t *testing.T) {
+	url := needServer(t)
+	h := newChatHarness(t)
+	room := uniqueRoom(t)
+	body := strings.Repeat("x", 4000)
+	var senders []*Chat
+	var first *chatRecorder
+	for i, name := range []string{"ada", "bob", "cy"} {
+		c, rec := h.add(url, room, name)
+		if i == 0 {
+			first = rec
+		}
+		eventually(t, name+" connected", func() bool { return rec.getState() == Connected })
+		senders = append(senders, c)
+	}
+	h.onLoop(func() {
+		for i := range 50 { // within each sender's burst of the message rate
+			require.NoError(t, senders[i%3].Send(fmt.Sprintf("%02d %s", i, body)))
+		}
+	})
+	var said []string
+	eventually(t, "all 50 stored", func() bool { said, _ = first.texts(); return len(said) == 50 })
+
+	dee, rec := h.add(url, room, "dee")
+	eventually(t, "the newcomer shows the whole history", func() bool { c, _ := rec.texts(); return len(c) >= 50 })
+	contents, seqs := rec.texts()
+	assert.Equal(t, said, contents, "every message once, in the room's order")
+	require.Len(t, seqs, 50)
+	for i := 1; i < len(seqs); i++ {
+		require.Equal(t, seqs[i-1]+1, seqs[i], "consecutive seqs")
+	}
+	h.onLoop(func() { assert.Equal(t, seqs[49], dee.lastSeq, "a resume starts after the last page") })
+}
+
+// A big room's user list comes in pages: the client shows the list once
+// the last has come, and it holds the names of every page.
+func TestChatGathersUserListPages(t *testing.T) {
+	t.Parallel()
+	rec := &chatRecorder{}
+	c, err := NewChat(NewLoop(), rec, "ws://127.0.0.1:1/ws/chat", "general", "ada")
+	require.NoError(t, err)
+	c.handle(shared.Message{Type: shared.TypeUserList, Users: []string{"ada", "bob"}, More: true})
+	assert.Empty(t, rec.getUsers(), "no list before the last page")
+	c.handle(shared.Message{Type: shared.TypeUserList, Users: []string{"cy", "dee"}})
+	assert.Equal(t, []string{"ada", "bob", "cy", "dee"}, rec.getUsers())
+	// A later list replaces it whole.
+	c.handle(shared.Message{Type: shared.TypeUserList, Users: []string{"ada"}})
+	assert.Equal(t, []string{"ada"}, rec.getUsers())
 }

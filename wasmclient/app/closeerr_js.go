@@ -34,3 +34,11 @@ func readCloseError(conn *websocket.Conn, err error) error {
 	}
 	return closeErr
 }
+
+// abandon closes a connection the client has given up on, and returns
+// once the browser reports it closed. CloseNow would do nothing here: it
+// asks for 1001, which the WebSocket API refuses to send. A close with a
+// code of the application's range starts the closing handshake; on a
+// dead connection the browser gives up on it by itself, after its own
+// timeout.
+func abandon(conn *websocket.Conn, reason string) { conn.Close(4000, reason) }

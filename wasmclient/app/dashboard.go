@@ -134,7 +134,7 @@ type Dashboard struct {
 // url (ws://host/ws/dashboard).
 func NewDashboard(loop *Loop, view DashboardView, url string) *Dashboard {
 	d := &Dashboard{view: view, baseURL: url, now: time.Now, series: map[string]*series{}}
-	d.socket = newSocket(loop, d, 0) // it sends nothing
+	d.socket = newSocket(loop, d, 0) // it sends nothing but the heartbeat
 	d.Backoff = Backoff{Min: 500 * time.Millisecond, Max: 15 * time.Second}
 	// A refused request, such as a bad interval, would be refused again.
 	d.refusalIsFinal = true
@@ -213,7 +213,9 @@ func (d *Dashboard) ChooseInterval(value string) {
 
 func (d *Dashboard) opened() string { return "" }
 
-// message draws a snapshot, stamped with its arrival time.
+// message draws a snapshot, stamped with its arrival time. The history
+// comes in pages (shared.DashboardData): each page's History, then the
+// page itself, are snapshots oldest first, recorded as they come.
 func (d *Dashboard) message(data []byte) {
 	at := d.now()
 	snap, err := wire.DecodeDashboard(data)
@@ -232,6 +234,9 @@ func (d *Dashboard) message(data []byte) {
 		}
 		d.latest, d.arrived = snap, at
 		d.latest.History = nil
+	}
+	if snap.More {
+		return // a page of the history: drawn once the last has come
 	}
 	values := make([]Value, 0, len(DashboardValues)+1)
 	if d.latest.Node != "" {

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"strconv"
 	"strings"
 	"sync"
@@ -11,6 +12,8 @@ import (
 	"github.com/coder/websocket"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"wsplay/shared"
 )
 
 // dashRecorder is a DashboardView that records what it is shown. The loop
@@ -130,4 +133,33 @@ func TestDashboardShowsTheServersLiveValues(t *testing.T) {
 			assert.LessOrEqual(t, pt.Y, p.Bottom+1e-9)
 		}
 	}
+}
+
+// The history comes in pages: every snapshot of every page is recorded,
+// in order, and the values shown are the last page's, the newest.
+func TestDashboardGathersHistoryPages(t *testing.T) {
+	t.Parallel()
+	rec := &dashRecorder{}
+	d := NewDashboard(NewLoop(), rec, "ws://127.0.0.1:1/ws/dashboard")
+	t0 := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
+	snap := func(i int) shared.DashboardData {
+		return shared.DashboardData{Timestamp: t0.Add(time.Duration(i) * time.Second), Metrics: map[string]float64{shared.MetricGoroutines: float64(i)}}
+	}
+	for _, page := range [][2]int{{0, 3}, {4, 7}, {8, 9}} { // snapshots first..last of each page
+		p := snap(page[1])
+		for i := page[0]; i < page[1]; i++ {
+			p.History = append(p.History, snap(i))
+		}
+		p.More = page[1] < 9
+		b, err := json.Marshal(p)
+		require.NoError(t, err)
+		d.message(b)
+	}
+	s := d.series[shared.MetricGoroutines]
+	require.Equal(t, 10, s.len(), "every snapshot of every page")
+	for i := range 10 {
+		assert.Equal(t, float64(i), s.at(i).V, "in order")
+	}
+	assert.Equal(t, t0.Add(9*time.Second), d.latest.Timestamp, "the newest is the last page's own")
+	assert.Equal(t, 1, rec.draws, "drawn once, when the last page came")
 }

@@ -95,18 +95,18 @@ func EchoControlsIn(s ConnState) EchoControls {
 }
 
 // LogRow is a LogEntry as the frame log shows it: the row's data-dir and
-// data-kind, and the text of each cell.
+// data-kind, which are also the text of their cells, and the text of the
+// other cells.
 type LogRow struct {
-	Dir, Kind                    string
-	Time, Arrow, Size, RTT, Data string
+	Dir, Kind             string
+	Time, Size, RTT, Data string
 }
 
-// Row returns the entry as the frame log shows it: an arrow for its
-// direction, sizes for frames only, the round trip to 10 µs, and for a
-// close what its code means and whether to reconnect.
+// Row returns the entry as the frame log shows it: sizes for frames only,
+// the round trip to 10 µs, and for a close what its code means and
+// whether to reconnect.
 func (e LogEntry) Row() LogRow {
 	r := LogRow{Dir: string(e.Dir), Kind: e.Kind, Time: e.Time.Format("15:04:05.000"), Data: e.Text}
-	r.Arrow = map[Direction]string{Sent: "→", Received: "←", Event: "•"}[e.Dir]
 	if e.Dir != Event {
 		r.Size = fmt.Sprintf("%d B", e.Size)
 	}

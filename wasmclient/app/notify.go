@@ -107,8 +107,11 @@ type Notifications struct {
 	synced  bool   // the current connection's backlog is complete
 	resume  bool   // a backlog was complete once: reconnects send since=
 	lastSeq uint64 // the newest seq the server has sent everything up to
-	unread  int
-	known   map[string]knownNote // id → what the view was shown
+	// unreadSoFar gathers the unread ids of a synced that comes in
+	// pages (shared.NotifySynced), until the last.
+	unreadSoFar []string
+	unread      int
+	known       map[string]knownNote // id → what the view was shown
 }
 
 type knownNote struct {
@@ -194,7 +197,7 @@ func (n *Notifications) url() string {
 
 // opened starts a backlog: until synced, notifications are not live.
 func (n *Notifications) opened() string {
-	n.synced = false
+	n.synced, n.unreadSoFar = false, nil
 	return "loading notifications"
 }
 
@@ -253,10 +256,18 @@ func (n *Notifications) notification(note shared.Notification) {
 
 // syncedWith ends the backlog: from now on notifications are live. Every
 // notification the client knows that is not in the server's unread list
-// was read, here or elsewhere.
+// was read, here or elsewhere. A synced that comes in pages is gathered
+// first: the unread ids are those of every page, and the backlog ends
+// with the last.
 func (n *Notifications) syncedWith(m shared.NotifyMessage) {
-	unread := make(map[string]bool, len(m.IDs))
-	for _, id := range m.IDs {
+	if m.More {
+		n.unreadSoFar = append(n.unreadSoFar, m.IDs...)
+		return
+	}
+	ids := append(n.unreadSoFar, m.IDs...)
+	n.unreadSoFar = nil
+	unread := make(map[string]bool, len(ids))
+	for _, id := range ids {
 		unread[id] = true
 	}
 	var read []string

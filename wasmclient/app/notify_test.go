@@ -273,3 +273,27 @@ func TestNotificationsRejectBadUserIDBeforeConnecting(t *testing.T) {
 	require.NoError(t, err)
 	assert.ErrorContains(t, n.MarkAllRead(), "not connected")
 }
+
+// A synced that comes in pages ends the backlog once, with the last: the
+// unread ids are those of every page, so a notification listed on an
+// early page stays unread, and one on none is marked read. No server
+// needed: the client decides.
+func TestNotificationsGatherSyncedPages(t *testing.T) {
+	t.Parallel()
+	rec := &notifyRecorder{}
+	n, err := NewNotifications(NewLoop(), rec, "ws://127.0.0.1:1/ws/notifications", "ada")
+	require.NoError(t, err)
+	n.opened()
+	for i, id := range []string{"a", "b", "c"} {
+		n.handle(shared.NotifyMessage{Type: shared.NotifyNotification, Unread: 2,
+			Notification: &shared.Notification{ID: id, UserID: "ada", Title: id, Seq: uint64(i + 1)}})
+	}
+	n.handle(shared.NotifyMessage{Type: shared.NotifySynced, Seq: 3, Unread: 2, IDs: []string{"a"}, More: true})
+	assert.False(t, n.synced, "not synced before the last page")
+	assert.Empty(t, rec.markedRead(), "nothing marked read before the last page")
+	n.handle(shared.NotifyMessage{Type: shared.NotifySynced, Seq: 3, Unread: 2, IDs: []string{"c"}})
+	assert.True(t, n.synced)
+	assert.Equal(t, []string{"b"}, rec.markedRead(), "only the one on no page was read")
+	assert.EqualValues(t, 3, n.LastSeq())
+	assert.Equal(t, 2, rec.badge())
+}

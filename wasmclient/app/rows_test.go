@@ -24,15 +24,15 @@ func TestLogEntryRow(t *testing.T) {
 		want  LogRow
 	}{
 		{"sent", LogEntry{Time: at, Dir: Sent, Kind: "text", Size: 5, Text: "hello"},
-			LogRow{"sent", "text", "10:00:01.234", "→", "5 B", "", "hello"}},
+			LogRow{"sent", "text", "10:00:01.234", "5 B", "", "hello"}},
 		{"echoed", LogEntry{Time: at, Dir: Received, Kind: "binary", Size: 4, RTT: 1234567 * time.Nanosecond, Text: "de ad be ef"},
-			LogRow{"received", "binary", "10:00:01.234", "←", "4 B", "1.23ms", "de ad be ef"}},
+			LogRow{"received", "binary", "10:00:01.234", "4 B", "1.23ms", "de ad be ef"}},
 		{"an event has no size", LogEntry{Time: at, Dir: Event, Kind: "open", Text: "connected"},
-			LogRow{"event", "open", "10:00:01.234", "•", "", "", "connected"}},
+			LogRow{"event", "open", "10:00:01.234", "", "", "connected"}},
 		{"a close says what its code means", LogEntry{Time: at, Dir: Event, Kind: "close", Close: &tooBig},
-			LogRow{"event", "close", "10:00:01.234", "•", "", "", `1009 ` + tooBig.Meaning + ` (reason: "read limited at 65537 bytes")`}},
+			LogRow{"event", "close", "10:00:01.234", "", "", `1009 ` + tooBig.Meaning + ` (reason: "read limited at 65537 bytes")`}},
 		{"and whether to reconnect", LogEntry{Time: at, Dir: Event, Kind: "close", Close: &goingAway},
-			LogRow{"event", "close", "10:00:01.234", "•", "", "", "1001 " + goingAway.Meaning + " · a client should reconnect with backoff"}},
+			LogRow{"event", "close", "10:00:01.234", "", "", "1001 " + goingAway.Meaning + " · a client should reconnect with backoff"}},
 	}
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, tt.entry.Row(), tt.name)

@@ -37,13 +37,23 @@ import (
 // (it ends with the connection) and the writer (it ends when out is
 // closed, or when a write fails: then it closes the connection, which
 // ends the reader).
+//
+// # Heartbeat
+//
+// While connected the socket keeps the heartbeat of package shared: it
+// pings after half of Heartbeat without a message from the server, and
+// when the other half passes without one it abandons the connection and
+// reconnects as after any loss (see beat). The pong is the socket's
+// business: owners never see it. This is the same natively and in the
+// browser, whose WebSocket API cannot send a WebSocket ping; the
+// browser still answers the server's pings by itself.
 type socket struct {
 	// DialTimeout bounds one connection attempt. Default 10 s.
 	DialTimeout time.Duration
-	// Heartbeat is how often the client pings the server, and how long it
-	// waits for the pong before it drops the connection and reconnects
-	// (natively; in the browser it does nothing: see keepAlive). Default
-	// 30 s.
+	// Heartbeat is the longest the connection may stay silent: the
+	// client pings after half of it, and drops the connection and
+	// reconnects when the other half passes without a message. Default
+	// DefaultHeartbeat, 30 s.
 	Heartbeat time.Duration
 	// Backoff spaces out reconnection attempts. The owner resets it once
 	// a connection has proved itself (Chat on its history, Notifications
@@ -74,6 +84,8 @@ type socket struct {
 	conn  *websocket.Conn // the open connection; nil unless Connected
 	out   chan []byte     // to conn's writer; nil unless Connected
 	retry *time.Timer     // the pending reconnect, if any
+	beat  beat            // the connection's heartbeat
+	tick  *time.Timer     // the heartbeat's next check; nil unless Connected
 }
 
 // socketOwner is the protocol on top of a socket. The socket calls these
@@ -122,9 +134,13 @@ func (s *socket) connect() {
 	s.stopRetry()
 	s.gen++
 	gen, u, timeout, tokens := s.gen, s.owner.url(), s.DialTimeout, s.Tokens
-	var protocols []string
+	// wsplay-explain: a refusal comes as a close code and a sentence,
+	// which a browser shows the page, where an HTTP status would not be.
+	// wsplay is what an admitted connection confirms when not batch:
+	// a browser fails one that confirms none of the offered.
+	protocols := []string{shared.SubprotocolPlain, shared.SubprotocolExplain}
 	if s.batch {
-		protocols = []string{shared.SubprotocolBatch}
+		protocols = append([]string{shared.SubprotocolBatch}, protocols...)
 	}
 	s.setState(Connecting, "")
 	go func() {
@@ -150,22 +166,132 @@ func (s *socket) dialed(gen int, conn *websocket.Conn, status int, err error) {
 		s.reconnectLater("cannot connect: " + err.Error())
 		return
 	}
-	conn.SetReadLimit(clientReadLimit)
-	s.conn, s.out, s.state = conn, make(chan []byte, s.queue), Connected
-	// The pings stop when the read loop ends, whatever ends it.
-	alive, stopPings := context.WithCancel(context.Background())
-	go func() {
-		defer stopPings()
-		s.readLoop(gen, conn)
-	}()
-	go keepAlive(alive, conn, s.Heartbeat)
+	if conn.Subprotocol() == shared.SubprotocolExplain {
+		// Refused: the server upgraded only to say why, and is closing.
+		go func() {
+			info := readRefusal(conn)
+			s.loop.Post(func() { s.refused(gen, info) })
+		}()
+		return
+	}
+	// Chat, notifications and the dashboard send no frame over
+	// shared.MaxFrame: what grows with the server's data comes in pages.
+	conn.SetReadLimit(shared.MaxFrame)
+	// Room for the pings besides what the owner sends.
+	s.conn, s.out, s.state = conn, make(chan []byte, s.queue+pingQueue), Connected
+	s.beat = newBeat(s.Heartbeat, time.Now())
+	s.checkBeat(gen)
+	go s.readLoop(gen, conn)
 	go writeLoop(conn, s.out)
 	s.setState(Connected, s.owner.opened())
 }
 
+// readRefusal reads the close that explains a refused handshake (see
+// shared.SubprotocolExplain), waiting at most dialTimeout.
+func readRefusal(conn *websocket.Conn) CloseInfo {
+	ctx, cancel := context.WithTimeout(context.Background(), dialTimeout)
+	defer cancel()
+	defer conn.CloseNow()
+	for {
+		if _, _, err := conn.Read(ctx); err != nil {
+			return closeInfo(readCloseError(conn, err))
+		}
+	}
+}
+
+// refused shows why the server refused the handshake, in its words, and
+// dials again later if the refusal may pass (a cap, a shutdown).
+func (s *socket) refused(gen int, info CloseInfo) {
+	if gen != s.gen {
+		return
+	}
+	why := RefusalText(info)
+	if status, _ := shared.RefusalStatus(info.Code); status == http.StatusUnauthorized && s.Tokens != nil {
+		// A server restarted with a new secret refuses every old token:
+		// the next try logs in afresh (and says so if that fails).
+		s.Tokens.Forget()
+		s.reconnectLater(why)
+		return
+	}
+	if info.Reconnect {
+		s.reconnectLater(why)
+		return
+	}
+	s.setState(Disconnected, why+"; not reconnecting")
+}
+
+// RefusalText says in words why a handshake was refused: the server's
+// sentence, or the close code's meaning when it sent none.
+func RefusalText(info CloseInfo) string {
+	status, ok := shared.RefusalStatus(info.Code)
+	switch {
+	case !ok:
+		return fmt.Sprintf("cannot connect: %d %s", info.Code, info.Meaning)
+	case info.Reason == "":
+		return info.Meaning
+	}
+	return fmt.Sprintf("refused (HTTP %d): %s", status, info.Reason)
+}
+
+// pingQueue is the room for pings in a connection's queue: one goes out
+// at most every half Heartbeat, and a connection whose writer cannot
+// take two is stuck.
+const pingQueue = 2
+
+// checkBeat does what the heartbeat says now, and sets the timer for its
+// next check.
+func (s *socket) checkBeat(gen int) {
+	if gen != s.gen || s.state != Connected {
+		return
+	}
+	act, id, again := s.beat.check(time.Now())
+	switch act {
+	case beatPing:
+		if s.send(shared.EncodePing(id)) != nil {
+			return // stuck: the connection is being dropped
+		}
+	case beatDead:
+		s.silent()
+		return
+	}
+	s.tick = time.AfterFunc(time.Until(again), func() {
+		s.loop.Post(func() { s.checkBeat(gen) })
+	})
+}
+
+// RoundTrip returns the round trip of the connection's last answered
+// ping, or 0 before the first.
+func (s *socket) RoundTrip() time.Duration { return s.beat.rtt }
+
+// silent abandons the current connection, from which nothing came for a
+// whole Heartbeat, and reconnects after a Backoff wait. It does not wait
+// for the connection to end: closing a dead connection in the browser
+// waits for the server's answer, which never comes (until the browser
+// gives up on it); so the socket moves on to a new generation at once,
+// and the old connection closes off the loop, ignored.
+func (s *socket) silent() {
+	conn, limit := s.conn, s.beat.limit
+	s.stopTick()
+	close(s.out)
+	s.conn, s.out = nil, nil
+	s.gen++ // what the abandoned connection still posts is dropped
+	go abandon(conn, "no answer to the heartbeat")
+	s.reconnectLater(fmt.Sprintf("no answer from the server for %v", limit))
+	s.owner.ended(CloseInfo{Code: shared.CloseAbnormal, Reason: "no answer to the heartbeat",
+		CloseAdvice: shared.DescribeClose(shared.CloseAbnormal)}, true)
+}
+
+func (s *socket) stopTick() {
+	if s.tick != nil {
+		s.tick.Stop()
+		s.tick = nil
+	}
+}
+
 // readLoop is the connection's only reader. It posts each text message
 // (each line of a batched frame: see shared.SubprotocolBatch), then the
-// error that ended the connection.
+// error that ended the connection. Any frame is news for the heartbeat;
+// pongs go no further.
 func (s *socket) readLoop(gen int, conn *websocket.Conn) {
 	batched := conn.Subprotocol() == shared.SubprotocolBatch
 	for {
@@ -175,25 +301,36 @@ func (s *socket) readLoop(gen int, conn *websocket.Conn) {
 			s.loop.Post(func() { s.end(gen, err) })
 			return
 		}
-		if typ != websocket.MessageText {
-			continue // every protocol here is JSON text
-		}
+		at := time.Now()
 		s.loop.Post(func() {
 			if gen != s.gen {
 				return
 			}
+			s.beat.heardAt(at)
+			if typ != websocket.MessageText {
+				return // every protocol here is JSON text
+			}
 			if !batched {
-				s.owner.message(data)
+				s.message(data, at)
 				return
 			}
 			for line := range shared.Lines(data) {
 				if gen != s.gen {
 					return // a message closed the socket
 				}
-				s.owner.message(line)
+				s.message(line, at)
 			}
 		})
 	}
+}
+
+// message hands one message to the owner, unless it is a pong.
+func (s *socket) message(data []byte, at time.Time) {
+	if id, ok := shared.ParsePong(data); ok {
+		s.beat.pong(id, at)
+		return
+	}
+	s.owner.message(data)
 }
 
 // writeLoop is a connection's only writer. It returns when out is closed
@@ -232,6 +369,7 @@ func (s *socket) end(gen int, err error) {
 	if gen != s.gen {
 		return
 	}
+	s.stopTick()
 	close(s.out)
 	s.conn, s.out = nil, nil
 	info := closeInfo(err)
@@ -285,6 +423,7 @@ func (s *socket) redial() {
 // generation posts from now on is dropped.
 func (s *socket) drop(reason string) {
 	s.stopRetry()
+	s.stopTick()
 	s.gen++
 	if conn := s.conn; conn != nil {
 		close(s.out)

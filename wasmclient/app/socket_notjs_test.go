@@ -16,6 +16,8 @@ import (
 	"github.com/coder/websocket"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"wsplay/shared"
 )
 
 // socketRecorder is a socketOwner that records what its socket tells it,
@@ -80,6 +82,8 @@ type testEndpoint struct {
 	arrived chan string          // the query of each handshake, as it arrives
 	conns   chan *websocket.Conn // each accepted connection
 	gone    chan struct{}        // a connection has ended, seen from the server
+	got     chan string          // when not nil, each text message the client sent
+	pong    bool                 // answer the heartbeat's pings, as the real endpoints do
 	ctx     context.Context      // ends every handler when the test ends
 	wg      sync.WaitGroup
 }
@@ -102,9 +106,16 @@ func (e *testEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer c.CloseNow()
 	e.conns <- c
 	for {
-		if _, _, err := c.Read(e.ctx); err != nil {
+		_, data, err := c.Read(e.ctx)
+		if err != nil {
 			e.gone <- struct{}{}
 			return
+		}
+		if e.got != nil {
+			e.got <- string(data)
+		}
+		if id, ok := shared.ParsePing(data); ok && e.pong {
+			c.Write(e.ctx, websocket.MessageText, shared.EncodePong(id))
 		}
 	}
 }

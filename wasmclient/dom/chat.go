@@ -1,15 +1,30 @@
 package dom
 
-import "wsplay/wasmclient/app"
+import (
+	"slices"
+	"strconv"
+
+	"wsplay/shared"
+	"wsplay/wasmclient/app"
+)
 
 // Cards wires the chat panel's form that adds virtual clients, and
 // returns the function it calls, which must run on the loop: it adds a
 // card for user in room on the server that served pageURL, logging in
 // with post, and starts it, or says on the page why it cannot.
 func Cards(page Page, loop *app.Loop, pageURL string, post app.Poster) (add func(user, room string)) {
+	_, add = cards(page, loop, pageURL, post)
+	return add
+}
+
+// cards is Cards, and returns the panel too, for tests.
+func cards(page Page, loop *app.Loop, pageURL string, post app.Poster) (panel *chatPanel, add func(user, room string)) {
 	problem := page.ByID("chat-add-error")
+	panel = &chatPanel{page: page, clients: page.ByID("chat-clients"), chat: page.ByID("announce-chat"),
+		notes: page.ByID("announce-notes"), status: page.ByID("announce-status"), addUser: page.ByID("chat-add-user")}
 	add = func(user, room string) {
 		v := newChatCard(page)
+		v.panel = panel
 		card, err := app.NewCard(loop, pageURL, user, room, post, v, v.notes)
 		if err != nil {
 			problem.SetText(err.Error())
@@ -25,7 +40,91 @@ func Cards(page Page, loop *app.Loop, pageURL string, post app.Poster) (add func
 		loop.Post(func() { add(user, room) })
 	})
 	page.ByID("chat-add-button").SetDisabled(false)
-	return add
+	return panel, add
+}
+
+// chatPanel is what the cards share: the page's list of cards, and the
+// live regions with what the cards have told them, so that a message two
+// cards show, or a count two tabs of a user show, is read out once.
+type chatPanel struct {
+	page                Page
+	clients, addUser    Element
+	chat, notes, status Element // live regions
+	cards               []*chatCard
+	messages, notesTold recent
+	unread              map[string]int // user → the count last read out
+}
+
+// chatNews is what a screen reader says of a line a card shows: a
+// message, as "bob in general: hi", once however many cards of the room
+// show it, and never for what a history brought or for a line the server
+// has not stored yet.
+func (p *chatPanel) chatNews(room string, l app.ChatLine) string {
+	if l.Kind != shared.TypeText || l.Pending || l.History {
+		return ""
+	}
+	key := room + "\x00" + strconv.FormatUint(l.Seq, 10) + "\x00" + l.Username + "\x00" + l.Content
+	if !p.messages.add(key) {
+		return ""
+	}
+	return l.Username + " in " + room + ": " + clip(l.Content)
+}
+
+// noteNews is what a screen reader says of a notification a card of user
+// shows: a new unread one, once however many tabs of the user show it.
+func (p *chatPanel) noteNews(user string, n app.Note) string {
+	if !n.Toast() || !p.notesTold.add(user+"\x00"+n.ID) {
+		return ""
+	}
+	return user + ": new notification: " + clip(n.Title+" — "+n.Text())
+}
+
+// unreadNews is what a screen reader says of user's unread count: a
+// change, once however many tabs of the user show it. Nothing is said
+// of no unread notifications to begin with.
+func (p *chatPanel) unreadNews(user string, count int) string {
+	if p.unread == nil {
+		p.unread = map[string]int{}
+	}
+	if p.unread[user] == count {
+		return ""
+	}
+	p.unread[user] = count
+	switch count {
+	case 0:
+		return user + ": no unread notifications"
+	case 1:
+		return user + ": 1 unread notification"
+	}
+	return user + ": " + strconv.Itoa(count) + " unread notifications"
+}
+
+// recent is a set of the latest keys, at most maxRecent: enough to know
+// what the cards have just told, bounded however long the page is open.
+type recent struct {
+	keys []string // oldest first
+}
+
+const maxRecent = 256
+
+// add adds key, and says whether it is new.
+func (r *recent) add(key string) bool {
+	if slices.Contains(r.keys, key) {
+		return false
+	}
+	if len(r.keys) == maxRecent {
+		r.keys = slices.Delete(r.keys, 0, 1)
+	}
+	r.keys = append(r.keys, key)
+	return true
+}
+
+// clip bounds what a screen reader reads out of a text.
+func clip(s string) string {
+	if r := []rune(s); len(r) > maxNewsData {
+		return string(r[:maxNewsData]) + "…"
+	}
+	return s
 }
 
 // chatCard shows one virtual client, a copy of the chat-card template:
@@ -33,25 +132,38 @@ func Cards(page Page, loop *app.Loop, pageURL string, post app.Poster) (add func
 // the card's clients on the loop, until close.
 type chatCard struct {
 	page                            Page
+	panel                           *chatPanel // from Cards; nil in tests of a card alone
 	root, state, detail, transcript Element
 	notes                           *notifyPane
 	listeners                       listeners
+	room                            string
+	news                            *stateNews
 }
 
 // newChatCard copies the template; open puts it in the page.
 func newChatCard(page Page) *chatCard {
 	root := page.Clone("chat-card")
-	return &chatCard{page: page, root: root, state: root.Slot("state"), detail: root.Slot("detail"),
-		transcript: root.Slot("transcript"), notes: newNotifyPane(page, root)}
+	v := &chatCard{page: page, root: root, state: root.Slot("state"), detail: root.Slot("detail"),
+		transcript: root.Slot("transcript"), news: &stateNews{}}
+	v.notes = newNotifyPane(page, root, v)
+	return v
 }
 
 // open labels the card for card, listens to its controls and adds it to
 // the page.
 func (v *chatCard) open(loop *app.Loop, card *app.Card) {
-	v.root.SetData("user", card.Chat.User)
-	v.root.Slot("title").SetText(card.Title())
+	title, user := card.Title(), card.Chat.User
+	v.room, v.news.name = card.Chat.Room, title
+	v.root.SetData("user", user)
+	v.root.SetLabel(title)
+	v.root.Slot("title").SetText(title)
+	v.transcript.SetLabel("Messages of " + title)
+	close := v.root.Slot("close")
+	close.SetLabel("Remove " + title)
+	v.root.Slot("send-button").SetLabel("Send as " + user)
 	input := v.root.Slot("input")
 	input.SetPlaceholder(card.Prompt())
+	input.SetLabel(card.Prompt())
 	v.listeners.on(v.root.Slot("send"), "submit", func(e Event) {
 		e.PreventDefault()
 		text := input.Value()
@@ -59,7 +171,7 @@ func (v *chatCard) open(loop *app.Loop, card *app.Card) {
 		loop.Post(func() { card.Send(text) })
 	})
 	v.listeners.on(input, "input", func(Event) { loop.Post(card.Chat.Typing) })
-	v.listeners.on(v.root.Slot("close"), "click", func(Event) {
+	v.listeners.on(close, "click", func(Event) {
 		loop.Post(func() {
 			card.Stop()
 			v.close()
@@ -67,18 +179,42 @@ func (v *chatCard) open(loop *app.Loop, card *app.Card) {
 	})
 	v.notes.open(loop, card)
 	v.page.ByID("chat-clients").Insert(v.root, nil)
+	if v.panel != nil {
+		v.panel.cards = append(v.panel.cards, v)
+	}
 }
 
-// close takes the card out of the page and releases its listeners.
+// close takes the card out of the page and releases its listeners. The
+// focus, if it was in the card, goes to the next card's ×, or the one
+// before, or with no card left to the form that adds one.
 func (v *chatCard) close() {
 	v.listeners.close()
 	v.notes.close()
+	if p := v.panel; p != nil {
+		i := slices.Index(p.cards, v)
+		if i >= 0 {
+			p.cards = slices.Delete(p.cards, i, i+1)
+		}
+		if v.root.HasFocus() {
+			switch {
+			case i >= 0 && i < len(p.cards):
+				p.cards[i].root.Slot("close").Focus()
+			case len(p.cards) > 0:
+				p.cards[len(p.cards)-1].root.Slot("close").Focus()
+			default:
+				p.addUser.Focus()
+			}
+		}
+	}
 	v.root.Remove()
 }
 
 func (v *chatCard) ChatState(s app.ConnState, detail string) {
 	showState(v.state, s)
 	v.detail.SetText(detail)
+	if news := v.news.say(s); v.panel != nil {
+		announce(v.page, v.panel.status, news)
+	}
 }
 
 func (v *chatCard) ChatShow(l app.ChatLine, before string) {
@@ -100,6 +236,9 @@ func (v *chatCard) ChatShow(l app.ChatLine, before string) {
 	v.transcript.Insert(li, next)
 	if !shown {
 		v.transcript.ScrollToEnd()
+	}
+	if v.panel != nil {
+		announce(v.page, v.panel.chat, v.panel.chatNews(v.room, l))
 	}
 }
 

@@ -2,6 +2,7 @@ package dom
 
 import (
 	"strconv"
+	"strings"
 
 	"wsplay/wasmclient/app"
 )
@@ -28,19 +29,24 @@ func Dashboard(page Page, loop *app.Loop, url string) *app.Dashboard {
 }
 
 // dashboardView shows the dashboard panel. A value's box and a chart's
-// figure are copied from their templates when first shown.
+// figure are copied from their templates when first shown. Screen
+// readers hear of the connection's news only: a snapshot a second would
+// drown everything else.
 type dashboardView struct {
 	page                                  Page
 	state, detail, toggle, values, charts Element
+	status                                Element // the live region
+	news                                  *stateNews
 }
 
 func newDashboardView(page Page) dashboardView {
 	return dashboardView{page, page.ByID("dash-state"), page.ByID("dash-detail"), page.ByID("dash-connect"),
-		page.ByID("dash-values"), page.ByID("dash-charts")}
+		page.ByID("dash-values"), page.ByID("dash-charts"), page.ByID("announce-status"), &stateNews{name: "Dashboard"}}
 }
 
 func (v dashboardView) DashboardState(s app.ConnState, detail string, active bool) {
 	showState(v.state, s)
+	announce(v.page, v.status, v.news.say(s))
 	v.detail.SetText(detail)
 	v.toggle.SetText(app.ToggleLabel(active))
 	v.toggle.SetDisabled(false)
@@ -85,7 +91,8 @@ func (v dashboardView) newChart(p app.Plot) Element {
 	return fig
 }
 
-// draw draws p on fig's canvas, and shows the lines' newest values.
+// draw draws p on fig's canvas, and shows the lines' newest values, in
+// the legend and in the canvas's text alternative.
 func draw(fig Element, p app.Plot) {
 	canvas := fig.Slot("canvas")
 	c := canvas.Canvas(p.Width, p.Height)
@@ -98,10 +105,25 @@ func draw(fig Element, p app.Plot) {
 	}
 	canvas.SetData("points", strconv.Itoa(p.Points))
 	legend := fig.Slot("legend")
+	changed := false
 	for i, l := range p.Lines {
 		// Only on change: most redraws change no value.
 		if value := legend.Find("line", strconv.Itoa(i)).Slot("value"); value.Text() != l.Current {
 			value.SetText(l.Current)
+			changed = true
 		}
 	}
+	if changed {
+		canvas.SetLabel(chartSummary(p))
+	}
+}
+
+// chartSummary is a chart's text alternative: what it shows, and each
+// line's newest value, such as "Connections, latest: all 5, chat 4".
+func chartSummary(p app.Plot) string {
+	values := make([]string, len(p.Lines))
+	for i, l := range p.Lines {
+		values[i] = l.Label + " " + l.Current
+	}
+	return p.Title + ", latest: " + strings.Join(values, ", ")
 }

@@ -21,6 +21,18 @@
 // index.html, so the views are tested with plain go test, as package app
 // is.
 //
+// # Screen readers and the focus
+//
+// What a screen reader hears goes to the page's four live regions, one
+// per purpose (#announce-echo, -chat, -status, -notes), as one line per
+// piece of news ([announce]); no card is a live region of its own, so the
+// cards share what they have told (chatPanel): a room's message, or a
+// user's unread count, is read out once however many cards show it.
+// Connection states are news only when connected and when that is lost
+// (stateNews), not at each attempt to reconnect. A control that goes
+// away with the focus on it hands the focus to one nearby: a card's × to
+// the next card's, a Mark read button to the nearest unread one's.
+//
 // # Callbacks
 //
 // A listener is a js.Func, which stays alive, with everything it refers

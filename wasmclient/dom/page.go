@@ -45,6 +45,14 @@ type Element interface {
 	SetValue(value string)
 	// SetPlaceholder sets an input's placeholder.
 	SetPlaceholder(text string)
+	// SetLabel sets the element's accessible name (aria-label), for a
+	// control whose text alone lacks context, such as a card's ×.
+	SetLabel(text string)
+	// Focus moves the keyboard focus to the element.
+	Focus()
+	// HasFocus says whether the element, or one inside it, has the
+	// keyboard focus.
+	HasFocus() bool
 	// SetDisabled turns a control off, or on again.
 	SetDisabled(off bool)
 	// Insert puts child in this element just before next, or last when
@@ -106,6 +114,43 @@ func Started(page Page, err error) {
 // maxRows bounds the echo log and each notification list; the oldest
 // rows go first.
 const maxRows = 200
+
+// maxAnnouncements bounds each live region: what a screen reader has
+// read goes, the oldest first.
+const maxAnnouncements = 20
+
+// announce adds text to the live region, newest first, for screen
+// readers to read out; "" says nothing.
+func announce(page Page, region Element, text string) {
+	if text == "" {
+		return
+	}
+	p := page.Clone("announcement")
+	p.SetText(text)
+	region.Prepend(p, maxAnnouncements)
+}
+
+// stateNews decides which connection states of one client are news to a
+// screen reader: being connected, and then losing it. The states between
+// (connecting, each failed attempt of a reconnect) are not, or every
+// attempt would be read out.
+type stateNews struct {
+	name      string // what the client is called, such as "Echo"
+	connected bool   // the last news was "connected"
+}
+
+// say returns the news of state s, or "" when there is none.
+func (n *stateNews) say(s app.ConnState) string {
+	switch {
+	case s == app.Connected && !n.connected:
+		n.connected = true
+	case s == app.Disconnected && n.connected:
+		n.connected = false
+	default:
+		return ""
+	}
+	return n.name + ": " + s.String()
+}
 
 // fill sets the text of each slot of el named in text.
 func fill(el Element, text map[string]string) {

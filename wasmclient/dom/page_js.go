@@ -63,9 +63,15 @@ func (e element) SetValue(value string)   { e.v.Set("value", value) }
 func (e element) SetPlaceholder(s string) { e.v.Set("placeholder", s) }
 func (e element) SetDisabled(off bool)    { e.v.Set("disabled", off) }
 func (e element) Value() string           { return e.v.Get("value").String() }
-func (e element) Clear()                  { e.v.Call("replaceChildren") }
-func (e element) Remove()                 { e.v.Call("remove") }
-func (e element) ScrollToEnd()            { e.v.Set("scrollTop", e.v.Get("scrollHeight")) }
+func (e element) SetLabel(text string)    { e.v.Call("setAttribute", "aria-label", text) }
+func (e element) Focus()                  { e.v.Call("focus") }
+
+func (e element) HasFocus() bool {
+	return e.v.Call("contains", js.Global().Get("document").Get("activeElement")).Bool()
+}
+func (e element) Clear()       { e.v.Call("replaceChildren") }
+func (e element) Remove()      { e.v.Call("remove") }
+func (e element) ScrollToEnd() { e.v.Set("scrollTop", e.v.Get("scrollHeight")) }
 
 func (e element) SetData(name, value string) {
 	if value == "" {

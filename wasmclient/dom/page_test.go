@@ -25,6 +25,7 @@ type fakePage struct {
 	ids       map[string]*fakeElement
 	listeners int      // added and not removed
 	stamps    []string // Stamp's names, in order
+	focused   *fakeElement
 }
 
 var (
@@ -154,6 +155,34 @@ func (e *fakeElement) SetValue(value string)           { e.props["value"] = valu
 func (e *fakeElement) SetPlaceholder(text string)      { e.props["placeholder"] = text }
 func (e *fakeElement) SetDisabled(off bool)            { e.props["disabled"] = off }
 func (e *fakeElement) ScrollToEnd()                    { e.props["scrolledToEnd"] = true }
+func (e *fakeElement) SetLabel(text string)            { e.props["label"] = text }
+func (e *fakeElement) Focus()                          { e.page.focused = e }
+
+// HasFocus is true when the focused element is e or below it, and in the
+// page: one taken out of the page loses the focus, as in a browser.
+func (e *fakeElement) HasFocus() bool {
+	f := e.page.focused
+	for f != nil && f != e {
+		f = f.parent
+	}
+	return f != nil && e.inPage()
+}
+
+// inPage says whether e is an element of the page, or inside one.
+func (e *fakeElement) inPage() bool {
+	for ; e != nil; e = e.parent {
+		if strings.HasPrefix(e.name, "#") {
+			return true
+		}
+	}
+	return false
+}
+
+// label returns e's accessible name as SetLabel set it.
+func (e *fakeElement) label() string {
+	s, _ := e.props["label"].(string)
+	return s
+}
 
 func (e *fakeElement) Value() string {
 	s, _ := e.props["value"].(string)

@@ -56,6 +56,7 @@ func Run(t *testing.T, newEndpoint func(t *testing.T) string) {
 		{"ResendIsAcknowledgedOnce", resendOnce},
 		{"PresenceCountsUsersNotConnections", presence},
 		{"RoomsAreSeparate", roomsSeparate},
+		{"PingGetsPongToTheSenderOnly", pingGetsPong},
 	}
 	for _, c := range checks {
 		t.Run(c.name, func(t *testing.T) {
@@ -333,6 +334,23 @@ func badInput(t *testing.T, endpoint string) {
 	}
 	ada.Say("still here")
 	assert.Equal(t, "still here", ada.Expect(shared.TypeText).Content)
+}
+
+func pingGetsPong(t *testing.T, endpoint string) {
+	ada := Join(t, endpoint, "general", "ada")
+	ada.Joined()
+	bob := Join(t, endpoint, "general", "bob")
+	bob.Joined()
+	ada.Expect(shared.TypeJoin)
+	ada.SendRaw(websocket.MessageText, shared.EncodePing("p1"))
+	assert.Equal(t, "p1", ada.Expect(shared.TypePong).ID)
+	ada.SendRaw(websocket.MessageText, []byte(`{"type":"ping","id":"no spaces"}`))
+	assert.Equal(t, shared.CodeBadRequest, ada.Expect(shared.TypeError).Code)
+	ada.Say("after the pings")
+	assert.Equal(t, "after the pings", bob.Expect(shared.TypeText).Content, "bob got no pong")
+	cy := Join(t, endpoint, "general", "cy")
+	h, _ := cy.Joined()
+	require.Len(t, h.Messages, 1, "pings are not stored")
 }
 
 func binaryCloses(t *testing.T, endpoint string) {

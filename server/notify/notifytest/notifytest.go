@@ -1,4 +1,5 @@
-// Package notifytest checks an implementation of notify.Store against the
+// Package notifytest checks an implementation of notify.Store (RunStore),
+// or of notify.SharedStore (RunSharedStore), against the
 // interface's contract, in the way testing/fstest.TestFS checks an fs.FS:
 //
 //	func TestMyStore(t *testing.T) {
