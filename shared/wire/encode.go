@@ -229,6 +229,10 @@ func (e *encoder) notify(m shared.NotifyMessage) {
 	e.optional("to", m.To)
 	e.optional("title", m.Title)
 	e.optional("message", m.Message)
+	if m.More {
+		e.field("more")
+		e.boolean(true)
+	}
 	e.end(outer)
 }
 

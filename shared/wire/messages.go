@@ -1,6 +1,8 @@
 package wire
 
 import (
+	"bytes"
+
 	"wsplay/shared"
 )
 
@@ -124,7 +126,7 @@ func messageInto(d *decoder, key string, m *shared.Message) error {
 }
 
 // notifyFields are shared.NotifyMessage's JSON names.
-var notifyFields = []string{"type", "code", "notification", "unread", "all", "seq", "id", "ids", "to", "title", "message"}
+var notifyFields = []string{"type", "code", "notification", "unread", "all", "seq", "id", "ids", "to", "title", "message", "more"}
 
 //go:noinline
 func notifyInto(d *decoder, key string, m *shared.NotifyMessage) error {
@@ -152,6 +154,8 @@ func notifyInto(d *decoder, key string, m *shared.NotifyMessage) error {
 			return stringInto(d, key, &m.Title)
 		case "message":
 			return stringInto(d, key, &m.Message)
+		case "more":
+			return d.boolInto(key, &m.More)
 		}
 		return d.skip()
 	})
@@ -192,7 +196,7 @@ func notificationInto(d *decoder, key string, n *shared.Notification) error {
 //go:noinline
 func dashboardInto(d *decoder, key string, s *shared.DashboardData) error {
 	return d.objectFor(key, func(key string) error {
-		switch match(key, "timestamp", "metrics", "node", "history") {
+		switch match(key, "timestamp", "metrics", "node", "history", "more") {
 		case "timestamp":
 			return d.timeInto(key, &s.Timestamp)
 		case "metrics":
@@ -216,7 +220,44 @@ func dashboardInto(d *decoder, key string, s *shared.DashboardData) error {
 			return stringInto(d, key, &s.Node)
 		case "history":
 			return sliceInto(d, key, &s.History, func(e *shared.DashboardData) error { return dashboardInto(d, key, e) })
+		case "more":
+			return d.boolInto(key, &s.More)
 		}
 		return d.skip()
 	})
+}
+
+// ParsePong is shared.ParsePong without reflection: whether a frame the
+// server sent is a pong, and the id it carries.
+func ParsePong(data []byte) (id string, ok bool) {
+	if !bytes.Contains(data, []byte(`"pong"`)) {
+		return "", false
+	}
+	var typ string
+	err := decode(data, func(d *decoder) error {
+		return d.objectFor("", func(key string) error {
+			switch match(key, "type", "id") {
+			case "type":
+				return stringInto(d, key, &typ)
+			case "id":
+				return stringInto(d, key, &id)
+			}
+			return d.skip()
+		})
+	})
+	if err != nil || typ != shared.HeartbeatPong {
+		return "", false
+	}
+	return id, true
+}
+
+// EncodePing is shared.EncodePing without reflection.
+func EncodePing(id string) []byte {
+	e := &encoder{}
+	outer := e.begin()
+	e.field("type")
+	e.str(shared.HeartbeatPing)
+	e.optional("id", id)
+	e.end(outer)
+	return e.b
 }

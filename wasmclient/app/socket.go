@@ -10,6 +10,7 @@ import (
 	"github.com/coder/websocket"
 
 	"wsplay/shared"
+	"wsplay/shared/wire"
 )
 
 // socket keeps one client connected to one endpoint: it dials, runs the
@@ -247,7 +248,7 @@ func (s *socket) checkBeat(gen int) {
 	act, id, again := s.beat.check(time.Now())
 	switch act {
 	case beatPing:
-		if s.send(shared.EncodePing(id)) != nil {
+		if s.send(wire.EncodePing(id)) != nil {
 			return // stuck: the connection is being dropped
 		}
 	case beatDead:
@@ -326,7 +327,7 @@ func (s *socket) readLoop(gen int, conn *websocket.Conn) {
 
 // message hands one message to the owner, unless it is a pong.
 func (s *socket) message(data []byte, at time.Time) {
-	if id, ok := shared.ParsePong(data); ok {
+	if id, ok := wire.ParsePong(data); ok {
 		s.beat.pong(id, at)
 		return
 	}
