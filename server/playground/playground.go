@@ -373,7 +373,7 @@ func (p *Playground) Shutdown(ctx context.Context) error {
 // SiteBuilt reports whether the page's WebAssembly client is there; when
 // it is not, the page says so.
 func (p *Playground) SiteBuilt() bool {
-	_, ok := p.site.files["dist/main.wasm"]
+	_, ok := p.site.lookup("dist/main.wasm")
 	return ok
 }
 

@@ -11,20 +11,34 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
 // siteHandler serves the files of a site. For a file such as main.wasm it
 // also looks for precompressed variants, main.wasm.br and main.wasm.gz, and
 // serves the best one the client accepts, with Content-Encoding set. Every
-// response carries an ETag, so browsers revalidate with If-None-Match and
-// get 304 Not Modified for unchanged files.
+// response carries a strong ETag (a hash of the content), so browsers
+// revalidate with If-None-Match and get 304 Not Modified for unchanged
+// files.
 //
-// The files are indexed once, when the handler is made: restart the server
-// after rebuilding the site.
+// Files are looked up on each request and their hashes kept while their
+// size and modification time stay the same, so a -site-dir picks up a
+// rebuilt client or a new file without a restart, and never serves an old
+// file under its new ETag. A variant older than its file is stale (the
+// file was rebuilt, the variant not yet) and is not served.
 type siteHandler struct {
-	fsys  fs.FS
-	files map[string]*siteFile // by URL path without the leading slash
+	fsys fs.FS
+
+	mu     sync.Mutex
+	hashes map[string]siteHash // by name in fsys
+}
+
+// siteHash is a file's ETag and the size and time it was computed for.
+type siteHash struct {
+	size int64
+	mod  time.Time
+	etag string
 }
 
 // siteFile is one file and its precompressed variants.
@@ -42,40 +56,65 @@ type siteVariant struct {
 // encodings are the precompressed variants looked for, best first.
 var encodings = []struct{ ext, name string }{{".br", "br"}, {".gz", "gzip"}}
 
+// newSiteHandler serves fsys, which must hold an index.html.
 func newSiteHandler(fsys fs.FS) (*siteHandler, error) {
-	h := &siteHandler{fsys: fsys, files: map[string]*siteFile{}}
-	err := fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		// Nothing hidden is served: a -site-dir may hold a .env or .git.
-		if name != "." && strings.HasPrefix(d.Name(), ".") {
-			if d.IsDir() {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		if d.IsDir() || strings.HasSuffix(name, ".br") || strings.HasSuffix(name, ".gz") {
-			return nil
-		}
-		f := &siteFile{contentType: contentType(name)}
-		for _, enc := range encodings {
-			if etag, err := hashFile(fsys, name+enc.ext); err == nil {
-				f.variants = append(f.variants, siteVariant{name + enc.ext, enc.name, etag})
-			}
-		}
-		etag, err := hashFile(fsys, name)
-		if err != nil {
-			return err
-		}
-		f.variants = append(f.variants, siteVariant{name, "", etag})
-		h.files[name] = f
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("index site: %w", err)
+	if fi, err := fs.Stat(fsys, "index.html"); err != nil || fi.IsDir() {
+		return nil, fmt.Errorf("site: no index.html: %v", err)
 	}
-	return h, nil
+	return &siteHandler{fsys: fsys, hashes: map[string]siteHash{}}, nil
+}
+
+// lookup returns the file a URL path names (without its leading slash), or
+// false when there is none to serve: nothing hidden (a -site-dir may hold
+// a .env or .git), no folder, no variant asked for by its own name.
+func (h *siteHandler) lookup(name string) (*siteFile, bool) {
+	if !fs.ValidPath(name) || strings.HasSuffix(name, ".br") || strings.HasSuffix(name, ".gz") {
+		return nil, false
+	}
+	for part := range strings.SplitSeq(name, "/") {
+		if strings.HasPrefix(part, ".") {
+			return nil, false
+		}
+	}
+	fi, err := fs.Stat(h.fsys, name)
+	if err != nil || !fi.Mode().IsRegular() {
+		return nil, false
+	}
+	f := &siteFile{contentType: contentType(name)}
+	for _, enc := range encodings {
+		vi, err := fs.Stat(h.fsys, name+enc.ext)
+		if err != nil || !vi.Mode().IsRegular() || vi.ModTime().Before(fi.ModTime()) {
+			continue
+		}
+		if etag, err := h.etag(name+enc.ext, vi); err == nil {
+			f.variants = append(f.variants, siteVariant{name + enc.ext, enc.name, etag})
+		}
+	}
+	etag, err := h.etag(name, fi)
+	if err != nil {
+		return nil, false
+	}
+	f.variants = append(f.variants, siteVariant{name, "", etag})
+	return f, true
+}
+
+// etag returns the ETag of a file, hashing it only when its size or
+// modification time changed since the last time.
+func (h *siteHandler) etag(name string, fi fs.FileInfo) (string, error) {
+	h.mu.Lock()
+	known, ok := h.hashes[name]
+	h.mu.Unlock()
+	if ok && known.size == fi.Size() && known.mod.Equal(fi.ModTime()) {
+		return known.etag, nil
+	}
+	etag, err := hashFile(h.fsys, name)
+	if err != nil {
+		return "", err
+	}
+	h.mu.Lock()
+	h.hashes[name] = siteHash{fi.Size(), fi.ModTime(), etag}
+	h.mu.Unlock()
+	return etag, nil
 }
 
 func (h *siteHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -88,16 +127,16 @@ func (h *siteHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if name == "" {
 		name = "index.html"
 	}
-	f, ok := h.files[name]
+	f, ok := h.lookup(name)
 	if !ok {
 		// A folder with an index.html (the workshop's pages): served at
 		// its path with a slash, so that its relative links work.
-		if _, dir := h.files[path.Join(name, "index.html")]; dir && name != "" {
+		if index, dir := h.lookup(path.Join(name, "index.html")); dir && name != "" {
 			if !strings.HasSuffix(r.URL.Path, "/") {
 				http.Redirect(w, r, "/"+name+"/", http.StatusMovedPermanently)
 				return
 			}
-			f, ok = h.files[path.Join(name, "index.html")]
+			f, ok = index, true
 		}
 	}
 	if !ok {

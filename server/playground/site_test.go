@@ -422,3 +422,61 @@ func TestSiteServesFolderIndexes(t *testing.T) {
 	resp.Body.Close()
 	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
 }
+
+// A -site-dir is read as it is now: a client rebuilt while the server runs
+// is served with its new ETag (a browser holding the old one gets the new
+// bytes, not a 304), a file added later is served, and a compressed
+// variant older than its file is stale and skipped until it is rebuilt.
+func TestSiteDirFollowsRebuilds(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	write := func(name, data string, mod time.Time) {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(p, []byte(data), 0o644))
+		require.NoError(t, os.Chtimes(p, mod, mod))
+	}
+	t0 := time.Now().Add(-time.Hour)
+	write("index.html", "page", t0)
+	write("main.wasm", "old client", t0)
+	write("main.wasm.br", "old brotli", t0)
+	h, err := newSiteHandler(os.DirFS(dir))
+	require.NoError(t, err)
+	br := http.Header{"Accept-Encoding": {"br"}}
+
+	w := get(t, h, http.MethodGet, "/main.wasm", br)
+	require.Equal(t, http.StatusOK, w.Code)
+	assert.Equal(t, "old brotli", w.Body.String())
+	oldTag := w.Header().Get("ETag")
+
+	// Rebuilt: the file is newer than its variant, which is not served.
+	write("main.wasm", "new client", t0.Add(time.Minute))
+	w = get(t, h, http.MethodGet, "/main.wasm", http.Header{"Accept-Encoding": {"br"}, "If-None-Match": {oldTag}})
+	require.Equal(t, http.StatusOK, w.Code)
+	assert.Equal(t, "new client", w.Body.String())
+	assert.Empty(t, w.Header().Get("Content-Encoding"))
+	newTag := w.Header().Get("ETag")
+	assert.NotEqual(t, oldTag, newTag)
+	assert.Equal(t, http.StatusNotModified, get(t, h, http.MethodGet, "/main.wasm", http.Header{"If-None-Match": {newTag}}).Code)
+
+	// Its variant rebuilt after it: served again.
+	write("main.wasm.br", "new brotli", t0.Add(2*time.Minute))
+	w = get(t, h, http.MethodGet, "/main.wasm", br)
+	assert.Equal(t, "new brotli", w.Body.String())
+	assert.Equal(t, "br", w.Header().Get("Content-Encoding"))
+
+	// Added after the handler was made.
+	assert.Equal(t, http.StatusNotFound, get(t, h, http.MethodGet, "/loader.js", nil).Code)
+	write("loader.js", "go.run()", t0)
+	w = get(t, h, http.MethodGet, "/loader.js", nil)
+	assert.Equal(t, http.StatusOK, w.Code)
+	assert.Equal(t, "go.run()", w.Body.String())
+}
+
+// A site without an index.html is refused when the server starts, rather
+// than serving 404 for its page: a -site-dir naming the wrong folder.
+func TestSiteNeedsAnIndex(t *testing.T) {
+	t.Parallel()
+	_, err := newSiteHandler(os.DirFS(t.TempDir()))
+	assert.ErrorContains(t, err, "index.html")
+}
