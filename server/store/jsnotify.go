@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -53,6 +54,14 @@ type JetStreamNotify struct {
 	nc     *nats.Conn       // to watch again when it reconnects
 	stream jetstream.Stream // the bucket's stream, to purge without leaving markers
 	log    *slog.Logger
+
+	// How many users the bucket held at the last count, plus those this
+	// process added since: what lets a new user in without reading every
+	// user's index (see addUsers).
+	countMu   sync.Mutex
+	counted   int
+	countedAt time.Time
+	scans     atomic.Int64 // full reads of the index, for tests
 }
 
 // NotifyBucket is the name of the notification bucket.
@@ -68,6 +77,12 @@ const (
 	// onlineFor is how long a process's Follow marks a user online; it
 	// renews the mark at a third of it.
 	onlineFor = 90 * time.Second
+	// recountAfter is how long a count of the users stands before a new
+	// user makes the store read them all again; countFreeMin is the
+	// smallest MaxUsers for which a count is trusted at all (below it,
+	// reading every index is cheap and keeps the cap exact).
+	recountAfter = 10 * time.Second
+	countFreeMin = 64
 )
 
 // NewJetStreamNotify makes (or finds) the notification bucket in js.
@@ -262,6 +277,10 @@ func (s *JetStreamNotify) addUsers(ctx context.Context, newUsers []string, lim n
 	if len(newUsers) == 0 {
 		return nil
 	}
+	if s.roomFor(len(newUsers), lim.MaxUsers) {
+		return s.create(ctx, newUsers)
+	}
+	s.scans.Add(1)
 	known, err := s.users(ctx)
 	if err != nil {
 		return err
@@ -291,7 +310,40 @@ func (s *JetStreamNotify) addUsers(ctx context.Context, newUsers []string, lim n
 				return err
 			}
 		}
+		s.setCount(len(known) - over + len(adding))
+	} else {
+		s.setCount(len(known) + len(adding))
 	}
+	return s.create(ctx, newUsers)
+}
+
+// roomFor reports whether n new users surely fit under maxUsers without
+// reading every user's index: when the count is recent and leaves an
+// eighth of the cap free, room for what other processes sharing the
+// bucket add before the next count. An anonymous client connecting under
+// a new name then costs a few writes, not a read of every user. Counting
+// n as added keeps the count from falling behind this process.
+func (s *JetStreamNotify) roomFor(n, maxUsers int) bool {
+	if maxUsers < countFreeMin {
+		return false
+	}
+	s.countMu.Lock()
+	defer s.countMu.Unlock()
+	if s.countedAt.IsZero() || time.Since(s.countedAt) > recountAfter || s.counted+n > maxUsers-maxUsers/8 {
+		return false
+	}
+	s.counted += n
+	return true
+}
+
+func (s *JetStreamNotify) setCount(n int) {
+	s.countMu.Lock()
+	s.counted, s.countedAt = n, time.Now()
+	s.countMu.Unlock()
+}
+
+// create writes the index and an empty record of each user that has none.
+func (s *JetStreamNotify) create(ctx context.Context, newUsers []string) error {
 	now := time.Now().UnixNano()
 	for _, u := range newUsers {
 		if err := s.updateIndex(ctx, u, func(ix *userIndex) bool {
