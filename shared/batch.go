@@ -2,6 +2,7 @@ package shared
 
 import (
 	"bytes"
+	"encoding/json"
 	"iter"
 )
 
@@ -45,3 +46,31 @@ func Lines(frame []byte) iter.Seq[[]byte] {
 // Echo is the one exception: it returns each frame the client sent as it
 // was, so a client that sends more than MaxFrame gets as much back.
 const MaxFrame = 32 << 10
+
+// Pages splits items, in order, into the runs of a message sent in pages
+// marked "more": each run's items, as a JSON array, take at most budget
+// bytes (the frame's bound less what the rest of the message takes), and
+// an item too large for any page gets one of its own. It returns at least
+// one run, empty when items is.
+func Pages[T any](items []T, budget int) [][]T {
+	out := [][]T{}
+	for {
+		size, n := len("[]"), 0
+		for n < len(items) {
+			b, _ := json.Marshal(items[n])
+			add := len(b)
+			if n > 0 {
+				add++ // the comma before it
+			}
+			if n > 0 && size+add > budget {
+				break
+			}
+			size += add
+			n++
+		}
+		out = append(out, items[:n:n])
+		if items = items[n:]; len(items) == 0 {
+			return out
+		}
+	}
+}

@@ -2,7 +2,6 @@ package chat
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"slices"
@@ -477,32 +476,19 @@ func (h *hub) userList() []*wsconn.Frame {
 // pages make one list); without, each stands alone (a run of joins or
 // leaves, which may go as several runs).
 func userPages(m shared.Message, more bool) []shared.Message {
-	users := m.Users
 	page := m
 	page.Users, page.More = nil, more
 	base, _ := shared.Encode(page)
-	budget := shared.MaxFrame - len(base) - len(`,"users":[]`)
-	var out []shared.Message
-	for {
-		size, n := 0, 0
-		for n < len(users) {
-			b, _ := json.Marshal(users[n])
-			if n > 0 && size+len(b)+1 > budget {
-				break
-			}
-			size += len(b) + 1
-			n++
-		}
-		page := m
-		page.Users, page.More = users[:n], more && n < len(users)
-		if len(out) > 0 || n < len(users) {
-			page.Username = "" // only a run of one names its user there
-		}
-		out = append(out, page)
-		if users = users[n:]; len(users) == 0 {
-			return out
+	runs := shared.Pages(m.Users, shared.MaxFrame-len(base)-len(`,"users":`))
+	out := make([]shared.Message, len(runs))
+	for i, run := range runs {
+		out[i] = m
+		out[i].Users, out[i].More = run, more && i < len(runs)-1
+		if len(runs) > 1 {
+			out[i].Username = "" // only a run of one names its user there
 		}
 	}
+	return out
 }
 
 func (h *hub) handleLeave(m *member) {

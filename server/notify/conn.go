@@ -219,29 +219,16 @@ func (n *Service) sync(nc *notifyConn, since uint64, resume bool) {
 // shared.MaxFrame bytes each, with the same Seq and Unread and the
 // unread ids in order, every one but the last marked More.
 func syncedPages(m shared.NotifyMessage) []shared.NotifyMessage {
-	ids := m.IDs
 	page := m
 	page.IDs, page.More = nil, true
 	base, _ := shared.EncodeNotify(page)
-	budget := shared.MaxFrame - len(base) - len(`,"ids":[]`)
-	var out []shared.NotifyMessage
-	for {
-		size, n := 0, 0
-		for n < len(ids) {
-			b, _ := json.Marshal(ids[n])
-			if n > 0 && size+len(b)+1 > budget {
-				break
-			}
-			size += len(b) + 1
-			n++
-		}
-		page := m
-		page.IDs, page.More = ids[:n], n < len(ids)
-		out = append(out, page)
-		if ids = ids[n:]; len(ids) == 0 {
-			return out
-		}
+	runs := shared.Pages(m.IDs, shared.MaxFrame-len(base)-len(`,"ids":`))
+	out := make([]shared.NotifyMessage, len(runs))
+	for i, run := range runs {
+		out[i] = m
+		out[i].IDs, out[i].More = run, i < len(runs)-1
 	}
+	return out
 }
 
 // goLive sends nc the changes that arrived while its snapshot (which holds
