@@ -12,7 +12,7 @@ import (
 	"io/fs"
 )
 
-//go:embed index.html style.css main.js plain.js dist workshop
+//go:embed index.html style.css main.js plain.js trythis.js dist workshop
 var files embed.FS
 
 // Files returns the site as the server serves it, rooted at the page.
