@@ -185,7 +185,7 @@ func TestRunErrors(t *testing.T) {
 		{"bad flag", []string{"-read-limit", "0"}, nil, "-read-limit 0"},
 		{"bad environment", nil, map[string]string{"WSPLAY_PONG_WAIT": "soon"}, "WSPLAY_PONG_WAIT"},
 		{"address in use", []string{"-addr", busy.Addr().String(), "-data", t.TempDir()}, nil, "listen"},
-		{"site directory missing", []string{"-addr", "127.0.0.1:0", "-data", t.TempDir(), "-site-dir", filepath.Join(t.TempDir(), "nope")}, nil, "index site"},
+		{"site directory missing", []string{"-addr", "127.0.0.1:0", "-data", t.TempDir(), "-site-dir", filepath.Join(t.TempDir(), "nope")}, nil, "no index.html"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
