@@ -16,7 +16,9 @@ import (
 
 // ChatLine is one line of a chat transcript.
 type ChatLine struct {
-	Kind     shared.Type // text, join, leave or error; "" for the client's own notes
+	// Kind is text, join or leave; KindLive for the line between what a
+	// history brought and what came live; "" for the client's own notes.
+	Kind     shared.Type
 	Username string
 	Content  string
 	Time     time.Time
@@ -36,6 +38,10 @@ type ChatLine struct {
 	// does not announce them.
 	History bool
 }
+
+// KindLive is the Kind of the line a transcript shows once, after the
+// first history: what comes below it came live.
+const KindLive shared.Type = "live"
 
 // ChatRow is a ChatLine as a transcript shows it: the item's data-key,
 // data-kind and data-seq ("" for none: the line is not a stored message),
@@ -69,6 +75,8 @@ func (l ChatLine) Row() ChatRow {
 		r.Class, r.Text = "event", l.Username+" joined"
 	case shared.TypeLeave:
 		r.Class, r.Text = "event", l.Username+" left"
+	case KindLive:
+		r.Class = "live"
 	default:
 		r.Class = "note"
 	}
@@ -148,6 +156,7 @@ type Chat struct {
 	joined  bool   // a history has arrived at least once
 	paging  bool   // pages of a history are arriving: the last is still to come
 	replay  bool   // the messages of a history are being shown
+	live    bool   // the KindLive line is shown
 
 	idPrefix string
 	nextID   int
@@ -367,6 +376,10 @@ func (c *Chat) history(m shared.Message) {
 	if m.More {
 		return
 	}
+	if !c.live {
+		c.live = true
+		c.show(ChatLine{Kind: KindLive, Content: "live"})
+	}
 	if m.Seq > c.lastSeq && (m.Recovered == nil || !*m.Recovered) {
 		c.lastSeq = m.Seq // skipped over a gap the server reported
 	}
@@ -416,8 +429,8 @@ func (c *Chat) Send(content string) error {
 	switch {
 	case content == "":
 		return errors.New("type a message first")
-	case len(content) > 4<<10:
-		return fmt.Errorf("messages are limited to %d bytes", 4<<10)
+	case len(content) > shared.DefaultMaxContent:
+		return errors.New("too long: " + strconv.Itoa(len(content)) + " bytes; the limit is " + strconv.Itoa(shared.DefaultMaxContent))
 	case c.stopped:
 		return errors.New("this client was removed")
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/coder/websocket"
@@ -84,14 +86,15 @@ type EchoControls struct {
 	// Toggle labels the connect button: Connect when disconnected, else
 	// Disconnect.
 	Toggle string
-	// CanToggle is false during the closing handshake; CanSend is true
-	// only while connected.
-	CanToggle, CanSend bool
+	// CanToggle is false during the closing handshake. Send stays on in
+	// every state, so that Enter while disconnected says why nothing
+	// went.
+	CanToggle bool
 }
 
 // EchoControlsIn returns the echo panel's buttons in state s.
 func EchoControlsIn(s ConnState) EchoControls {
-	return EchoControls{Toggle: ToggleLabel(s != Disconnected), CanToggle: s != Closing, CanSend: s == Connected}
+	return EchoControls{Toggle: ToggleLabel(s != Disconnected), CanToggle: s != Closing}
 }
 
 // LogRow is a LogEntry as the frame log shows it: the row's data-dir and
@@ -146,6 +149,10 @@ const (
 	// sent in order by one goroutine, so echoes come back in the order
 	// their send times were recorded.
 	sendQueue = 64
+	// EchoTooBig is one byte over the server's default read limit
+	// (-read-limit, 64 KiB): the frame SendTooBig sends, which the server
+	// answers with close 1009.
+	EchoTooBig = 64<<10 + 1
 )
 
 // Echo is the client of /ws/echo. Its methods must be called on the loop.
@@ -156,12 +163,21 @@ type Echo struct {
 	now  func() time.Time
 	// DialTimeout bounds a connection attempt. Default 10 s.
 	DialTimeout time.Duration
+	// Backoff spaces out the reconnection attempts after the server
+	// dropped the connection with a close code that advises them, such
+	// as 1001 when it restarts.
+	Backoff Backoff
 
 	state  ConnState
 	gen    int // counts connections; events of an older one are ignored
 	conn   *websocket.Conn
 	out    chan frame  // to the writer goroutine of conn
 	sentAt []time.Time // send times of frames not yet echoed, oldest first
+	// auto is set while the client reconnects by itself: from a loss
+	// the close code advises retrying until a dial succeeds, or the user
+	// disconnects.
+	auto  bool
+	retry *time.Timer // the pending reconnect, if any
 
 	firstDial     chan struct{} // closed when the first dial has ended
 	firstDialDone bool
@@ -199,6 +215,10 @@ func (e *Echo) Connect() {
 	if e.state != Disconnected {
 		return
 	}
+	if e.retry != nil {
+		e.retry.Stop() // this is the reconnect
+		e.retry = nil
+	}
 	e.gen++
 	gen, timeout := e.gen, e.DialTimeout
 	e.setState(Connecting)
@@ -225,8 +245,13 @@ func (e *Echo) dialed(gen int, conn *websocket.Conn, err error) {
 	if err != nil {
 		e.log(LogEntry{Dir: Event, Kind: "error", Text: "connect failed: " + err.Error()})
 		e.setState(Disconnected)
+		if e.auto {
+			e.reconnectLater()
+		}
 		return
 	}
+	e.auto = false
+	e.Backoff.Reset()
 	conn.SetReadLimit(clientReadLimit)
 	e.conn = conn
 	e.out = make(chan frame, sendQueue)
@@ -279,7 +304,11 @@ func (e *Echo) Send(mode Mode, input string) {
 		return
 	}
 	if e.state != Connected {
-		e.view.EchoError("not connected: press Connect first")
+		msg := "not connected: press Connect first"
+		if e.auto || e.state == Connecting {
+			msg = "not connected yet: wait for the connection, or press Connect to dial now"
+		}
+		e.view.EchoError(msg)
 		return
 	}
 	// Stamp before queuing: once queued, the echo can arrive, and be
@@ -297,6 +326,15 @@ func (e *Echo) Send(mode Mode, input string) {
 	e.log(LogEntry{Time: now, Dir: Sent, Kind: kindOf(typ), Size: len(data), Text: preview(typ, data)})
 }
 
+// SendTooBig sends a text frame of EchoTooBig bytes, one over the
+// server's read limit, to show close 1009.
+func (e *Echo) SendTooBig() {
+	if e.state == Connected {
+		e.log(LogEntry{Dir: Event, Kind: "note", Text: "sending 65537 bytes, one over the server's 64 KiB read limit: it closes with 1009"})
+	}
+	e.Send(ModeText, strings.Repeat("x", EchoTooBig))
+}
+
 func (e *Echo) received(gen int, typ websocket.MessageType, data []byte, at time.Time) {
 	if gen != e.gen {
 		return
@@ -311,6 +349,7 @@ func (e *Echo) received(gen int, typ websocket.MessageType, data []byte, at time
 
 // Disconnect closes the connection with 1000, or abandons a dial.
 func (e *Echo) Disconnect() {
+	e.auto = false
 	switch e.state {
 	case Connecting:
 		e.gen++ // the dial's result is now stale and will be dropped
@@ -334,7 +373,26 @@ func (e *Echo) ended(gen int, err error) {
 		return // Disconnect's closing handshake reports the end
 	}
 	close(e.out)
-	e.finish(closeInfo(err))
+	info := closeInfo(err)
+	e.finish(info)
+	if info.Reconnect {
+		e.auto = true
+		e.reconnectLater()
+	}
+}
+
+// reconnectLater dials again after the next Backoff wait, and logs when.
+func (e *Echo) reconnectLater() {
+	wait, gen := e.Backoff.Next(), e.gen
+	e.retry = time.AfterFunc(wait, func() {
+		e.loop.Post(func() {
+			if gen == e.gen && e.auto {
+				e.Connect()
+			}
+		})
+	})
+	e.log(LogEntry{Dir: Event, Kind: "retry", Text: "reconnecting in " + wait.Round(10*time.Millisecond).String() +
+		" (attempt " + strconv.Itoa(e.Backoff.Attempts()) + "); Connect dials now"})
 }
 
 // closed handles the end of the closing handshake that Disconnect began.

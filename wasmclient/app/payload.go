@@ -20,6 +20,17 @@ const (
 	ModeBase64 Mode = "base64" // decode base64 into a binary frame
 )
 
+// Placeholder is what the echo input shows in mode: what to type.
+func (m Mode) Placeholder() string {
+	switch m {
+	case ModeHex:
+		return "Hex bytes, such as de ad be ef, and Enter"
+	case ModeBase64:
+		return "Base64, such as aGVsbG8=, and Enter"
+	}
+	return "Type a message and press Enter"
+}
+
 // ParsePayload turns the user's input into a frame. Hex may contain
 // spaces, colons and a 0x prefix; base64 may be standard or URL-safe,
 // padded or not.
