@@ -30,7 +30,7 @@ func TestBrowserLongMessageStaysInTheField(t *testing.T) {
 	assert.Equal(t, "alert", attr(t, ctx, adaCard+` [data-slot="error"]`, "role"))
 	assert.Contains(t, text(t, ctx, adaCard+" .limit"), "4,096 bytes", "the field says the limit")
 	assert.Equal(t, "connected", attr(t, ctx, adaCard+" .state", "data-state"))
-	n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('` + adaCard + ` li.text').length`))
+	n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('`+adaCard+` li.text').length`))
 	require.NoError(t, err)
 	assert.Zero(t, n, "nothing was shown or sent")
 
