@@ -429,8 +429,9 @@ func (c *Chat) Send(content string) error {
 	switch {
 	case content == "":
 		return errors.New("type a message first")
-	case len(content) > shared.DefaultMaxContent:
-		return errors.New("too long: " + strconv.Itoa(len(content)) + " bytes; the limit is " + strconv.Itoa(shared.DefaultMaxContent))
+	case wire.EncodedLen(content) > shared.DefaultMaxContent:
+		// As the server counts: "<" is 6 bytes as JSON.
+		return errors.New("too long: " + strconv.Itoa(wire.EncodedLen(content)) + " bytes; the limit is " + strconv.Itoa(shared.DefaultMaxContent))
 	case c.stopped:
 		return errors.New("this client was removed")
 	}

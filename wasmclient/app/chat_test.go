@@ -220,6 +220,10 @@ func TestChatKeepsAMessageOverTheLimitWithTheUser(t *testing.T) {
 	h.onLoop(func() { err = ada.Send(strings.Repeat("x", 5000)) })
 	assert.EqualError(t, err, "too long: 5000 bytes; the limit is 4096")
 	h.onLoop(func() { assert.Zero(t, ada.Pending()) })
+	// Counted as sent: each "<" is 6 bytes of JSON, so 700 of them are
+	// over, although 700 bytes as typed.
+	h.onLoop(func() { err = ada.Send(strings.Repeat("<", 700)) })
+	assert.EqualError(t, err, "too long: 4200 bytes; the limit is 4096")
 	h.onLoop(func() { require.NoError(t, ada.Send(strings.Repeat("y", shared.DefaultMaxContent))) })
 	eventually(t, "the server stores the longest message", func() bool {
 		c, seqs := rec.texts()
