@@ -3,7 +3,6 @@ package app
 import (
 	"crypto/rand"
 	"errors"
-	"fmt"
 	"net/url"
 	"slices"
 	"strconv"
@@ -87,7 +86,7 @@ func (l ChatLine) Row() ChatRow {
 type Presence []string
 
 // Heading is what a card writes before the names.
-func (p Presence) Heading() string { return fmt.Sprintf("In the room (%d): ", len(p)) }
+func (p Presence) Heading() string { return "In the room (" + strconv.Itoa(len(p)) + "): " }
 
 // List is the names joined by commas, for a card's data-users.
 func (p Presence) List() string { return strings.Join(p, ",") }
@@ -255,7 +254,7 @@ func (c *Chat) message(data []byte) {
 
 func (c *Chat) ended(info CloseInfo, reconnect bool) {
 	if !reconnect {
-		c.show(ChatLine{Time: c.now(), Content: fmt.Sprintf("connection closed (%d %s); not reconnecting", info.Code, info.Reason)})
+		c.show(ChatLine{Time: c.now(), Content: "connection closed (" + strconv.Itoa(int(info.Code)) + " " + info.Reason + "); not reconnecting"})
 	}
 }
 
@@ -308,7 +307,7 @@ func (c *Chat) handle(m shared.Message) {
 	case shared.TypeTyping:
 		c.typingFrom(m.Username)
 	case shared.TypeError:
-		c.view.ChatError(fmt.Sprintf("%s: %s", m.Code, m.Content))
+		c.view.ChatError(string(m.Code) + ": " + m.Content)
 		if m.Code == shared.CodeUnavailable && len(c.outbox) > 0 {
 			c.resendLater()
 		}
@@ -331,7 +330,7 @@ func (c *Chat) resendLater() {
 		return // one is on its way
 	}
 	c.resendWait = min(max(2*c.resendWait, firstResendWait), maxResendWait)
-	c.show(ChatLine{Time: c.now(), Content: fmt.Sprintf("the server cannot store messages just now; sending again in %v", c.resendWait)})
+	c.show(ChatLine{Time: c.now(), Content: "the server cannot store messages just now; sending again in " + c.resendWait.String()})
 	c.resendTimer = time.AfterFunc(c.resendWait, func() {
 		c.loop.Post(func() {
 			c.resendTimer = nil
@@ -426,12 +425,12 @@ func (c *Chat) show(line ChatLine) ChatLine {
 // server acknowledges it; while disconnected it waits in the outbox.
 func (c *Chat) Send(content string) error {
 	content = strings.TrimSpace(content)
+	n := wire.EncodedLen(content) // as the server counts: "<" is 6 bytes as JSON
 	switch {
 	case content == "":
 		return errors.New("type a message first")
-	case wire.EncodedLen(content) > shared.DefaultMaxContent:
-		// As the server counts: "<" is 6 bytes as JSON.
-		return errors.New("too long: " + strconv.Itoa(wire.EncodedLen(content)) + " bytes; the limit is " + strconv.Itoa(shared.DefaultMaxContent))
+	case n > shared.DefaultMaxContent:
+		return errors.New("too long: " + strconv.Itoa(n) + " bytes; the limit is " + strconv.Itoa(shared.DefaultMaxContent))
 	case c.stopped:
 		return errors.New("this client was removed")
 	}

@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -36,7 +35,7 @@ func (s ConnState) String() string {
 	case Closing:
 		return "closing"
 	}
-	return fmt.Sprintf("ConnState(%d)", int(s))
+	return "ConnState(" + strconv.Itoa(int(s)) + ")"
 }
 
 // Direction says which way a log entry went.
@@ -111,15 +110,15 @@ type LogRow struct {
 func (e LogEntry) Row() LogRow {
 	r := LogRow{Dir: string(e.Dir), Kind: e.Kind, Time: e.Time.Format("15:04:05.000"), Data: e.Text}
 	if e.Dir != Event {
-		r.Size = fmt.Sprintf("%d B", e.Size)
+		r.Size = strconv.Itoa(e.Size) + " B"
 	}
 	if e.RTT > 0 {
 		r.RTT = e.RTT.Round(10 * time.Microsecond).String()
 	}
 	if c := e.Close; c != nil {
-		r.Data = fmt.Sprintf("%d %s", c.Code, c.Meaning)
+		r.Data = strconv.Itoa(int(c.Code)) + " " + c.Meaning
 		if c.Reason != "" {
-			r.Data += fmt.Sprintf(" (reason: %q)", c.Reason)
+			r.Data += " (reason: " + strconv.Quote(c.Reason) + ")"
 		}
 		if c.Reconnect {
 			r.Data += " · a client should reconnect with backoff"
@@ -409,7 +408,7 @@ func (e *Echo) closed(gen int, err error) {
 
 func (e *Echo) finish(info CloseInfo) {
 	e.log(LogEntry{Dir: Event, Kind: "close", Close: &info,
-		Text: fmt.Sprintf("%d %s", info.Code, info.Meaning)})
+		Text: strconv.Itoa(int(info.Code)) + " " + info.Meaning})
 	e.conn, e.out, e.sentAt = nil, nil, nil
 	e.setState(Disconnected)
 }

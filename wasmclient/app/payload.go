@@ -4,7 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
-	"fmt"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -54,11 +54,11 @@ func ParsePayload(mode Mode, input string) (websocket.MessageType, []byte, error
 			var invalid hex.InvalidByteError
 			switch {
 			case errors.As(err, &invalid):
-				return 0, nil, fmt.Errorf("hex: %q is not a hex digit", rune(invalid))
+				return 0, nil, errors.New("hex: " + strconv.QuoteRune(rune(invalid)) + " is not a hex digit")
 			case errors.Is(err, hex.ErrLength):
 				return 0, nil, errors.New("hex: odd number of digits; each byte needs two")
 			}
-			return 0, nil, fmt.Errorf("hex: %w", err)
+			return 0, nil, errors.New("hex: " + err.Error())
 		}
 		return websocket.MessageBinary, b, nil
 	case ModeBase64:
@@ -70,8 +70,11 @@ func ParsePayload(mode Mode, input string) (websocket.MessageType, []byte, error
 		}
 		return 0, nil, errors.New("base64: not valid standard or URL-safe base64")
 	}
-	return 0, nil, fmt.Errorf("unknown mode %q", mode)
+	return 0, nil, errors.New("unknown mode " + strconv.Quote(string(mode)))
 }
+
+// hexDigits are the digits of a byte in the log, lower case.
+const hexDigits = "0123456789abcdef"
 
 // preview returns a short, printable form of a frame for the log.
 func preview(typ websocket.MessageType, data []byte) string {
@@ -89,7 +92,8 @@ func preview(typ websocket.MessageType, data []byte) string {
 		if i > 0 {
 			b.WriteByte(' ')
 		}
-		fmt.Fprintf(&b, "%02x", c)
+		b.WriteByte(hexDigits[c>>4])
+		b.WriteByte(hexDigits[c&15])
 	}
 	if len(data) > maxBytes {
 		b.WriteString(" …")
