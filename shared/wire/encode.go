@@ -33,14 +33,6 @@ func EncodeLoginRequest(r shared.LoginRequest) []byte {
 	return append(e.b, '}')
 }
 
-// EncodedLen is the length of s as a JSON string, without its quotes:
-// what a chat server counts against its content limit, escapes in full.
-func EncodedLen(s string) int {
-	var e encoder
-	e.str(s)
-	return len(e.b) - 2
-}
-
 // encoder appends JSON to b; the first error stops it.
 type encoder struct {
 	b     []byte

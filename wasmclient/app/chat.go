@@ -425,7 +425,7 @@ func (c *Chat) show(line ChatLine) ChatLine {
 // server acknowledges it; while disconnected it waits in the outbox.
 func (c *Chat) Send(content string) error {
 	content = strings.TrimSpace(content)
-	n := wire.EncodedLen(content) // as the server counts: "<" is 6 bytes as JSON
+	n := sentLen(content)
 	switch {
 	case content == "":
 		return errors.New("type a message first")
@@ -440,6 +440,24 @@ func (c *Chat) Send(content string) error {
 	c.view.ChatError("")
 	c.write(shared.Message{Type: shared.TypeText, ID: id, Content: content})
 	return nil
+}
+
+// sentLen is the length of content as the server counts it: as a JSON
+// string's, escapes in full ("<" is 6 bytes). (Invalid UTF-8, which the
+// page's input never holds, would count more.)
+func sentLen(content string) int {
+	n := len(content)
+	for i := 0; i < len(content); i++ {
+		switch c := content[i]; {
+		case c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t' || c == '\b' || c == '\f':
+			n++
+		case c < 0x20 || c == '<' || c == '>' || c == '&':
+			n += 5
+		case c == 0xE2 && (strings.HasPrefix(content[i:], "\u2028") || strings.HasPrefix(content[i:], "\u2029")):
+			n += 3
+		}
+	}
+	return n
 }
 
 // Typing tells the room the user is typing, at most once per a third of

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -233,6 +234,16 @@ func TestChatKeepsAMessageOverTheLimitWithTheUser(t *testing.T) {
 	defer rec.mu.Unlock()
 	for _, e := range rec.errs {
 		assert.NotContains(t, e, "too_large", "the server agrees with the client's limit")
+	}
+}
+
+// sentLen counts as the server does, with json.Marshal: escapes in full.
+func TestSentLenCountsAsTheServer(t *testing.T) {
+	t.Parallel()
+	for _, s := range []string{"", "hi", `a "quote" \ back`, "<b>&</b>", "tab\tnew\nline\r\b\f\x01\x1f", "é ✓ 😀 \u2027", "\u2028\u2029", strings.Repeat("x", 4096)} {
+		b, err := json.Marshal(s)
+		require.NoError(t, err)
+		assert.Equal(t, len(b)-2, sentLen(s), "%q", s)
 	}
 }
 
