@@ -147,4 +147,3 @@ func TestEncodeRefusesWhatJSONRefuses(t *testing.T) {
 		t.Errorf("EncodeNotify with data: %s, %v; want %s", b, err, want)
 	}
 }
-
