@@ -302,9 +302,15 @@ func TestBrowserChatSurvivesAServerRestart(t *testing.T) {
 		waitFor(adaCard+` li.text.own[data-seq="2"]:not(.pending)`),
 	), "%s", explain())
 	assert.Equal(t, "while down", text(t, ctx, bobCard+` li.text[data-seq="2"] .content`))
-	n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('`+bobCard+` li.text').length`))
-	require.NoError(t, err)
-	assert.Equal(t, 2, n, "each message shown once")
+	for _, card := range []string{adaCard, bobCard} {
+		n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('`+card+` li.text').length`))
+		require.NoError(t, err)
+		assert.Equal(t, 2, n, "each message shown once, the pending one too: %s", card)
+	}
+	// Echo came back too, by itself: the 1001, then its waits.
+	require.NoError(t, chromedp.Do(ctx, waitFor(`#echo-state[data-state="connected"]`)), "%s", explain())
+	assert.Contains(t, text(t, ctx, `#echo-log tr[data-kind="close"] td.data`), "1001 going away")
+	assert.Contains(t, text(t, ctx, `#echo-log tr[data-kind="retry"] td.data`), "reconnecting in")
 	page, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.textContent`))
 	require.NoError(t, err)
 	assert.NotContains(t, page, "token=ey", "the page never shows a token")

@@ -13,6 +13,13 @@ const (
 	DefaultRoom    = "general"
 )
 
+// DefaultMaxContent is the longest chat message a server takes unless its
+// -max-content says otherwise, in bytes as the message's JSON string
+// (escapes count in full). A client checks it before sending, so that an
+// overlong message stays with the user instead of being refused with
+// CodeTooLarge.
+const DefaultMaxContent = 4 << 10
+
 // TypingExpiry is how long a client shows "is typing" after the last
 // TypeTyping message for that user. The server forwards a user's typing at
 // most once per TypingExpiry/3, so an active typist stays shown.

@@ -91,7 +91,7 @@ const (
 	DefaultHistoryOnJoin      = 50
 	DefaultHistoryRetention   = 1000
 	DefaultMaxRooms           = 1000
-	DefaultMaxContent         = 4 << 10
+	DefaultMaxContent         = shared.DefaultMaxContent
 	DefaultHistoryBytes       = 256 << 10
 	DefaultRoomIdle           = 30 * time.Second
 	DefaultPresenceBatchAbove = 100

@@ -67,11 +67,15 @@ func (c *Card) Stop() {
 	c.Notes.Stop()
 }
 
-// Send sends text to the room, or shows why it cannot.
-func (c *Card) Send(text string) {
-	if err := c.Chat.Send(text); err != nil {
+// Send sends text to the room, or shows why it cannot; it reports whether
+// the text was taken (sent, or kept to send once connected), so that the
+// page clears its field only then and nothing typed is lost.
+func (c *Card) Send(text string) bool {
+	err := c.Chat.Send(text)
+	if err != nil {
 		c.Chat.view.ChatError(err.Error())
 	}
+	return err == nil
 }
 
 // MarkRead asks the server to mark the notification with this id read.

@@ -3,7 +3,6 @@ package app
 import (
 	"crypto/rand"
 	"errors"
-	"fmt"
 	"net/url"
 	"slices"
 	"strconv"
@@ -16,7 +15,9 @@ import (
 
 // ChatLine is one line of a chat transcript.
 type ChatLine struct {
-	Kind     shared.Type // text, join, leave or error; "" for the client's own notes
+	// Kind is text, join or leave; KindLive for the line between what a
+	// history brought and what came live; "" for the client's own notes.
+	Kind     shared.Type
 	Username string
 	Content  string
 	Time     time.Time
@@ -36,6 +37,10 @@ type ChatLine struct {
 	// does not announce them.
 	History bool
 }
+
+// KindLive is the Kind of the line a transcript shows once, after the
+// first history: what comes below it came live.
+const KindLive shared.Type = "live"
 
 // ChatRow is a ChatLine as a transcript shows it: the item's data-key,
 // data-kind and data-seq ("" for none: the line is not a stored message),
@@ -69,6 +74,8 @@ func (l ChatLine) Row() ChatRow {
 		r.Class, r.Text = "event", l.Username+" joined"
 	case shared.TypeLeave:
 		r.Class, r.Text = "event", l.Username+" left"
+	case KindLive:
+		r.Class = "live"
 	default:
 		r.Class = "note"
 	}
@@ -79,7 +86,7 @@ func (l ChatLine) Row() ChatRow {
 type Presence []string
 
 // Heading is what a card writes before the names.
-func (p Presence) Heading() string { return fmt.Sprintf("In the room (%d): ", len(p)) }
+func (p Presence) Heading() string { return "In the room (" + strconv.Itoa(len(p)) + "): " }
 
 // List is the names joined by commas, for a card's data-users.
 func (p Presence) List() string { return strings.Join(p, ",") }
@@ -148,6 +155,7 @@ type Chat struct {
 	joined  bool   // a history has arrived at least once
 	paging  bool   // pages of a history are arriving: the last is still to come
 	replay  bool   // the messages of a history are being shown
+	live    bool   // the KindLive line is shown
 
 	idPrefix string
 	nextID   int
@@ -246,7 +254,7 @@ func (c *Chat) message(data []byte) {
 
 func (c *Chat) ended(info CloseInfo, reconnect bool) {
 	if !reconnect {
-		c.show(ChatLine{Time: c.now(), Content: fmt.Sprintf("connection closed (%d %s); not reconnecting", info.Code, info.Reason)})
+		c.show(ChatLine{Time: c.now(), Content: "connection closed (" + strconv.Itoa(int(info.Code)) + " " + info.Reason + "); not reconnecting"})
 	}
 }
 
@@ -299,7 +307,7 @@ func (c *Chat) handle(m shared.Message) {
 	case shared.TypeTyping:
 		c.typingFrom(m.Username)
 	case shared.TypeError:
-		c.view.ChatError(fmt.Sprintf("%s: %s", m.Code, m.Content))
+		c.view.ChatError(string(m.Code) + ": " + m.Content)
 		if m.Code == shared.CodeUnavailable && len(c.outbox) > 0 {
 			c.resendLater()
 		}
@@ -322,7 +330,7 @@ func (c *Chat) resendLater() {
 		return // one is on its way
 	}
 	c.resendWait = min(max(2*c.resendWait, firstResendWait), maxResendWait)
-	c.show(ChatLine{Time: c.now(), Content: fmt.Sprintf("the server cannot store messages just now; sending again in %v", c.resendWait)})
+	c.show(ChatLine{Time: c.now(), Content: "the server cannot store messages just now; sending again in " + c.resendWait.String()})
 	c.resendTimer = time.AfterFunc(c.resendWait, func() {
 		c.loop.Post(func() {
 			c.resendTimer = nil
@@ -366,6 +374,10 @@ func (c *Chat) history(m shared.Message) {
 	c.replay = false
 	if m.More {
 		return
+	}
+	if !c.live {
+		c.live = true
+		c.show(ChatLine{Kind: KindLive, Content: "live"})
 	}
 	if m.Seq > c.lastSeq && (m.Recovered == nil || !*m.Recovered) {
 		c.lastSeq = m.Seq // skipped over a gap the server reported
@@ -413,11 +425,12 @@ func (c *Chat) show(line ChatLine) ChatLine {
 // server acknowledges it; while disconnected it waits in the outbox.
 func (c *Chat) Send(content string) error {
 	content = strings.TrimSpace(content)
+	n := sentLen(content)
 	switch {
 	case content == "":
 		return errors.New("type a message first")
-	case len(content) > 4<<10:
-		return fmt.Errorf("messages are limited to %d bytes", 4<<10)
+	case n > shared.DefaultMaxContent:
+		return errors.New("too long: " + strconv.Itoa(n) + " bytes; the limit is " + strconv.Itoa(shared.DefaultMaxContent))
 	case c.stopped:
 		return errors.New("this client was removed")
 	}
@@ -427,6 +440,24 @@ func (c *Chat) Send(content string) error {
 	c.view.ChatError("")
 	c.write(shared.Message{Type: shared.TypeText, ID: id, Content: content})
 	return nil
+}
+
+// sentLen is the length of content as the server counts it: as a JSON
+// string's, escapes in full ("<" is 6 bytes). (Invalid UTF-8, which the
+// page's input never holds, would count more.)
+func sentLen(content string) int {
+	n := len(content)
+	for i := 0; i < len(content); i++ {
+		switch c := content[i]; {
+		case c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t' || c == '\b' || c == '\f':
+			n++
+		case c < 0x20 || c == '<' || c == '>' || c == '&':
+			n += 5
+		case c == 0xE2 && (strings.HasPrefix(content[i:], "\u2028") || strings.HasPrefix(content[i:], "\u2029")):
+			n += 3
+		}
+	}
+	return n
 }
 
 // Typing tells the room the user is typing, at most once per a third of

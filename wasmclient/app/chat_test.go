@@ -1,6 +1,7 @@
 package app
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -163,15 +164,16 @@ func TestChatShowsOwnLineInTheRoomsOrder(t *testing.T) {
 	require.NoError(t, c.Send("mine")) // not connected: it waits in the outbox
 	c.handle(shared.Message{Type: shared.TypeJoin, Username: "cy"})
 	c.handle(shared.Message{Type: shared.TypeText, Username: "bob", Content: "bob's", Seq: 1, ID: "b1"})
-	id := rec.lines[0].ID
+	id := rec.lines[1].ID
 	c.handle(shared.Message{Type: shared.TypeText, Username: "ada", Content: "mine", Seq: 2, ID: id})
 
 	assert.Zero(t, c.Pending())
 	contents, seqs := rec.texts()
 	assert.Equal(t, []string{"bob's", "mine"}, contents)
 	assert.Equal(t, []uint64{1, 2}, seqs)
-	require.Len(t, rec.lines, 3)
-	assert.Equal(t, shared.TypeJoin, rec.lines[0].Kind, "the join stays where it was")
+	require.Len(t, rec.lines, 4)
+	assert.Equal(t, KindLive, rec.lines[0].Kind, "the history, empty, then the live line")
+	assert.Equal(t, shared.TypeJoin, rec.lines[1].Kind, "the join stays where it was")
 }
 
 func TestChatRejectsBadNamesBeforeConnecting(t *testing.T) {
@@ -207,6 +209,44 @@ func TestChatTakesBatchedFrames(t *testing.T) {
 	eventually(t, "ada sees the whole burst, in order", func() bool { c, _ := adaRec.texts(); return slices.Equal(c, want) })
 }
 
+// The client refuses a message over the server's default limit itself,
+// saying how long it is and what the limit is, and shows and sends
+// nothing; one at the limit the server takes.
+func TestChatKeepsAMessageOverTheLimitWithTheUser(t *testing.T) {
+	url := needServer(t)
+	h := newChatHarness(t)
+	ada, rec := h.add(url, uniqueRoom(t), "ada")
+	eventually(t, "connected", func() bool { return rec.getState() == Connected })
+	var err error
+	h.onLoop(func() { err = ada.Send(strings.Repeat("x", 5000)) })
+	assert.EqualError(t, err, "too long: 5000 bytes; the limit is 4096")
+	h.onLoop(func() { assert.Zero(t, ada.Pending()) })
+	// Counted as sent: each "<" is 6 bytes of JSON, so 700 of them are
+	// over, although 700 bytes as typed.
+	h.onLoop(func() { err = ada.Send(strings.Repeat("<", 700)) })
+	assert.EqualError(t, err, "too long: 4200 bytes; the limit is 4096")
+	h.onLoop(func() { require.NoError(t, ada.Send(strings.Repeat("y", shared.DefaultMaxContent))) })
+	eventually(t, "the server stores the longest message", func() bool {
+		c, seqs := rec.texts()
+		return len(c) == 1 && len(c[0]) == shared.DefaultMaxContent && seqs[0] > 0
+	})
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	for _, e := range rec.errs {
+		assert.NotContains(t, e, "too_large", "the server agrees with the client's limit")
+	}
+}
+
+// sentLen counts as the server does, with json.Marshal: escapes in full.
+func TestSentLenCountsAsTheServer(t *testing.T) {
+	t.Parallel()
+	for _, s := range []string{"", "hi", `a "quote" \ back`, "<b>&</b>", "tab\tnew\nline\r\b\f\x01\x1f", "é ✓ 😀 \u2027", "\u2028\u2029", strings.Repeat("x", 4096)} {
+		b, err := json.Marshal(s)
+		require.NoError(t, err)
+		assert.Equal(t, len(b)-2, sentLen(s), "%q", s)
+	}
+}
+
 // What a history brings is marked History, for the page to show without
 // announcing it; what arrives after it is news, the acknowledgement of
 // the user's own line included.
@@ -223,13 +263,41 @@ func TestChatMarksWhatAHistoryBrings(t *testing.T) {
 	}})
 	c.handle(shared.Message{Type: shared.TypeText, Username: "bob", Content: "new", Seq: 3, ID: "b2"})
 	require.NoError(t, c.Send("mine"))
-	c.handle(shared.Message{Type: shared.TypeText, Username: "ada", Content: "mine", Seq: 4, ID: rec.lines[3].ID})
+	c.handle(shared.Message{Type: shared.TypeText, Username: "ada", Content: "mine", Seq: 4, ID: rec.lines[4].ID})
 
 	history := map[string]bool{}
+	var order []string
 	for _, l := range rec.lines {
 		history[l.Content] = l.History
+		order = append(order, l.Content)
 	}
-	assert.Equal(t, map[string]bool{"sent while away": true, "old": true, "new": false, "mine": false}, history)
+	assert.Equal(t, map[string]bool{"sent while away": true, "old": true, "live": false, "new": false, "mine": false}, history)
+	assert.Equal(t, []string{"old", "sent while away", "live", "new", "mine"}, order, "the history in seq order, then the live line")
+	assert.Zero(t, c.Pending())
+}
+
+// The live line comes once, after the first history, however often the
+// client resumes: what a resume brings is shown in seq order below it.
+func TestChatShowsTheLiveLineOnce(t *testing.T) {
+	t.Parallel()
+	rec := &chatRecorder{}
+	c, err := NewChat(NewLoop(), rec, "ws://127.0.0.1:1/ws/chat", "general", "ada")
+	require.NoError(t, err)
+	// A long history comes in pages: the live line waits for the last.
+	c.handle(shared.Message{Type: shared.TypeHistory, Epoch: "e1", More: true, Messages: []shared.Message{
+		{Type: shared.TypeText, Username: "bob", Content: "one", Seq: 1}}})
+	c.handle(shared.Message{Type: shared.TypeHistory, Epoch: "e1", Seq: 2, Messages: []shared.Message{
+		{Type: shared.TypeText, Username: "bob", Content: "two", Seq: 2}}})
+	c.handle(shared.Message{Type: shared.TypeText, Username: "bob", Content: "three", Seq: 3})
+	recovered := true
+	c.handle(shared.Message{Type: shared.TypeHistory, Epoch: "e1", Seq: 4, Recovered: &recovered, Messages: []shared.Message{
+		{Type: shared.TypeText, Username: "bob", Content: "three", Seq: 3}, // seen: not shown again
+		{Type: shared.TypeText, Username: "bob", Content: "four", Seq: 4}}})
+	var rows []string
+	for _, l := range rec.lines {
+		rows = append(rows, l.Row().Class+":"+l.Content)
+	}
+	assert.Equal(t, []string{"text:one", "text:two", "live:live", "text:three", "text:four"}, rows)
 }
 
 // A history longer than a frame (50 messages of 4,000 bytes: 200 KB)

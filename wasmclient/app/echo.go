@@ -3,7 +3,8 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/coder/websocket"
@@ -34,7 +35,7 @@ func (s ConnState) String() string {
 	case Closing:
 		return "closing"
 	}
-	return fmt.Sprintf("ConnState(%d)", int(s))
+	return "ConnState(" + strconv.Itoa(int(s)) + ")"
 }
 
 // Direction says which way a log entry went.
@@ -84,14 +85,15 @@ type EchoControls struct {
 	// Toggle labels the connect button: Connect when disconnected, else
 	// Disconnect.
 	Toggle string
-	// CanToggle is false during the closing handshake; CanSend is true
-	// only while connected.
-	CanToggle, CanSend bool
+	// CanToggle is false during the closing handshake. Send stays on in
+	// every state, so that Enter while disconnected says why nothing
+	// went.
+	CanToggle bool
 }
 
 // EchoControlsIn returns the echo panel's buttons in state s.
 func EchoControlsIn(s ConnState) EchoControls {
-	return EchoControls{Toggle: ToggleLabel(s != Disconnected), CanToggle: s != Closing, CanSend: s == Connected}
+	return EchoControls{Toggle: ToggleLabel(s != Disconnected), CanToggle: s != Closing}
 }
 
 // LogRow is a LogEntry as the frame log shows it: the row's data-dir and
@@ -108,15 +110,15 @@ type LogRow struct {
 func (e LogEntry) Row() LogRow {
 	r := LogRow{Dir: string(e.Dir), Kind: e.Kind, Time: e.Time.Format("15:04:05.000"), Data: e.Text}
 	if e.Dir != Event {
-		r.Size = fmt.Sprintf("%d B", e.Size)
+		r.Size = strconv.Itoa(e.Size) + " B"
 	}
 	if e.RTT > 0 {
 		r.RTT = e.RTT.Round(10 * time.Microsecond).String()
 	}
 	if c := e.Close; c != nil {
-		r.Data = fmt.Sprintf("%d %s", c.Code, c.Meaning)
+		r.Data = strconv.Itoa(int(c.Code)) + " " + c.Meaning
 		if c.Reason != "" {
-			r.Data += fmt.Sprintf(" (reason: %q)", c.Reason)
+			r.Data += " (reason: " + strconv.Quote(c.Reason) + ")"
 		}
 		if c.Reconnect {
 			r.Data += " · a client should reconnect with backoff"
@@ -146,6 +148,10 @@ const (
 	// sent in order by one goroutine, so echoes come back in the order
 	// their send times were recorded.
 	sendQueue = 64
+	// EchoTooBig is one byte over the server's default read limit
+	// (-read-limit, 64 KiB): the frame SendTooBig sends, which the server
+	// answers with close 1009.
+	EchoTooBig = 64<<10 + 1
 )
 
 // Echo is the client of /ws/echo. Its methods must be called on the loop.
@@ -156,12 +162,21 @@ type Echo struct {
 	now  func() time.Time
 	// DialTimeout bounds a connection attempt. Default 10 s.
 	DialTimeout time.Duration
+	// Backoff spaces out the reconnection attempts after the server
+	// dropped the connection with a close code that advises them, such
+	// as 1001 when it restarts.
+	Backoff Backoff
 
 	state  ConnState
 	gen    int // counts connections; events of an older one are ignored
 	conn   *websocket.Conn
 	out    chan frame  // to the writer goroutine of conn
 	sentAt []time.Time // send times of frames not yet echoed, oldest first
+	// auto is set while the client reconnects by itself: from a loss
+	// the close code advises retrying until a dial succeeds, or the user
+	// disconnects.
+	auto  bool
+	retry *time.Timer // the pending reconnect, if any
 
 	firstDial     chan struct{} // closed when the first dial has ended
 	firstDialDone bool
@@ -199,6 +214,10 @@ func (e *Echo) Connect() {
 	if e.state != Disconnected {
 		return
 	}
+	if e.retry != nil {
+		e.retry.Stop() // this is the reconnect
+		e.retry = nil
+	}
 	e.gen++
 	gen, timeout := e.gen, e.DialTimeout
 	e.setState(Connecting)
@@ -225,8 +244,13 @@ func (e *Echo) dialed(gen int, conn *websocket.Conn, err error) {
 	if err != nil {
 		e.log(LogEntry{Dir: Event, Kind: "error", Text: "connect failed: " + err.Error()})
 		e.setState(Disconnected)
+		if e.auto {
+			e.reconnectLater()
+		}
 		return
 	}
+	e.auto = false
+	e.Backoff.Reset()
 	conn.SetReadLimit(clientReadLimit)
 	e.conn = conn
 	e.out = make(chan frame, sendQueue)
@@ -279,7 +303,11 @@ func (e *Echo) Send(mode Mode, input string) {
 		return
 	}
 	if e.state != Connected {
-		e.view.EchoError("not connected: press Connect first")
+		msg := "not connected: press Connect first"
+		if e.auto || e.state == Connecting {
+			msg = "not connected yet: wait for the connection, or press Connect to dial now"
+		}
+		e.view.EchoError(msg)
 		return
 	}
 	// Stamp before queuing: once queued, the echo can arrive, and be
@@ -297,6 +325,15 @@ func (e *Echo) Send(mode Mode, input string) {
 	e.log(LogEntry{Time: now, Dir: Sent, Kind: kindOf(typ), Size: len(data), Text: preview(typ, data)})
 }
 
+// SendTooBig sends a text frame of EchoTooBig bytes, one over the
+// server's read limit, to show close 1009.
+func (e *Echo) SendTooBig() {
+	if e.state == Connected {
+		e.log(LogEntry{Dir: Event, Kind: "note", Text: "sending 65537 bytes, one over the server's 64 KiB read limit: it closes with 1009"})
+	}
+	e.Send(ModeText, strings.Repeat("x", EchoTooBig))
+}
+
 func (e *Echo) received(gen int, typ websocket.MessageType, data []byte, at time.Time) {
 	if gen != e.gen {
 		return
@@ -311,6 +348,7 @@ func (e *Echo) received(gen int, typ websocket.MessageType, data []byte, at time
 
 // Disconnect closes the connection with 1000, or abandons a dial.
 func (e *Echo) Disconnect() {
+	e.auto = false
 	switch e.state {
 	case Connecting:
 		e.gen++ // the dial's result is now stale and will be dropped
@@ -334,7 +372,26 @@ func (e *Echo) ended(gen int, err error) {
 		return // Disconnect's closing handshake reports the end
 	}
 	close(e.out)
-	e.finish(closeInfo(err))
+	info := closeInfo(err)
+	e.finish(info)
+	if info.Reconnect {
+		e.auto = true
+		e.reconnectLater()
+	}
+}
+
+// reconnectLater dials again after the next Backoff wait, and logs when.
+func (e *Echo) reconnectLater() {
+	wait, gen := e.Backoff.Next(), e.gen
+	e.retry = time.AfterFunc(wait, func() {
+		e.loop.Post(func() {
+			if gen == e.gen && e.auto {
+				e.Connect()
+			}
+		})
+	})
+	e.log(LogEntry{Dir: Event, Kind: "retry", Text: "reconnecting in " + wait.Round(10*time.Millisecond).String() +
+		" (attempt " + strconv.Itoa(e.Backoff.Attempts()) + "); Connect dials now"})
 }
 
 // closed handles the end of the closing handshake that Disconnect began.
@@ -351,7 +408,7 @@ func (e *Echo) closed(gen int, err error) {
 
 func (e *Echo) finish(info CloseInfo) {
 	e.log(LogEntry{Dir: Event, Kind: "close", Close: &info,
-		Text: fmt.Sprintf("%d %s", info.Code, info.Meaning)})
+		Text: strconv.Itoa(int(info.Code)) + " " + info.Meaning})
 	e.conn, e.out, e.sentAt = nil, nil, nil
 	e.setState(Disconnected)
 }

@@ -164,15 +164,24 @@ func TestEchoShowsWhyTheServerClosed(t *testing.T) {
 	loop, echo, rec := startEcho(t)
 	connect(t, loop, echo, rec)
 
-	// One byte over the server's default 64 KiB read limit.
-	loop.Post(func() { echo.Send(ModeText, strings.Repeat("x", 64<<10+1)) })
+	// The page's "Send 64 KiB + 1": one byte over the server's default
+	// read limit, said before it goes.
+	loop.Post(echo.SendTooBig)
 	eventually(t, "the close", func() bool { return len(rec.entries(Event, "close")) == 1 })
+	require.Len(t, rec.entries(Event, "note"), 1)
+	assert.Contains(t, rec.entries(Event, "note")[0].Text, "1009")
+	sent := rec.entries(Sent, "text")
+	require.Len(t, sent, 1)
+	assert.Equal(t, 64<<10+1, sent[0].Size)
 	c := rec.entries(Event, "close")[0].Close
 	require.NotNil(t, c)
 	assert.Equal(t, shared.CloseTooBig, c.Code)
 	assert.False(t, c.Reconnect)
 	assert.Contains(t, c.Meaning, "too big")
 	eventually(t, "disconnected", func() bool { return rec.lastState() == Disconnected })
+	assert.Empty(t, rec.entries(Event, "retry"), "1009 advises against reconnecting: echo waits for Connect")
+	loop.Post(echo.SendTooBig)
+	eventually(t, "why nothing went", func() bool { return strings.Contains(rec.lastError(), "press Connect") })
 }
 
 func TestEchoDisconnectClosesNormally(t *testing.T) {

@@ -3,7 +3,6 @@ package app
 import (
 	"cmp"
 	"errors"
-	"fmt"
 	"net/url"
 	"slices"
 	"strconv"
@@ -177,11 +176,11 @@ func (n *Notifications) Poke(to, title, message string) error {
 	title, message = strings.TrimSpace(title), strings.TrimSpace(message)
 	switch {
 	case shared.ValidateName("user id", to) != nil:
-		return fmt.Errorf("poke: %w", shared.ValidateName("user id", to))
+		return errors.New("poke: " + shared.ValidateName("user id", to).Error())
 	case len(title) > shared.MaxNotifyTitle:
-		return fmt.Errorf("poke: the title is limited to %d bytes", shared.MaxNotifyTitle)
+		return errors.New("poke: the title is limited to " + strconv.Itoa(shared.MaxNotifyTitle) + " bytes")
 	case len(message) > shared.MaxNotifyMessage:
-		return fmt.Errorf("poke: the message is limited to %d bytes", shared.MaxNotifyMessage)
+		return errors.New("poke: the message is limited to " + strconv.Itoa(shared.MaxNotifyMessage) + " bytes")
 	}
 	return n.write(shared.NotifyMessage{Type: shared.NotifyPoke, To: to, Title: title, Message: message})
 }
@@ -238,7 +237,7 @@ func (n *Notifications) handle(m shared.NotifyMessage) {
 	case shared.NotifyPoked:
 		n.view.Poked(m.To)
 	case shared.NotifyError:
-		n.view.NotifyError(fmt.Sprintf("%s: %s", m.Code, m.Message))
+		n.view.NotifyError(string(m.Code) + ": " + m.Message)
 	}
 }
 

@@ -4,7 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
-	"fmt"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -19,6 +19,17 @@ const (
 	ModeHex    Mode = "hex"    // decode hex digits into a binary frame
 	ModeBase64 Mode = "base64" // decode base64 into a binary frame
 )
+
+// Placeholder is what the echo input shows in mode: what to type.
+func (m Mode) Placeholder() string {
+	switch m {
+	case ModeHex:
+		return "Hex bytes, such as de ad be ef, and Enter"
+	case ModeBase64:
+		return "Base64, such as aGVsbG8=, and Enter"
+	}
+	return "Type a message and press Enter"
+}
 
 // ParsePayload turns the user's input into a frame. Hex may contain
 // spaces, colons and a 0x prefix; base64 may be standard or URL-safe,
@@ -43,11 +54,11 @@ func ParsePayload(mode Mode, input string) (websocket.MessageType, []byte, error
 			var invalid hex.InvalidByteError
 			switch {
 			case errors.As(err, &invalid):
-				return 0, nil, fmt.Errorf("hex: %q is not a hex digit", rune(invalid))
+				return 0, nil, errors.New("hex: " + strconv.QuoteRune(rune(invalid)) + " is not a hex digit")
 			case errors.Is(err, hex.ErrLength):
 				return 0, nil, errors.New("hex: odd number of digits; each byte needs two")
 			}
-			return 0, nil, fmt.Errorf("hex: %w", err)
+			return 0, nil, errors.New("hex: " + err.Error())
 		}
 		return websocket.MessageBinary, b, nil
 	case ModeBase64:
@@ -59,8 +70,11 @@ func ParsePayload(mode Mode, input string) (websocket.MessageType, []byte, error
 		}
 		return 0, nil, errors.New("base64: not valid standard or URL-safe base64")
 	}
-	return 0, nil, fmt.Errorf("unknown mode %q", mode)
+	return 0, nil, errors.New("unknown mode " + strconv.Quote(string(mode)))
 }
+
+// hexDigits are the digits of a byte in the log, lower case.
+const hexDigits = "0123456789abcdef"
 
 // preview returns a short, printable form of a frame for the log.
 func preview(typ websocket.MessageType, data []byte) string {
@@ -78,7 +92,8 @@ func preview(typ websocket.MessageType, data []byte) string {
 		if i > 0 {
 			b.WriteByte(' ')
 		}
-		fmt.Fprintf(&b, "%02x", c)
+		b.WriteByte(hexDigits[c>>4])
+		b.WriteByte(hexDigits[c&15])
 	}
 	if len(data) > maxBytes {
 		b.WriteString(" …")

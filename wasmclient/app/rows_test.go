@@ -41,10 +41,10 @@ func TestLogEntryRow(t *testing.T) {
 
 func TestEchoControls(t *testing.T) {
 	t.Parallel()
-	assert.Equal(t, EchoControls{"Connect", true, false}, EchoControlsIn(Disconnected))
-	assert.Equal(t, EchoControls{"Disconnect", true, false}, EchoControlsIn(Connecting), "a dial can be abandoned")
-	assert.Equal(t, EchoControls{"Disconnect", true, true}, EchoControlsIn(Connected))
-	assert.Equal(t, EchoControls{"Disconnect", false, false}, EchoControlsIn(Closing), "the closing handshake runs")
+	assert.Equal(t, EchoControls{"Connect", true}, EchoControlsIn(Disconnected))
+	assert.Equal(t, EchoControls{"Disconnect", true}, EchoControlsIn(Connecting), "a dial can be abandoned")
+	assert.Equal(t, EchoControls{"Disconnect", true}, EchoControlsIn(Connected))
+	assert.Equal(t, EchoControls{"Disconnect", false}, EchoControlsIn(Closing), "the closing handshake runs")
 }
 
 func TestChatLineRow(t *testing.T) {

@@ -167,8 +167,13 @@ func (v *chatCard) open(loop *app.Loop, card *app.Card) {
 	v.listeners.on(v.root.Slot("send"), "submit", func(e Event) {
 		e.PreventDefault()
 		text := input.Value()
-		input.SetValue("")
-		loop.Post(func() { card.Send(text) })
+		loop.Post(func() {
+			// Cleared only once taken, and only if not typed on since:
+			// a refused message stays, with the reason beside it.
+			if card.Send(text) && input.Value() == text {
+				input.SetValue("")
+			}
+		})
 	})
 	v.listeners.on(input, "input", func(Event) { loop.Post(card.Chat.Typing) })
 	v.listeners.on(close, "click", func(Event) {
@@ -262,4 +267,4 @@ func (v *chatCard) ChatUsers(users app.Presence) {
 
 func (v *chatCard) ChatTyping(users app.Typing) { v.root.Slot("typing").SetText(users.String()) }
 
-func (v *chatCard) ChatError(msg string) { v.detail.SetText(msg) }
+func (v *chatCard) ChatError(msg string) { v.root.Slot("error").SetText(msg) }

@@ -13,9 +13,18 @@ func Echo(page Page, loop *app.Loop, url string) *app.Echo {
 	echo := app.NewEcho(loop, v, url)
 	page.ByID("echo-url").SetText(url)
 	v.toggle.On("click", func(Event) { loop.Post(echo.Toggle) })
+	page.ByID("echo-big").On("click", func(Event) { loop.Post(echo.SendTooBig) })
+	mode := page.ByID("echo-mode")
+	mode.On("change", func(Event) {
+		// What to type, and the errors, follow the mode.
+		v.input.SetPlaceholder(app.Mode(mode.Value()).Placeholder())
+		v.problem.SetText("")
+	})
+	v.send.SetDisabled(false)
+	page.ByID("echo-big").SetDisabled(false)
 	page.ByID("echo-form").On("submit", func(e Event) {
 		e.PreventDefault() // the page must not navigate
-		mode, input := app.Mode(page.ByID("echo-mode").Value()), v.input.Value()
+		mode, input := app.Mode(mode.Value()), v.input.Value()
 		loop.Post(func() { echo.Send(mode, input) })
 	})
 	return echo
@@ -42,7 +51,6 @@ func (v echoView) EchoState(s app.ConnState) {
 	c := app.EchoControlsIn(s)
 	v.toggle.SetText(c.Toggle)
 	v.toggle.SetDisabled(!c.CanToggle)
-	v.send.SetDisabled(!c.CanSend)
 	switch s { // for the tests and scripts/pageload, which time the first connection
 	case app.Connecting:
 		v.page.Stamp("echoDialMs")
