@@ -393,7 +393,8 @@ func TestNotifyPaneMarkedReadKeepsTheFocus(t *testing.T) {
 // The page's live regions are the four of #announce-*, one per purpose:
 // no toast or transcript is one of its own, or a room's message would be
 // read out once per card. A card's one is its error, beside its field:
-// what the user of that card typed and cannot send.
+// what the user of that card typed and cannot send. "Try this" has its
+// count of items done.
 func TestOneLiveRegionPerPurpose(t *testing.T) {
 	html, err := fs.ReadFile(site.Files(), "index.html")
 	require.NoError(t, err)
@@ -406,5 +407,5 @@ func TestOneLiveRegionPerPurpose(t *testing.T) {
 			regions = append(regions, regexp.MustCompile(`data-slot="([^"]+)"`).FindStringSubmatch(tag)[1])
 		}
 	}
-	assert.Equal(t, []string{"runtime", "echo-error", "chat-add-error", "announce-echo", "announce-chat", "announce-status", "announce-notes", "error"}, regions)
+	assert.Equal(t, []string{"runtime", "try-count", "echo-error", "chat-add-error", "announce-echo", "announce-chat", "announce-status", "announce-notes", "error"}, regions)
 }
