@@ -124,6 +124,11 @@ func TestBrowserAccessibleAtEveryWidth(t *testing.T) {
 				screenshot(t, ctx, fmt.Sprintf("full-page-%d.png", w.width))
 			}
 
+			// From the top: at phone widths the section menu sticks to the
+			// top of the screen, and axe-core cannot find the background of
+			// whatever is scrolled under it (a "needs review" of contrast).
+			_, err := chromedp.Run(ctx, chromedp.Evaluate[chromedp.Void](`window.scrollTo(0, 0)`))
+			require.NoError(t, err)
 			violations, review := runAxe(t, ctx, axe)
 			for _, f := range violations {
 				t.Errorf("axe-core violation: %s", f)
