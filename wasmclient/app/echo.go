@@ -156,6 +156,8 @@ type Echo struct {
 	now  func() time.Time
 	// DialTimeout bounds a connection attempt. Default 10 s.
 	DialTimeout time.Duration
+	// Inspect, when set, shows what the log shows, whole.
+	Inspect Inspector
 
 	state  ConnState
 	gen    int // counts connections; events of an older one are ignored
@@ -376,6 +378,7 @@ func (e *Echo) log(entry LogEntry) {
 		entry.Time = e.now()
 	}
 	e.view.EchoLog(entry)
+	e.Inspect.inspect(entry.Dir, entry.Kind, entry.Row().Data)
 }
 
 func kindOf(typ websocket.MessageType) string {

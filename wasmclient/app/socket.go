@@ -64,6 +64,8 @@ type socket struct {
 	// Tokens, when set, logs the user in and sends a token with each
 	// connection; the server then takes the identity from the token.
 	Tokens *Tokens
+	// Inspect, when set, shows the connection's frames.
+	Inspect Inspector
 
 	loop  *Loop
 	owner socketOwner
@@ -160,6 +162,7 @@ func (s *socket) dialed(gen int, conn *websocket.Conn, status int, err error) {
 		return
 	}
 	if err != nil {
+		s.Inspect.inspect(Event, "error", err.Error())
 		if s.refusalIsFinal && status >= 400 && status < 500 && status != http.StatusTooManyRequests {
 			s.setState(Disconnected, fmt.Sprintf("refused with HTTP %d", status))
 			return
@@ -184,6 +187,7 @@ func (s *socket) dialed(gen int, conn *websocket.Conn, status int, err error) {
 	s.checkBeat(gen)
 	go s.readLoop(gen, conn)
 	go writeLoop(conn, s.out)
+	s.Inspect.inspect(Event, "open", s.owner.url())
 	s.setState(Connected, s.owner.opened())
 }
 
@@ -207,6 +211,7 @@ func (s *socket) refused(gen int, info CloseInfo) {
 		return
 	}
 	why := RefusalText(info)
+	s.Inspect.inspect(Event, "close", why)
 	if status, _ := shared.RefusalStatus(info.Code); status == http.StatusUnauthorized && s.Tokens != nil {
 		// A server restarted with a new secret refuses every old token:
 		// the next try logs in afresh (and says so if that fails).
@@ -277,6 +282,7 @@ func (s *socket) silent() {
 	s.conn, s.out = nil, nil
 	s.gen++ // what the abandoned connection still posts is dropped
 	go abandon(conn, "no answer to the heartbeat")
+	s.Inspect.inspect(Event, "close", "no answer to the heartbeat: abandoned")
 	s.reconnectLater(fmt.Sprintf("no answer from the server for %v", limit))
 	s.owner.ended(CloseInfo{Code: shared.CloseAbnormal, Reason: "no answer to the heartbeat",
 		CloseAdvice: shared.DescribeClose(shared.CloseAbnormal)}, true)
@@ -327,6 +333,7 @@ func (s *socket) readLoop(gen int, conn *websocket.Conn) {
 
 // message hands one message to the owner, unless it is a pong.
 func (s *socket) message(data []byte, at time.Time) {
+	s.Inspect.inspect(Received, "text", string(data))
 	if id, ok := wire.ParsePong(data); ok {
 		s.beat.pong(id, at)
 		return
@@ -358,6 +365,7 @@ func (s *socket) send(data []byte) error {
 	}
 	select {
 	case s.out <- data:
+		s.Inspect.inspect(Sent, "text", string(data))
 		return nil
 	default:
 		s.conn.CloseNow()
@@ -374,6 +382,7 @@ func (s *socket) end(gen int, err error) {
 	close(s.out)
 	s.conn, s.out = nil, nil
 	info := closeInfo(err)
+	s.Inspect.inspect(Event, "close", LogEntry{Close: &info}.Row().Data)
 	if info.Reconnect {
 		s.reconnectLater(fmt.Sprintf("connection lost (%d %s)", info.Code, info.Meaning))
 	} else {
