@@ -436,6 +436,7 @@ func (s *socket) drop(reason string) {
 	s.stopTick()
 	s.gen++
 	if conn := s.conn; conn != nil {
+		s.Inspect.inspect(Event, "close", LogEntry{Close: &CloseInfo{shared.CloseNormal, reason, shared.DescribeClose(shared.CloseNormal)}}.Row().Data)
 		close(s.out)
 		// Close waits for the server's answer, so it runs off the loop.
 		go conn.Close(websocket.StatusNormalClosure, reason)
