@@ -236,7 +236,7 @@ func TestBrowserKeyboardKeepsTheFocus(t *testing.T) {
 
 	// Open ada's notifications, and mark the newest read: the focus goes
 	// to the other's button; marking that one read, to the summary.
-	tabTo(t, ctx, ada+" summary")
+	tabTo(t, ctx, ada+" .notes > summary")
 	require.NoError(t, chromedp.Do(ctx, chromedp.KeyEvent(kb.Enter)))
 	tabTo(t, ctx, ada+" .note-list button")
 	assert.Equal(t, "button Mark read: Second order", focus())
