@@ -3,8 +3,8 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/coder/websocket"
@@ -164,7 +164,7 @@ func (s *socket) dialed(gen int, conn *websocket.Conn, status int, err error) {
 	if err != nil {
 		s.Inspect.inspect(Event, "error", err.Error())
 		if s.refusalIsFinal && status >= 400 && status < 500 && status != http.StatusTooManyRequests {
-			s.setState(Disconnected, fmt.Sprintf("refused with HTTP %d", status))
+			s.setState(Disconnected, "refused with HTTP "+strconv.Itoa(status))
 			return
 		}
 		s.reconnectLater("cannot connect: " + err.Error())
@@ -187,7 +187,7 @@ func (s *socket) dialed(gen int, conn *websocket.Conn, status int, err error) {
 	s.checkBeat(gen)
 	go s.readLoop(gen, conn)
 	go writeLoop(conn, s.out)
-	s.Inspect.inspect(Event, "open", s.owner.url())
+	s.Inspect.inspect(Event, "open", "connected")
 	s.setState(Connected, s.owner.opened())
 }
 
@@ -232,11 +232,11 @@ func RefusalText(info CloseInfo) string {
 	status, ok := shared.RefusalStatus(info.Code)
 	switch {
 	case !ok:
-		return fmt.Sprintf("cannot connect: %d %s", info.Code, info.Meaning)
+		return "cannot connect: " + codeText(info)
 	case info.Reason == "":
 		return info.Meaning
 	}
-	return fmt.Sprintf("refused (HTTP %d): %s", status, info.Reason)
+	return "refused (HTTP " + strconv.Itoa(status) + "): " + info.Reason
 }
 
 // pingQueue is the room for pings in a connection's queue: one goes out
@@ -283,7 +283,7 @@ func (s *socket) silent() {
 	s.gen++ // what the abandoned connection still posts is dropped
 	go abandon(conn, "no answer to the heartbeat")
 	s.Inspect.inspect(Event, "close", "no answer to the heartbeat: abandoned")
-	s.reconnectLater(fmt.Sprintf("no answer from the server for %v", limit))
+	s.reconnectLater("no answer from the server for " + limit.String())
 	s.owner.ended(CloseInfo{Code: shared.CloseAbnormal, Reason: "no answer to the heartbeat",
 		CloseAdvice: shared.DescribeClose(shared.CloseAbnormal)}, true)
 }
@@ -384,9 +384,9 @@ func (s *socket) end(gen int, err error) {
 	info := closeInfo(err)
 	s.Inspect.inspect(Event, "close", LogEntry{Close: &info}.Row().Data)
 	if info.Reconnect {
-		s.reconnectLater(fmt.Sprintf("connection lost (%d %s)", info.Code, info.Meaning))
+		s.reconnectLater("connection lost (" + codeText(info) + ")")
 	} else {
-		s.setState(Disconnected, fmt.Sprintf("closed: %d %s; not reconnecting", info.Code, info.Meaning))
+		s.setState(Disconnected, "closed: "+codeText(info)+"; not reconnecting")
 	}
 	s.owner.ended(info, info.Reconnect)
 }
@@ -403,8 +403,8 @@ func (s *socket) reconnectLater(why string) {
 			}
 		})
 	})
-	s.setState(Disconnected, fmt.Sprintf("%s; reconnecting in %v (attempt %d)",
-		why, wait.Round(10*time.Millisecond), s.Backoff.Attempts()))
+	s.setState(Disconnected, why+"; reconnecting in "+wait.Round(10*time.Millisecond).String()+
+		" (attempt "+strconv.Itoa(s.Backoff.Attempts())+")")
 }
 
 func (s *socket) stopRetry() {
@@ -436,7 +436,7 @@ func (s *socket) drop(reason string) {
 	s.stopTick()
 	s.gen++
 	if conn := s.conn; conn != nil {
-		s.Inspect.inspect(Event, "close", LogEntry{Close: &CloseInfo{shared.CloseNormal, reason, shared.DescribeClose(shared.CloseNormal)}}.Row().Data)
+		s.Inspect.inspect(Event, "close", "1000 "+shared.DescribeClose(shared.CloseNormal).Meaning+" ("+reason+")")
 		close(s.out)
 		// Close waits for the server's answer, so it runs off the loop.
 		go conn.Close(websocket.StatusNormalClosure, reason)
@@ -448,3 +448,6 @@ func (s *socket) setState(state ConnState, detail string) {
 	s.state = state
 	s.owner.showState(state, detail)
 }
+
+// codeText is a close's code and meaning, such as "1001 going away".
+func codeText(info CloseInfo) string { return strconv.Itoa(int(info.Code)) + " " + info.Meaning }
