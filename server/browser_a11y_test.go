@@ -89,7 +89,7 @@ func runAxe(t *testing.T, ctx context.Context, source string) (violations, revie
 }
 
 // The page as a new user finds it, with a notification and an echo
-// showing and every notification pane open, at a desktop's width and at
+// showing and every notification pane and frame inspector open, at a desktop's width and at
 // two phones': axe-core finds nothing to fix or to review of impact
 // serious or critical, and the page never scrolls sideways (WCAG 1.4.10,
 // reflow).
@@ -118,7 +118,8 @@ func TestBrowserAccessibleAtEveryWidth(t *testing.T) {
 				chromedp.SendKeys(chromedp.CSS("#echo-input"), "hello, echo"),
 				press("#echo-send"),
 				waitFor(`#echo-log tr[data-dir="received"]`),
-				chromedp.Evaluate[chromedp.Void](`document.querySelectorAll("details.notes").forEach(d => d.open = true)`),
+				// Every inspector open too, with its newest frame unfolded.
+				chromedp.Evaluate[chromedp.Void](`document.querySelectorAll("details.notes, details.inspector, .inspector .frame:first-child details").forEach(d => d.open = true)`),
 			))
 			if w.width < 1280 {
 				screenshot(t, ctx, fmt.Sprintf("full-page-%d.png", w.width))
@@ -240,7 +241,7 @@ func TestBrowserKeyboardKeepsTheFocus(t *testing.T) {
 
 	// Open ada's notifications, and mark the newest read: the focus goes
 	// to the other's button; marking that one read, to the summary.
-	tabTo(t, ctx, ada+" summary")
+	tabTo(t, ctx, ada+" .notes > summary")
 	require.NoError(t, chromedp.Do(ctx, chromedp.KeyEvent(kb.Enter)))
 	tabTo(t, ctx, ada+" .note-list button")
 	assert.Equal(t, "button Mark read: Second order", focus())

@@ -16,6 +16,142 @@ globalThis.wsplayLogin = fetch("/api/login", {
   credentials: "same-origin",
 }).then((r) => r.text()).then(() => {}, () => {});
 
+// The frame inspectors (the template "inspector"). The Go client adds a
+// row for each frame, with its direction, kind, time and text; the rest
+// is done here, in the page's script, so that it costs main.wasm
+// nothing: the JSON pretty-printed and its type, filter and search,
+// pause, clear, copy one frame, export as JSON Lines, and import, which
+// replays a file's sent frames through the raw-send form, whose sending
+// is the Go client's.
+(() => {
+  const pretty = (text) => {
+    try {
+      const v = JSON.parse(text);
+      return [JSON.stringify(v, null, 2), v && typeof v === "object" && typeof v.type === "string" ? v.type : ""];
+    } catch {
+      return [text, ""];
+    }
+  };
+  const shows = (insp, row) => {
+    const f = (name) => insp.querySelector(`[data-filter="${name}"]`).value.trim().toLowerCase();
+    const dir = f("dir"), type = f("type"), search = f("search");
+    return (!dir || row.dataset.dir === dir) &&
+      (!type || row.dataset.type.toLowerCase().includes(type)) &&
+      (!search || row.dataset.raw.toLowerCase().includes(search) || row.dataset.type.toLowerCase().includes(search));
+  };
+  const filter = (insp) => {
+    for (const row of insp.querySelectorAll(".frame")) row.hidden = !shows(insp, row);
+  };
+  const bytes = new TextEncoder();
+  const added = (row) => {
+    const insp = row.closest(".inspector");
+    if (insp.dataset.paused) {
+      row.remove();
+      return;
+    }
+    const text = row.querySelector('[data-slot="text"]');
+    const raw = text.textContent;
+    const [shown, type] = row.dataset.dir === "event" ? [raw, ""] : pretty(raw);
+    const at = new Date(Number(row.dataset.at));
+    row.dataset.raw = raw;
+    row.dataset.type = type || row.dataset.kind;
+    row.dataset.time = at.toISOString();
+    text.textContent = shown;
+    const slot = (name, value) => { row.querySelector(`[data-slot="${name}"]`).textContent = value; };
+    slot("time", at.toTimeString().slice(0, 8) + "." + String(at.getMilliseconds()).padStart(3, "0"));
+    slot("dir", row.dataset.dir);
+    slot("type", row.dataset.type);
+    slot("size", row.dataset.dir === "event" ? "" : bytes.encode(raw).length + " B");
+    slot("peek", raw.length > 60 ? raw.slice(0, 60) + "…" : raw);
+    row.querySelector('[data-act="copy"]').setAttribute("aria-label", "Copy " + row.dataset.dir + " " + row.dataset.type + " frame");
+    row.hidden = !shows(insp, row);
+  };
+  new MutationObserver((records) => {
+    for (const r of records) {
+      for (const node of r.addedNodes) {
+        if (node.nodeType === 1 && node.classList.contains("frame") && !node.dataset.raw) added(node);
+      }
+    }
+  }).observe(document.body, {childList: true, subtree: true});
+
+  const say = (insp, text) => { insp.querySelector('[data-slot="io"]').textContent = text; };
+  const exportJSONL = (insp) => {
+    const rows = [...insp.querySelectorAll(".frame")].reverse(); // oldest first
+    const lines = rows.map((row) => JSON.stringify({time: row.dataset.time, dir: row.dataset.dir, type: row.dataset.type, data: row.dataset.raw}));
+    const blob = new Blob(lines.map((l) => l + "\n"), {type: "application/x-ndjson"});
+    const a = document.createElement("a");
+    a.href = URL.createObjectURL(blob);
+    a.download = "frames.jsonl";
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 60000);
+    say(insp, `exported ${lines.length} frames`);
+  };
+  // replay sends each sent frame of a JSON Lines transcript again.
+  const replay = (insp, text) => {
+    const form = insp.querySelector('[data-slot="raw"]');
+    const box = insp.querySelector('[data-slot="raw-text"]');
+    const kept = box.value;
+    let sent = 0, bad = 0;
+    for (const line of text.split("\n")) {
+      if (!line.trim()) continue;
+      let f;
+      try {
+        f = JSON.parse(line);
+      } catch {
+        bad++;
+        continue;
+      }
+      if (!f || f.dir !== "sent" || typeof f.data !== "string") continue;
+      box.value = f.data;
+      form.requestSubmit(); // the Go client reads the box as the event fires
+      sent++;
+    }
+    box.value = kept;
+    say(insp, `replayed ${sent} sent frames` + (bad ? `; ${bad} lines were not JSON` : ""));
+  };
+  document.addEventListener("click", (e) => {
+    const act = e.target.closest("[data-act]");
+    const insp = act && act.closest(".inspector");
+    if (!insp) return;
+    switch (act.dataset.act) {
+    case "pause": {
+      const on = !insp.dataset.paused;
+      if (on) insp.dataset.paused = "1"; else delete insp.dataset.paused;
+      act.setAttribute("aria-pressed", String(on));
+      act.textContent = on ? "Resume" : "Pause";
+      break;
+    }
+    case "clear":
+      insp.querySelector('[data-slot="frames"]').replaceChildren();
+      break;
+    case "export":
+      exportJSONL(insp);
+      break;
+    case "copy":
+      navigator.clipboard.writeText(act.closest(".frame").dataset.raw).then(
+        () => say(insp, "copied"), (err) => say(insp, "could not copy: " + err.message));
+      break;
+    }
+  });
+  document.addEventListener("input", (e) => {
+    const insp = e.target.dataset.filter !== undefined && e.target.closest(".inspector");
+    if (insp) filter(insp);
+  });
+  document.addEventListener("change", (e) => {
+    const t = e.target, insp = t.closest(".inspector");
+    if (!insp) return;
+    if (t.dataset.filter !== undefined) filter(insp);
+    if (t.dataset.act === "template" && t.value) insp.querySelector('[data-slot="raw-text"]').value = t.value;
+    if (t.dataset.act === "import" && t.files.length) {
+      const file = t.files[0];
+      file.text().then((text) => replay(insp, text), (err) => say(insp, "could not read " + file.name + ": " + err.message));
+      t.value = "";
+    }
+  });
+})();
+
 (async () => {
   const status = document.getElementById("runtime");
   const fail = (text) => {

@@ -166,6 +166,8 @@ type Echo struct {
 	// dropped the connection with a close code that advises them, such
 	// as 1001 when it restarts.
 	Backoff Backoff
+	// Inspect, when set, shows what the log shows, whole.
+	Inspect Inspector
 
 	state  ConnState
 	gen    int // counts connections; events of an older one are ignored
@@ -433,6 +435,7 @@ func (e *Echo) log(entry LogEntry) {
 		entry.Time = e.now()
 	}
 	e.view.EchoLog(entry)
+	e.Inspect.inspect(entry.Dir, entry.Kind, entry.Row().Data)
 }
 
 func kindOf(typ websocket.MessageType) string {

@@ -3,8 +3,8 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/coder/websocket"
@@ -64,6 +64,8 @@ type socket struct {
 	// Tokens, when set, logs the user in and sends a token with each
 	// connection; the server then takes the identity from the token.
 	Tokens *Tokens
+	// Inspect, when set, shows the connection's frames.
+	Inspect Inspector
 
 	loop  *Loop
 	owner socketOwner
@@ -160,8 +162,9 @@ func (s *socket) dialed(gen int, conn *websocket.Conn, status int, err error) {
 		return
 	}
 	if err != nil {
+		s.Inspect.inspect(Event, "error", err.Error())
 		if s.refusalIsFinal && status >= 400 && status < 500 && status != http.StatusTooManyRequests {
-			s.setState(Disconnected, fmt.Sprintf("refused with HTTP %d", status))
+			s.setState(Disconnected, "refused with HTTP "+strconv.Itoa(status))
 			return
 		}
 		s.reconnectLater("cannot connect: " + err.Error())
@@ -184,6 +187,7 @@ func (s *socket) dialed(gen int, conn *websocket.Conn, status int, err error) {
 	s.checkBeat(gen)
 	go s.readLoop(gen, conn)
 	go writeLoop(conn, s.out)
+	s.Inspect.inspect(Event, "open", "connected")
 	s.setState(Connected, s.owner.opened())
 }
 
@@ -207,6 +211,7 @@ func (s *socket) refused(gen int, info CloseInfo) {
 		return
 	}
 	why := RefusalText(info)
+	s.Inspect.inspect(Event, "close", why)
 	if status, _ := shared.RefusalStatus(info.Code); status == http.StatusUnauthorized && s.Tokens != nil {
 		// A server restarted with a new secret refuses every old token:
 		// the next try logs in afresh (and says so if that fails).
@@ -227,11 +232,11 @@ func RefusalText(info CloseInfo) string {
 	status, ok := shared.RefusalStatus(info.Code)
 	switch {
 	case !ok:
-		return fmt.Sprintf("cannot connect: %d %s", info.Code, info.Meaning)
+		return "cannot connect: " + codeText(info)
 	case info.Reason == "":
 		return info.Meaning
 	}
-	return fmt.Sprintf("refused (HTTP %d): %s", status, info.Reason)
+	return "refused (HTTP " + strconv.Itoa(status) + "): " + info.Reason
 }
 
 // pingQueue is the room for pings in a connection's queue: one goes out
@@ -277,7 +282,8 @@ func (s *socket) silent() {
 	s.conn, s.out = nil, nil
 	s.gen++ // what the abandoned connection still posts is dropped
 	go abandon(conn, "no answer to the heartbeat")
-	s.reconnectLater(fmt.Sprintf("no answer from the server for %v", limit))
+	s.Inspect.inspect(Event, "close", "no answer to the heartbeat: abandoned")
+	s.reconnectLater("no answer from the server for " + limit.String())
 	s.owner.ended(CloseInfo{Code: shared.CloseAbnormal, Reason: "no answer to the heartbeat",
 		CloseAdvice: shared.DescribeClose(shared.CloseAbnormal)}, true)
 }
@@ -327,6 +333,7 @@ func (s *socket) readLoop(gen int, conn *websocket.Conn) {
 
 // message hands one message to the owner, unless it is a pong.
 func (s *socket) message(data []byte, at time.Time) {
+	s.Inspect.inspect(Received, "text", string(data))
 	if id, ok := wire.ParsePong(data); ok {
 		s.beat.pong(id, at)
 		return
@@ -358,6 +365,7 @@ func (s *socket) send(data []byte) error {
 	}
 	select {
 	case s.out <- data:
+		s.Inspect.inspect(Sent, "text", string(data))
 		return nil
 	default:
 		s.conn.CloseNow()
@@ -374,10 +382,11 @@ func (s *socket) end(gen int, err error) {
 	close(s.out)
 	s.conn, s.out = nil, nil
 	info := closeInfo(err)
+	s.Inspect.inspect(Event, "close", LogEntry{Close: &info}.Row().Data)
 	if info.Reconnect {
-		s.reconnectLater(fmt.Sprintf("connection lost (%d %s)", info.Code, info.Meaning))
+		s.reconnectLater("connection lost (" + codeText(info) + ")")
 	} else {
-		s.setState(Disconnected, fmt.Sprintf("closed: %d %s; not reconnecting", info.Code, info.Meaning))
+		s.setState(Disconnected, "closed: "+codeText(info)+"; not reconnecting")
 	}
 	s.owner.ended(info, info.Reconnect)
 }
@@ -394,8 +403,8 @@ func (s *socket) reconnectLater(why string) {
 			}
 		})
 	})
-	s.setState(Disconnected, fmt.Sprintf("%s; reconnecting in %v (attempt %d)",
-		why, wait.Round(10*time.Millisecond), s.Backoff.Attempts()))
+	s.setState(Disconnected, why+"; reconnecting in "+wait.Round(10*time.Millisecond).String()+
+		" (attempt "+strconv.Itoa(s.Backoff.Attempts())+")")
 }
 
 func (s *socket) stopRetry() {
@@ -427,6 +436,7 @@ func (s *socket) drop(reason string) {
 	s.stopTick()
 	s.gen++
 	if conn := s.conn; conn != nil {
+		s.Inspect.inspect(Event, "close", "1000 "+shared.DescribeClose(shared.CloseNormal).Meaning+" ("+reason+")")
 		close(s.out)
 		// Close waits for the server's answer, so it runs off the loop.
 		go conn.Close(websocket.StatusNormalClosure, reason)
@@ -438,3 +448,6 @@ func (s *socket) setState(state ConnState, detail string) {
 	s.state = state
 	s.owner.showState(state, detail)
 }
+
+// codeText is a close's code and meaning, such as "1001 going away".
+func codeText(info CloseInfo) string { return strconv.Itoa(int(info.Code)) + " " + info.Meaning }

@@ -182,6 +182,7 @@ func (v *chatCard) open(loop *app.Loop, card *app.Card) {
 			v.close()
 		})
 	})
+	card.Chat.Inspect = inspector(v.page, v.root, title, loop, card.Chat.Raw, &v.listeners)
 	v.notes.open(loop, card)
 	v.page.ByID("chat-clients").Insert(v.root, nil)
 	if v.panel != nil {

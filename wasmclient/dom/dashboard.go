@@ -12,6 +12,7 @@ import (
 func Dashboard(page Page, loop *app.Loop, url string) *app.Dashboard {
 	v := newDashboardView(page)
 	dash := app.NewDashboard(loop, v, url)
+	dash.Inspect = inspector(page, page.ByID("dashboard"), "the dashboard", loop, dash.Raw, &listeners{})
 	page.ByID("dash-url").SetText(url)
 	interval := page.ByID("dash-interval")
 	for _, c := range app.IntervalChoices() {

@@ -11,6 +11,10 @@ import (
 func Echo(page Page, loop *app.Loop, url string) *app.Echo {
 	v := newEchoView(page)
 	echo := app.NewEcho(loop, v, url)
+	echo.Inspect = inspector(page, page.ByID("echo"), "echo", loop, func(text string) error {
+		echo.Send(app.ModeText, text)
+		return nil
+	}, &listeners{})
 	page.ByID("echo-url").SetText(url)
 	v.toggle.On("click", func(Event) { loop.Post(echo.Toggle) })
 	page.ByID("echo-big").On("click", func(Event) { loop.Post(echo.SendTooBig) })

@@ -40,6 +40,7 @@ func (n *notifyPane) open(loop *app.Loop, card *app.Card) {
 	n.loop, n.user = loop, card.Chat.User
 	title := card.Title()
 	n.root.Slot("for").SetText(" of " + title)
+	card.Notes.Inspect = inspector(n.page, n.root, "notifications of "+title, loop, card.Notes.Raw, &n.listeners)
 	n.list.SetLabel("Notifications of " + title)
 	markAll := n.root.Slot("mark-all")
 	markAll.SetLabel("Mark all read for " + n.user)

@@ -101,7 +101,7 @@ func TestChatCardRemovesItsListenersWhenClosed(t *testing.T) {
 	card := clients.children[0]
 	assert.Equal(t, "ada", card.data["user"])
 	assert.Equal(t, "ada @ general", card.slotText("title"))
-	assert.Equal(t, base+6, page.listeners, "send, typing, ×, mark all read, poke, and mark read")
+	assert.Equal(t, base+8, page.listeners, "send, typing, ×, mark all read, poke, mark read, and the raw send of the chat and of the notifications")
 
 	onLoop(loop, func() { card.Slot("close").(*fakeElement).fire("click", &fakeEvent{}) })
 	assert.Empty(t, clients.children, "the card left the page")

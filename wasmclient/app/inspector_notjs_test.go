@@ -1,0 +1,109 @@
+//go:build !js
+
+package app
+
+import (
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"wsplay/shared"
+)
+
+// frameRecorder is an Inspector that keeps what it is shown.
+type frameRecorder struct {
+	mu     sync.Mutex
+	frames []Frame
+}
+
+func (r *frameRecorder) inspect(f Frame) { r.mu.Lock(); r.frames = append(r.frames, f); r.mu.Unlock() }
+
+// find returns the first frame of dir whose text has every one of parts.
+func (r *frameRecorder) find(dir Direction, parts ...string) (Frame, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+next:
+	for _, f := range r.frames {
+		if f.Dir != dir {
+			continue
+		}
+		for _, p := range parts {
+			if !strings.Contains(f.Text, p) {
+				continue next
+			}
+		}
+		return f, true
+	}
+	return Frame{}, false
+}
+
+func (r *frameRecorder) has(dir Direction, parts ...string) func() bool {
+	return func() bool { _, ok := r.find(dir, parts...); return ok }
+}
+
+// A chat client's inspector is shown what goes over its socket, as it
+// is on the wire: the opening, the join's answers, the heartbeat's ping
+// and pong, a raw frame the server refuses with bad_json (and the
+// connection stays up), and the close with its code explained.
+func TestInspectorShowsEveryFrameOfAChatSocket(t *testing.T) {
+	url := needServer(t)
+	loop := runLoop(t)
+	u, err := SocketURL(url, "/ws/chat")
+	require.NoError(t, err)
+	user := uniqueUser("ins")
+	rec, frames := &chatRecorder{}, &frameRecorder{}
+	c, err := NewChat(loop, rec, u, "inspector", user)
+	require.NoError(t, err)
+	c.Backoff = Backoff{Min: time.Hour, Max: time.Hour}
+	c.Heartbeat = 400 * time.Millisecond
+	c.Inspect = frames.inspect
+	onLoop(loop, c.Start)
+	t.Cleanup(func() { onLoop(loop, c.Stop) })
+	eventually(t, "connected", func() bool { return rec.getState() == Connected })
+
+	open, ok := frames.find(Event, "connected")
+	require.True(t, ok, "the opening")
+	assert.Equal(t, "open", open.Kind)
+	assert.WithinDuration(t, time.Now(), open.Time, 10*time.Second)
+	eventually(t, "the user list received", frames.has(Received, `"type":"user_list"`, user))
+	eventually(t, "a heartbeat ping sent", frames.has(Sent, `"type":"ping"`))
+	eventually(t, "its pong received", frames.has(Received, `"type":"pong"`))
+
+	onLoop(loop, func() { require.NoError(t, c.Raw("not json")) })
+	eventually(t, "the raw frame sent as is", frames.has(Sent, "not json"))
+	eventually(t, "the server's bad_json error", frames.has(Received, `"type":"error"`, `"code":"bad_json"`))
+	onLoop(loop, func() { assert.Equal(t, Connected, c.State(), "bad JSON is answered, not fatal") })
+
+	// The connection is closed with 4000: the close is shown with its
+	// code and meaning.
+	var conn *websocket.Conn
+	onLoop(loop, func() { conn = c.conn })
+	require.NotNil(t, conn)
+	conn.Close(4000, "dropped by the test")
+	eventually(t, "the close explained", frames.has(Event, "4000"))
+	f, _ := frames.find(Event, "4000")
+	assert.Equal(t, "close", f.Kind)
+	assert.Contains(t, f.Text, shared.DescribeClose(4000).Meaning)
+}
+
+// Raw sends nothing, and says why, while disconnected; a stop shows as a
+// normal close.
+func TestInspectorRawWhileDisconnectedAndStop(t *testing.T) {
+	url := needServer(t)
+	loop := runLoop(t)
+	u, err := SocketURL(url, "/ws/dashboard")
+	require.NoError(t, err)
+	frames := &frameRecorder{}
+	d := NewDashboard(loop, &dashRecorder{}, u)
+	d.Inspect = frames.inspect
+	onLoop(loop, func() { assert.ErrorIs(t, d.Raw("{}"), errNotConnected) })
+	onLoop(loop, d.Connect)
+	eventually(t, "a snapshot received", frames.has(Received, `"metrics"`))
+	onLoop(loop, func() { d.Toggle() })
+	eventually(t, "the stop shown as 1000", frames.has(Event, "1000"))
+}
