@@ -2,6 +2,7 @@ package gate
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"sync"
 	"time"
@@ -36,11 +37,11 @@ func (ss *sessionSet) reserve(cfg *Config, ip, user string) *Refusal {
 	case ss.closing:
 		return Refuse(http.StatusServiceUnavailable, ReasonShuttingDown, "the server is shutting down")
 	case ss.reserved >= cfg.MaxConns:
-		ref = Refuse(http.StatusServiceUnavailable, ReasonTooMany, ReasonTooMany+": try again later")
+		ref = Refuse(http.StatusServiceUnavailable, ReasonTooMany, fmt.Sprintf("%s (%d): try again later, or start the server with a higher -max-conns", ReasonTooMany, cfg.MaxConns))
 	case ss.perIP[ip] >= cfg.MaxConnsPerIP:
-		ref = Refuse(http.StatusTooManyRequests, ReasonTooManyIP, ReasonTooManyIP+": try again later")
+		ref = Refuse(http.StatusTooManyRequests, ReasonTooManyIP, fmt.Sprintf("%s (%d): close some tabs, or start the server with a higher -max-conns-per-ip", ReasonTooManyIP, cfg.MaxConnsPerIP))
 	case user != "" && ss.perUser[user] >= cfg.MaxConnsPerUser:
-		ref = Refuse(http.StatusTooManyRequests, ReasonTooManyUser, ReasonTooManyUser+": try again later")
+		ref = Refuse(http.StatusTooManyRequests, ReasonTooManyUser, fmt.Sprintf("%s (%d): close some tabs, use another user name, or start the server with a higher -max-conns-per-user", ReasonTooManyUser, cfg.MaxConnsPerUser))
 	}
 	if ref != nil {
 		ref.RetryAfter = 10 * time.Second
