@@ -2,7 +2,8 @@
 // site/dist, where the server embeds it from:
 //
 //   - main.wasm, the Go client, built with GOOS=js GOARCH=wasm and
-//     -ldflags=-s -w (no symbol table or DWARF: the browser uses neither);
+//     -ldflags=-s -w (no symbol table or DWARF: the browser uses neither)
+//     and the project's own packages without inlining (see gcflags);
 //   - wasm_exec.js, copied from the toolchain that built main.wasm (the two
 //     must match);
 //   - a .gz (gzip -9) and a .br (brotli quality 11) variant of each, which
@@ -69,7 +70,7 @@ func run(args []string) error {
 		return err
 	}
 	wasm := filepath.Join(*out, "main.wasm")
-	build := exec.Command("go", "build", "-trimpath", "-ldflags="+ldflags, "-o", wasm, "./wasmclient")
+	build := exec.Command("go", "build", "-trimpath", "-ldflags="+ldflags, "-gcflags="+gcflags, "-o", wasm, "./wasmclient")
 	build.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
 	build.Stdout, build.Stderr = os.Stdout, os.Stderr
 	if err := build.Run(); err != nil {
@@ -105,13 +106,20 @@ func run(args []string) error {
 // it, raw or compressed.
 const ldflags = "-s -w"
 
+// gcflags builds the project's own packages without inlining: main.wasm
+// is 0.6% larger raw but 7 KB smaller after brotli (fewer near-copies of
+// the same code for it to tell apart), and what the client does (views,
+// one socket's messages at a time) is not work inlining speeds up that a
+// page could notice. The standard library and coder/websocket keep it.
+const gcflags = "wsplay/...=-l"
+
 // defaultQuality is brotli's best: the build is slower, once per change,
 // and every page load is faster.
 const defaultQuality = 11
 
 // settings describes the build's settings, for the stamp.
 func settings(quality int) string {
-	return fmt.Sprintf("ldflags %s, brotli %d", ldflags, quality)
+	return fmt.Sprintf("ldflags %s, gcflags %s, brotli %d", ldflags, gcflags, quality)
 }
 
 // sourceStamp hashes everything the client build depends on that can

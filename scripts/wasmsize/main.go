@@ -29,7 +29,8 @@ func main() {
 }
 
 func run() error {
-	top := flag.Int("n", 25, "how many `packages` to list; the rest are one line")
+	top := flag.Int("n", 25, "how many `packages` (or functions, with -funcs) to list; the rest are one line")
+	funcsOf := flag.String("funcs", "", "list the largest functions of this `package` (such as wsplay/wasmclient/dom) instead")
 	flag.Parse()
 	dir, err := os.MkdirTemp("", "wsplay-wasmsize-")
 	if err != nil {
@@ -65,7 +66,12 @@ func run() error {
 	}
 	bytesOf := map[string]int{}
 	for i, size := range m.bodies {
-		bytesOf[packageOf(m.names[m.imports+i], paths)] += size
+		name := m.names[m.imports+i]
+		if pkg := packageOf(name, paths); *funcsOf == "" {
+			bytesOf[pkg] += size
+		} else if pkg == *funcsOf {
+			bytesOf[name] += size
+		}
 	}
 	type row struct {
 		pkg   string
@@ -80,7 +86,11 @@ func run() error {
 	total := len(b)
 	fmt.Printf("main.wasm, built with -ldflags=-w: %s; code %s, data %s, the rest (names, imports, tables) %s.\n\n",
 		kb(total), kb(m.code), kb(m.data), kb(total-m.code-m.data))
-	fmt.Println("| Package | Code | Share of code |")
+	what := "Package"
+	if *funcsOf != "" {
+		what = "Function of " + *funcsOf
+	}
+	fmt.Printf("| %s | Code | Share of code |\n", what)
 	fmt.Println("|---|---:|---:|")
 	rest, restN := 0, 0
 	for i, r := range rows {
@@ -92,7 +102,7 @@ func run() error {
 		fmt.Printf("| `%s` | %s | %.1f%% |\n", r.pkg, kb(r.bytes), 100*float64(r.bytes)/float64(m.code))
 	}
 	if restN > 0 {
-		fmt.Printf("| %d other packages | %s | %.1f%% |\n", restN, kb(rest), 100*float64(rest)/float64(m.code))
+		fmt.Printf("| %d others | %s | %.1f%% |\n", restN, kb(rest), 100*float64(rest)/float64(m.code))
 	}
 	return nil
 }
