@@ -190,6 +190,18 @@
 // Back-end systems send notifications with POST /api/notifications; the
 // server's README describes that HTTP API.
 //
+// # Fault injection
+//
+// A server run with -playground-faults lets a chat client break its own
+// connection, to watch it recover: {"type":"fault","content":NAME} or
+// NAME=N, one of latency=MS (0-5000), drop=N (1-100, default 1),
+// no_pong, stall_reads=N (queue bound, default 16; closed with 1008 "too
+// slow" once full), close=CODE (1000, 1001, 1008, 1011, 4000-4999) and
+// restart (1012). The server echoes an accepted fault before it takes
+// effect; a bad one gets an error of code bad_request, and on a server
+// without the flag every one gets forbidden. The connection stays open
+// after an error. See [TypeFault] and the Fault constants.
+//
 // # Close codes
 //
 // When the connection cannot go on, the server closes it with one of the

@@ -62,6 +62,9 @@ const (
 	// MetricConflated: dashboard snapshots a slow viewer skipped, since
 	// start.
 	MetricConflated = "snapshots_conflated"
+	// MetricFaults: faults injected into connections at their clients'
+	// request (a server run with -playground-faults), since start.
+	MetricFaults = "faults_injected"
 	// MetricGoroutines: goroutines now.
 	MetricGoroutines = "goroutines"
 	// MetricGCPause: ms, longest GC stop-the-world pause in the last

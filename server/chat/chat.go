@@ -84,6 +84,10 @@ type Config struct {
 	// together. Defaults 30 a second and 60.
 	AddressRate  float64
 	AddressBurst int
+	// Faults lets each connection ask the server to inject a fault into
+	// itself (shared.TypeFault), for teaching; off, such a request gets
+	// an error of code forbidden. Default off.
+	Faults bool
 }
 
 // The defaults of Config.
@@ -305,6 +309,14 @@ func (cl *client) handle(typ int, data []byte) error {
 		return wsconn.ErrClosedByServer
 	}
 	msg, perr := s.chatInput(data, room)
+	if perr != nil && perr.Code == shared.CodeUnknownType {
+		if f, ok := decodeFault(data); ok {
+			msg, perr = f, nil
+		}
+	}
+	if perr == nil && msg.Type == shared.TypeFault {
+		perr = s.injectFault(c, msg.Content)
+	}
 	if perr != nil {
 		if err := cl.strikes.Bad(c, perr); err != nil {
 			return err
@@ -313,7 +325,13 @@ func (cl *client) handle(typ int, data []byte) error {
 		return nil
 	}
 	cl.strikes.Good()
+	if msg.Type == shared.TypeFault {
+		return nil
+	}
 	if msg.Type == shared.TypePing {
+		if c.NoPong() {
+			return nil // a fault: this connection's pings go unanswered
+		}
 		// The heartbeat: answered at once, to this client only. It
 		// counted against the connection's message rate above, as any
 		// message does, and as activity (wsconn's PongWait), but it

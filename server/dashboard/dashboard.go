@@ -506,6 +506,7 @@ func snapshotMetrics(past []sample) map[string]float64 {
 	put(shared.MetricNotesStored, float64(cur.r.NotesStored))
 	put(shared.MetricNotesDelivered, float64(cur.r.NotesSent))
 	put(shared.MetricConflated, float64(cur.r.Conflated))
+	put(shared.MetricFaults, float64(cur.r.Faults))
 	put(shared.MetricCPU, metrics.CPUPercent(cpuBase(past), cur.p))
 	put(shared.MetricMemory, float64(cur.p.HeapBytes)/(1<<20))
 	put(shared.MetricGoroutines, float64(cur.p.Goroutines))

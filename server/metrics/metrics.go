@@ -41,6 +41,7 @@
 //	wsplay_notifications_stored_total             counter              notifications accepted and stored
 //	wsplay_notifications_delivered_total          counter              notifications written to a client connection (one per tab)
 //	wsplay_dashboard_snapshots_conflated_total    counter              dashboard snapshots replaced by a newer one before a slow viewer took them
+//	wsplay_faults_injected_total                  counter              faults injected into connections at their clients' request (-playground-faults)
 //
 // The registry also carries the client library's standard collectors, so
 // the process and runtime figures that the dashboard shows are scraped
@@ -68,6 +69,7 @@
 //	handshakes_rejected                      the gate (HandshakeRejected)
 //	http_requests                            CountRequests, the outermost handler
 //	dashboard_snapshots_conflated            the dashboard's samplers (SnapshotConflated)
+//	faults_injected                          chat, for each fault a client asked of its own connection (FaultInjected)
 //	users_online                             chat and notifications: UserConnected / UserDisconnected, once per connection that has a user
 //	chat_rooms                               the function given to CountRoomsWith; read at each sample and scrape
 //	notifications_stored                     notifications: NotificationStored once per notification persisted
@@ -103,6 +105,7 @@ type Metrics struct {
 	notesStored   atomic.Uint64
 	notesSent     atomic.Uint64
 	conflated     atomic.Uint64
+	faults        atomic.Uint64
 	usersMu       sync.Mutex     // guards users
 	users         map[string]int // connections per online user
 	usersOnlineN  atomic.Int64   // len(users), for readers that do not lock
@@ -257,6 +260,14 @@ func (m *Metrics) NotificationDelivered() {
 func (m *Metrics) SnapshotConflated() {
 	if m != nil {
 		m.conflated.Add(1)
+	}
+}
+
+// FaultInjected counts a fault a client asked of its own connection
+// (shared.TypeFault, on a server run with -playground-faults).
+func (m *Metrics) FaultInjected() {
+	if m != nil {
+		m.faults.Add(1)
 	}
 }
 
@@ -484,6 +495,7 @@ type Reading struct {
 	NotesStored   uint64
 	NotesSent     uint64
 	Conflated     uint64
+	Faults        uint64 // faults injected at clients' request, since start
 	Uptime        time.Duration
 	TotalOpen     int64  // connections open, all endpoints
 	TotalSlow     uint64 // slow consumers dropped, all endpoints
@@ -557,6 +569,7 @@ func (m *Metrics) Read() Reading {
 	r.NotesStored = m.notesStored.Load()
 	r.NotesSent = m.notesSent.Load()
 	r.Conflated = m.conflated.Load()
+	r.Faults = m.faults.Load()
 	r.Uptime = r.At.Sub(m.start)
 	return r
 }
@@ -591,6 +604,8 @@ var (
 		"Notifications accepted and stored.", nil, nil)
 	descNotesSent = prometheus.NewDesc("wsplay_notifications_delivered_total",
 		"Notifications written to a client connection, one per tab.", nil, nil)
+	descFaults = prometheus.NewDesc("wsplay_faults_injected_total",
+		"Faults injected into connections at their clients' request (-playground-faults).", nil, nil)
 	descConflated = prometheus.NewDesc("wsplay_dashboard_snapshots_conflated_total",
 		"Dashboard snapshots replaced by a newer one before a slow viewer took them.", nil, nil)
 )
@@ -600,7 +615,7 @@ func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		descConnsOpen, descConnsAccepted, descMsgsIn, descMsgsOut, descBytesIn, descBytesOut,
 		descSlow, descFanout, descRejected, descHTTP, descUsers, descRooms,
-		descNotesStored, descNotesSent, descConflated,
+		descNotesStored, descNotesSent, descConflated, descFaults,
 	} {
 		ch <- d
 	}
@@ -641,4 +656,5 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 	counter(descNotesStored, r.NotesStored)
 	counter(descNotesSent, r.NotesSent)
 	counter(descConflated, r.Conflated)
+	counter(descFaults, r.Faults)
 }

@@ -156,6 +156,10 @@ type Conn struct {
 	room     chan struct{} // a token after each write, for EnqueueWait; made by its first wait
 	ping     *time.Timer   // queues the next ping; set by Start
 	lastPing int64         // when the last ping was queued, as since returns it
+	// faults are the faults injected at the client's request (see
+	// fault.go); nil for every connection that asked none. Set only from
+	// the Handler, so that the reading goroutine may read it unlocked.
+	faults *faults
 
 	// Batched clients only: when the writer last began, in Unix
 	// nanoseconds, and the timer that starts it BatchDelay after that
@@ -262,6 +266,9 @@ func (c *Conn) Close(code int, reason string) {
 		c.stats.SlowConsumer() // once, however many enqueues find the queue full
 	}
 	start := c.claim()
+	if c.releaseStall() {
+		start = true // a stall held the write side: the close sequence takes it
+	}
 	if !start && c.gather != nil && c.gather.Stop() {
 		// The writer was waiting to gather a batch: the close sequence
 		// does not wait for it. Stop reporting true means the drain it

@@ -154,6 +154,10 @@ func (c *Conn) readMessage(now time.Time) error {
 	if c.closed.Load() {
 		return ErrClosedByServer
 	}
+	if c.faults != nil && c.dropIncoming() {
+		c.debug("fault: dropped a client message")
+		return nil
+	}
 	// gorilla does not check that text is UTF-8; RFC 6455 requires it.
 	if typ == websocket.TextMessage && !utf8.Valid(data) {
 		c.Log().Info("closing: invalid UTF-8 in a text frame")

@@ -191,7 +191,7 @@ const maxPooledWire = 64 << 10
 func (c *Conn) startReply(size int) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.closing || c.writing {
+	if c.closing || c.writing || c.delayed() {
 		return false
 	}
 	c.writing = true
@@ -218,7 +218,7 @@ func (c *Conn) replyNow(f *Frame) {
 
 	c.mu.Lock()
 	c.settle(one[:])
-	handOff := len(c.queue) > 0 || c.latest != nil || c.closing
+	handOff := len(c.queue) > 0 || c.latest != nil || c.closing || c.delayed()
 	if !handOff {
 		c.writing = false
 	}
@@ -268,6 +268,9 @@ func (c *Conn) Queued() (queue, mailbox int) {
 // at all. Called with mu held.
 func (c *Conn) fits(f *Frame) bool {
 	if c.queued >= c.cfg.SendQueue {
+		return false
+	}
+	if c.faults != nil && c.faults.stall != 0 && c.queued >= c.faults.stallQueue {
 		return false
 	}
 	return c.queuedBytes == 0 || c.queuedBytes+f.Size() <= c.cfg.SendQueueBytes
@@ -334,7 +337,12 @@ func (c *Conn) drain() {
 	}
 	for {
 		c.mu.Lock()
+		if c.stalled() {
+			c.mu.Unlock()
+			return // the stall holds the write side until it ends
+		}
 		batch, latest, drop := c.take()
+		wait := c.latencyWait(batch)
 		if len(batch) == 0 && latest == nil {
 			if c.closing {
 				c.mu.Unlock()
@@ -346,6 +354,9 @@ func (c *Conn) drain() {
 			return
 		}
 		c.mu.Unlock()
+		if wait > 0 && !drop {
+			c.delay(wait)
+		}
 		if !drop {
 			iov, pooled := c.frames(batch, latest)
 			err := c.nc.writeFrames(iov, c.cfg.WriteWait)
