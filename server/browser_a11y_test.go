@@ -105,7 +105,7 @@ func TestBrowserAccessibleAtEveryWidth(t *testing.T) {
 			const ada = `#chat-clients article[data-user="ada"]`
 			require.NoError(t, chromedp.Do(ctx,
 				chromedp.EmulateViewport(w.width, w.height),
-				chromedp.Navigate(ts.URL),
+				chromedp.Navigate(ts.URL+adaAndBob),
 				waitFor(`#echo-state[data-state="connected"]`),
 				waitFor(`#dash-state[data-state="connected"]`),
 				waitFor(`#dash-charts canvas`),
@@ -208,7 +208,7 @@ func TestBrowserKeyboardKeepsTheFocus(t *testing.T) {
 	)
 	require.NoError(t, chromedp.Do(ctx,
 		chromedp.EmulateViewport(390, 844),
-		chromedp.Navigate(ts.URL),
+		chromedp.Navigate(ts.URL+adaAndBob),
 		waitFor(ada+`[data-users="ada,bob"]`),
 		chromedp.Poll[chromedp.Void](`document.querySelector('`+ada+` .notes .detail')?.textContent === 'notifications: connected'`),
 	))

@@ -22,7 +22,7 @@ func TestBrowserDashboard(t *testing.T) {
 
 	const connections = `#dash-values [data-key="connections"] .value`
 	require.NoError(t, chromedp.Do(ctx,
-		chromedp.Navigate(ts.URL),
+		chromedp.Navigate(ts.URL+adaAndBob),
 		waitFor(`#dash-state[data-state="connected"]`),
 		waitFor(connections),
 	))

@@ -23,7 +23,7 @@ func TestBrowserStalledCardIsDroppedAndResumes(t *testing.T) {
 		bobCard = `#chat-clients article[data-user="bob"]`
 	)
 	require.NoError(t, chromedp.Do(ctx,
-		chromedp.Navigate(ts.URL),
+		chromedp.Navigate(ts.URL+adaAndBob),
 		waitFor(adaCard+`[data-users="ada,bob"]`),
 		waitFor(bobCard+`[data-users="ada,bob"]`),
 		chromedp.Evaluate[chromedp.Void](`document.querySelector('`+adaCard+` details.inspector').open = true`),

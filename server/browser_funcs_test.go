@@ -37,7 +37,7 @@ func TestBrowserRemovedChatCardReleasesItsFuncs(t *testing.T) {
 		return n
 	}
 	require.NoError(t, chromedp.Do(ctx,
-		chromedp.Navigate(ts.URL),
+		chromedp.Navigate(ts.URL+adaAndBob),
 		waitFor(`#echo-state[data-state="connected"]`),
 		waitFor(`#dash-state[data-state="connected"]`),
 		settled("ada"),

@@ -34,7 +34,7 @@ func TestBrowserChatHeartbeatFindsAStalledConnection(t *testing.T) {
 	)
 	adaSocket := func(u *url.URL) bool { return u.Path == "/ws/chat" && u.Query().Get("username") == "ada" }
 	require.NoError(t, chromedp.Do(ctx,
-		chromedp.Navigate(fmt.Sprintf("%s/?heartbeat=%v", proxy.URL(), beat)),
+		chromedp.Navigate(fmt.Sprintf("%s%s&heartbeat=%v", proxy.URL(), adaAndBob, beat)),
 		waitFor(adaCard+`[data-users="ada,bob"]`),
 		waitFor(bobCard+`[data-users="ada,bob"]`),
 		waitFor(adaCard+` .state[data-state="connected"]`),

@@ -58,7 +58,7 @@ func TestBrowserInspectorOnEveryClient(t *testing.T) {
 	ctx := newBrowser(t)
 	const ada = `#chat-clients article[data-user="ada"]`
 	require.NoError(t, chromedp.Do(ctx,
-		chromedp.Navigate(ts.URL),
+		chromedp.Navigate(ts.URL+adaAndBob),
 		waitFor(`#echo-state[data-state="connected"]`),
 		waitFor(`#dash-state[data-state="connected"]`),
 		waitFor(ada+` .state[data-state="connected"]`),

@@ -73,12 +73,16 @@ func press(css string) chromedp.Action[chromedp.Void] {
 		`(() => { const e = document.querySelector(%q); if (!e || e.disabled) return false; e.click(); return true })()`, css))
 }
 
+// adaAndBob, after a page's address, names its two cards ada and bob, in
+// place of the random names each tab picks.
+const adaAndBob = "/?users=ada,bob"
+
 func TestBrowserEcho(t *testing.T) {
 	ts := startServerWithSite(t, testConfig(t), buildSite(t))
 	ctx := newBrowser(t)
 
 	require.NoError(t, chromedp.Do(ctx,
-		chromedp.Navigate(ts.URL),
+		chromedp.Navigate(ts.URL+adaAndBob),
 		// The client connects by itself as soon as it runs.
 		waitFor(`#echo-state[data-state="connected"]`),
 	))
@@ -143,7 +147,7 @@ func TestBrowserChatVirtualClients(t *testing.T) {
 		bobCard = `#chat-clients article[data-user="bob"]`
 	)
 	require.NoError(t, chromedp.Do(ctx,
-		chromedp.Navigate(ts.URL),
+		chromedp.Navigate(ts.URL+adaAndBob),
 		waitFor(adaCard+`[data-users="ada,bob"]`),
 		waitFor(bobCard+`[data-users="ada,bob"]`),
 	))
@@ -197,7 +201,7 @@ func TestBrowserNotificationToastAndBadge(t *testing.T) {
 
 	const ada = `#chat-clients article[data-user="ada"]`
 	require.NoError(t, chromedp.Do(ctx,
-		chromedp.Navigate(ts.URL),
+		chromedp.Navigate(ts.URL+adaAndBob),
 		waitFor(ada+` .badge[data-count="0"]`),
 		waitFor(ada+`[data-users="ada,bob"]`),
 	))
@@ -248,7 +252,7 @@ func TestBrowserClientsLogInWhenAuthIsRequired(t *testing.T) {
 	ts := startServerWithSite(t, cfg, buildSite(t))
 	ctx := newBrowser(t)
 	require.NoError(t, chromedp.Do(ctx,
-		chromedp.Navigate(ts.URL),
+		chromedp.Navigate(ts.URL+adaAndBob),
 		waitFor(`#chat-clients article[data-user="ada"][data-users="ada,bob"]`),
 		// The notification pane is folded: read its text, not what shows.
 		chromedp.Poll[chromedp.Void](`document.querySelector('#chat-clients article[data-user="bob"] .notes .detail')?.textContent.includes('notifications: connected')`),
@@ -271,7 +275,7 @@ func TestBrowserChatSurvivesAServerRestart(t *testing.T) {
 		bobCard = `#chat-clients article[data-user="bob"]`
 	)
 	require.NoError(t, chromedp.Do(ctx,
-		chromedp.Navigate(first.URL),
+		chromedp.Navigate(first.URL+adaAndBob),
 		waitFor(bobCard+`[data-users="ada,bob"]`),
 		chromedp.SendKeys(chromedp.CSS(adaCard+" form input"), "before"),
 		press(adaCard+" form button"),
@@ -326,7 +330,7 @@ func TestFault13_UntrustedTextRendersAsText(t *testing.T) {
 		payload = `<img src=x onerror="document.body.dataset.pwned=1">`
 	)
 	require.NoError(t, chromedp.Do(ctx,
-		chromedp.Navigate(ts.URL),
+		chromedp.Navigate(ts.URL+adaAndBob),
 		waitFor(bobCard+`[data-users="ada,bob"]`),
 		chromedp.SendKeys(chromedp.CSS(adaCard+" form input"), payload),
 		press(adaCard+" form button"),
@@ -375,7 +379,7 @@ func TestBrowserLongHistoryInPages(t *testing.T) {
 	ctx := newBrowser(t)
 	const adaCard = `#chat-clients article[data-user="ada"]`
 	require.NoError(t, chromedp.Do(ctx,
-		chromedp.Navigate(ts.URL),
+		chromedp.Navigate(ts.URL+adaAndBob),
 		waitFor(adaCard+` li.text[data-seq="50"]`),
 	))
 	seqs, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](

@@ -18,7 +18,7 @@ func TestBrowserLongMessageStaysInTheField(t *testing.T) {
 	const adaCard = `#chat-clients article[data-user="ada"]`
 	long := strings.Repeat("x", 5000)
 	require.NoError(t, chromedp.Do(ctx,
-		chromedp.Navigate(ts.URL),
+		chromedp.Navigate(ts.URL+adaAndBob),
 		waitFor(adaCard+`[data-users="ada,bob"]`),
 		chromedp.SetValue(chromedp.CSS(adaCard+" form input"), long),
 		press(adaCard+" form button"),
@@ -55,13 +55,13 @@ func TestBrowserLiveLineAfterTheHistory(t *testing.T) {
 		bobCard = `#chat-clients article[data-user="bob"]`
 	)
 	require.NoError(t, chromedp.Do(ctx,
-		chromedp.Navigate(ts.URL),
+		chromedp.Navigate(ts.URL+adaAndBob),
 		waitFor(bobCard+`[data-users="ada,bob"]`),
 		chromedp.SendKeys(chromedp.CSS(adaCard+" form input"), "said before"),
 		press(adaCard+" form button"),
 		waitFor(bobCard+` li.text[data-seq="1"]`),
 		// A new page: its cards get "said before" in their history.
-		chromedp.Navigate(ts.URL),
+		chromedp.Navigate(ts.URL+adaAndBob),
 		waitFor(bobCard+`[data-users="ada,bob"] li.live`),
 		chromedp.SendKeys(chromedp.CSS(bobCard+" form input"), "said live"),
 		press(bobCard+" form button"),
@@ -81,7 +81,7 @@ func TestBrowserEchoOneByteOverTheLimit(t *testing.T) {
 	ts := startServerWithSite(t, testConfig(t), buildSite(t))
 	ctx := newBrowser(t)
 	require.NoError(t, chromedp.Do(ctx,
-		chromedp.Navigate(ts.URL),
+		chromedp.Navigate(ts.URL+adaAndBob),
 		waitFor(`#echo-state[data-state="connected"]`),
 		press("#echo-big"),
 		waitFor(`#echo-log tr[data-kind="close"]`),

@@ -2,6 +2,32 @@
 // Everything else on this page is done by the Go code.
 "use strict";
 
+// This tab's user names: the two chat cards' and the one echo and the
+// dashboard log in as. Readable, random and kept for the tab
+// (sessionStorage: a reload keeps them, a new tab gets its own), so that a
+// room of learners, every tab on one server, needs no configuration and
+// nobody's tabs count against anyone else's limits. ?users=ada,bob in the
+// address names the cards. The Go client reads globalThis.wsplayNames.
+globalThis.wsplayNames = (() => {
+  const valid = (n) => /^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/.test(n);
+  const asked = (new URLSearchParams(location.search).get("users") || "").split(",").filter(valid);
+  let names = null;
+  try { names = JSON.parse(sessionStorage.getItem("wsplay-names")); } catch (e) { /* none yet */ }
+  if (!names || !names.cards || !valid(names.cards[0]) || !valid(names.cards[1]) || !valid(names.visitor)) {
+    const adjectives = ["brave", "calm", "eager", "fair", "gentle", "happy", "jolly", "keen", "lucky", "merry", "nimble", "proud", "quick", "sunny", "tidy", "witty"];
+    const animals = ["otter", "heron", "lynx", "panda", "robin", "koala", "gecko", "moose", "finch", "tapir", "bison", "hare", "newt", "orca", "quail", "yak"];
+    const pick = (list) => list[Math.floor(Math.random() * list.length)];
+    const tag = () => String(Math.floor(Math.random() * 90) + 10);
+    const first = pick(adjectives) + "-" + pick(animals) + tag();
+    let second = first;
+    while (second === first) second = pick(adjectives) + "-" + pick(animals) + tag();
+    names = {cards: [first, second], visitor: "page-" + Math.random().toString(36).slice(2, 8)};
+    sessionStorage.setItem("wsplay-names", JSON.stringify(names));
+  }
+  if (asked.length > 0) names = {cards: [asked[0], asked[1] || asked[0]], visitor: names.visitor};
+  return names;
+})();
+
 // Echo and the dashboard have no user of their own: with -require-auth,
 // the cookie a login sets is their token. The login goes now, while
 // main.wasm downloads and compiles, and the Go client waits for it (or
@@ -12,7 +38,7 @@
 globalThis.wsplayLogin = fetch("/api/login", {
   method: "POST",
   headers: {"Content-Type": "application/json"},
-  body: JSON.stringify({username: "visitor"}),
+  body: JSON.stringify({username: globalThis.wsplayNames.visitor}),
   credentials: "same-origin",
 }).then((r) => r.text()).then(() => {}, () => {});
 

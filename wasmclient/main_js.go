@@ -27,6 +27,9 @@ func main() {
 		dom.Started(page, err)
 		return
 	}
+	// Each tab has names of its own (site/main.js), so a room of learners
+	// needs no configuration; ?users=ada,bob in the address picks them.
+	cards, visitor := dom.Names()
 	loop := app.NewLoop()
 	echo := dom.Echo(page, loop, urls.Echo)
 	dash := dom.Dashboard(page, loop, urls.Dashboard)
@@ -50,7 +53,7 @@ func main() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		if !dom.LoaderLogin(ctx) {
-			if tokens, err := app.NewTokens(pageURL, "visitor", dom.Post); err == nil {
+			if tokens, err := app.NewTokens(pageURL, visitor, dom.Post); err == nil {
 				tokens.Token(ctx)
 			}
 		}
@@ -67,8 +70,8 @@ func main() {
 		case <-time.After(time.Second):
 		}
 		loop.Post(func() {
-			addCard("ada", shared.DefaultRoom)
-			addCard("bob", shared.DefaultRoom)
+			addCard(cards[0], shared.DefaultRoom)
+			addCard(cards[1], shared.DefaultRoom)
 		})
 	}()
 	// The page owns this program's lifetime: the loop runs until the tab

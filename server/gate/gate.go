@@ -97,7 +97,9 @@ type Config struct {
 	// MaxConnsPerIP and MaxConnsPerUser bound them per client address (an
 	// IPv6 client's /64) and per identity proven by a token (429); a name
 	// that is only claimed is not capped, so that nobody can lock its
-	// owner out. Defaults 10,000, 256 and 32.
+	// owner out. Defaults 10,000, 2,048 and 32: a workshop's tabs are often
+	// all one address (one machine, or a classroom behind one NAT), and
+	// each page holds six sockets, so 300 tabs need 1,800.
 	MaxConns        int
 	MaxConnsPerIP   int
 	MaxConnsPerUser int
@@ -110,7 +112,7 @@ type Config struct {
 const (
 	DefaultTokenTTL        = time.Hour
 	DefaultMaxConns        = 10000
-	DefaultMaxConnsPerIP   = 256
+	DefaultMaxConnsPerIP   = 2048
 	DefaultMaxConnsPerUser = 32
 )
 

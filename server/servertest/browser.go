@@ -90,6 +90,13 @@ func (e *buildError) Error() string {
 // tests.
 func Browser(t testing.TB) context.Context {
 	t.Helper()
+	return BrowserFor(t, time.Minute)
+}
+
+// BrowserFor is Browser for a test that needs longer than a minute in
+// all, such as one that opens tens of tabs.
+func BrowserFor(t testing.TB, d time.Duration) context.Context {
+	t.Helper()
 	if os.Getenv("WSPLAY_SKIP_BROWSER") == "1" {
 		t.Skip("WSPLAY_SKIP_BROWSER=1: browser test skipped")
 	}
@@ -116,7 +123,7 @@ func Browser(t testing.TB) context.Context {
 	}
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelBrowser := chromedp.NewContext(allocCtx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
+	ctx, cancelTimeout := context.WithTimeout(ctx, d)
 	t.Cleanup(func() {
 		cancelTimeout()
 		cancelBrowser()
