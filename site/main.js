@@ -7,7 +7,8 @@
 // (sessionStorage: a reload keeps them, a new tab gets its own), so that a
 // room of learners, every tab on one server, needs no configuration and
 // nobody's tabs count against anyone else's limits. ?users=ada,bob in the
-// address names the cards. The Go client reads globalThis.wsplayNames.
+// address names the cards. The Go client reads globalThis.wsplayNames:
+// [card, card, login].
 globalThis.wsplayNames = (() => {
   const valid = (n) => /^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/.test(n);
   const asked = (new URLSearchParams(location.search).get("users") || "").split(",").filter(valid);
@@ -25,7 +26,7 @@ globalThis.wsplayNames = (() => {
     sessionStorage.setItem("wsplay-names", JSON.stringify(names));
   }
   if (asked.length > 0) names = {cards: [asked[0], asked[1] || asked[0]], visitor: names.visitor};
-  return names;
+  return [names.cards[0], names.cards[1], names.visitor];
 })();
 
 // Echo and the dashboard have no user of their own: with -require-auth,
@@ -38,7 +39,7 @@ globalThis.wsplayNames = (() => {
 globalThis.wsplayLogin = fetch("/api/login", {
   method: "POST",
   headers: {"Content-Type": "application/json"},
-  body: JSON.stringify({username: globalThis.wsplayNames.visitor}),
+  body: JSON.stringify({username: globalThis.wsplayNames[2]}),
   credentials: "same-origin",
 }).then((r) => r.text()).then(() => {}, () => {});
 

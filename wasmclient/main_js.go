@@ -29,7 +29,7 @@ func main() {
 	}
 	// Each tab has names of its own (site/main.js), so a room of learners
 	// needs no configuration; ?users=ada,bob in the address picks them.
-	cards, visitor := dom.Names()
+	card1, card2, visitor := dom.Names()
 	loop := app.NewLoop()
 	echo := dom.Echo(page, loop, urls.Echo)
 	dash := dom.Dashboard(page, loop, urls.Dashboard)
@@ -70,8 +70,8 @@ func main() {
 		case <-time.After(time.Second):
 		}
 		loop.Post(func() {
-			addCard(cards[0], shared.DefaultRoom)
-			addCard(cards[1], shared.DefaultRoom)
+			addCard(card1, shared.DefaultRoom)
+			addCard(card2, shared.DefaultRoom)
 		})
 	}()
 	// The page owns this program's lifetime: the loop runs until the tab

@@ -14,13 +14,9 @@ func Location() string { return js.Global().Get("location").Get("href").String()
 
 // Names returns the user names site/main.js chose for this tab: the two
 // cards' and the one echo and the dashboard log in as.
-func Names() (cards [2]string, visitor string) {
+func Names() (card1, card2, visitor string) {
 	n := js.Global().Get("wsplayNames")
-	if n.Type() != js.TypeObject {
-		return [2]string{"ada", "bob"}, "visitor"
-	}
-	c := n.Get("cards")
-	return [2]string{c.Index(0).String(), c.Index(1).String()}, n.Get("visitor").String()
+	return n.Index(0).String(), n.Index(1).String(), n.Index(2).String()
 }
 
 type browser struct{ doc js.Value }
