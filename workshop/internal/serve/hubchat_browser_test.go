@@ -40,7 +40,7 @@ func TestBrowserHubChatInThePage(t *testing.T) {
 		bobCard = `#chat-clients article[data-user="bob"]`
 	)
 	require.NoError(t, chromedp.Do(browser,
-		chromedp.Navigate(s.URL),
+		chromedp.Navigate(s.URL+"/?users=ada,bob"), // the cards named, in place of the tab's random names
 		chromedp.WaitVisible(chromedp.CSS(adaCard+" form input")),
 		chromedp.WaitVisible(chromedp.CSS(bobCard+" form input")),
 		chromedp.SendKeys(chromedp.CSS(adaCard+" form input"), "hi bob, through my hub"),
