@@ -156,6 +156,9 @@ type Chat struct {
 	paging  bool   // pages of a history are arriving: the last is still to come
 	replay  bool   // the messages of a history are being shown
 	live    bool   // the KindLive line is shown
+	// resuming is set from opening a connection after a history until
+	// the next history has come: the inspector shows the resume's steps.
+	resuming bool
 
 	idPrefix string
 	nextID   int
@@ -237,6 +240,11 @@ func (c *Chat) opened() string {
 	// Pages of a history or a list the last connection did not finish
 	// are not coming.
 	c.paging, c.listSoFar = false, nil
+	if c.joined {
+		c.resuming = true
+		c.Inspect.inspect(Event, "resume", "asking for what came after seq "+strconv.FormatUint(c.lastSeq, 10)+
+			"; sending again "+strconv.Itoa(len(c.outbox))+" unacknowledged")
+	}
 	for _, o := range c.outbox {
 		c.write(shared.Message{Type: shared.TypeText, ID: o.ID, Content: o.Content})
 	}
@@ -381,6 +389,10 @@ func (c *Chat) history(m shared.Message) {
 	}
 	if m.Seq > c.lastSeq && (m.Recovered == nil || !*m.Recovered) {
 		c.lastSeq = m.Seq // skipped over a gap the server reported
+	}
+	if c.resuming {
+		c.resuming = false
+		c.Inspect.inspect(Event, "resume", "caught up through seq "+strconv.FormatUint(c.lastSeq, 10))
 	}
 }
 

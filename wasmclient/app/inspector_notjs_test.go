@@ -107,3 +107,47 @@ func TestInspectorRawWhileDisconnectedAndStop(t *testing.T) {
 	onLoop(loop, func() { d.Toggle() })
 	eventually(t, "the stop shown as 1000", frames.has(Event, "1000"))
 }
+
+// A chat client that loses its connection shows its recovery step by
+// step: the close, the wait before the next attempt, the new connection,
+// the resume after the last seq it had, and the catching up.
+func TestInspectorShowsTheResumeStepByStep(t *testing.T) {
+	url := needServer(t)
+	loop := runLoop(t)
+	u, err := SocketURL(url, "/ws/chat")
+	require.NoError(t, err)
+	rec, frames := &chatRecorder{}, &frameRecorder{}
+	c, err := NewChat(loop, rec, u, uniqueRoom(t), uniqueUser("resume"))
+	require.NoError(t, err)
+	c.Backoff = Backoff{Min: 20 * time.Millisecond, Max: 20 * time.Millisecond}
+	c.Inspect = frames.inspect
+	onLoop(loop, c.Start)
+	t.Cleanup(func() { onLoop(loop, c.Stop) })
+	eventually(t, "the history received", frames.has(Received, `"type":"history"`))
+	onLoop(loop, func() { require.NoError(t, c.Send("before the loss")) })
+	eventually(t, "the message stored", frames.has(Received, `"seq":1`, "before the loss"))
+
+	var conn *websocket.Conn
+	onLoop(loop, func() { conn = c.conn })
+	require.NotNil(t, conn)
+	conn.Close(websocket.StatusServiceRestart, "lost by the test")
+	eventually(t, "caught up", frames.has(Event, "caught up through seq 1"))
+
+	frames.mu.Lock()
+	var steps []Frame
+	for _, f := range frames.frames {
+		if f.Dir == Event && (len(steps) > 0 || f.Kind == "close") {
+			steps = append(steps, f)
+		}
+	}
+	frames.mu.Unlock()
+	kinds := make([]string, len(steps))
+	for i, f := range steps {
+		kinds[i] = f.Kind
+	}
+	require.Equal(t, []string{"close", "retry", "open", "resume", "resume"}, kinds, "%v", steps)
+	assert.Contains(t, steps[0].Text, "1012")
+	assert.Contains(t, steps[1].Text, "(attempt 1)")
+	assert.Equal(t, "asking for what came after seq 1; sending again 0 unacknowledged", steps[3].Text)
+	assert.Equal(t, "caught up through seq 1", steps[4].Text)
+}

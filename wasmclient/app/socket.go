@@ -403,8 +403,10 @@ func (s *socket) reconnectLater(why string) {
 			}
 		})
 	})
-	s.setState(Disconnected, why+"; reconnecting in "+wait.Round(10*time.Millisecond).String()+
-		" (attempt "+strconv.Itoa(s.Backoff.Attempts())+")")
+	next := "reconnecting in " + wait.Round(10*time.Millisecond).String() +
+		" (attempt " + strconv.Itoa(s.Backoff.Attempts()) + ")"
+	s.Inspect.inspect(Event, "retry", next)
+	s.setState(Disconnected, why+"; "+next)
 }
 
 func (s *socket) stopRetry() {
