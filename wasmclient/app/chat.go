@@ -421,12 +421,22 @@ func (c *Chat) text(m shared.Message) {
 		Time: m.Timestamp, Seq: m.Seq, ID: m.ID, Own: m.Username == c.User, History: c.replay})
 }
 
-// show adds line at the end of the transcript, and returns it with its
-// key.
+// show adds line to the transcript, at the end, but a join or a leave by
+// its time, and returns it with its key.
 func (c *Chat) show(line ChatLine) ChatLine {
-	key, dropped := c.lines.add(line.Seq)
+	var at int64
+	if !line.Time.IsZero() {
+		at = line.Time.UnixMilli()
+	}
+	var key, before string
+	var dropped []string
+	if at != 0 && (line.Kind == shared.TypeJoin || line.Kind == shared.TypeLeave) {
+		key, before, dropped = c.lines.addByTime(at)
+	} else {
+		key, dropped = c.lines.add(line.Seq, at)
+	}
 	line.Key = key
-	c.view.ChatShow(line, "")
+	c.view.ChatShow(line, before)
 	for _, k := range dropped {
 		c.view.ChatDrop(k)
 	}
