@@ -15,10 +15,16 @@ globalThis.wsplayNames = (() => {
   let names = null;
   try { names = JSON.parse(sessionStorage.getItem("wsplay-names")); } catch (e) { /* none yet */ }
   if (!names || !names.cards || !valid(names.cards[0]) || !valid(names.cards[1]) || !valid(names.visitor)) {
-    const adjectives = ["brave", "calm", "eager", "fair", "gentle", "happy", "jolly", "keen", "lucky", "merry", "nimble", "proud", "quick", "sunny", "tidy", "witty"];
-    const animals = ["otter", "heron", "lynx", "panda", "robin", "koala", "gecko", "moose", "finch", "tapir", "bison", "hare", "newt", "orca", "quail", "yak"];
-    const pick = (list) => list[Math.floor(Math.random() * list.length)];
-    const tag = () => String(Math.floor(Math.random() * 90) + 10);
+    // 32 × 32 × 9,000 names: two of a room's 80 cards (40 tabs) share
+    // one about once in 3,000 rooms, two of 600 about once in 50. Two
+    // cards that do are one user in two tabs, which the page allows.
+    const adjectives = ["brave", "calm", "eager", "fair", "gentle", "happy", "jolly", "keen", "lucky", "merry", "nimble", "proud", "quick", "sunny", "tidy", "witty",
+      "bold", "bright", "clever", "cosy", "daring", "fancy", "glad", "kind", "lively", "mellow", "plucky", "quiet", "rapid", "shiny", "swift", "zesty"];
+    const animals = ["otter", "heron", "lynx", "panda", "robin", "koala", "gecko", "moose", "finch", "tapir", "bison", "hare", "newt", "orca", "quail", "yak",
+      "badger", "beaver", "camel", "crane", "dingo", "eagle", "ferret", "gibbon", "ibis", "jackal", "lemur", "marmot", "okapi", "puffin", "walrus", "wombat"];
+    const random = (n) => crypto.getRandomValues(new Uint32Array(1))[0] % n;
+    const pick = (list) => list[random(list.length)];
+    const tag = () => String(1000 + random(9000));
     const first = pick(adjectives) + "-" + pick(animals) + tag();
     let second = first;
     while (second === first) second = pick(adjectives) + "-" + pick(animals) + tag();
