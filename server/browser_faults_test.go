@@ -2,6 +2,7 @@ package main
 
 import (
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -27,8 +28,7 @@ func TestBrowserStalledCardIsDroppedAndResumes(t *testing.T) {
 		waitFor(adaCard+`[data-users="ada,bob"]`),
 		waitFor(bobCard+`[data-users="ada,bob"]`),
 		chromedp.Evaluate[chromedp.Void](`document.querySelector('`+adaCard+` details.inspector').open = true`),
-		chromedp.SetValue(chromedp.CSS(adaCard+` .inspector textarea`), `{"type":"fault","content":"stall_reads=4"}`),
-		press(adaCard+` .inspector form.raw button`),
+		press(adaCard+` > [data-slot="inspector"] [data-fault^="stall_reads"]`),
 		chromedp.Poll[chromedp.Void](`[...document.querySelectorAll('`+adaCard+` .inspector .frames li')].some(li => li.textContent.includes('stall_reads=4') && li.textContent.includes('received'))`),
 	))
 	const n = 8
@@ -47,4 +47,33 @@ func TestBrowserStalledCardIsDroppedAndResumes(t *testing.T) {
 	seqs, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('`+adaCard+` li.text')].map(li => li.dataset.seq)`))
 	require.NoError(t, err)
 	assert.Equal(t, []string{"1", "2", "3", "4", "5", "6", "7", "8"}, seqs)
+
+	// The recovery, step by step, in the card's frames (oldest first):
+	// the close, the wait, the new connection, the resume after the last
+	// seq it had, and the catching up.
+	require.NoError(t, chromedp.Do(ctx, chromedp.Poll[chromedp.Void](`[...document.querySelectorAll('`+adaCard+` > [data-slot="inspector"] .frame[data-kind="resume"]')].some(r => r.dataset.raw.includes("caught up through seq "))`)))
+	steps, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('`+adaCard+` > [data-slot="inspector"] .frame[data-dir="event"]')].reverse().map(r => r.dataset.kind + ": " + r.dataset.raw)`))
+	require.NoError(t, err)
+	var after []string
+	for i, s := range steps {
+		if strings.HasPrefix(s, "close: 1008") {
+			after = steps[i:]
+			break
+		}
+	}
+	require.NotEmpty(t, after, "closed with 1008: %q", steps)
+	kinds := make([]string, 0, len(after))
+	for _, s := range after {
+		kinds = append(kinds, strings.SplitN(s, ":", 2)[0])
+	}
+	assert.Equal(t, []string{"close", "retry", "open", "resume", "resume"}, kinds, "%q", after)
+	assert.Contains(t, after[1], "reconnecting in")
+	assert.Contains(t, after[1], "(attempt 1)")
+	assert.Regexp(t, `^resume: asking for what came after seq \d+; sending again 0 unacknowledged$`, after[3])
+	// Bob may still be typing when the card is back: it catches up to
+	// where the room was then, and the rest comes live.
+	assert.Regexp(t, `^resume: caught up through seq [1-8]$`, after[4])
+
+	// "Try this" ticks its fault item.
+	require.NoError(t, chromedp.Do(ctx, chromedp.Poll[chromedp.Void](`document.querySelector('#try-list li[data-try="slow"][data-done]') !== null`)))
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -154,5 +156,60 @@ func TestBrowserInspectorOnEveryClient(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, sent, "sent as is")
 	assert.Equal(t, "connected", attr(t, ctx, ada+` .state`, "data-state"))
+
+	// A fault button, on a server without -playground-faults: the fault
+	// goes as a frame, the server answers forbidden, in words, and the
+	// card stays connected.
+	require.NoError(t, chromedp.Do(ctx,
+		press(chat+` [data-fault="no_pong"]`),
+		chromedp.Poll[chromedp.Void](fmt.Sprintf(`insp(%q).rows().some((r) => r.dataset.dir === "received" && r.dataset.type === "error" && r.dataset.raw.includes('"forbidden"') && r.dataset.raw.includes("-playground-faults"))`, chat)),
+	))
+	sent, err = chromedp.Run(ctx, chromedp.Evaluate[bool](fmt.Sprintf(`insp(%q).rows().some((r) => r.dataset.dir === "sent" && r.dataset.raw === '{"type":"fault","content":"no_pong"}')`, chat)))
+	require.NoError(t, err)
+	assert.True(t, sent, "the button's frame")
+	box, err := chromedp.Run(ctx, chromedp.Evaluate[string](fmt.Sprintf(`document.querySelector(%q).value`, chat+` [data-slot="raw-text"]`)))
+	require.NoError(t, err)
+	assert.Equal(t, "not json", box, "the raw-send box is left as it was")
+	assert.Equal(t, "connected", attr(t, ctx, ada+` .state`, "data-state"))
+
+	// Pause: the list stays still, what comes meanwhile is held, and
+	// Resume shows it.
+	shownRows := func() int {
+		n, err := chromedp.Run(ctx, chromedp.Evaluate[int](fmt.Sprintf(`insp(%q).shown().length`, chat)))
+		require.NoError(t, err)
+		return n
+	}
+	require.NoError(t, chromedp.Do(ctx, press(chat+` [data-act="pause"]`)))
+	before := shownRows()
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`insp(%q).raw('{"type":"ping","id":"held"}')`, chat)),
+		chromedp.Poll[chromedp.Void](fmt.Sprintf(`insp(%q).rows().some((r) => r.dataset.dir === "received" && r.dataset.raw.includes('"held"') && r.hidden)`, chat)),
+	))
+	assert.Equal(t, before, shownRows(), "nothing new shown while paused")
+	assert.Contains(t, text(t, ctx, chat+` [data-slot="io"]`), "held while paused")
+	require.NoError(t, chromedp.Do(ctx, press(chat+` [data-act="pause"]`)))
+	assert.GreaterOrEqual(t, shownRows(), before+2, "the ping and its pong, shown on Resume")
+	hidden, err := chromedp.Run(ctx, chromedp.Evaluate[int](fmt.Sprintf(`insp(%q).rows().filter((r) => r.hidden || r.dataset.held !== undefined).length`, chat)))
+	require.NoError(t, err)
+	assert.Zero(t, hidden, "no filter is set: after Resume every row shows")
+
+	// Copy one frame: the clipboard holds the frame as it was on the wire.
+	for _, name := range []string{"clipboard-read", "clipboard-write"} {
+		_, err := chromedp.Call(ctx, browser.SetPermission, browser.SetPermissionParams{
+			Permission: &browser.PermissionDescriptor{Name: name}, Setting: browser.PermissionSettingGranted, Origin: ts.URL})
+		require.NoError(t, err, name)
+	}
+	// A headless tab is not focused, and the clipboard is only for the
+	// focused page.
+	_, err = chromedp.Call(ctx, emulation.SetFocusEmulationEnabled, emulation.SetFocusEmulationEnabledParams{Enabled: true})
+	require.NoError(t, err)
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => { const r = insp(%q).rows().find((r) => r.dataset.raw.includes('"held"') && r.dataset.dir === "received"); r.querySelector("details").open = true; r.querySelector('[data-act="copy"]').click() })()`, chat)),
+		chromedp.Poll[chromedp.Void](fmt.Sprintf(`document.querySelector(%q).textContent.includes("cop")`, chat+` [data-slot="io"]`)),
+	))
+	require.Equal(t, "copied", text(t, ctx, chat+` [data-slot="io"]`))
+	copied, err := chromedp.Run(ctx, chromedp.Evaluate[string](`navigator.clipboard.readText()`, chromedp.EvalAwaitPromise))
+	require.NoError(t, err)
+	assert.Equal(t, `{"type":"pong","id":"held"}`, copied)
 	screenshot(t, ctx, "inspector.png")
 }

@@ -73,15 +73,11 @@ globalThis.wsplayLogin = fetch("/api/login", {
       (!search || row.dataset.raw.toLowerCase().includes(search) || row.dataset.type.toLowerCase().includes(search));
   };
   const filter = (insp) => {
-    for (const row of insp.querySelectorAll(".frame")) row.hidden = !shows(insp, row);
+    for (const row of insp.querySelectorAll(".frame")) row.hidden = row.dataset.held !== undefined || !shows(insp, row);
   };
   const bytes = new TextEncoder();
   const added = (row) => {
     const insp = row.closest(".inspector");
-    if (insp.dataset.paused) {
-      row.remove();
-      return;
-    }
     const text = row.querySelector('[data-slot="text"]');
     const raw = text.textContent;
     const [shown, type] = row.dataset.dir === "event" ? [raw, ""] : pretty(raw);
@@ -97,7 +93,15 @@ globalThis.wsplayLogin = fetch("/api/login", {
     slot("size", row.dataset.dir === "event" ? "" : bytes.encode(raw).length + " B");
     slot("peek", raw.length > 60 ? raw.slice(0, 60) + "…" : raw);
     row.querySelector('[data-act="copy"]').setAttribute("aria-label", "Copy " + row.dataset.dir + " " + row.dataset.type + " frame");
-    row.hidden = !shows(insp, row);
+    // Paused, the list stays still: what arrives is held, hidden, and
+    // shown on Resume (the list's bound, the newest 200, still applies).
+    if (insp.dataset.paused) {
+      row.dataset.held = "";
+      row.hidden = true;
+      say(insp, insp.querySelectorAll(".frame[data-held]").length + " frames held while paused");
+    } else {
+      row.hidden = !shows(insp, row);
+    }
   };
   new MutationObserver((records) => {
     for (const r of records) {
@@ -144,7 +148,20 @@ globalThis.wsplayLogin = fetch("/api/login", {
     box.value = kept;
     say(insp, `replayed ${sent} sent frames` + (bad ? `; ${bad} lines were not JSON` : ""));
   };
+  // A fault button sends its fault through the raw-send form.
+  const fault = (insp, name) => {
+    const box = insp.querySelector('[data-slot="raw-text"]');
+    const kept = box.value;
+    box.value = JSON.stringify({type: "fault", content: name});
+    insp.querySelector('[data-slot="raw"]').requestSubmit();
+    box.value = kept;
+  };
   document.addEventListener("click", (e) => {
+    const f = e.target.closest("[data-fault]");
+    if (f) {
+      fault(f.closest(".inspector"), f.dataset.fault);
+      return;
+    }
     const act = e.target.closest("[data-act]");
     const insp = act && act.closest(".inspector");
     if (!insp) return;
@@ -154,6 +171,12 @@ globalThis.wsplayLogin = fetch("/api/login", {
       if (on) insp.dataset.paused = "1"; else delete insp.dataset.paused;
       act.setAttribute("aria-pressed", String(on));
       act.textContent = on ? "Resume" : "Pause";
+      if (!on) {
+        const held = insp.querySelectorAll(".frame[data-held]");
+        for (const row of held) delete row.dataset.held;
+        filter(insp);
+        say(insp, held.length ? `showing ${held.length} frames held while paused` : "");
+      }
       break;
     }
     case "clear":

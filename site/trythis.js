@@ -43,6 +43,13 @@
     },
     "bad-json": () => /bad_json/.test(all(".inspector").map(text).join("\n")),
     "too-big": () => all('#echo-log tr[data-kind="close"]').some((tr) => text(tr).includes("1009")),
+    // A card's frames show it closed with 1008, and newer, caught up.
+    slow: () => all("#chat-clients .inspector").some((insp) => {
+      const rows = [...insp.querySelectorAll('.frame[data-dir="event"]')]; // newest first
+      const caught = rows.findIndex((r) => r.dataset.kind === "resume" && text(r).includes("caught up"));
+      const dropped = rows.findIndex((r) => r.dataset.kind === "close" && text(r).includes("1008"));
+      return caught >= 0 && dropped > caught;
+    }),
     notification: () => q('.badge:not([data-count="0"])') !== null,
   };
 
