@@ -130,6 +130,7 @@ func (c *Conn) InjectFault(content string, ack func()) *shared.Error {
 // goroutine touches.
 type faults struct {
 	latency time.Duration // each write waits until its oldest frame is this old
+	offered int64         // when the mailbox's frame was offered (see since), for latency
 	drop    int           // client messages still to drop before the handler
 	noPong  bool          // the endpoint does not answer the app-level ping
 	// stall is 1 while the writes are stalled and a writer still owns
@@ -150,8 +151,9 @@ func (c *Conn) fault() *faults {
 }
 
 // InjectLatency delays every write to the client until its oldest frame
-// waited d (at most MaxLatency; 0 ends the delay). Every answer then goes
-// through the queue, so its normal bounds still apply.
+// waited d (at most MaxLatency; 0 ends the delay), the mailbox's (Offer)
+// included. Every answer then goes through the queue, so its normal
+// bounds still apply.
 func (c *Conn) InjectLatency(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -255,18 +257,28 @@ func (c *Conn) delayed() bool {
 }
 
 // latencyWait returns how long the writer waits before it writes batch,
-// whose oldest frame was queued at batch[0].at: InjectLatency's delay.
-// Called with mu held.
-func (c *Conn) latencyWait(batch []outgoing) time.Duration {
+// whose oldest frame was queued at batch[0].at, and latest, the
+// mailbox's frame (nil for none), offered at faults.offered:
+// InjectLatency's delay, counted from the older of the two. Called with
+// mu held.
+func (c *Conn) latencyWait(batch []outgoing, latest *Frame) time.Duration {
 	if c.faults == nil || c.faults.latency <= 0 {
 		return 0
 	}
+	var oldest int64
 	for _, o := range batch {
 		if o.at != 0 { // pongs to control pings carry no time
-			return c.faults.latency - time.Duration(since(time.Now())-o.at)
+			oldest = o.at
+			break
 		}
 	}
-	return 0
+	if latest != nil && c.faults.offered != 0 && (oldest == 0 || c.faults.offered < oldest) {
+		oldest = c.faults.offered
+	}
+	if oldest == 0 {
+		return 0
+	}
+	return c.faults.latency - time.Duration(since(time.Now())-oldest)
 }
 
 // dropIncoming reports whether the message just read is dropped
