@@ -259,26 +259,24 @@ func (c *Conn) delayed() bool {
 // latencyWait returns how long the writer waits before it writes batch,
 // whose oldest frame was queued at batch[0].at, and latest, the
 // mailbox's frame (nil for none), offered at faults.offered:
-// InjectLatency's delay, counted from the older of the two. Called with
-// mu held.
+// InjectLatency's delay, until the oldest queued frame and the
+// mailbox's are each that old. Called with mu held.
 func (c *Conn) latencyWait(batch []outgoing, latest *Frame) time.Duration {
 	if c.faults == nil || c.faults.latency <= 0 {
 		return 0
 	}
-	var oldest int64
+	now := since(time.Now())
+	var wait time.Duration
 	for _, o := range batch {
 		if o.at != 0 { // pongs to control pings carry no time
-			oldest = o.at
+			wait = c.faults.latency - time.Duration(now-o.at)
 			break
 		}
 	}
-	if latest != nil && c.faults.offered != 0 && (oldest == 0 || c.faults.offered < oldest) {
-		oldest = c.faults.offered
+	if latest != nil && c.faults.offered != 0 {
+		wait = max(wait, c.faults.latency-time.Duration(now-c.faults.offered))
 	}
-	if oldest == 0 {
-		return 0
-	}
-	return c.faults.latency - time.Duration(since(time.Now())-oldest)
+	return wait
 }
 
 // dropIncoming reports whether the message just read is dropped
