@@ -70,6 +70,7 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (C
 		hosts        string
 		messageRate  float64
 		messageBurst int
+		faults       bool
 	)
 	conn, g, chatc, notifyc := &c.Gate.Conn, &c.Gate, &c.Chat, &c.Notify
 	fs := flag.NewFlagSet("wsplay", flag.ContinueOnError)
@@ -108,7 +109,7 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (C
 	fs.DurationVar(&chatc.PresenceBatch, "presence-batch", chat.DefaultPresenceBatch, "how long joins and leaves wait to be batched in a big room")
 	fs.Float64Var(&chatc.AddressRate, "address-rate", chat.DefaultAddressRate, "chat messages a second all connections of one client address may send together")
 	fs.IntVar(&chatc.AddressBurst, "address-burst", chat.DefaultAddressBurst, "chat messages all connections of one client address may send in a burst")
-	fs.BoolVar(&chatc.Faults, "playground-faults", false, "let each chat connection ask the server to inject a fault into itself (latency, dropped frames, no pongs, stalled reads, a chosen close), for teaching; off by default")
+	fs.BoolVar(&faults, "playground-faults", false, "let each chat, notifications and dashboard connection ask the server to inject a fault into itself (latency, dropped frames, no pongs, stalled reads, a chosen close), for teaching; off by default")
 	fs.Float64Var(&messageRate, "message-rate", wsconn.DefaultMessageRate, "messages a second one chat, notifications or dashboard connection may send")
 	fs.IntVar(&messageBurst, "message-burst", wsconn.DefaultMessageBurst, "messages one chat, notifications or dashboard connection may send in a burst")
 	fs.BoolVar(&g.RequireAuth, "require-auth", false, "refuse WebSocket handshakes without a valid token")
@@ -165,6 +166,7 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (C
 		}
 	}
 	c.setMessageRate(messageRate, messageBurst)
+	c.Chat.Faults, c.Notify.Faults, c.Dashboard.Faults = faults, faults, faults
 	// The queue of a notifications connection is also the bound on what
 	// waits for it while its stored notifications go out.
 	c.Notify.SendQueue = c.Gate.Conn.SendQueue

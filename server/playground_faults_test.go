@@ -26,7 +26,7 @@ func (ts *testServer) joinFaulty(t *testing.T, room, user string, extra ...strin
 
 func faultConfig(t *testing.T) Config {
 	cfg := testConfig(t)
-	cfg.Chat.Faults = true
+	cfg.Chat.Faults, cfg.Notify.Faults, cfg.Dashboard.Faults = true, true, true
 	return cfg
 }
 
@@ -50,6 +50,8 @@ func TestFaultFlag(t *testing.T) {
 	cfg, err := parseConfig([]string{"-playground-faults"}, func(string) string { return "" }, nil)
 	require.NoError(t, err)
 	require.True(t, cfg.Chat.Faults)
+	require.True(t, cfg.Notify.Faults)
+	require.True(t, cfg.Dashboard.Faults)
 	cfg, err = parseConfig(nil, func(k string) string {
 		if k == "WSPLAY_PLAYGROUND_FAULTS" {
 			return "true"
@@ -58,6 +60,11 @@ func TestFaultFlag(t *testing.T) {
 	}, nil)
 	require.NoError(t, err)
 	require.True(t, cfg.Chat.Faults)
+	require.True(t, cfg.Notify.Faults)
+	require.True(t, cfg.Dashboard.Faults)
+	cfg, err = parseConfig(nil, func(string) string { return "" }, nil)
+	require.NoError(t, err)
+	require.False(t, cfg.Chat.Faults || cfg.Notify.Faults || cfg.Dashboard.Faults)
 }
 
 func TestFaultBadInput(t *testing.T) {

@@ -192,15 +192,18 @@
 //
 // # Fault injection
 //
-// A server run with -playground-faults lets a chat client break its own
-// connection, to watch it recover: {"type":"fault","content":NAME} or
-// NAME=N, one of latency=MS (0-5000), drop=N (1-100, default 1),
-// no_pong, stall_reads=N (queue bound, default 16; closed with 1008 "too
-// slow" once full), close=CODE (1000, 1001, 1008, 1011, 4000-4999) and
-// restart (1012). The server echoes an accepted fault before it takes
-// effect; a bad one gets an error of code bad_request, and on a server
-// without the flag every one gets forbidden. The connection stays open
-// after an error. See [TypeFault] and the Fault constants.
+// A server run with -playground-faults lets a client of chat,
+// notifications or the dashboard break its own connection, to watch it
+// recover: {"type":"fault","content":NAME} or NAME=N, one of latency=MS
+// (0-5000), drop=N (1-100, default 1), no_pong (the heartbeat's pings
+// go unanswered), stall_reads=N (queue bound, default 16; closed with
+// 1008 "too slow" once full), close=CODE (1000, 1001, 1008, 1011,
+// 4000-4999) and restart (1012). The server echoes an accepted fault
+// before it takes effect; a bad one gets an error of code bad_request,
+// and on a server without the flag every one gets forbidden, each in the
+// endpoint's own error message. The connection stays open after an
+// error. See [TypeFault], which says what each fault does on the
+// dashboard, and the Fault constants.
 //
 // # Close codes
 //

@@ -22,9 +22,11 @@
 // dropped by the write timeout, like any other client.
 //
 // The endpoint is push-only but still reads: for WebSocket pings, pongs
-// and close, and for the heartbeat of package shared, a text
-// {"type":"ping"} that it answers with {"type":"pong"}. Other text from
-// the viewer is ignored; a binary frame closes with 1003. Every message
+// and close, for the heartbeat of package shared, a text
+// {"type":"ping"} that it answers with {"type":"pong"}, and, on a server
+// run with -playground-faults (Config.Faults), for the fault requests of
+// shared.TypeFault. Other text from the viewer is ignored; a binary
+// frame closes with 1003. Every message
 // counts against a per-connection rate (Config.MessageRate), as on chat:
 // a flood gets an error, then a close with 1008.
 //
@@ -61,6 +63,15 @@ type Config struct {
 	// wsconn.NewLimiter: 10 and 20.
 	MessageRate  float64
 	MessageBurst int
+	// Faults lets each viewer ask the server to inject a fault into its
+	// own connection (shared.TypeFault), for teaching, as on chat, with
+	// the readings of a push-only endpoint: drop drops what the viewer
+	// sends (its pings), no_pong leaves its pings unanswered, latency
+	// delays the snapshots and the answers, and stall_reads holds the
+	// snapshots back, the newest replacing the one waiting, and closes
+	// with 1008 once more answers than its bound wait. Off, such a
+	// request gets an error of code forbidden. Default off.
+	Faults bool
 }
 
 // The bounds and default of Config.Interval.
@@ -182,6 +193,12 @@ func (d *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			c.Close(websocket.CloseUnsupportedData, shared.ReasonBinary)
 			return wsconn.ErrClosedByServer
 		}
+		if content, ok := shared.ParseFault(data); ok {
+			if e := d.injectFault(c, content); e != nil {
+				warn(e)
+			}
+			return nil
+		}
 		id, ok := shared.ParsePing(data)
 		if !ok {
 			return nil // a viewer has nothing else to say
@@ -190,9 +207,27 @@ func (d *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			warn(e)
 			return nil
 		}
+		if c.NoPong() {
+			return nil // a fault: this viewer's pings go unanswered
+		}
 		c.Enqueue(wsconn.TextFrame(shared.EncodePong(id)))
 		return nil
 	}, func() { d.leave(v) })
+}
+
+// injectFault applies the fault a viewer asked of its own connection c
+// (shared.TypeFault), after acknowledging it, or returns why it cannot:
+// as on chat (wsconn.Conn.InjectFault).
+func (d *Service) injectFault(c *wsconn.Conn, content string) *shared.Error {
+	if !d.cfg.Faults {
+		return wsconn.FaultsOff()
+	}
+	ack := func() { c.Reply(wsconn.TextFrame(shared.EncodeFault(content))) }
+	if err := c.InjectFault(content, ack); err != nil {
+		return err
+	}
+	d.m.FaultInjected()
+	return nil
 }
 
 // latencyWindow is how many intervals the fan-out quantiles cover: 10 s at

@@ -69,7 +69,7 @@
 //	handshakes_rejected                      the gate (HandshakeRejected)
 //	http_requests                            CountRequests, the outermost handler
 //	dashboard_snapshots_conflated            the dashboard's samplers (SnapshotConflated)
-//	faults_injected                          chat, for each fault a client asked of its own connection (FaultInjected)
+//	faults_injected                          chat, notifications and the dashboard, for each fault a client asked of its own connection (FaultInjected)
 //	users_online                             chat and notifications: UserConnected / UserDisconnected, once per connection that has a user
 //	chat_rooms                               the function given to CountRoomsWith; read at each sample and scrape
 //	notifications_stored                     notifications: NotificationStored once per notification persisted

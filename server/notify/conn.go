@@ -129,7 +129,10 @@ func (n *Service) serve(c *wsconn.Conn, user string, since uint64, resume, pinne
 type tabConn interface {
 	Enqueue(f *wsconn.Frame) bool
 	EnqueueWait(f *wsconn.Frame) bool
+	Reply(f *wsconn.Frame) bool
 	Close(code int, reason string)
+	InjectFault(content string, ack func()) *shared.Error
+	NoPong() bool
 }
 
 // notifyConn is one connection of /ws/notifications as a subscriber of its
@@ -274,6 +277,14 @@ func (nc *notifyConn) goLive(version uint64) {
 func (n *Service) handle(nc *notifyConn, data []byte) error {
 	m, err := shared.DecodeNotify(data)
 	if err != nil {
+		// A fault request is not a message of the notification
+		// protocol proper: its decoder does not know the type.
+		var perr *shared.Error
+		if errors.As(err, &perr) && perr.Code == shared.CodeUnknownType {
+			if content, ok := shared.ParseFault(data); ok {
+				return n.injectFault(nc, content)
+			}
+		}
 		return err
 	}
 	switch m.Type {
@@ -287,10 +298,28 @@ func (n *Service) handle(nc *notifyConn, data []byte) error {
 		if err := shared.CheckPingID(m.ID); err != nil {
 			return err
 		}
+		if nc.c.NoPong() {
+			return nil // a fault: this connection's pings go unanswered
+		}
 		nc.c.Enqueue(wsconn.TextFrame(shared.EncodePong(m.ID)))
 		return nil
 	}
 	return shared.Errorf(shared.CodeUnknownType, "clients send only mark_read, poke and ping messages, not %q", m.Type)
+}
+
+// injectFault applies the fault a client asked of its own connection
+// (shared.TypeFault), after acknowledging it, or returns why it cannot:
+// as on chat (wsconn.Conn.InjectFault).
+func (n *Service) injectFault(nc *notifyConn, content string) error {
+	if !n.cfg.Faults {
+		return wsconn.FaultsOff()
+	}
+	ack := func() { nc.c.Reply(wsconn.TextFrame(shared.EncodeFault(content))) }
+	if err := nc.c.InjectFault(content, ack); err != nil {
+		return err
+	}
+	n.metrics.FaultInjected()
+	return nil
 }
 
 func (n *Service) handleMarkRead(nc *notifyConn, m shared.NotifyMessage) error {

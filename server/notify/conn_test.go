@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"context"
 	"log/slog"
 	"testing"
 
@@ -8,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"wsplay/server/broker"
+	"wsplay/server/wsconn"
 	"wsplay/server/wsconn/wsconntest"
 	"wsplay/shared"
 )
@@ -94,4 +96,37 @@ func TestNotifyConnTooManyPendingCloses(t *testing.T) {
 	_, reason := c.CloseStatus()
 	require.Equal(t, shared.ReasonTooSlow, reason)
 	nc.goLive(0) // returns: the client is closed
+}
+
+// A fault frame, which the notification protocol's decoder does not
+// know, is refused with forbidden while faults are off, and otherwise
+// acknowledged, handed to the connection and, for no_pong, leaves the
+// pings unanswered; an unusable one is a bad_request.
+func TestNotifyHandleFaults(t *testing.T) {
+	t.Parallel()
+	for _, on := range []bool{false, true} {
+		s, err := New(Config{Faults: on}, Deps{})
+		require.NoError(t, err)
+		t.Cleanup(func() { s.Shutdown(context.Background()) })
+		nc, c := testNotifyConn(16)
+		err = s.handle(nc, []byte(`{"type":"fault","content":"no_pong"}`))
+		if !on {
+			var perr *shared.Error
+			require.ErrorAs(t, err, &perr)
+			assert.Equal(t, shared.CodeForbidden, perr.Code)
+			assert.Empty(t, c.Faults())
+			continue
+		}
+		require.NoError(t, err)
+		assert.Equal(t, `{"type":"fault","content":"no_pong"}`, string((<-c.Queue).Payload()))
+		assert.Equal(t, []wsconn.Fault{{Name: shared.FaultNoPong}}, c.Faults())
+		require.NoError(t, s.handle(nc, shared.EncodePing("1")))
+		assert.Zero(t, queued(c), "no pong")
+
+		err = s.handle(nc, []byte(`{"type":"fault","content":"drop=0"}`))
+		var perr *shared.Error
+		require.ErrorAs(t, err, &perr)
+		assert.Equal(t, shared.CodeBadRequest, perr.Code)
+		assert.Len(t, c.Faults(), 1)
+	}
 }

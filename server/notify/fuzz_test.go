@@ -85,6 +85,8 @@ func FuzzNotifyHandle(f *testing.F) {
 	f.Add([]byte(`{"type":"poke","to":"bob","data":{"a":[1,{"b":null}]}}`))
 	f.Add([]byte(`{"type":"poke"} trailing`))
 	f.Add([]byte(`null`))
+	f.Add([]byte(`{"type":"fault","content":"close=4001"}`)) // faults are off: forbidden
+	f.Add([]byte(`{"type":"fault","content":7}`))
 
 	f.Fuzz(func(t *testing.T, data []byte) {
 		err := s.handle(nc, data)

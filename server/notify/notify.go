@@ -60,6 +60,12 @@ type Config struct {
 	// AdminToken authorises the HTTP API (a bearer token). Default none:
 	// the API refuses every request with 401.
 	AdminToken string
+	// Faults lets each connection ask the server to inject a fault into
+	// itself (shared.TypeFault), for teaching, as on chat: no_pong
+	// leaves its pings unanswered, stall_reads closes it with 1008 once
+	// more than its bound of notifications wait. Off, such a request
+	// gets an error of code forbidden. Default off.
+	Faults bool
 }
 
 // The defaults of Config.

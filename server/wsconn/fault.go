@@ -1,6 +1,12 @@
 package wsconn
 
-import "time"
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"wsplay/shared"
+)
 
 // Faults a teaching server injects into one connection at its client's
 // request (see shared.TypeFault). A connection nobody asked a fault of
@@ -22,11 +28,109 @@ const (
 	MaxStall = 30 * time.Second
 )
 
+// A Fault is one fault a client asked of its own connection, as
+// ParseFault reads it from the Content of a shared.TypeFault message.
+type Fault struct {
+	// Name is one of shared's Fault constants.
+	Name string
+	// N is the parameter, with the fault's default when none was given:
+	// milliseconds for latency, frames for drop, the queue's bound for
+	// stall_reads (0: DefaultStallQueue), the close code for close.
+	N int
+}
+
+// FaultsOff is the refusal of every fault on an endpoint whose server
+// was not started with -playground-faults.
+func FaultsOff() *shared.Error {
+	return shared.Errorf(shared.CodeForbidden, "fault injection is off; start the server with -playground-faults")
+}
+
+// ParseFault reads content, the fault's name then optionally "=" and a
+// whole number, or returns why it cannot be used, an error of code
+// bad_request that the client is sent.
+func ParseFault(content string) (Fault, *shared.Error) {
+	name, arg, hasArg := strings.Cut(content, "=")
+	n := 0
+	if hasArg {
+		v, err := strconv.Atoi(arg)
+		if err != nil || v < 0 {
+			return Fault{}, shared.Errorf(shared.CodeBadRequest, "fault %.40q: the parameter after = must be a whole number", name)
+		}
+		n = v
+	}
+	switch name {
+	case shared.FaultLatency:
+		if !hasArg || n > int(MaxLatency/time.Millisecond) {
+			return Fault{}, shared.Errorf(shared.CodeBadRequest, "latency=MS: give the delay in milliseconds, 0 to %d", MaxLatency/time.Millisecond)
+		}
+	case shared.FaultDrop:
+		if !hasArg {
+			n = 1
+		}
+		if n < 1 || n > MaxDrop {
+			return Fault{}, shared.Errorf(shared.CodeBadRequest, "drop=N: give how many of your frames to drop, 1 to %d", MaxDrop)
+		}
+	case shared.FaultNoPong:
+		if hasArg {
+			return Fault{}, shared.Errorf(shared.CodeBadRequest, "no_pong takes no parameter")
+		}
+	case shared.FaultStallReads:
+		if hasArg && n < 1 {
+			return Fault{}, shared.Errorf(shared.CodeBadRequest, "stall_reads=N: give the send queue's bound in messages, at least 1")
+		}
+	case shared.FaultClose:
+		if !hasArg || !shared.FaultCloseAllowed(n) {
+			return Fault{}, shared.Errorf(shared.CodeBadRequest, "close=CODE: the code must be 1000, 1001, 1008, 1011 or 4000 to 4999")
+		}
+	case shared.FaultRestart:
+		if hasArg {
+			return Fault{}, shared.Errorf(shared.CodeBadRequest, "restart takes no parameter")
+		}
+	default:
+		return Fault{}, shared.Errorf(shared.CodeBadRequest, "unknown fault %.40q: one of latency=MS, drop=N, no_pong, stall_reads, close=CODE, restart", name)
+	}
+	return Fault{Name: name, N: n}, nil
+}
+
+// InjectFault applies the fault its client asked of the connection, the
+// Content of a shared.TypeFault message, after calling ack, which sends
+// the client the acknowledgement in the endpoint's own words (Reply
+// suits it: the answer is then on the wire before a stall or a delay
+// starts), and logs it. A fault ParseFault refuses is returned, and
+// nothing is applied or acknowledged. Every endpoint takes the same
+// faults, whatever its protocol: the endpoint checks that they are on
+// (FaultsOff), counts those accepted, and leaves its application-level
+// pings unanswered when NoPong says so. Call it from the Handler.
+func (c *Conn) InjectFault(content string, ack func()) *shared.Error {
+	f, err := ParseFault(content)
+	if err != nil {
+		return err
+	}
+	ack()
+	switch f.Name {
+	case shared.FaultLatency:
+		c.InjectLatency(time.Duration(f.N) * time.Millisecond)
+	case shared.FaultDrop:
+		c.InjectDrop(f.N)
+	case shared.FaultNoPong:
+		c.InjectNoPong()
+	case shared.FaultStallReads:
+		c.InjectStall(f.N)
+	case shared.FaultClose:
+		c.Close(f.N, shared.ReasonFault)
+	case shared.FaultRestart:
+		c.Close(int(shared.CloseServiceRestart), shared.ReasonRestart)
+	}
+	c.Log().Info("fault injected", "fault", content)
+	return nil
+}
+
 // faults is the state of a connection's injected faults. Its fields are
 // guarded by the connection's mu, but for drop, which only the reading
 // goroutine touches.
 type faults struct {
 	latency time.Duration // each write waits until its oldest frame is this old
+	offered int64         // when the mailbox's frame was offered (see since), for latency
 	drop    int           // client messages still to drop before the handler
 	noPong  bool          // the endpoint does not answer the app-level ping
 	// stall is 1 while the writes are stalled and a writer still owns
@@ -47,8 +151,9 @@ func (c *Conn) fault() *faults {
 }
 
 // InjectLatency delays every write to the client until its oldest frame
-// waited d (at most MaxLatency; 0 ends the delay). Every answer then goes
-// through the queue, so its normal bounds still apply.
+// waited d (at most MaxLatency; 0 ends the delay), the mailbox's (Offer)
+// included. Every answer then goes through the queue, so its normal
+// bounds still apply.
 func (c *Conn) InjectLatency(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -152,18 +257,26 @@ func (c *Conn) delayed() bool {
 }
 
 // latencyWait returns how long the writer waits before it writes batch,
-// whose oldest frame was queued at batch[0].at: InjectLatency's delay.
-// Called with mu held.
-func (c *Conn) latencyWait(batch []outgoing) time.Duration {
+// whose oldest frame was queued at batch[0].at, and latest, the
+// mailbox's frame (nil for none), offered at faults.offered:
+// InjectLatency's delay, until the oldest queued frame and the
+// mailbox's are each that old. Called with mu held.
+func (c *Conn) latencyWait(batch []outgoing, latest *Frame) time.Duration {
 	if c.faults == nil || c.faults.latency <= 0 {
 		return 0
 	}
+	now := since(time.Now())
+	var wait time.Duration
 	for _, o := range batch {
 		if o.at != 0 { // pongs to control pings carry no time
-			return c.faults.latency - time.Duration(since(time.Now())-o.at)
+			wait = c.faults.latency - time.Duration(now-o.at)
+			break
 		}
 	}
-	return 0
+	if latest != nil && c.faults.offered != 0 {
+		wait = max(wait, c.faults.latency-time.Duration(now-c.faults.offered))
+	}
+	return wait
 }
 
 // dropIncoming reports whether the message just read is dropped

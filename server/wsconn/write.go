@@ -244,6 +244,9 @@ func (c *Conn) Offer(next func(replacing bool) *Frame) (replaced bool) {
 	}
 	replaced = c.latest != nil
 	c.latest = next(replaced)
+	if c.faults != nil {
+		c.faults.offered = since(time.Now())
+	}
 	start := c.claim()
 	c.mu.Unlock()
 	if start {
@@ -342,7 +345,7 @@ func (c *Conn) drain() {
 			return // the stall holds the write side until it ends
 		}
 		batch, latest, drop := c.take()
-		wait := c.latencyWait(batch)
+		wait := c.latencyWait(batch, latest)
 		if len(batch) == 0 && latest == nil {
 			if c.closing {
 				c.mu.Unlock()

@@ -15,7 +15,7 @@ import (
 	"wsplay/shared"
 )
 
-// Conn has the queueing and closing methods of a [wsconn.Conn].
+// Conn has the queueing, closing and fault methods of a [wsconn.Conn].
 type Conn struct {
 	// Queue holds what was queued, oldest first; a test reads it.
 	Queue chan *wsconn.Frame
@@ -24,6 +24,9 @@ type Conn struct {
 	done   chan struct{}
 	code   int
 	reason string
+
+	mu     sync.Mutex // guards faults
+	faults []wsconn.Fault
 }
 
 // NewConn returns a connection whose queue holds queue messages.
@@ -85,4 +88,45 @@ func (c *Conn) CloseStatus() (int, string) {
 	default:
 		return 0, ""
 	}
+}
+
+// Reply is Enqueue: there is no socket to write at once.
+func (c *Conn) Reply(m *wsconn.Frame) bool { return c.Enqueue(m) }
+
+// InjectFault checks content as a [wsconn.Conn] does and, if it is
+// usable, calls ack and records the fault (see Faults): only close and
+// restart act, by closing the connection.
+func (c *Conn) InjectFault(content string, ack func()) *shared.Error {
+	f, err := wsconn.ParseFault(content)
+	if err != nil {
+		return err
+	}
+	ack()
+	c.mu.Lock()
+	c.faults = append(c.faults, f)
+	c.mu.Unlock()
+	switch f.Name {
+	case shared.FaultClose:
+		c.Close(f.N, shared.ReasonFault)
+	case shared.FaultRestart:
+		c.Close(int(shared.CloseServiceRestart), shared.ReasonRestart)
+	}
+	return nil
+}
+
+// Faults returns the faults InjectFault accepted, oldest first.
+func (c *Conn) Faults() []wsconn.Fault {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]wsconn.Fault(nil), c.faults...)
+}
+
+// NoPong reports whether no_pong was injected.
+func (c *Conn) NoPong() bool {
+	for _, f := range c.Faults() {
+		if f.Name == shared.FaultNoPong {
+			return true
+		}
+	}
+	return false
 }
