@@ -10,13 +10,16 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// With -playground-faults, a card's raw send asks the server to stall its
-// reads: the server stops writing to that card, its queue fills as bob
-// talks, it is closed with 1008 "too slow" (its inspector says so) while
-// bob's card goes on, and it comes back and resumes with nothing lost.
+// With -playground-faults, a card's "Stall reads" button asks the server
+// to stall its reads: the server stops writing to that card, its queue
+// fills as bob talks, it is closed with 1008 "too slow" (its inspector
+// says so, then each step of the recovery) while bob's card goes on, and
+// it comes back and resumes with nothing lost. "Restart" on the
+// dashboard and on a notification pane closes them with 1012, and they
+// come back.
 func TestBrowserStalledCardIsDroppedAndResumes(t *testing.T) {
 	cfg := testConfig(t)
-	cfg.Chat.Faults = true
+	cfg.Chat.Faults, cfg.Notify.Faults, cfg.Dashboard.Faults = true, true, true
 	ts := startServerWithSite(t, cfg, buildSite(t))
 	ctx := newBrowser(t)
 	const (
@@ -73,6 +76,20 @@ func TestBrowserStalledCardIsDroppedAndResumes(t *testing.T) {
 	// Bob may still be typing when the card is back: it catches up to
 	// where the room was then, and the rest comes live.
 	assert.Regexp(t, `^resume: caught up through seq [1-8]$`, after[4])
+
+	// Restart, on the dashboard and on ada's notifications: each closes
+	// with 1012, waits, and is connected again.
+	for _, sel := range []string{`#dashboard .inspector`, adaCard + ` .notes .inspector`} {
+		restarted := `[...document.querySelectorAll('` + sel + ` .frame[data-dir="event"]')].reverse().map(r => r.dataset.kind + " " + r.dataset.raw).join("\n")`
+		require.NoError(t, chromedp.Do(ctx,
+			press(sel+` [data-fault="restart"]`),
+			chromedp.Poll[chromedp.Void](restarted+`.match(/^close 1012.*\nretry reconnecting in .*\nopen connected$/m) !== null`),
+		), sel)
+	}
+	require.NoError(t, chromedp.Do(ctx,
+		waitFor(`#dash-state[data-state="connected"]`),
+		chromedp.Poll[chromedp.Void](`document.querySelector('`+adaCard+` .notes .detail').textContent === 'notifications: connected'`),
+	))
 
 	// "Try this" ticks its fault item.
 	require.NoError(t, chromedp.Do(ctx, chromedp.Poll[chromedp.Void](`document.querySelector('#try-list li[data-try="slow"][data-done]') !== null`)))
