@@ -55,7 +55,7 @@ const inspectorJS = `window.insp = (sel) => {
 // list by direction, type and search, export it as JSON Lines and import
 // the file back, which sends its sent frames again. Then send "not json"
 // to a chat card: the server's bad_json error shows, and the card stays
-// connected.
+// connected. Then a fault button, Pause, Copy, and a binary frame.
 func TestBrowserInspectorOnEveryClient(t *testing.T) {
 	ts := startServerWithSite(t, testConfig(t), buildSite(t))
 	ctx := newBrowser(t)
@@ -211,5 +211,16 @@ func TestBrowserInspectorOnEveryClient(t *testing.T) {
 	copied, err := chromedp.Run(ctx, chromedp.Evaluate[string](`navigator.clipboard.readText()`, chromedp.EvalAwaitPromise))
 	require.NoError(t, err)
 	assert.Equal(t, `{"type":"pong","id":"held"}`, copied)
+
+	// A binary frame, from hex, to the dashboard: it takes none, and
+	// closes with 1003, explained.
+	const dash = `#dashboard .inspector`
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.SetValue(chromedp.CSS(dash+` [data-slot="raw-mode"]`), "hex"),
+		chromedp.SetValue(chromedp.CSS(dash+` [data-slot="raw-text"]`), "de ad be ef"),
+		press(dash+` form.raw button[type="submit"]`),
+		chromedp.Poll[chromedp.Void](fmt.Sprintf(`insp(%q).rows().some((r) => r.dataset.dir === "sent" && r.dataset.kind === "binary" && r.dataset.raw === "deadbeef")`, dash)),
+		chromedp.Poll[chromedp.Void](fmt.Sprintf(`insp(%q).rows().some((r) => r.dataset.kind === "close" && r.dataset.raw.includes("1003 unsupported data"))`, dash)),
+	))
 	screenshot(t, ctx, "inspector.png")
 }

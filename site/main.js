@@ -80,7 +80,7 @@ globalThis.wsplayLogin = fetch("/api/login", {
     const insp = row.closest(".inspector");
     const text = row.querySelector('[data-slot="text"]');
     const raw = text.textContent;
-    const [shown, type] = row.dataset.dir === "event" ? [raw, ""] : pretty(raw);
+    const [shown, type] = row.dataset.dir === "event" || row.dataset.kind === "binary" ? [raw, ""] : pretty(raw);
     const at = new Date(Number(row.dataset.at));
     row.dataset.raw = raw;
     row.dataset.type = type || row.dataset.kind;
@@ -128,8 +128,8 @@ globalThis.wsplayLogin = fetch("/api/login", {
   // replay sends each sent frame of a JSON Lines transcript again.
   const replay = (insp, text) => {
     const form = insp.querySelector('[data-slot="raw"]');
-    const box = insp.querySelector('[data-slot="raw-text"]');
-    const kept = box.value;
+    const box = insp.querySelector('[data-slot="raw-text"]'), mode = insp.querySelector('[data-slot="raw-mode"]');
+    const kept = [box.value, mode.value];
     let sent = 0, bad = 0;
     for (const line of text.split("\n")) {
       if (!line.trim()) continue;
@@ -141,20 +141,21 @@ globalThis.wsplayLogin = fetch("/api/login", {
         continue;
       }
       if (!f || f.dir !== "sent" || typeof f.data !== "string") continue;
-      box.value = f.data;
+      // A binary frame is exported as hex.
+      [box.value, mode.value] = [f.data, f.type === "binary" ? "hex" : "text"];
       form.requestSubmit(); // the Go client reads the box as the event fires
       sent++;
     }
-    box.value = kept;
+    [box.value, mode.value] = kept;
     say(insp, `replayed ${sent} sent frames` + (bad ? `; ${bad} lines were not JSON` : ""));
   };
   // A fault button sends its fault through the raw-send form.
   const fault = (insp, name) => {
-    const box = insp.querySelector('[data-slot="raw-text"]');
-    const kept = box.value;
-    box.value = JSON.stringify({type: "fault", content: name});
+    const box = insp.querySelector('[data-slot="raw-text"]'), mode = insp.querySelector('[data-slot="raw-mode"]');
+    const kept = [box.value, mode.value];
+    [box.value, mode.value] = [JSON.stringify({type: "fault", content: name}), "text"];
     insp.querySelector('[data-slot="raw"]').requestSubmit();
-    box.value = kept;
+    [box.value, mode.value] = kept;
   };
   document.addEventListener("click", (e) => {
     const f = e.target.closest("[data-fault]");
@@ -199,7 +200,10 @@ globalThis.wsplayLogin = fetch("/api/login", {
     const t = e.target, insp = t.closest(".inspector");
     if (!insp) return;
     if (t.dataset.filter !== undefined) filter(insp);
-    if (t.dataset.act === "template" && t.value) insp.querySelector('[data-slot="raw-text"]').value = t.value;
+    if (t.dataset.act === "template" && t.value) {
+      insp.querySelector('[data-slot="raw-text"]').value = t.value;
+      insp.querySelector('[data-slot="raw-mode"]').value = "text";
+    }
     if (t.dataset.act === "import" && t.files.length) {
       const file = t.files[0];
       file.text().then((text) => replay(insp, text), (err) => say(insp, "could not read " + file.name + ": " + err.message));

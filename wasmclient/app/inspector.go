@@ -29,7 +29,15 @@ func (i Inspector) inspect(dir Direction, kind, text string) {
 	}
 }
 
-// Raw sends text as a frame, as it is, for the inspector's raw send: a
+// Raw sends input as a frame, for the inspector's raw send: text as it
+// is, or binary from hex or base64 (as ParsePayload reads them). A
 // learner may send what the protocol refuses, to watch how the server
-// answers.
-func (s *socket) Raw(text string) error { return s.send([]byte(text)) }
+// answers: chat, notifications and the dashboard take no binary frame,
+// and close with 1003.
+func (s *socket) Raw(mode Mode, input string) error {
+	typ, data, err := ParsePayload(mode, input)
+	if err != nil {
+		return err
+	}
+	return s.sendFrame(frame{typ, data})
+}

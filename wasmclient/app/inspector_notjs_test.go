@@ -74,7 +74,7 @@ func TestInspectorShowsEveryFrameOfAChatSocket(t *testing.T) {
 	eventually(t, "a heartbeat ping sent", frames.has(Sent, `"type":"ping"`))
 	eventually(t, "its pong received", frames.has(Received, `"type":"pong"`))
 
-	onLoop(loop, func() { require.NoError(t, c.Raw("not json")) })
+	onLoop(loop, func() { require.NoError(t, c.Raw(ModeText, "not json")) })
 	eventually(t, "the raw frame sent as is", frames.has(Sent, "not json"))
 	eventually(t, "the server's bad_json error", frames.has(Received, `"type":"error"`, `"code":"bad_json"`))
 	onLoop(loop, func() { assert.Equal(t, Connected, c.State(), "bad JSON is answered, not fatal") })
@@ -101,7 +101,7 @@ func TestInspectorRawWhileDisconnectedAndStop(t *testing.T) {
 	frames := &frameRecorder{}
 	d := NewDashboard(loop, &dashRecorder{}, u)
 	d.Inspect = frames.inspect
-	onLoop(loop, func() { assert.ErrorIs(t, d.Raw("{}"), errNotConnected) })
+	onLoop(loop, func() { assert.ErrorIs(t, d.Raw(ModeText, "{}"), errNotConnected) })
 	onLoop(loop, d.Connect)
 	eventually(t, "a snapshot received", frames.has(Received, `"metrics"`))
 	onLoop(loop, func() { d.Toggle() })
@@ -150,4 +150,26 @@ func TestInspectorShowsTheResumeStepByStep(t *testing.T) {
 	assert.Contains(t, steps[1].Text, "(attempt 1)")
 	assert.Equal(t, "asking for what came after seq 1; sending again 0 unacknowledged", steps[3].Text)
 	assert.Equal(t, "caught up through seq 1", steps[4].Text)
+}
+
+// Raw sends binary too, from hex or base64: the dashboard takes no binary
+// frame and closes with 1003, which the inspector explains; input that
+// is not hex is refused before anything is sent.
+func TestInspectorRawBinary(t *testing.T) {
+	url := needServer(t)
+	loop := runLoop(t)
+	u, err := SocketURL(url, "/ws/dashboard")
+	require.NoError(t, err)
+	frames := &frameRecorder{}
+	d := NewDashboard(loop, &dashRecorder{}, u)
+	d.Inspect = frames.inspect
+	onLoop(loop, d.Connect)
+	t.Cleanup(func() { onLoop(loop, d.Disconnect) })
+	eventually(t, "a snapshot received", frames.has(Received, `"metrics"`))
+	onLoop(loop, func() { assert.ErrorContains(t, d.Raw(ModeHex, "zz"), "not a hex digit") })
+	onLoop(loop, func() { require.NoError(t, d.Raw(ModeHex, "de ad be ef")) })
+	eventually(t, "the binary frame sent", frames.has(Sent, "deadbeef"))
+	f, _ := frames.find(Sent, "deadbeef")
+	assert.Equal(t, "binary", f.Kind)
+	eventually(t, "the close explained", frames.has(Event, "1003", shared.DescribeClose(shared.CloseUnsupportedData).Meaning))
 }

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"net/http"
 	"strconv"
@@ -85,7 +86,7 @@ type socket struct {
 	state ConnState
 	gen   int             // counts dials; what older ones post is dropped
 	conn  *websocket.Conn // the open connection; nil unless Connected
-	out   chan []byte     // to conn's writer; nil unless Connected
+	out   chan frame      // to conn's writer; nil unless Connected
 	retry *time.Timer     // the pending reconnect, if any
 	beat  beat            // the connection's heartbeat
 	tick  *time.Timer     // the heartbeat's next check; nil unless Connected
@@ -182,7 +183,7 @@ func (s *socket) dialed(gen int, conn *websocket.Conn, status int, err error) {
 	// shared.MaxFrame: what grows with the server's data comes in pages.
 	conn.SetReadLimit(shared.MaxFrame)
 	// Room for the pings besides what the owner sends.
-	s.conn, s.out, s.state = conn, make(chan []byte, s.queue+pingQueue), Connected
+	s.conn, s.out, s.state = conn, make(chan frame, s.queue+pingQueue), Connected
 	s.beat = newBeat(s.Heartbeat, time.Now())
 	s.checkBeat(gen)
 	go s.readLoop(gen, conn)
@@ -344,10 +345,10 @@ func (s *socket) message(data []byte, at time.Time) {
 // writeLoop is a connection's only writer. It returns when out is closed
 // or a write fails (then the connection is closed, which ends the read
 // loop).
-func writeLoop(conn *websocket.Conn, out <-chan []byte) {
-	for b := range out {
+func writeLoop(conn *websocket.Conn, out <-chan frame) {
+	for f := range out {
 		ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
-		err := conn.Write(ctx, websocket.MessageText, b)
+		err := conn.Write(ctx, f.typ, f.data)
 		cancel()
 		if err != nil {
 			conn.CloseNow()
@@ -359,13 +360,20 @@ func writeLoop(conn *websocket.Conn, out <-chan []byte) {
 // send queues data for the writer. When the queue is full the writer is
 // stuck: the connection is dropped, and the socket reconnects as after any
 // other loss.
-func (s *socket) send(data []byte) error {
+func (s *socket) send(data []byte) error { return s.sendFrame(frame{websocket.MessageText, data}) }
+
+// sendFrame is send for a frame of either type.
+func (s *socket) sendFrame(f frame) error {
 	if s.state != Connected {
 		return errNotConnected
 	}
 	select {
-	case s.out <- data:
-		s.Inspect.inspect(Sent, "text", string(data))
+	case s.out <- f:
+		if f.typ == websocket.MessageBinary {
+			s.Inspect.inspect(Sent, "binary", hex.EncodeToString(f.data))
+		} else {
+			s.Inspect.inspect(Sent, "text", string(f.data))
+		}
 		return nil
 	default:
 		s.conn.CloseNow()

@@ -11,8 +11,8 @@ import (
 func Echo(page Page, loop *app.Loop, url string) *app.Echo {
 	v := newEchoView(page)
 	echo := app.NewEcho(loop, v, url)
-	echo.Inspect = inspector(page, page.ByID("echo"), "echo", loop, func(text string) error {
-		echo.Send(app.ModeText, text)
+	echo.Inspect = inspector(page, page.ByID("echo"), "echo", loop, func(mode app.Mode, input string) error {
+		echo.Send(mode, input)
 		return nil
 	}, &listeners{})
 	page.ByID("echo-url").SetText(url)
