@@ -22,8 +22,8 @@ import (
 // one address as behind a classroom's NAT: 12 page loads all connect,
 // every socket of every tab (echo, the dashboard, two cards and their
 // notifications), each tab under names of its own, and the server refuses
-// no handshake. WSPLAY_ROOM_TABS=12,40 goes on to 40 tabs (a few minutes
-// of a two-core machine, so not in the suite).
+// no handshake. WSPLAY_ROOM_TABS=12,40 goes on to 40 tabs: two minutes
+// of a two-core machine, which scripts/test runs as a step of its own.
 //
 // The tabs are spread over browsers, ten each, as a room's are: one
 // Chromium holds at most 256 sockets in all, and 40 tabs of six sockets
