@@ -58,7 +58,7 @@ func main() {
 			}
 		}
 		page.Stamp("loginDoneMs")
-		loop.Post(echo.Connect)
+		loop.Post(echo.Start)
 		loop.Post(dash.Connect)
 		// Two clients to start with, so that the page shows a
 		// conversation: once echo's first dial is over (or has taken a

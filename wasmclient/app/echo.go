@@ -211,6 +211,15 @@ func (e *Echo) Toggle() {
 	}
 }
 
+// Start connects as the page opens: unlike Connect, a failed dial is
+// tried again after a Backoff wait, as after a loss, until a connection
+// opens or Disconnect is called; the server may be restarting as the
+// page loads.
+func (e *Echo) Start() {
+	e.auto = true
+	e.Connect()
+}
+
 // Connect opens a connection, unless one is open or opening.
 func (e *Echo) Connect() {
 	if e.state != Disconnected {

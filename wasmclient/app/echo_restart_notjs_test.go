@@ -53,3 +53,38 @@ func TestEchoReconnectsAfterTheServerRestarts(t *testing.T) {
 	})
 	onLoop(loop, func() { assert.Zero(t, echo.Backoff.Attempts(), "reset once connected") })
 }
+
+// The page's first connection (Start) is tried again while the server is
+// not there yet, and opens once it is; a Connect pressed by the user is
+// not: it says it failed, and waits for the next press.
+func TestEchoStartRetriesTheFirstConnection(t *testing.T) {
+	cfg := servertest.CommandDefaults(t.TempDir())
+	srv := startServerAt(t, cfg, "127.0.0.1:0")
+	addr := srv.Addr
+	url, err := SocketURL(srv.URL, "/ws/echo")
+	require.NoError(t, err)
+	require.NoError(t, srv.Close())
+	release := servertest.HoldAddress(t, addr)
+
+	loop, pressed := runLoop(t), &echoRecorder{}
+	byHand := NewEcho(loop, pressed, url)
+	loop.Post(byHand.Connect)
+	eventually(t, "the pressed Connect to fail", func() bool { return len(pressed.entries(Event, "error")) == 1 })
+
+	rec := &echoRecorder{}
+	echo := NewEcho(loop, rec, url)
+	echo.Backoff = Backoff{Min: 50 * time.Millisecond, Max: 200 * time.Millisecond}
+	t.Cleanup(func() {
+		loop.Post(echo.Disconnect)
+		eventually(t, "the echo client to disconnect", func() bool { return rec.lastState() == Disconnected })
+	})
+	loop.Post(echo.Start)
+	eventually(t, "a second wait: the first dial and its retry failed", func() bool { return len(rec.entries(Event, "retry")) >= 2 })
+
+	release()
+	startServerAt(t, cfg, addr)
+	eventually(t, "connected", func() bool { return rec.lastState() == Connected })
+	assert.Len(t, pressed.entries(Event, "error"), 1, "a pressed Connect is not retried")
+	assert.Empty(t, pressed.entries(Event, "retry"))
+	assert.Equal(t, Disconnected, pressed.lastState())
+}
