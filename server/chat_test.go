@@ -288,6 +288,17 @@ func TestChatBadInputGetsAnErrorAndTheConnectionStays(t *testing.T) {
 	}
 	ada.say("still here")
 	assert.Equal(t, "still here", ada.expect(shared.TypeText).Content)
+
+	// A text refused for its content names its id; one whose id is bad
+	// cannot.
+	ada.sendRaw(websocket.MessageText, []byte(`{"type":"text","content":"`+strings.Repeat("x", 101)+`","id":"m-7"}`))
+	e := ada.expect(shared.TypeError)
+	assert.Equal(t, shared.CodeTooLarge, e.Code)
+	assert.Equal(t, "m-7", e.ID)
+	ada.sendRaw(websocket.MessageText, []byte(`{"type":"text","content":" ","id":"m-8"}`))
+	assert.Equal(t, "m-8", ada.expect(shared.TypeError).ID)
+	ada.sendRaw(websocket.MessageText, []byte(`{"type":"text","content":"","id":"<b>"}`))
+	assert.Empty(t, ada.expect(shared.TypeError).ID)
 }
 
 func TestChatRepeatedBadInputCloses1008(t *testing.T) {

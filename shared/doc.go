@@ -122,6 +122,12 @@
 //
 //	{"type":"error","code":"unknown_type","content":"unknown message type \"shout\"", ...}
 //
+// A chat text refused for its content (empty, or over the server's limit)
+// carries the text's id, when it had a valid one, so that the client knows
+// which line was not stored:
+//
+//	{"type":"error","code":"too_large","content":"content is 5002 bytes as JSON; the limit is 4096","id":"k3-7", ...}
+//
 // Clients branch on Code, never on Content. [Decode] returns an [*Error]
 // carrying the code to send back, so the server and the tests agree on it.
 //

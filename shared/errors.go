@@ -52,6 +52,10 @@ const (
 type Error struct {
 	Code   ErrorCode
 	Detail string // for people; never parsed
+	// ID is the id of the client's message the error refuses, when it
+	// had a valid one, so that the client knows which message was not
+	// stored (a chat text over the server's limit, or empty).
+	ID string
 }
 
 // Errorf returns an [*Error] with the given code and a formatted detail.
@@ -64,5 +68,5 @@ func (e *Error) Error() string { return string(e.Code) + ": " + e.Detail }
 
 // Message returns the [TypeError] message that reports e to a client.
 func (e *Error) Message() Message {
-	return Message{Type: TypeError, Code: e.Code, Content: e.Detail}
+	return Message{Type: TypeError, Code: e.Code, Content: e.Detail, ID: e.ID}
 }

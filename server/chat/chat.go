@@ -419,16 +419,22 @@ func (s *Service) checkChatMessage(m shared.Message, room string) error {
 	if m.Type == shared.TypeTyping {
 		return nil
 	}
-	if blank(m.Content) {
-		return shared.Errorf(shared.CodeBadRequest, "empty message")
-	}
-	if n := encodedLen(m.Content); n > s.cfg.MaxContent {
-		return shared.Errorf(shared.CodeTooLarge, "content is %d bytes as JSON; the limit is %d", n, s.cfg.MaxContent)
-	}
 	if m.ID != "" {
 		if err := shared.ValidateClientID(m.ID); err != nil {
 			return shared.Errorf(shared.CodeBadRequest, "%v", err)
 		}
+	}
+	// A refused text names its id: the client shows which line was not
+	// stored, and does not send it again.
+	if blank(m.Content) {
+		e := shared.Errorf(shared.CodeBadRequest, "empty message")
+		e.ID = m.ID
+		return e
+	}
+	if n := encodedLen(m.Content); n > s.cfg.MaxContent {
+		e := shared.Errorf(shared.CodeTooLarge, "content is %d bytes as JSON; the limit is %d", n, s.cfg.MaxContent)
+		e.ID = m.ID
+		return e
 	}
 	return nil
 }
