@@ -32,6 +32,10 @@ type ChatLine struct {
 	// Pending is set on the user's own lines until the server has stored
 	// them.
 	Pending bool
+	// Refused is set on the user's lines the server refused to store
+	// (its error, shown with ChatError, says why); they are not sent
+	// again.
+	Refused bool
 	// History is set on lines a history brought: what was said before
 	// the client joined, or while it was away. A page shows them and
 	// does not announce them.
@@ -65,9 +69,12 @@ func (l ChatLine) Row() ChatRow {
 		if l.Own {
 			r.Class += " own"
 		}
-		if l.Pending {
+		switch {
+		case l.Refused:
+			r.Class += " refused"
+		case l.Pending:
 			r.Class += " pending"
-		} else {
+		default:
 			r.Seq = strconv.FormatUint(l.Seq, 10)
 		}
 	case shared.TypeJoin:
@@ -316,6 +323,17 @@ func (c *Chat) handle(m shared.Message) {
 		c.typingFrom(m.Username)
 	case shared.TypeError:
 		c.view.ChatError(string(m.Code) + ": " + m.Content)
+		// A line the server refused to store leaves the outbox, and is
+		// marked where it is: what was typed stays to be read and copied.
+		if i := slices.IndexFunc(c.outbox, func(o ChatLine) bool { return m.ID != "" && o.ID == m.ID }); i >= 0 {
+			line := c.outbox[i]
+			c.outbox = slices.Delete(c.outbox, i, i+1)
+			line.Pending, line.Refused = false, true
+			if before, ok := c.lines.stored(line.Key, 0); ok {
+				c.view.ChatShow(line, before)
+			}
+			return
+		}
 		if m.Code == shared.CodeUnavailable && len(c.outbox) > 0 {
 			c.resendLater()
 		}
