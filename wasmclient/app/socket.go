@@ -332,12 +332,20 @@ func (s *socket) readLoop(gen int, conn *websocket.Conn) {
 	}
 }
 
-// message hands one message to the owner, unless it is a pong.
+// faultAck begins the server's acknowledgement of a fault a learner asked
+// for (shared.TypeFault), on every endpoint.
+const faultAck = `{"type":"` + string(shared.TypeFault) + `"`
+
+// message hands one message to the owner, unless it is a pong or a
+// fault's acknowledgement.
 func (s *socket) message(data []byte, at time.Time) {
 	s.Inspect.inspect(Received, "text", string(data))
 	if id, ok := wire.ParsePong(data); ok {
 		s.beat.pong(id, at)
 		return
+	}
+	if len(data) > len(faultAck) && string(data[:len(faultAck)]) == faultAck {
+		return // asked for from the inspector, which shows it: not the owner's business
 	}
 	s.owner.message(data)
 }
