@@ -13,21 +13,18 @@
   const all = (css) => [...document.querySelectorAll(css)];
   const text = (el) => (el ? el.textContent : "");
 
-  // A server stop is seen as a card that was connected going down, and
-  // done once that card is connected again.
-  const wasUp = new WeakSet(), wentDown = new WeakSet();
+  // A server stop is seen as every card that was connected going down at
+  // once (a stalled or closed card goes down alone), and done once a
+  // card is connected again.
+  const wasUp = new WeakSet();
+  let allDown = false;
   function serverCameBack() {
-    let back = false;
-    for (const state of all("#chat-clients .card .state")) {
-      const s = state.dataset.state;
-      if (s === "connected") {
-        if (wentDown.has(state)) back = true;
-        wasUp.add(state);
-      } else if (wasUp.has(state)) {
-        wentDown.add(state);
-      }
-    }
-    return back;
+    const states = all("#chat-clients .card .state");
+    const up = states.filter((s) => s.dataset.state === "connected");
+    for (const s of up) wasUp.add(s);
+    const seen = states.filter((s) => wasUp.has(s));
+    if (seen.length > 0 && up.length === 0) allDown = true;
+    return allDown && up.length > 0;
   }
 
   const checks = {
