@@ -44,7 +44,7 @@ import (
 	"syscall"
 	"time"
 
-	natsserver "github.com/nats-io/nats-server/v2/server"
+	"wsplay/server/natsembed"
 )
 
 func main() {
@@ -87,22 +87,9 @@ func run(args []string) error {
 		}
 	}
 
-	ns, err := natsserver.NewServer(&natsserver.Options{
-		ServerName: "wsplay-cluster",
-		Host:       "127.0.0.1",
-		Port:       -1, // a free port
-		JetStream:  true,
-		StoreDir:   filepath.Join(*dataDir, "nats"),
-		NoLog:      true,
-		NoSigs:     true,
-	})
+	ns, err := natsembed.Start(natsembed.Options("wsplay-cluster", filepath.Join(*dataDir, "nats")))
 	if err != nil {
-		return fmt.Errorf("nats: %w", err)
-	}
-	go ns.Start()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		ns.Shutdown()
-		return errors.New("nats: not ready within 10 s")
+		return err
 	}
 	defer func() {
 		ns.Shutdown()

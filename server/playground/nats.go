@@ -3,7 +3,6 @@ package playground
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -17,6 +16,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"wsplay/server/natsembed"
 	"wsplay/server/store"
 )
 
@@ -55,22 +55,9 @@ func connectNATS(ctx context.Context, setting, dataDir string) (*natsLink, error
 	link := &natsLink{}
 	addr := setting
 	if setting == NATSEmbedded {
-		s, err := natsserver.NewServer(&natsserver.Options{
-			ServerName: "wsplay",
-			Host:       "127.0.0.1",
-			Port:       -1, // a free port
-			JetStream:  true,
-			StoreDir:   filepath.Join(dataDir, "nats"),
-			NoLog:      true,
-			NoSigs:     true,
-		})
+		s, err := natsembed.Start(natsembed.Options("wsplay", filepath.Join(dataDir, "nats")))
 		if err != nil {
-			return nil, fmt.Errorf("nats: start the embedded server: %w", err)
-		}
-		go s.Start()
-		if !s.ReadyForConnections(10 * time.Second) {
-			s.Shutdown()
-			return nil, errors.New("nats: the embedded server did not start within 10 s")
+			return nil, err
 		}
 		link.server, addr = s, s.ClientURL()
 	}

@@ -11,6 +11,8 @@ import (
 
 	natsserver "github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+
+	"wsplay/server/natsembed"
 )
 
 // Server is a NATS server a test started.
@@ -23,22 +25,10 @@ type Server struct {
 // ends.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	opts := &natsserver.Options{
-		Host:      "127.0.0.1",
-		Port:      -1, // a free port
-		JetStream: true,
-		StoreDir:  t.TempDir(),
-		NoLog:     true,
-		NoSigs:    true,
-	}
-	s, err := natsserver.NewServer(opts)
+	opts := natsembed.Options("", t.TempDir())
+	s, err := natsembed.Start(opts)
 	if err != nil {
 		t.Fatalf("natstest: %v", err)
-	}
-	go s.Start()
-	if !s.ReadyForConnections(10 * time.Second) {
-		s.Shutdown()
-		t.Fatal("natstest: the NATS server did not start within 10 s")
 	}
 	srv := &Server{Server: s, opts: opts}
 	t.Cleanup(func() {
@@ -56,13 +46,9 @@ func (s *Server) Restart(t testing.TB, down time.Duration) {
 	s.Shutdown()
 	s.WaitForShutdown()
 	time.Sleep(down)
-	ns, err := natsserver.NewServer(s.opts)
+	ns, err := natsembed.Start(s.opts)
 	if err != nil {
 		t.Fatalf("natstest: restart: %v", err)
-	}
-	go ns.Start()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("natstest: the NATS server did not start again within 10 s")
 	}
 	s.Server = ns
 }
