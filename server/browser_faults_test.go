@@ -91,6 +91,10 @@ func TestBrowserStalledCardIsDroppedAndResumes(t *testing.T) {
 		chromedp.Poll[chromedp.Void](`document.querySelector('`+adaCard+` .notes .detail').textContent === 'notifications: connected'`),
 	))
 
-	// "Try this" ticks its fault item.
+	// "Try this" ticks its fault item, and not the server restart: one
+	// card went down, not all of them.
 	require.NoError(t, chromedp.Do(ctx, chromedp.Poll[chromedp.Void](`document.querySelector('#try-list li[data-try="slow"][data-done]') !== null`)))
+	restart, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('#try-list li[data-try="restart"]').hasAttribute("data-done")`))
+	require.NoError(t, err)
+	assert.False(t, restart, "a stalled card is no server restart")
 }

@@ -41,10 +41,10 @@ func TestBrowserARoomOfLearnersConnects(t *testing.T) {
 	}
 	cfg := testConfig(t)
 	cfg.Gate.MaxConnsPerIP, cfg.Gate.MaxConnsPerUser = gate.DefaultMaxConnsPerIP, gate.DefaultMaxConnsPerUser
-	// What is tested is who gets in. An idle tab spends about 5% of a
-	// core, most of it drawing the dashboard's charts every second; forty
-	// of them are all of a two-core machine. A push every 5 s leaves the
-	// machine to the tabs that are loading.
+	// What is tested is who gets in. An idle tab spent about 5% of a core
+	// here (its renderer's CPU time over 30 s), with the dashboard's
+	// charts redrawn every second; forty of them are all of a two-core
+	// machine. A push every 5 s leaves more of it to the tabs loading.
 	cfg.Dashboard.Interval = 5 * time.Second
 	ts := startServerWithSite(t, cfg, buildSite(t))
 	const tabsPerBrowser = 10

@@ -94,13 +94,7 @@ func TestInspectorShowsEveryFrameOfAChatSocket(t *testing.T) {
 // Raw sends nothing, and says why, while disconnected; a stop shows as a
 // normal close.
 func TestInspectorRawWhileDisconnectedAndStop(t *testing.T) {
-	url := needServer(t)
-	loop := runLoop(t)
-	u, err := SocketURL(url, "/ws/dashboard")
-	require.NoError(t, err)
-	frames := &frameRecorder{}
-	d := NewDashboard(loop, &dashRecorder{}, u)
-	d.Inspect = frames.inspect
+	loop, d, frames := inspectedDashboard(t)
 	onLoop(loop, func() { assert.ErrorIs(t, d.Raw(ModeText, "{}"), errNotConnected) })
 	onLoop(loop, d.Connect)
 	eventually(t, "a snapshot received", frames.has(Received, `"metrics"`))
@@ -156,13 +150,7 @@ func TestInspectorShowsTheResumeStepByStep(t *testing.T) {
 // frame and closes with 1003, which the inspector explains; input that
 // is not hex is refused before anything is sent.
 func TestInspectorRawBinary(t *testing.T) {
-	url := needServer(t)
-	loop := runLoop(t)
-	u, err := SocketURL(url, "/ws/dashboard")
-	require.NoError(t, err)
-	frames := &frameRecorder{}
-	d := NewDashboard(loop, &dashRecorder{}, u)
-	d.Inspect = frames.inspect
+	loop, d, frames := inspectedDashboard(t)
 	onLoop(loop, d.Connect)
 	t.Cleanup(func() { onLoop(loop, d.Disconnect) })
 	eventually(t, "a snapshot received", frames.has(Received, `"metrics"`))
@@ -172,4 +160,17 @@ func TestInspectorRawBinary(t *testing.T) {
 	f, _ := frames.find(Sent, "deadbeef")
 	assert.Equal(t, "binary", f.Kind)
 	eventually(t, "the close explained", frames.has(Event, "1003", shared.DescribeClose(shared.CloseUnsupportedData).Meaning))
+}
+
+// inspectedDashboard returns a disconnected dashboard client of the test
+// server, on a loop of its own, and what its inspector was shown.
+func inspectedDashboard(t *testing.T) (*Loop, *Dashboard, *frameRecorder) {
+	t.Helper()
+	loop := runLoop(t)
+	u, err := SocketURL(needServer(t), "/ws/dashboard")
+	require.NoError(t, err)
+	frames := &frameRecorder{}
+	d := NewDashboard(loop, &dashRecorder{}, u)
+	d.Inspect = frames.inspect
+	return loop, d, frames
 }
